@@ -1,0 +1,135 @@
+"""The exceptions raeburnmemory raises, all rooted in one base class.
+
+Catch :class:`RaeburnMemoryError` to handle every failure of the library::
+
+    RaeburnMemoryError
+    ├── ConfigurationError            a bad option or environment value
+    │   └── BackendNotInstalledError  the backend's distribution is not installed (also ImportError)
+    ├── StoreError                    the store cannot be used
+    │   ├── CorruptStoreError         a file or database could not be read; it was left untouched
+    │   ├── StoreLockedError          another writer held the lock for too long
+    │   ├── StoreNotFoundError        a read was asked of a store that does not exist
+    │   └── StoreUnavailableError     a server (database, vector service) cannot be reached
+    ├── EmbeddingMismatchError        the store was written with another encoder
+    ├── InteractionError              a request about interactions cannot be met
+    │   ├── ConflictError             an id exists already with different content
+    │   └── NotFoundError             no such prompt or session (also KeyError)
+    └── SearchError                   a search cannot be answered
+        ├── NoEmbeddingsError         the store holds no vectors yet
+        └── UnsupportedSearchError    the store cannot do this kind of search
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BackendNotInstalledError",
+    "ConfigurationError",
+    "ConflictError",
+    "CorruptStoreError",
+    "EmbeddingMismatchError",
+    "InteractionError",
+    "NoEmbeddingsError",
+    "NotFoundError",
+    "RaeburnMemoryError",
+    "SearchError",
+    "StoreError",
+    "StoreLockedError",
+    "StoreNotFoundError",
+    "StoreUnavailableError",
+    "UnsupportedSearchError",
+]
+
+
+class RaeburnMemoryError(Exception):
+    """Base class of every error raised by raeburnmemory."""
+
+
+class ConfigurationError(RaeburnMemoryError, ValueError):
+    """An option or environment variable has a value that cannot be used."""
+
+
+class BackendNotInstalledError(ConfigurationError, ImportError):
+    """A storage or vector backend was asked for whose distribution is not installed."""
+
+    def __init__(self, kind: str, name: str, distribution: str | None, extra: str | None) -> None:
+        if distribution is None:
+            hint = "no installed distribution provides it"
+        else:
+            hint = f"install it with: pip install {distribution}"
+            if extra:
+                hint += f"  (or: pip install 'raeburnmemory[{extra}]')"
+        super().__init__(f"{kind} backend {name!r} is not available: {hint}")
+        self.backend = name
+        self.distribution = distribution
+
+
+class StoreError(RaeburnMemoryError):
+    """The store cannot be used."""
+
+
+class CorruptStoreError(StoreError):
+    """A store file or database could not be read; it has not been modified."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        super().__init__(f"{path}: {reason} (the file was left untouched)")
+        self.path = str(path)
+        self.reason = reason
+
+
+class StoreLockedError(StoreError):
+    """Another writer held the store's lock for longer than the timeout."""
+
+    def __init__(self, path: object, timeout: float) -> None:
+        super().__init__(f"{path}: still locked by another writer after {timeout:g} s")
+        self.path = str(path)
+        self.timeout = timeout
+
+
+class StoreNotFoundError(StoreError, FileNotFoundError):
+    """A read was asked of a store that does not exist."""
+
+
+class StoreUnavailableError(StoreError):
+    """A server the store depends on (a database, a vector service) cannot be reached."""
+
+
+class EmbeddingMismatchError(RaeburnMemoryError):
+    """The store's vectors were made by another encoder than the one in use."""
+
+    def __init__(self, stored: str, stored_dim: int, active: str, active_dim: int) -> None:
+        super().__init__(
+            f"the store was embedded with {stored!r} ({stored_dim} dimensions) but the active "
+            f"encoder is {active!r} ({active_dim} dimensions); open it with the same model, or "
+            "call reindex() to re-embed every prompt with the new one"
+        )
+        self.stored = stored
+        self.stored_dim = stored_dim
+        self.active = active
+        self.active_dim = active_dim
+
+
+class InteractionError(RaeburnMemoryError):
+    """A request about interactions cannot be met."""
+
+
+class ConflictError(InteractionError):
+    """An id exists already with different content; nothing was changed."""
+
+
+class NotFoundError(InteractionError, KeyError):
+    """No prompt or session has the given id."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class SearchError(RaeburnMemoryError):
+    """A search cannot be answered."""
+
+
+class NoEmbeddingsError(SearchError):
+    """The store holds no prompt vectors yet, so there is nothing to compare with."""
+
+
+class UnsupportedSearchError(SearchError):
+    """The store or vector backend cannot do the requested kind of search."""

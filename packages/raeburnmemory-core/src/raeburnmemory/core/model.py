@@ -1,0 +1,238 @@
+"""The records a memory graph is made of, and the shapes of search requests and results.
+
+An *interaction* is one prompt, the response to it, the agent that produced the response and
+the session the prompt belongs to. In the graph it becomes four nodes and their edges::
+
+    prompt --responded_with--> response --generated_by--> agent
+    prompt --belongs_to--> session
+    prompt --followed_by--> next prompt of the same session
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from raeburnmemory.core.errors import ConfigurationError
+
+__all__ = [
+    "RELATIONS",
+    "Agent",
+    "EncoderInfo",
+    "Interaction",
+    "Link",
+    "SearchFilter",
+    "SearchHit",
+    "VectorPayload",
+    "parse_timestamp",
+    "utc_now",
+]
+
+#: Edge relations the graph uses; callers may add their own with ``link_prompts``.
+RELATIONS = ("responded_with", "generated_by", "belongs_to", "followed_by")
+
+
+def utc_now() -> datetime:
+    """The current time as a timezone-aware UTC datetime."""
+    return datetime.now(timezone.utc)
+
+
+def parse_timestamp(value: datetime | str | float | int | None, *, name: str = "timestamp") -> datetime:
+    """Turn a datetime, ISO 8601 string or POSIX seconds into an aware UTC datetime.
+
+    ``None`` means now. A naive datetime is taken to be UTC.
+    """
+    if value is None:
+        return utc_now()
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, bool):
+        raise ConfigurationError(f"{name} must be a datetime, an ISO 8601 string or seconds")
+    elif isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise ConfigurationError(f"{name} must be a finite number of seconds")
+        moment = datetime.fromtimestamp(value, timezone.utc)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ConfigurationError(f"{name} {value!r} is not an ISO 8601 date and time") from None
+    else:
+        raise ConfigurationError(f"{name} must be a datetime, an ISO 8601 string or seconds")
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """One recorded exchange: a prompt, its response, the agent and the session.
+
+    ``prompt_attrs``, ``response_attrs`` and ``agent_attrs`` keep any extra keys the caller
+    gave in the prompt, response and agent dicts; ``metadata`` is the caller's JSON-serializable
+    dict for the interaction.
+    """
+
+    prompt_id: str
+    prompt_text: str
+    response_id: str
+    response_text: str
+    agent_id: str
+    session_id: str
+    timestamp: datetime
+    agent_name: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    prompt_attrs: Mapping[str, Any] = field(default_factory=dict)
+    response_attrs: Mapping[str, Any] = field(default_factory=dict)
+    agent_attrs: Mapping[str, Any] = field(default_factory=dict)
+
+    def same_content(self, other: Interaction) -> bool:
+        """Whether ``other`` records the same exchange (ids and texts), whatever its time."""
+        return (
+            self.prompt_id == other.prompt_id
+            and self.prompt_text == other.prompt_text
+            and self.response_id == other.response_id
+            and self.response_text == other.response_text
+            and self.agent_id == other.agent_id
+            and self.session_id == other.session_id
+        )
+
+    @property
+    def payload(self) -> VectorPayload:
+        """What a vector index keeps beside the prompt's vector, for filtering."""
+        return VectorPayload(self.session_id, self.agent_id, self.timestamp.timestamp())
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serializable dict of every field (the timestamp in ISO 8601)."""
+        return {
+            "prompt_id": self.prompt_id,
+            "prompt_text": self.prompt_text,
+            "response_id": self.response_id,
+            "response_text": self.response_text,
+            "agent_id": self.agent_id,
+            "agent_name": self.agent_name,
+            "session_id": self.session_id,
+            "timestamp": self.timestamp.isoformat(),
+            "metadata": dict(self.metadata),
+            "prompt_attrs": dict(self.prompt_attrs),
+            "response_attrs": dict(self.response_attrs),
+            "agent_attrs": dict(self.agent_attrs),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Interaction:
+        """Build an interaction from :meth:`to_dict`'s output."""
+        return cls(
+            prompt_id=data["prompt_id"],
+            prompt_text=data["prompt_text"],
+            response_id=data["response_id"],
+            response_text=data["response_text"],
+            agent_id=data["agent_id"],
+            agent_name=data.get("agent_name"),
+            session_id=data["session_id"],
+            timestamp=parse_timestamp(data["timestamp"]),
+            metadata=data.get("metadata") or {},
+            prompt_attrs=data.get("prompt_attrs") or {},
+            response_attrs=data.get("response_attrs") or {},
+            agent_attrs=data.get("agent_attrs") or {},
+        )
+
+
+@dataclass(frozen=True)
+class Agent:
+    """An agent that produced responses, with its latest known name and attributes."""
+
+    id: str
+    name: str | None = None
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A caller-made edge between two prompts (``link_prompts``)."""
+
+    source: str
+    target: str
+    relation: str = "related_to"
+
+
+@dataclass(frozen=True)
+class VectorPayload:
+    """The fields a vector index keeps beside each prompt vector so it can filter by itself."""
+
+    session_id: str
+    agent_id: str
+    timestamp: float
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Restricts a search to one session, one agent and/or a time window (inclusive)."""
+
+    session_id: str | None = None
+    agent_id: str | None = None
+    since: float | None = None
+    until: float | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the filter lets every prompt through."""
+        return (
+            self.session_id is None
+            and self.agent_id is None
+            and self.since is None
+            and self.until is None
+        )
+
+    def matches(self, payload: VectorPayload) -> bool:
+        """Whether a prompt with this payload passes the filter."""
+        if self.session_id is not None and payload.session_id != self.session_id:
+            return False
+        if self.agent_id is not None and payload.agent_id != self.agent_id:
+            return False
+        if self.since is not None and payload.timestamp < self.since:
+            return False
+        return self.until is None or payload.timestamp <= self.until
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One search result: the prompt, how well it matched, and its interaction."""
+
+    id: str
+    score: float
+    prompt_text: str
+    response_text: str
+    response_id: str
+    agent_id: str
+    session_id: str
+    timestamp: datetime
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serializable dict of the hit (the timestamp in ISO 8601)."""
+        return {
+            "id": self.id,
+            "score": self.score,
+            "prompt_text": self.prompt_text,
+            "response_text": self.response_text,
+            "response_id": self.response_id,
+            "agent_id": self.agent_id,
+            "session_id": self.session_id,
+            "timestamp": self.timestamp.isoformat(),
+            "metadata": dict(self.metadata),
+        }
+
+
+@dataclass(frozen=True)
+class EncoderInfo:
+    """The encoder a store's vectors were made with."""
+
+    name: str
+    dim: int

@@ -1,0 +1,209 @@
+"""The contract every storage backend meets.
+
+A store is the durable source of truth of a memory graph: interactions, caller-made links,
+prompt vectors and the name and dimension of the encoder that made them. ``MemoryGraph`` keeps
+no state a store does not have, so several processes (or hosts) on one store see one graph.
+
+Backends subclass :class:`Store` and register the class under the entry-point group
+``raeburnmemory.storage``. ``raeburnmemory.core.testing`` holds the tests every store must pass.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from raeburnmemory.core.errors import UnsupportedSearchError
+from raeburnmemory.core.model import (
+    Agent,
+    EncoderInfo,
+    Interaction,
+    Link,
+    SearchFilter,
+    VectorPayload,
+)
+
+__all__ = ["Matrix", "ScoredIds", "Store", "StoreChanges", "StoredVectors"]
+
+#: A 2-D float32 array, one normalized vector a row.
+Matrix = npt.NDArray[np.float32]
+#: Search results: ``(prompt id, score)`` pairs, best first.
+ScoredIds = list[tuple[str, float]]
+
+
+def _empty_matrix() -> Matrix:
+    return np.zeros((0, 0), dtype=np.float32)
+
+
+@dataclass
+class StoredVectors:
+    """Prompt vectors with their ids and filter payloads, row for row."""
+
+    ids: list[str] = field(default_factory=list)
+    vectors: Matrix = field(default_factory=_empty_matrix)
+    payloads: list[VectorPayload] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass
+class StoreChanges:
+    """What other writers changed since the last :meth:`Store.refresh`.
+
+    ``reset`` means the changes cannot be told one by one (for example the store was compacted
+    by another process): reload everything with :meth:`Store.load_vectors`.
+    """
+
+    added: StoredVectors = field(default_factory=StoredVectors)
+    removed: list[str] = field(default_factory=list)
+    reset: bool = False
+
+    def __bool__(self) -> bool:
+        return self.reset or bool(self.added.ids) or bool(self.removed)
+
+
+class Store(ABC):
+    """Durable storage of a memory graph. Every write is durable when the call returns."""
+
+    #: The name the backend is registered under (``storage_backend=...``).
+    name: ClassVar[str]
+    #: Keyword options of ``MemoryGraph(**options)`` this store understands.
+    option_names: ClassVar[frozenset[str]] = frozenset()
+    #: Vector backends the store runs itself, inside its database (``"sqlite-vec"``, ...).
+    native_vector_backends: ClassVar[tuple[str, ...]] = ()
+    #: The vector backend used when the caller names none; ``None`` lets MemoryGraph choose.
+    default_vector_backend: ClassVar[str | None] = None
+    #: Whether :meth:`keyword_search` works.
+    supports_keyword_search: ClassVar[bool] = False
+
+    #: Where the store lives, for messages: a file path or a redacted URL.
+    location: str
+
+    @classmethod
+    @abstractmethod
+    def open(
+        cls,
+        location: str | None,
+        *,
+        create: bool = True,
+        vector_backend: str | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> Store:
+        """Open the store at ``location`` (``None``: the backend's default).
+
+        With ``create=False`` a store that does not exist raises ``StoreNotFoundError``.
+        ``vector_backend`` is given when it is one of :attr:`native_vector_backends`.
+        """
+
+    # -- encoder -----------------------------------------------------------------------------
+
+    @abstractmethod
+    def encoder_info(self) -> EncoderInfo | None:
+        """The encoder the stored vectors were made with, or ``None`` before the first one."""
+
+    @abstractmethod
+    def set_encoder_info(self, info: EncoderInfo) -> None:
+        """Record the encoder of the vectors (only while the store holds no vectors)."""
+
+    # -- writes ------------------------------------------------------------------------------
+
+    @abstractmethod
+    def add(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+        """Durably record interactions and their prompt vectors (row for row), all or nothing.
+
+        An interaction whose prompt id is stored with the same content is skipped; one with
+        different content raises ``ConflictError`` and nothing is written. So does a response id
+        that belongs to another prompt. Returns the prompt ids newly added, in order.
+        """
+
+    @abstractmethod
+    def link(self, link: Link) -> None:
+        """Durably record a caller-made edge between two stored prompts (``NotFoundError``)."""
+
+    @abstractmethod
+    def delete(self, prompt_ids: Sequence[str]) -> list[str]:
+        """Durably remove interactions with their vectors and links; returns the ids removed."""
+
+    @abstractmethod
+    def replace_vectors(self, batches: Iterable[tuple[list[str], Matrix]], info: EncoderInfo) -> None:
+        """Swap every prompt vector for new ones made by encoder ``info``, all or nothing."""
+
+    # -- reads -------------------------------------------------------------------------------
+
+    @abstractmethod
+    def get(self, prompt_id: str) -> Interaction | None:
+        """The interaction of a prompt, or ``None``."""
+
+    def get_many(self, prompt_ids: Sequence[str]) -> list[Interaction]:
+        """The interactions of the prompts that exist, in the order asked."""
+        found = (self.get(pid) for pid in prompt_ids)
+        return [item for item in found if item is not None]
+
+    @abstractmethod
+    def session(self, session_id: str) -> list[Interaction]:
+        """A session's interactions in order (timestamp, then insertion)."""
+
+    @abstractmethod
+    def sessions(self) -> list[str]:
+        """Every session id, in order of first appearance."""
+
+    @abstractmethod
+    def agents(self) -> list[Agent]:
+        """Every agent, with its latest name and attributes."""
+
+    @abstractmethod
+    def links(self) -> list[Link]:
+        """Every caller-made link between prompts."""
+
+    @abstractmethod
+    def iter_interactions(self) -> Iterator[Interaction]:
+        """Every interaction, in insertion order."""
+
+    @abstractmethod
+    def count(self) -> int:
+        """How many interactions are stored."""
+
+    def stats(self) -> dict[str, int]:
+        """Counts of what the store holds."""
+        return {
+            "interactions": self.count(),
+            "sessions": len(self.sessions()),
+            "agents": len(self.agents()),
+            "links": len(self.links()),
+        }
+
+    @abstractmethod
+    def load_vectors(self) -> StoredVectors:
+        """Every stored prompt vector with its id and payload."""
+
+    @abstractmethod
+    def refresh(self) -> StoreChanges:
+        """Catch up with other writers: their changes since the last call (never this object's)."""
+
+    # -- searches done by the store itself -------------------------------------------------------
+
+    def vector_search(self, query: Matrix, k: int, flt: SearchFilter) -> ScoredIds:
+        """Nearest prompts to a normalized query vector (stores with native vector backends)."""
+        raise UnsupportedSearchError(f"the {self.name} store does not search vectors itself")
+
+    def keyword_search(self, text: str, k: int, flt: SearchFilter) -> ScoredIds:
+        """Prompts whose prompt or response text best matches ``text`` by keywords."""
+        raise UnsupportedSearchError(
+            f"the {self.name} store cannot search by keyword; use the sqlite or postgres store "
+            "for mode='keyword' and mode='hybrid'"
+        )
+
+    # -- upkeep ------------------------------------------------------------------------------
+
+    def compact(self) -> None:
+        """Make the store compact and durable (the JSON store folds its journal)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release files, connections and locks. Calling it twice is harmless."""

@@ -1,0 +1,72 @@
+"""The contract every vector backend meets.
+
+A vector index answers "which stored prompts are nearest to this vector?" with cosine
+similarity over normalized vectors. It keeps a small payload beside each vector (session, agent,
+timestamp) so filters are applied inside the search and ``k`` hits still come back when they exist.
+
+In-memory indexes (numpy, FAISS) are rebuilt from the store when a MemoryGraph opens and kept
+current through :meth:`Store.refresh`. Persistent ones (Qdrant) keep their vectors themselves and
+are reconciled with the store by :meth:`VectorIndex.sync`. Backends register their class under
+the entry-point group ``raeburnmemory.vectors``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from raeburnmemory.core.model import SearchFilter, VectorPayload
+from raeburnmemory.core.store import Matrix, ScoredIds, Store
+
+__all__ = ["VectorIndex"]
+
+
+class VectorIndex(ABC):
+    """Nearest-neighbour search over prompt vectors, by cosine similarity."""
+
+    #: The name the backend is registered under (``vector_backend=...``).
+    name: ClassVar[str]
+    #: Keyword options of ``MemoryGraph(**options)`` this backend understands.
+    option_names: ClassVar[frozenset[str]] = frozenset()
+    #: True when the index keeps its vectors across runs itself (it is then synced, not rebuilt).
+    persistent: ClassVar[bool] = False
+
+    @classmethod
+    @abstractmethod
+    def create(cls, *, dim: int, store: Store, options: Mapping[str, Any]) -> VectorIndex:
+        """Build an empty index (or open a persistent one) for vectors of ``dim`` dimensions."""
+
+    @property
+    @abstractmethod
+    def dim(self) -> int:
+        """The dimension of the vectors."""
+
+    @abstractmethod
+    def add(self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]) -> None:
+        """Insert or replace vectors, row for row with ``ids`` and ``payloads``."""
+
+    @abstractmethod
+    def remove(self, ids: Sequence[str]) -> None:
+        """Forget these ids; unknown ids are ignored. A removed id is never returned again."""
+
+    @abstractmethod
+    def search(self, query: Matrix, k: int, flt: SearchFilter | None = None) -> ScoredIds:
+        """The ``k`` best ``(id, cosine similarity)`` pairs for one normalized query, best first.
+
+        Only prompts that pass ``flt`` are returned, and ``k`` of them whenever that many pass.
+        """
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Forget every vector."""
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """How many vectors the index holds."""
+
+    def sync(self, store: Store) -> None:
+        """Reconcile a persistent index with the store, the source of truth (no-op in memory)."""
+
+    def close(self) -> None:
+        """Release what the index holds (clients, files)."""
