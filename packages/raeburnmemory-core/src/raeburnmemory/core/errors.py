@@ -13,6 +13,7 @@ Catch :class:`RaeburnMemoryError` to handle every failure of the library::
     ├── EmbeddingMismatchError        the store was written with another encoder
     ├── InteractionError              a request about interactions cannot be met
     │   ├── ConflictError             an id exists already with different content
+    │   ├── InvalidInteractionError   an interaction's fields are not acceptable (also ValueError)
     │   └── NotFoundError             no such prompt or session (also KeyError)
     └── SearchError                   a search cannot be answered
         ├── NoEmbeddingsError         the store holds no vectors yet
@@ -28,6 +29,7 @@ __all__ = [
     "CorruptStoreError",
     "EmbeddingMismatchError",
     "InteractionError",
+    "InvalidInteractionError",
     "NoEmbeddingsError",
     "NotFoundError",
     "RaeburnMemoryError",
@@ -114,6 +116,10 @@ class InteractionError(RaeburnMemoryError):
 
 class ConflictError(InteractionError):
     """An id exists already with different content; nothing was changed."""
+
+
+class InvalidInteractionError(InteractionError, ValueError):
+    """An interaction's fields are missing, of the wrong type or not JSON-serializable."""
 
 
 class NotFoundError(InteractionError, KeyError):
