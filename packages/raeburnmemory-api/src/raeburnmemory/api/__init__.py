@@ -1,0 +1,3 @@
+"""raeburnmemory-api."""
+
+__all__: list[str] = []

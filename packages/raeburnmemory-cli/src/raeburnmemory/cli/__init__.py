@@ -1,0 +1,3 @@
+"""raeburnmemory-cli."""
+
+__all__: list[str] = []

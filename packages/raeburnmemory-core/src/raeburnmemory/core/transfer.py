@@ -1,0 +1,64 @@
+"""Copies a whole memory from one store to another, vectors included, without re-encoding."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from raeburnmemory.core.errors import ConfigurationError
+from raeburnmemory.core.model import Interaction
+from raeburnmemory.core.store import Store
+
+__all__ = ["copy_store"]
+
+
+def copy_store(
+    source: Store,
+    target: Store,
+    *,
+    batch_size: int = 2048,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Copy every interaction, vector, link and the encoder record of ``source`` into ``target``.
+
+    Interactions the target holds already with the same content are skipped. Returns how many
+    interactions were added. ``progress(done, total)`` is called after each batch.
+    """
+    info = source.encoder_info()
+    target_info = target.encoder_info()
+    if info is not None:
+        if target_info is None:
+            target.set_encoder_info(info)
+        elif target_info != info:
+            raise ConfigurationError(
+                f"cannot copy vectors made by {info.name} ({info.dim} dimensions) into a store "
+                f"whose vectors were made by {target_info.name} ({target_info.dim} dimensions)"
+            )
+    stored = source.load_vectors()
+    rows = {pid: row for row, pid in enumerate(stored.ids)}
+    total = source.count()
+    added = done = 0
+    batch: list[Interaction] = []
+
+    def flush() -> None:
+        nonlocal added, done
+        if all(item.prompt_id in rows for item in batch) and info is not None:
+            vectors = stored.vectors[[rows[item.prompt_id] for item in batch]].astype(np.float32)
+            added += len(target.add(batch, vectors))
+        else:
+            added += len(target.add(batch, None))
+        done += len(batch)
+        batch.clear()
+        if progress is not None:
+            progress(done, total)
+
+    for item in source.iter_interactions():
+        batch.append(item)
+        if len(batch) >= batch_size:
+            flush()
+    if batch:
+        flush()
+    for link in source.links():
+        target.link(link)
+    return added

@@ -1,0 +1,3 @@
+"""raeburnmemory-postgres."""
+
+__all__: list[str] = []

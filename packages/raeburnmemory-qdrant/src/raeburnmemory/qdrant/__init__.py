@@ -1,0 +1,3 @@
+"""raeburnmemory-qdrant."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""raeburnmemory-sqlite."""
+
+__all__: list[str] = []
