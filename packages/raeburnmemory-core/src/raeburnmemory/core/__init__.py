@@ -1,5 +1,11 @@
 """raeburnmemory-core: the memory graph, its default JSON store, vector indexes and encoders."""
 
+from raeburnmemory.core.encoders import (
+    Encoder,
+    EncoderFallbackWarning,
+    HashingEncoder,
+    resolve_encoder,
+)
 from raeburnmemory.core.errors import (
     BackendNotInstalledError,
     ConfigurationError,
@@ -18,6 +24,7 @@ from raeburnmemory.core.errors import (
     StoreUnavailableError,
     UnsupportedSearchError,
 )
+from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.model import (
     Agent,
     EncoderInfo,
@@ -37,11 +44,15 @@ __all__ = [
     "ConflictError",
     "CorruptStoreError",
     "EmbeddingMismatchError",
+    "Encoder",
+    "EncoderFallbackWarning",
     "EncoderInfo",
+    "HashingEncoder",
     "Interaction",
     "InteractionError",
     "InvalidInteractionError",
     "Link",
+    "MemoryGraph",
     "NoEmbeddingsError",
     "NotFoundError",
     "RaeburnMemoryError",
@@ -58,4 +69,5 @@ __all__ = [
     "UnsupportedSearchError",
     "VectorIndex",
     "VectorPayload",
+    "resolve_encoder",
 ]

@@ -101,8 +101,9 @@ class EmbeddingMismatchError(RaeburnMemoryError):
     def __init__(self, stored: str, stored_dim: int, active: str, active_dim: int) -> None:
         super().__init__(
             f"the store was embedded with {stored!r} ({stored_dim} dimensions) but the active "
-            f"encoder is {active!r} ({active_dim} dimensions); open it with the same model, or "
-            "call reindex() to re-embed every prompt with the new one"
+            f"encoder is {active!r} ({active_dim} dimensions); open it with the model that made "
+            "it, or open it with reindex=True (or call reindex()) to re-embed every prompt "
+            "with the new one"
         )
         self.stored = stored
         self.stored_dim = stored_dim

@@ -7,6 +7,7 @@ kind only. Every node has ``kind`` and ``key`` (the caller's id) attributes. Edg
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -123,7 +124,7 @@ def _iter_parts(
             yield _edge(response, node_key("agent", item.agent_id), "generated_by")
             yield _edge(prompt, node_key("session", item.session_id), "belongs_to")
         for members in sessions.values():
-            for earlier, later in zip(members, members[1:]):
+            for earlier, later in itertools.pairwise(members):
                 yield _edge(
                     node_key("prompt", earlier.prompt_id),
                     node_key("prompt", later.prompt_id),

@@ -40,7 +40,9 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def parse_timestamp(value: datetime | str | float | int | None, *, name: str = "timestamp") -> datetime:
+def parse_timestamp(
+    value: datetime | str | float | int | None, *, name: str = "timestamp"
+) -> datetime:
     """Turn a datetime, ISO 8601 string or POSIX seconds into an aware UTC datetime.
 
     ``None`` means now. A naive datetime is taken to be UTC.

@@ -131,7 +131,9 @@ class Store(ABC):
         """Durably remove interactions with their vectors and links; returns the ids removed."""
 
     @abstractmethod
-    def replace_vectors(self, batches: Iterable[tuple[list[str], Matrix]], info: EncoderInfo) -> None:
+    def replace_vectors(
+        self, batches: Iterable[tuple[list[str], Matrix]], info: EncoderInfo
+    ) -> None:
         """Swap every prompt vector for new ones made by encoder ``info``, all or nothing."""
 
     # -- reads -------------------------------------------------------------------------------
@@ -201,7 +203,7 @@ class Store(ABC):
 
     # -- upkeep ------------------------------------------------------------------------------
 
-    def compact(self) -> None:
+    def compact(self) -> None:  # noqa: B027 - optional for stores that need no upkeep
         """Make the store compact and durable (the JSON store folds its journal)."""
 
     @abstractmethod

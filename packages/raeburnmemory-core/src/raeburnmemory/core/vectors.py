@@ -65,8 +65,8 @@ class VectorIndex(ABC):
     def __len__(self) -> int:
         """How many vectors the index holds."""
 
-    def sync(self, store: Store) -> None:
+    def sync(self, store: Store) -> None:  # noqa: B027 - only persistent indexes need it
         """Reconcile a persistent index with the store, the source of truth (no-op in memory)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - only indexes holding resources need it
         """Release what the index holds (clients, files)."""

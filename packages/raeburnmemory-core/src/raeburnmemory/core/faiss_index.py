@@ -1,0 +1,191 @@
+"""FAISS vector backend: exact inner-product search, or an HNSW graph for large stores.
+
+Option ``index="flat"`` (default) is exact. ``index="hnsw"`` answers from a FAISS HNSW graph.
+FAISS's HNSW cannot remove vectors, so a removed or replaced prompt is tombstoned: searches skip
+it through an id selector, and the graph is rebuilt from the live vectors once tombstones pass a
+fifth of it. Filters that few prompts pass are answered exactly instead, so ``k`` hits come back
+whenever that many exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from raeburnmemory.core.errors import BackendNotInstalledError, ConfigurationError
+from raeburnmemory.core.model import SearchFilter, VectorPayload
+from raeburnmemory.core.numpy_index import NumpyIndex, PayloadColumns
+from raeburnmemory.core.store import Matrix, ScoredIds, Store
+
+__all__ = ["FaissIndex"]
+
+_INDEX_KINDS = ("flat", "hnsw")
+
+
+def _import_faiss() -> Any:
+    try:
+        import faiss
+    except ImportError as exc:
+        raise BackendNotInstalledError(
+            "vector", "faiss", "'raeburnmemory-core[faiss]'", "faiss"
+        ) from exc
+    return faiss
+
+
+class _HnswGraph:
+    """A FAISS HNSW graph over labels 0..n-1 with tombstones and per-label payloads."""
+
+    def __init__(self, faiss: Any, dim: int, m: int, ef_construction: int, ef_search: int) -> None:
+        self._faiss = faiss
+        self._dim = dim
+        self._m = m
+        self._ef_construction = ef_construction
+        self.ef_search = ef_search
+        self.reset()
+
+    def reset(self) -> None:
+        index = self._faiss.IndexHNSWFlat(self._dim, self._m, self._faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = self._ef_construction
+        self.index = index
+        self.labels: list[str] = []
+        self.label_of: dict[str, int] = {}
+        self.alive = np.zeros(0, dtype=np.bool_)
+        self.payloads = PayloadColumns()
+        self.dead = 0
+
+    def add(self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]) -> None:
+        self.tombstone(ids)
+        start = len(self.labels)
+        size = start + len(ids)
+        if size > len(self.alive):
+            capacity = max(size, 2 * len(self.alive), 1024)
+            self.alive = np.resize(self.alive, capacity)
+            self.payloads.reserve(capacity)
+        self.alive[start:size] = True
+        for offset, (pid, payload) in enumerate(zip(ids, payloads, strict=True)):
+            self.label_of[pid] = start + offset
+            self.payloads.set(start + offset, payload)
+        self.labels.extend(ids)
+        self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+
+    def tombstone(self, ids: Sequence[str]) -> None:
+        for pid in ids:
+            label = self.label_of.pop(pid, None)
+            if label is not None:
+                self.alive[label] = False
+                self.dead += 1
+
+    def search(self, query: Matrix, k: int, allowed: npt.NDArray[np.bool_] | None) -> ScoredIds:
+        faiss = self._faiss
+        size = len(self.labels)
+        if allowed is None and self.dead:
+            allowed = self.alive[:size]
+        params = faiss.SearchParametersHNSW()
+        params.efSearch = max(self.ef_search, k)
+        bitmap = None
+        if allowed is not None:
+            bitmap = np.packbits(allowed, bitorder="little")
+            params.sel = faiss.IDSelectorBitmap(size, faiss.swig_ptr(bitmap))
+        scores, labels = self.index.search(query.reshape(1, -1), k, params=params)
+        del bitmap  # the selector points into it until the search returns
+        return [
+            (self.labels[label], float(score))
+            for label, score in zip(labels[0], scores[0], strict=True)
+            if label >= 0
+        ]
+
+
+class FaissIndex(NumpyIndex):
+    """FAISS search over prompt vectors, exact (``index="flat"``) or approximate (``"hnsw"``).
+
+    The live vectors are also kept in a plain matrix, so exact answers (and rebuilds of the
+    HNSW graph) never need to read the store again.
+    """
+
+    name: ClassVar[str] = "faiss"
+    option_names: ClassVar[frozenset[str]] = frozenset({"index", "hnsw_m", "ef_search"})
+
+    #: Filters passed by fewer prompts than this are answered by an exact scan (hnsw only).
+    exact_below: ClassVar[int] = 20_000
+
+    def __init__(
+        self, dim: int, *, index: str = "flat", hnsw_m: int = 32, ef_search: int = 96
+    ) -> None:
+        if index not in _INDEX_KINDS:
+            kinds = ", ".join(_INDEX_KINDS)
+            raise ConfigurationError(f"index must be one of {kinds}, not {index!r}")
+        self._faiss = _import_faiss()
+        self.kind = index
+        self._hnsw = (
+            _HnswGraph(self._faiss, dim, hnsw_m, max(40, 2 * hnsw_m), ef_search)
+            if index == "hnsw"
+            else None
+        )
+        super().__init__(dim)
+
+    @classmethod
+    def create(cls, *, dim: int, store: Store, options: Mapping[str, Any]) -> FaissIndex:
+        """An empty index; options ``index``, ``hnsw_m`` and ``ef_search``."""
+        kwargs = {key: options[key] for key in cls.option_names if key in options}
+        for key in ("hnsw_m", "ef_search"):
+            if key in kwargs and not (isinstance(kwargs[key], int) and kwargs[key] > 0):
+                raise ConfigurationError(f"{key} must be a positive integer")
+        return cls(dim, **kwargs)
+
+    def add(self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]) -> None:
+        """Insert or replace vectors."""
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(ids), self.dim)
+        super().add(ids, vectors, payloads)
+        if self._hnsw is not None:
+            self._hnsw.add(ids, vectors, payloads)
+            self._maybe_rebuild()
+
+    def remove(self, ids: Sequence[str]) -> None:
+        """Forget ids; in an HNSW graph they are tombstoned until the next rebuild."""
+        super().remove(ids)
+        if self._hnsw is not None:
+            self._hnsw.tombstone(ids)
+            self._maybe_rebuild()
+
+    def _maybe_rebuild(self) -> None:
+        graph = self._hnsw
+        if graph is None or graph.dead * 5 <= len(graph.labels):
+            return
+        graph.reset()
+        size = len(self._ids)
+        if size:
+            payloads = [self._payloads.payload(row) for row in range(size)]
+            graph.add(list(self._ids), self._matrix[:size], payloads)
+
+    def search(self, query: Matrix, k: int, flt: SearchFilter | None = None) -> ScoredIds:
+        """Top ``k`` among the prompts that pass ``flt``."""
+        size = len(self._ids)
+        if size == 0 or k <= 0:
+            return []
+        flt = flt or SearchFilter()
+        graph = self._hnsw
+        q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
+        if graph is None:
+            if not flt.is_empty:
+                return super().search(q, k, flt)
+            scores, rows = self._faiss.knn(
+                q, self._matrix[:size], min(k, size), metric=self._faiss.METRIC_INNER_PRODUCT
+            )
+            pairs = zip(rows[0], scores[0], strict=True)
+            return [(self._ids[r], float(s)) for r, s in pairs if r >= 0]
+        labels = len(graph.labels)
+        allowed = graph.payloads.mask(flt, labels)
+        if allowed is not None:
+            allowed &= graph.alive[:labels]
+            if int(allowed.sum()) < max(self.exact_below, 4 * k):
+                return super().search(q, k, flt)
+        return graph.search(q, min(k, size), allowed)
+
+    def clear(self) -> None:
+        """Forget every vector."""
+        super().clear()
+        if self._hnsw is not None:
+            self._hnsw.reset()

@@ -1,0 +1,661 @@
+"""MemoryGraph: record LLM interactions durably and find the prompts most like a new one."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from raeburnmemory.core._records import interaction_from_mapping, make_interaction
+from raeburnmemory.core.encoders import (
+    Encoder,
+    SentenceTransformerEncoder,
+    default_model_name,
+    resolve_encoder,
+)
+from raeburnmemory.core.errors import (
+    ConfigurationError,
+    EmbeddingMismatchError,
+    InvalidInteractionError,
+    NoEmbeddingsError,
+    NotFoundError,
+    StoreError,
+)
+from raeburnmemory.core.graph import build_graph, iter_node_link_json, node_link_data, to_networkx
+from raeburnmemory.core.model import (
+    RELATIONS,
+    Agent,
+    EncoderInfo,
+    Interaction,
+    Link,
+    SearchFilter,
+    SearchHit,
+    parse_timestamp,
+)
+from raeburnmemory.core.registry import load_storage_backend, load_vector_backend
+from raeburnmemory.core.store import Matrix, ScoredIds, Store
+from raeburnmemory.core.vectors import VectorIndex
+
+__all__ = ["SEARCH_MODES", "MemoryGraph"]
+
+#: ``search(mode=...)`` values.
+SEARCH_MODES = ("vector", "keyword", "hybrid")
+#: Interactions encoded and written together by ``batch_add``.
+BATCH_CHUNK = 2048
+#: Reciprocal rank fusion constant (the usual 60).
+RRF_K = 60
+
+_DEFAULT: Any = object()
+
+
+def _default_vector_backend() -> str:
+    return "faiss" if importlib.util.find_spec("faiss") is not None else "numpy"
+
+
+def _top_k(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"top_k must be a positive integer, not {value!r}")
+    return value
+
+
+def _moment(value: Any, name: str) -> float | None:
+    return None if value is None else parse_timestamp(value, name=name).timestamp()
+
+
+class MemoryGraph:
+    """A persistent graph of prompts, responses, agents and sessions, searchable by similarity.
+
+    Every write is durable when the call returns. Several MemoryGraphs (in threads or processes)
+    on one store see each other's writes on their next call. Use it as a context manager, or call
+    :meth:`close`.
+
+    Args:
+        db_path: Where the store lives; ``None`` uses ``$RAEBURN_DB_PATH`` or
+            ``~/.raeburnbrain/graph.json`` (stores on a server take their address from options).
+        embedding_model: A sentence-transformers model name (default ``$RAEBURN_EMBED_MODEL`` or
+            ``all-MiniLM-L6-v2``, loaded on first use), an object with ``encode(list[str])``, or
+            ``None`` / ``"none"`` for the built-in offline encoder.
+        storage_backend: ``"json"`` (default), ``"sqlite"``, ``"postgres"`` or any registered store.
+        vector_backend: ``"faiss"``, ``"numpy"``, ``"qdrant"``, or a store's in-database search
+            (``"sqlite-vec"``, ``"pgvector"``); ``None`` picks the store's default, else FAISS when
+            installed, else numpy.
+        create: With ``False``, a store that does not exist raises ``StoreNotFoundError``.
+        reindex: Re-embed every prompt while opening when the store was embedded by another
+            encoder, instead of raising ``EmbeddingMismatchError``.
+        **options: Options of the store and vector backend (``fsync=True``, ``index="hnsw"``,
+            ``dsn=...``, ``qdrant_url=...``); unknown names raise ``ConfigurationError``.
+    """
+
+    def __init__(
+        self,
+        db_path: str | os.PathLike[str] | None = None,
+        embedding_model: Any = _DEFAULT,
+        storage_backend: str = "json",
+        vector_backend: str | None = None,
+        *,
+        create: bool = True,
+        reindex: bool = False,
+        **options: Any,
+    ) -> None:
+        self._store: Store | None = None
+        self._closed = True
+        self._lock = threading.RLock()
+        self._index: VectorIndex | None = None
+        self._graph: Any = None
+        model = default_model_name() if embedding_model is _DEFAULT else embedding_model
+        self._encoder: Encoder = resolve_encoder(model)
+        if not isinstance(storage_backend, str):
+            raise ConfigurationError("storage_backend must be a backend name such as 'json'")
+        store_cls = load_storage_backend(storage_backend)
+        backend = vector_backend or store_cls.default_vector_backend or _default_vector_backend()
+        self._native = backend in store_cls.native_vector_backends
+        self._index_cls = None if self._native else load_vector_backend(backend)
+        self._vector_backend = backend
+        index_options = self._index_cls.option_names if self._index_cls else frozenset()
+        unknown = sorted(set(options) - store_cls.option_names - index_options)
+        if unknown:
+            known = ", ".join(sorted(store_cls.option_names | index_options)) or "none"
+            raise ConfigurationError(
+                f"unknown option(s) {', '.join(unknown)} for the {storage_backend} store with "
+                f"{backend} vectors; known options: {known}"
+            )
+        self._index_options = {k: v for k, v in options.items() if k in index_options}
+        self._store = store_cls.open(
+            None if db_path is None else os.fspath(db_path),
+            create=create,
+            vector_backend=backend if self._native else None,
+            options={k: v for k, v in options.items() if k in store_cls.option_names},
+        )
+        self._closed = False
+        try:
+            self._check_encoder_at_open(reindex)
+            if self._index_cls is not None and self._index_cls.persistent:
+                info = self._store.encoder_info()
+                if info is not None:
+                    self._index = self._create_index(info.dim)
+                    self._index.sync(self._store)
+        except BaseException:
+            self.close()
+            raise
+
+    # -- encoder ---------------------------------------------------------------------------------
+
+    def _check_encoder_at_open(self, reindex: bool) -> None:
+        """Refuse a store embedded by another encoder, without loading a lazy model."""
+        info = self.store.encoder_info()
+        if info is None:
+            return
+        encoder = self._encoder
+        if isinstance(encoder, SentenceTransformerEncoder):
+            # The fallback's vectors are fine while the model still cannot load: decide later.
+            if info.name in (encoder.requested, encoder.fallback_name):
+                return
+            mismatch = EmbeddingMismatchError(info.name, info.dim, encoder.requested, 0)
+        elif info.name == encoder.name and info.dim == encoder.dim:
+            return
+        else:
+            mismatch = EmbeddingMismatchError(info.name, info.dim, encoder.name, encoder.dim)
+        if not reindex:
+            raise mismatch
+        self.reindex()
+
+    def _check_encoder(self) -> EncoderInfo:
+        """The active encoder's record, checked against the store's (recording it if new)."""
+        active = EncoderInfo(self._encoder.name, self._encoder.dim)
+        stored = self.store.encoder_info()
+        if stored is None:
+            self.store.set_encoder_info(active)
+        elif stored != active:
+            raise EmbeddingMismatchError(stored.name, stored.dim, active.name, active.dim)
+        return active
+
+    @property
+    def encoder_name(self) -> str:
+        """The name of the encoder in use (asking loads a lazy model)."""
+        return self._encoder.name
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """The store this graph reads and writes."""
+        if self._closed or self._store is None:
+            raise StoreError("this MemoryGraph is closed")
+        return self._store
+
+    @property
+    def location(self) -> str:
+        """Where the store lives (a path, or a URL without its password)."""
+        return self.store.location
+
+    @property
+    def storage_backend(self) -> str:
+        """The name of the store's backend."""
+        return self.store.name
+
+    @property
+    def vector_backend(self) -> str:
+        """The name of the vector backend in use."""
+        return self._vector_backend
+
+    def _create_index(self, dim: int) -> VectorIndex:
+        assert self._index_cls is not None
+        return self._index_cls.create(dim=dim, store=self.store, options=self._index_options)
+
+    def _ensure_index(self) -> VectorIndex | None:
+        """The vector index, built from the store on first need (``None``: search is native)."""
+        if self._native:
+            return None
+        if self._index is None:
+            info = self.store.encoder_info()
+            if info is None:
+                return None
+            index = self._create_index(info.dim)
+            if index.persistent:
+                index.sync(self.store)
+            else:
+                stored = self.store.load_vectors()
+                if len(stored):
+                    index.add(stored.ids, stored.vectors, stored.payloads)
+            self._index = index
+        return self._index
+
+    def _catch_up(self) -> None:
+        """Bring this object up to date with other writers of the store."""
+        changes = self.store.refresh()
+        if not changes:
+            return
+        self._graph = None
+        index = self._index
+        if index is None or index.persistent:
+            return
+        if changes.reset:
+            index.close()
+            self._index = None
+            return
+        if changes.removed:
+            index.remove(changes.removed)
+        if changes.added.ids:
+            added = changes.added
+            index.add(added.ids, added.vectors, added.payloads)
+
+    def _encode(self, texts: Sequence[str]) -> Matrix:
+        vectors = self._encoder.encode(list(texts))
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def _write(self, items: Sequence[Interaction]) -> list[str]:
+        vectors = self._encode([item.prompt_text for item in items])
+        with self._lock:
+            self._catch_up()
+            self._check_encoder()
+            added = self.store.add(items, vectors)
+            if added:
+                self._graph = None
+                index = self._ensure_index()
+                if index is not None:
+                    fresh = set(added)
+                    rows = [i for i, item in enumerate(items) if item.prompt_id in fresh]
+                    picked = [items[i] for i in rows]
+                    index.add(
+                        [item.prompt_id for item in picked],
+                        vectors[rows],
+                        [item.payload for item in picked],
+                    )
+            return added
+
+    def add_interaction(
+        self,
+        prompt: Mapping[str, Any],
+        response: Mapping[str, Any],
+        agent: Mapping[str, Any],
+        session_id: str,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        timestamp: Any = None,
+    ) -> str:
+        """Record one interaction durably and return its prompt id.
+
+        ``prompt`` and ``response`` are dicts with ``id`` and ``text``; ``agent`` has ``id`` and
+        optionally ``name``; other keys are kept as node attributes. ``timestamp`` (datetime, ISO
+        string or POSIX seconds) defaults to now. Adding a prompt id again with the same content
+        does nothing; with different content it raises ``ConflictError``.
+        """
+        item = make_interaction(
+            prompt, response, agent, session_id, metadata=metadata, timestamp=timestamp
+        )
+        self._write([item])
+        return item.prompt_id
+
+    def batch_add(self, interactions: Iterable[Mapping[str, Any] | Interaction]) -> list[str]:
+        """Record many interactions, encoded and written durably in chunks.
+
+        Each item is a dict of :meth:`add_interaction`'s arguments (``prompt``, ``response``,
+        ``agent``, ``session_id``, optional ``metadata`` and ``timestamp``) or an ``Interaction``.
+        Every chunk is all or nothing. Returns the prompt ids newly added, in order.
+        """
+        added: list[str] = []
+        chunk: list[Interaction] = []
+        for position, item in enumerate(interactions):
+            chunk.append(interaction_from_mapping(item, position))
+            if len(chunk) >= BATCH_CHUNK:
+                added += self._write(chunk)
+                chunk = []
+        if chunk:
+            added += self._write(chunk)
+        return added
+
+    def link_prompts(self, source_id: str, target_id: str, relation: str = "related_to") -> None:
+        """Record a directed edge between two stored prompts."""
+        if not isinstance(relation, str) or not relation.strip() or relation in RELATIONS:
+            raise InvalidInteractionError(
+                f"relation must be a non-empty name other than {', '.join(RELATIONS)}"
+            )
+        with self._lock:
+            self._catch_up()
+            self.store.link(Link(source_id, target_id, relation))
+            self._graph = None
+
+    def delete_interaction(self, prompt_id: str) -> None:
+        """Remove a prompt with its response, vector and links, from memory and every file."""
+        with self._lock:
+            self._catch_up()
+            if not self.store.delete([prompt_id]):
+                raise NotFoundError(f"no prompt with id {prompt_id!r}")
+            self._forget([prompt_id])
+
+    def delete_session(self, session_id: str) -> list[str]:
+        """Remove every interaction of a session; returns the prompt ids removed."""
+        with self._lock:
+            self._catch_up()
+            members = [item.prompt_id for item in self.store.session(session_id)]
+            if not members:
+                raise NotFoundError(f"no session with id {session_id!r}")
+            removed = self.store.delete(members)
+            self._forget(removed)
+            return removed
+
+    def _forget(self, prompt_ids: Sequence[str]) -> None:
+        self._graph = None
+        if self._index is not None:
+            self._index.remove(prompt_ids)
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def get_interaction(self, prompt_id: str) -> Interaction:
+        """The interaction of a prompt (``NotFoundError`` if there is none)."""
+        with self._lock:
+            self._catch_up()
+            item = self.store.get(prompt_id)
+        if item is None:
+            raise NotFoundError(f"no prompt with id {prompt_id!r}")
+        return item
+
+    def get_session(self, session_id: str) -> list[Interaction]:
+        """A session's interactions in order (``NotFoundError`` if the session is unknown)."""
+        with self._lock:
+            self._catch_up()
+            items = self.store.session(session_id)
+        if not items:
+            raise NotFoundError(f"no session with id {session_id!r}")
+        return items
+
+    def sessions(self) -> list[str]:
+        """Every session id, in order of first appearance."""
+        with self._lock:
+            self._catch_up()
+            return self.store.sessions()
+
+    def agents(self) -> list[Agent]:
+        """Every agent with its latest name."""
+        with self._lock:
+            self._catch_up()
+            return self.store.agents()
+
+    def stats(self) -> dict[str, Any]:
+        """What the memory holds and how it is configured."""
+        with self._lock:
+            self._catch_up()
+            counts: dict[str, Any] = dict(self.store.stats())
+            info = self.store.encoder_info()
+            counts["vectors"] = counts["interactions"] if info is not None else 0
+            counts["encoder"] = info.name if info else None
+            counts["dim"] = info.dim if info else None
+            counts["storage_backend"] = self.store.name
+            counts["vector_backend"] = self._vector_backend
+            counts["location"] = self.store.location
+            return counts
+
+    # -- search ----------------------------------------------------------------------------------
+
+    def search(
+        self,
+        text: str,
+        top_k: int = 5,
+        *,
+        session_id: str | None = None,
+        agent_id: str | None = None,
+        since: Any = None,
+        until: Any = None,
+        min_score: float | None = None,
+        mode: str = "vector",
+    ) -> list[SearchHit]:
+        """The stored prompts most like ``text``, best first, with their interactions.
+
+        ``mode="vector"`` ranks by cosine similarity of prompt embeddings (the score);
+        ``"keyword"`` by the store's full-text rank; ``"hybrid"`` fuses both rankings by
+        reciprocal rank fusion (stores without keyword search raise ``UnsupportedSearchError``).
+        Filters keep only one session, one agent, or a time window, and ``top_k`` hits still
+        come back when that many pass. ``min_score`` drops weaker hits.
+        """
+        if not isinstance(text, str):
+            raise ConfigurationError("text must be a string")
+        k = _top_k(top_k)
+        if mode not in SEARCH_MODES:
+            raise ConfigurationError(f"mode must be one of {', '.join(SEARCH_MODES)}, not {mode!r}")
+        flt = SearchFilter(session_id, agent_id, _moment(since, "since"), _moment(until, "until"))
+        query = self._encode([text]) if mode != "keyword" else None
+        with self._lock:
+            self._catch_up()
+            if mode == "keyword":
+                scored = self.store.keyword_search(text, k, flt)
+            elif mode == "vector":
+                assert query is not None
+                scored = self._vector_search(query, k, flt)
+            else:
+                assert query is not None
+                wide = max(4 * k, 50)
+                by_vector = self._vector_search(query, wide, flt)
+                scored = _fuse(by_vector, self.store.keyword_search(text, wide, flt))[:k]
+            if min_score is not None:
+                scored = [(pid, score) for pid, score in scored if score >= min_score]
+            found = {item.prompt_id: item for item in self.store.get_many([p for p, _ in scored])}
+        return [_hit(found[pid], score) for pid, score in scored if pid in found]
+
+    def _vector_search(self, query: Matrix, k: int, flt: SearchFilter) -> ScoredIds:
+        info = self.store.encoder_info()
+        if info is None or self.store.count() == 0:
+            raise NoEmbeddingsError(
+                f"the store at {self.store.location} holds no embeddings yet; "
+                "add interactions first"
+            )
+        active = EncoderInfo(self._encoder.name, int(query.shape[1]))
+        if info != active:
+            raise EmbeddingMismatchError(info.name, info.dim, active.name, active.dim)
+        index = self._ensure_index()
+        if index is None:
+            return self.store.vector_search(query, k, flt)
+        return index.search(query, k, flt)
+
+    def get_similar_prompts(
+        self,
+        text: str,
+        top_k: int = 5,
+        *,
+        session_id: str | None = None,
+        agent_id: str | None = None,
+        min_score: float | None = None,
+    ) -> list[str]:
+        """Ids of the stored prompts most similar to ``text``, best first."""
+        hits = self.search(
+            text, top_k, session_id=session_id, agent_id=agent_id, min_score=min_score
+        )
+        return [hit.id for hit in hits]
+
+    # -- the graph -------------------------------------------------------------------------------
+
+    def _graph_attrs(self) -> dict[str, Any]:
+        info = self.store.encoder_info()
+        return {
+            "name": "raeburnmemory",
+            "storage_backend": self.store.name,
+            "encoder": None if info is None else {"name": info.name, "dim": info.dim},
+        }
+
+    def _graph_parts(self, session_id: str | None) -> tuple[list[Interaction], list[Link]]:
+        if session_id is None:
+            return list(self.store.iter_interactions()), self.store.links()
+        items = self.store.session(session_id)
+        if not items:
+            raise NotFoundError(f"no session with id {session_id!r}")
+        return items, self.store.links()
+
+    def node_link_data(self, session_id: str | None = None) -> dict[str, Any]:
+        """The node-link JSON of the whole graph (or of one session)."""
+        with self._lock:
+            self._catch_up()
+            items, links = self._graph_parts(session_id)
+            return node_link_data(items, links, self._graph_attrs())
+
+    def iter_node_link_json(self, session_id: str | None = None) -> Iterator[str]:
+        """:meth:`node_link_data` as JSON text in chunks, for streaming large graphs."""
+        with self._lock:
+            self._catch_up()
+            items, links = self._graph_parts(session_id)
+            attrs = self._graph_attrs()
+        return iter_node_link_json(items, links, attrs)
+
+    @property
+    def graph(self) -> Any:
+        """The memory as a ``networkx.DiGraph`` (or a built-in stand-in without networkx).
+
+        Node keys are ``"prompt:<id>"``, ``"response:<id>"``, ``"agent:<id>"`` and
+        ``"session:<id>"``; edges carry a ``relation``. Rebuilt after any change.
+        """
+        with self._lock:
+            self._catch_up()
+            if self._graph is None:
+                self._graph = build_graph(self.node_link_data())
+            return self._graph
+
+    def to_networkx(self) -> Any:
+        """A fresh ``networkx.DiGraph`` of the memory (needs networkx)."""
+        return to_networkx(self.node_link_data())
+
+    # -- upkeep ----------------------------------------------------------------------------------
+
+    def export(self, path: str | os.PathLike[str] | None = None) -> None:
+        """Make the store compact and durable; with ``path``, also write the node-link JSON there.
+
+        The file is written to a temporary name, flushed to disk and renamed, so a reader never
+        sees half of it.
+        """
+        with self._lock:
+            self._catch_up()
+            self.store.compact()
+            if path is None:
+                return
+            target = Path(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as out:
+                    for chunk in self.iter_node_link_json():
+                        out.write(chunk)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(temp, target)
+            except BaseException:
+                Path(temp).unlink(missing_ok=True)
+                raise
+
+    def reindex(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Re-embed every prompt with the current encoder, in batches; returns how many.
+
+        This is how a store moves to another model. ``progress(done, total)`` is called after
+        each batch.
+        """
+        with self._lock:
+            self._catch_up()
+            items = [(item.prompt_id, item.prompt_text) for item in self.store.iter_interactions()]
+            total = len(items)
+            info = EncoderInfo(self._encoder.name, self._encoder.dim)
+
+            def batches() -> Iterator[tuple[list[str], Matrix]]:
+                for start in range(0, total, BATCH_CHUNK):
+                    part = items[start : start + BATCH_CHUNK]
+                    yield [pid for pid, _ in part], self._encode([text for _, text in part])
+                    if progress is not None:
+                        progress(min(start + BATCH_CHUNK, total), total)
+
+            self.store.replace_vectors(batches(), info)
+            if progress is not None and total == 0:
+                progress(0, 0)
+            if self._index is not None:
+                if self._index.persistent and self._index.dim == info.dim:
+                    self._index.clear()
+                    self._index.sync(self.store)
+                else:
+                    self._index.close()
+                    self._index = None
+                    self._ensure_index()
+            return total
+
+    def sync(self) -> None:
+        """Catch up with other writers now, and reconcile a persistent vector index."""
+        with self._lock:
+            self._catch_up()
+            if self._index is not None and self._index.persistent:
+                self._index.sync(self.store)
+
+    def close(self) -> None:
+        """Release the store and the vector index. Calling it twice is harmless."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                if self._index is not None:
+                    self._index.close()
+            finally:
+                self._index = None
+                if self._store is not None:
+                    self._store.close()
+
+    def __enter__(self) -> MemoryGraph:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            if not getattr(self, "_closed", True):
+                self.close()
+        except Exception:  # never raise from garbage collection
+            pass
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else self.store.location
+        return f"MemoryGraph({state!r}, vector_backend={self._vector_backend!r})"
+
+    # -- async twins -----------------------------------------------------------------------------
+
+    async def add_interaction_async(self, *args: Any, **kwargs: Any) -> str:
+        """:meth:`add_interaction` in a worker thread, so the event loop never blocks."""
+        return await asyncio.to_thread(self.add_interaction, *args, **kwargs)
+
+    async def batch_add_async(
+        self, interactions: Iterable[Mapping[str, Any] | Interaction]
+    ) -> list[str]:
+        """:meth:`batch_add` in a worker thread."""
+        return await asyncio.to_thread(self.batch_add, list(interactions))
+
+    async def get_similar_prompts_async(self, *args: Any, **kwargs: Any) -> list[str]:
+        """:meth:`get_similar_prompts` in a worker thread."""
+        return await asyncio.to_thread(self.get_similar_prompts, *args, **kwargs)
+
+    async def search_async(self, *args: Any, **kwargs: Any) -> list[SearchHit]:
+        """:meth:`search` in a worker thread."""
+        return await asyncio.to_thread(self.search, *args, **kwargs)
+
+
+def _fuse(*rankings: ScoredIds) -> ScoredIds:
+    """Reciprocal rank fusion of several rankings."""
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, (pid, _) in enumerate(ranking):
+            fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
+    return sorted(fused.items(), key=lambda pair: pair[1], reverse=True)
+
+
+def _hit(item: Interaction, score: float) -> SearchHit:
+    return SearchHit(
+        id=item.prompt_id,
+        score=score,
+        prompt_text=item.prompt_text,
+        response_text=item.response_text,
+        response_id=item.response_id,
+        agent_id=item.agent_id,
+        session_id=item.session_id,
+        timestamp=item.timestamp,
+        metadata=item.metadata,
+    )

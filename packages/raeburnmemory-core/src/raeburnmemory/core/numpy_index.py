@@ -1,0 +1,183 @@
+"""Exact cosine search with numpy alone: the vector backend that needs nothing installed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from raeburnmemory.core.model import SearchFilter, VectorPayload
+from raeburnmemory.core.store import Matrix, ScoredIds, Store
+from raeburnmemory.core.vectors import VectorIndex
+
+__all__ = ["NumpyIndex", "PayloadColumns", "top_k"]
+
+
+class PayloadColumns:
+    """Filter payloads kept as numpy columns, row for row with a vector matrix.
+
+    Sessions and agents are stored as integer codes so a filter is one vectorized comparison.
+    """
+
+    def __init__(self) -> None:
+        self._codes: dict[str, int] = {}
+        self._names: list[str] = []
+        self.session = np.zeros(0, dtype=np.int64)
+        self.agent = np.zeros(0, dtype=np.int64)
+        self.timestamp = np.zeros(0, dtype=np.float64)
+
+    def _code(self, value: str) -> int:
+        code = self._codes.get(value)
+        if code is None:
+            code = self._codes[value] = len(self._names)
+            self._names.append(value)
+        return code
+
+    def payload(self, row: int) -> VectorPayload:
+        """The payload of one row."""
+        return VectorPayload(
+            self._names[int(self.session[row])],
+            self._names[int(self.agent[row])],
+            float(self.timestamp[row]),
+        )
+
+    def reserve(self, capacity: int) -> None:
+        """Grow the columns to hold at least ``capacity`` rows."""
+        if capacity > len(self.session):
+            self.session = np.resize(self.session, capacity)
+            self.agent = np.resize(self.agent, capacity)
+            self.timestamp = np.resize(self.timestamp, capacity)
+
+    def set(self, row: int, payload: VectorPayload) -> None:
+        """Write the payload of one row."""
+        self.session[row] = self._code(payload.session_id)
+        self.agent[row] = self._code(payload.agent_id)
+        self.timestamp[row] = payload.timestamp
+
+    def move(self, source: int, target: int) -> None:
+        """Copy row ``source`` onto row ``target``."""
+        self.session[target] = self.session[source]
+        self.agent[target] = self.agent[source]
+        self.timestamp[target] = self.timestamp[source]
+
+    def mask(self, flt: SearchFilter, size: int) -> npt.NDArray[np.bool_] | None:
+        """Rows ``[0, size)`` that pass ``flt``, or ``None`` when every row passes."""
+        if flt.is_empty:
+            return None
+        keep = np.ones(size, dtype=np.bool_)
+        for value, column in ((flt.session_id, self.session), (flt.agent_id, self.agent)):
+            if value is not None:
+                code = self._codes.get(value)
+                if code is None:
+                    return np.zeros(size, dtype=np.bool_)
+                keep &= column[:size] == code
+        if flt.since is not None:
+            keep &= self.timestamp[:size] >= flt.since
+        if flt.until is not None:
+            keep &= self.timestamp[:size] <= flt.until
+        return keep
+
+
+def top_k(
+    scores: npt.NDArray[np.float32], k: int, rows: npt.NDArray[np.intp] | None = None
+) -> list[tuple[int, float]]:
+    """The ``k`` best ``(row, score)`` pairs, best first (``rows`` maps positions to rows)."""
+    if k <= 0 or scores.size == 0:
+        return []
+    best = np.argpartition(-scores, k - 1)[:k] if k < scores.size else np.arange(scores.size)
+    best = best[np.argsort(-scores[best], kind="stable")]
+    picked = best if rows is None else rows[best]
+    return [(int(r), float(scores[b])) for r, b in zip(picked, best, strict=True)]
+
+
+class NumpyIndex(VectorIndex):
+    """An exact in-memory index: one matrix product per query, numpy only."""
+
+    name: ClassVar[str] = "numpy"
+
+    def __init__(self, dim: int) -> None:
+        self._dim = dim
+        self._reset()
+
+    def _reset(self) -> None:
+        self._matrix = np.zeros((0, self._dim), dtype=np.float32)
+        self._ids: list[str] = []
+        self._rows: dict[str, int] = {}
+        self._payloads = PayloadColumns()
+
+    @classmethod
+    def create(cls, *, dim: int, store: Store, options: Mapping[str, Any]) -> NumpyIndex:
+        """An empty index for ``dim``-dimensional vectors."""
+        return cls(dim)
+
+    @property
+    def dim(self) -> int:
+        """The dimension of the vectors."""
+        return self._dim
+
+    def _reserve(self, size: int) -> None:
+        if size > len(self._matrix):
+            capacity = max(size, 2 * len(self._matrix), 1024)
+            grown = np.zeros((capacity, self._dim), dtype=np.float32)
+            grown[: len(self._ids)] = self._matrix[: len(self._ids)]
+            self._matrix = grown
+            self._payloads.reserve(capacity)
+
+    def add(self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]) -> None:
+        """Insert or replace vectors."""
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(ids), self._dim)
+        self._reserve(len(self._ids) + len(ids))
+        if not any(pid in self._rows for pid in ids) and len(set(ids)) == len(ids):
+            start = len(self._ids)
+            self._matrix[start : start + len(ids)] = vectors
+            for offset, (pid, payload) in enumerate(zip(ids, payloads, strict=True)):
+                self._rows[pid] = start + offset
+                self._payloads.set(start + offset, payload)
+            self._ids.extend(ids)
+            return
+        for pid, vector, payload in zip(ids, vectors, payloads, strict=True):
+            row = self._rows.get(pid)
+            if row is None:
+                row = len(self._ids)
+                self._ids.append(pid)
+                self._rows[pid] = row
+            self._matrix[row] = vector
+            self._payloads.set(row, payload)
+
+    def remove(self, ids: Sequence[str]) -> None:
+        """Forget ids (the last row moves into each freed row)."""
+        for pid in ids:
+            row = self._rows.pop(pid, None)
+            if row is None:
+                continue
+            last = len(self._ids) - 1
+            if row != last:
+                moved = self._ids[last]
+                self._matrix[row] = self._matrix[last]
+                self._payloads.move(last, row)
+                self._ids[row] = moved
+                self._rows[moved] = row
+            self._ids.pop()
+
+    def search(self, query: Matrix, k: int, flt: SearchFilter | None = None) -> ScoredIds:
+        """Exact top ``k`` by inner product among the rows that pass ``flt``."""
+        size = len(self._ids)
+        if size == 0 or k <= 0:
+            return []
+        q = np.asarray(query, dtype=np.float32).reshape(self._dim)
+        keep = self._payloads.mask(flt or SearchFilter(), size)
+        if keep is None:
+            scores = self._matrix[:size] @ q
+            return [(self._ids[r], s) for r, s in top_k(scores, k)]
+        rows = np.flatnonzero(keep)
+        scores = self._matrix[rows] @ q
+        return [(self._ids[r], s) for r, s in top_k(scores, k, rows)]
+
+    def clear(self) -> None:
+        """Forget every vector."""
+        self._reset()
+
+    def __len__(self) -> int:
+        return len(self._ids)
