@@ -1,0 +1,136 @@
+"""Builds the FastAPI application: routes, error handlers, start-up and shutdown."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+import anyio.to_thread
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from raeburnmemory.api.errors import (
+    AuthenticationError,
+    RateLimitedError,
+    error_body,
+    error_type,
+    status_for,
+)
+from raeburnmemory.api.middleware import GateMiddleware
+from raeburnmemory.api.routes import health_router, memory_router
+from raeburnmemory.api.runtime import Runtime
+from raeburnmemory.api.settings import Settings
+from raeburnmemory.core.errors import RaeburnMemoryError
+
+if TYPE_CHECKING:
+    from raeburnmemory.core.memory import MemoryGraph
+
+__all__ = ["create_app"]
+
+logger = logging.getLogger("raeburnmemory.api")
+
+_HTTP_TYPES = {413: "RequestTooLargeError", 401: "AuthenticationError"}
+
+
+def _version() -> str:
+    try:
+        return version("raeburnmemory-api")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
+
+
+def _library_error(request: Request, exc: Exception) -> JSONResponse:
+    status = status_for(exc)
+    headers: dict[str, str] = {}
+    if isinstance(exc, AuthenticationError):
+        headers["WWW-Authenticate"] = 'Bearer realm="raeburnmemory"'
+    elif isinstance(exc, RateLimitedError):
+        headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+    if status >= 500:
+        logger.error("%s %s failed: %s", request.method, request.url.path, exc)
+    return JSONResponse(error_body(error_type(exc), str(exc)), status, headers=headers)
+
+
+def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {
+            "loc": [str(part) for part in problem.get("loc", ())],
+            "msg": str(problem.get("msg", "")),
+            "type": str(problem.get("type", "")),
+        }
+        for problem in exc.errors()
+    ]
+    summary = "; ".join(f"{'.'.join(p['loc'])}: {p['msg']}" for p in problems[:5])
+    message = f"invalid request: {summary}" if summary else "invalid request"
+    return JSONResponse(
+        error_body("InvalidRequestError", message, errors=problems), status_code=422
+    )
+
+
+def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        message = f"no route {request.method} {request.url.path}"
+    elif exc.status_code == 405:
+        message = f"{request.method} is not allowed on {request.url.path}"
+    else:
+        message = str(exc.detail)
+    type_name = _HTTP_TYPES.get(exc.status_code, "ApiError")
+    return JSONResponse(
+        error_body(type_name, message), status_code=exc.status_code, headers=exc.headers
+    )
+
+
+def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return JSONResponse(error_body("InternalError", "internal server error"), status_code=500)
+
+
+def create_app(settings: Settings | None = None, *, memory: MemoryGraph | None = None) -> FastAPI:
+    """A FastAPI application serving a memory graph.
+
+    ``settings`` default to :meth:`Settings.from_env`, read when the application starts. Give
+    ``memory`` to serve a ``MemoryGraph`` you opened yourself (it is not closed at shutdown);
+    otherwise the application opens one from the settings at start-up and closes it at
+    shutdown. Nothing is opened before start-up.
+    """
+    runtime = Runtime(settings, memory)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            await anyio.to_thread.run_sync(runtime.start)
+        except RaeburnMemoryError as exc:
+            runtime.startup_error = f"raeburnmemory API cannot start: {exc}"
+            await anyio.to_thread.run_sync(runtime.stop)
+            raise
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(runtime.stop)
+
+    app = FastAPI(
+        title="raeburnmemory",
+        version=_version(),
+        description="A persistent memory graph for LLM applications, over HTTP.",
+        lifespan=lifespan,
+    )
+    app.state.raeburn = runtime
+    app.add_middleware(GateMiddleware, runtime=runtime)
+    handlers: dict[Any, Any] = {
+        RaeburnMemoryError: _library_error,
+        RequestValidationError: _validation_error,
+        HTTPException: _http_error,
+        Exception: _unexpected_error,
+    }
+    for exc_class, handler in handlers.items():
+        app.add_exception_handler(exc_class, handler)
+    app.include_router(health_router)
+    app.include_router(memory_router)
+    return app

@@ -1,0 +1,233 @@
+"""The JSON bodies of the HTTP API, as Pydantic models (they make the OpenAPI schema)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from raeburnmemory.core.errors import ConfigurationError
+from raeburnmemory.core.model import Interaction, SearchHit, parse_timestamp
+
+__all__ = [
+    "AddResponse",
+    "AgentIn",
+    "BatchRequest",
+    "BatchResponse",
+    "DeleteSessionResponse",
+    "ErrorDetail",
+    "ErrorResponse",
+    "GraphOut",
+    "HealthResponse",
+    "HitOut",
+    "InteractionIn",
+    "InteractionOut",
+    "MessageIn",
+    "SessionOut",
+    "SessionsOut",
+    "SimilarRequest",
+    "SimilarResponse",
+]
+
+_ID = Field(min_length=1, max_length=1024, description="the caller's id")
+
+
+def _moment(value: Any, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_timestamp(value, name=name)
+    except (ConfigurationError, OverflowError, OSError) as exc:
+        raise ValueError(str(exc)) from None
+
+
+class MessageIn(BaseModel):
+    """A prompt or a response: its id, its text and any extra attributes to keep."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = _ID
+    text: str = Field(max_length=1_000_000)
+
+
+class AgentIn(BaseModel):
+    """The agent that produced the response; extra keys are kept as attributes."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = _ID
+    name: str | None = None
+
+
+class InteractionIn(BaseModel):
+    """One interaction to record: the body of ``POST /memory/interactions``."""
+
+    prompt: MessageIn
+    response: MessageIn
+    agent: AgentIn
+    session_id: str = _ID
+    metadata: dict[str, Any] | None = None
+    timestamp: datetime | float | None = Field(
+        default=None, description="ISO 8601 date and time, or POSIX seconds; default now"
+    )
+
+    @field_validator("timestamp", mode="before")
+    @classmethod
+    def _check_timestamp(cls, value: Any) -> datetime | None:
+        return _moment(value, "timestamp")
+
+    def as_mapping(self) -> dict[str, Any]:
+        """The interaction as ``MemoryGraph.batch_add`` takes it."""
+        return {
+            "prompt": self.prompt.model_dump(),
+            "response": self.response.model_dump(),
+            "agent": self.agent.model_dump(exclude_none=True),
+            "session_id": self.session_id,
+            "metadata": self.metadata,
+            "timestamp": self.timestamp,
+        }
+
+
+class BatchRequest(BaseModel):
+    """Several interactions to record at once."""
+
+    interactions: list[InteractionIn] = Field(max_length=100_000)
+
+
+class AddResponse(BaseModel):
+    """The id of the recorded prompt."""
+
+    prompt_id: str
+
+
+class BatchResponse(BaseModel):
+    """The prompt ids newly recorded (ids already there with the same content are skipped)."""
+
+    added: list[str]
+
+
+class SimilarRequest(BaseModel):
+    """A similarity search: the body of ``POST /memory/similar``."""
+
+    text: str = Field(min_length=1, max_length=100_000)
+    top_k: int = Field(default=5, ge=1, le=1000)
+    session_id: str | None = None
+    agent_id: str | None = None
+    since: datetime | float | None = Field(default=None, description="earliest timestamp")
+    until: datetime | float | None = Field(default=None, description="latest timestamp")
+    min_score: float | None = Field(default=None, ge=-1.0, le=1.0)
+    mode: Literal["vector", "keyword", "hybrid"] = "vector"
+
+    @field_validator("since", "until", mode="before")
+    @classmethod
+    def _check_moment(cls, value: Any) -> datetime | None:
+        return _moment(value, "since/until")
+
+    @field_validator("min_score")
+    @classmethod
+    def _check_score(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError("min_score must be a finite number")
+        return value
+
+
+class HitOut(BaseModel):
+    """One search result."""
+
+    id: str
+    score: float
+    prompt_text: str
+    response_text: str
+    response_id: str
+    agent_id: str
+    session_id: str
+    timestamp: str
+    metadata: dict[str, Any]
+
+    @classmethod
+    def of(cls, hit: SearchHit) -> HitOut:
+        """The model of a library search hit."""
+        return cls.model_validate(hit.to_dict())
+
+
+class SimilarResponse(BaseModel):
+    """The prompt ids best first, and the hits with their scores and texts."""
+
+    ids: list[str]
+    hits: list[HitOut]
+
+
+class InteractionOut(BaseModel):
+    """One recorded interaction."""
+
+    prompt_id: str
+    prompt_text: str
+    response_id: str
+    response_text: str
+    agent_id: str
+    agent_name: str | None
+    session_id: str
+    timestamp: str
+    metadata: dict[str, Any]
+    prompt_attrs: dict[str, Any]
+    response_attrs: dict[str, Any]
+    agent_attrs: dict[str, Any]
+
+    @classmethod
+    def of(cls, interaction: Interaction) -> InteractionOut:
+        """The model of a library interaction."""
+        return cls.model_validate(interaction.to_dict())
+
+
+class SessionOut(BaseModel):
+    """A session's interactions, in order."""
+
+    session_id: str
+    interactions: list[InteractionOut]
+
+
+class SessionsOut(BaseModel):
+    """The ids of every session."""
+
+    sessions: list[str]
+
+
+class DeleteSessionResponse(BaseModel):
+    """The prompt ids removed with the session."""
+
+    session_id: str
+    deleted: list[str]
+
+
+class GraphOut(BaseModel):
+    """Node-link JSON of the graph (the shape ``networkx.node_link_data`` gives)."""
+
+    directed: bool
+    multigraph: bool
+    graph: dict[str, Any]
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+
+
+class HealthResponse(BaseModel):
+    """The server is up."""
+
+    status: Literal["ok"] = "ok"
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: the exception type and a message for people."""
+
+    type: str
+    message: str
+    errors: list[dict[str, Any]] | None = Field(
+        default=None, description="for invalid requests: each field that is wrong"
+    )
+
+
+class ErrorResponse(BaseModel):
+    """The body of every error response."""
+
+    error: ErrorDetail

@@ -1,0 +1,168 @@
+"""The routes of the HTTP API.
+
+The handlers are plain functions: FastAPI runs them in its thread pool, so the blocking
+``MemoryGraph`` calls never hold up the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import StreamingResponse
+
+from raeburnmemory.api.models import (
+    AddResponse,
+    BatchRequest,
+    BatchResponse,
+    DeleteSessionResponse,
+    ErrorResponse,
+    GraphOut,
+    HealthResponse,
+    HitOut,
+    InteractionIn,
+    InteractionOut,
+    SessionOut,
+    SessionsOut,
+    SimilarRequest,
+    SimilarResponse,
+)
+from raeburnmemory.api.runtime import guard, memory_of
+
+if TYPE_CHECKING:
+    from raeburnmemory.core.memory import MemoryGraph
+
+__all__ = ["health_router", "memory_router"]
+
+
+def _errors(*extra: int) -> dict[int | str, dict[str, Any]]:
+    described = {
+        401: "no API key, or a wrong one (when the server has one)",
+        404: "no such prompt or session",
+        409: "an id exists with different content, or the store has no embeddings yet",
+        413: "the request body is over the size limit",
+        422: "the request does not match the schema",
+        429: "over the rate limit; see Retry-After",
+        503: "the store is unavailable or the server is starting",
+    }
+    codes = (401, 422, 429, 503, *extra)
+    return {
+        code: {"model": ErrorResponse, "description": described[code]} for code in sorted(codes)
+    }
+
+
+health_router = APIRouter()
+memory_router = APIRouter(prefix="/memory", dependencies=[Depends(guard)], tags=["memory"])
+
+Memory = Depends(memory_of)
+
+
+@health_router.get("/healthz", tags=["health"])
+async def healthz() -> HealthResponse:
+    """Answers while the server runs; needs no API key and is not rate limited."""
+    return HealthResponse()
+
+
+def _chained(first: str, rest: Iterator[str]) -> Iterator[bytes]:
+    yield first.encode()
+    for chunk in rest:
+        yield chunk.encode()
+
+
+@memory_router.get(
+    "/graph",
+    response_class=StreamingResponse,
+    responses={200: {"model": GraphOut, "content": {"application/json": {}}}, **_errors()},
+)
+def graph(
+    session_id: str | None = Query(default=None, description="only this session's part"),
+    memory: MemoryGraph = Memory,
+) -> StreamingResponse:
+    """The node-link JSON of the graph, or of one session, streamed in chunks."""
+    chunks = memory.iter_node_link_json(session_id)
+    first = next(chunks)  # errors surface here, before the response starts
+    return StreamingResponse(_chained(first, chunks), media_type="application/json")
+
+
+@memory_router.post("/similar", responses=_errors(409))
+def similar(request: SimilarRequest, memory: MemoryGraph = Memory) -> SimilarResponse:
+    """The prompts most similar to a text, best first (409 if nothing is embedded yet)."""
+    hits = memory.search(
+        request.text,
+        request.top_k,
+        session_id=request.session_id,
+        agent_id=request.agent_id,
+        since=request.since,
+        until=request.until,
+        min_score=request.min_score,
+        mode=request.mode,
+    )
+    return SimilarResponse(ids=[hit.id for hit in hits], hits=[HitOut.of(hit) for hit in hits])
+
+
+@memory_router.post("/interactions", status_code=201, responses=_errors(409, 413))
+def add_interaction(request: InteractionIn, memory: MemoryGraph = Memory) -> AddResponse:
+    """Record one interaction; the same id with the same content again changes nothing."""
+    fields = request.as_mapping()
+    prompt_id = memory.add_interaction(
+        fields["prompt"],
+        fields["response"],
+        fields["agent"],
+        fields["session_id"],
+        metadata=fields["metadata"],
+        timestamp=fields["timestamp"],
+    )
+    return AddResponse(prompt_id=prompt_id)
+
+
+@memory_router.post("/interactions/batch", responses=_errors(409, 413))
+def batch_add(request: BatchRequest, memory: MemoryGraph = Memory) -> BatchResponse:
+    """Record many interactions at once; answers with the prompt ids newly recorded."""
+    added = memory.batch_add([item.as_mapping() for item in request.interactions])
+    return BatchResponse(added=added)
+
+
+@memory_router.get("/interactions/{prompt_id:path}", responses=_errors(404))
+def get_interaction(prompt_id: str, memory: MemoryGraph = Memory) -> InteractionOut:
+    """One interaction, by its prompt id."""
+    return InteractionOut.of(memory.get_interaction(prompt_id))
+
+
+@memory_router.delete(
+    "/interactions/{prompt_id:path}",
+    status_code=204,
+    response_class=Response,
+    responses=_errors(404),
+)
+def delete_interaction(prompt_id: str, memory: MemoryGraph = Memory) -> Response:
+    """Remove an interaction from the graph, the vectors and the store."""
+    memory.delete_interaction(prompt_id)
+    return Response(status_code=204)
+
+
+@memory_router.get("/sessions", responses=_errors())
+def sessions(memory: MemoryGraph = Memory) -> SessionsOut:
+    """The ids of every session."""
+    return SessionsOut(sessions=memory.sessions())
+
+
+@memory_router.get("/sessions/{session_id:path}", responses=_errors(404))
+def get_session(session_id: str, memory: MemoryGraph = Memory) -> SessionOut:
+    """A session's interactions, in order."""
+    items = memory.get_session(session_id)
+    return SessionOut(
+        session_id=session_id, interactions=[InteractionOut.of(item) for item in items]
+    )
+
+
+@memory_router.delete("/sessions/{session_id:path}", responses=_errors(404))
+def delete_session(session_id: str, memory: MemoryGraph = Memory) -> DeleteSessionResponse:
+    """Remove a session and every interaction in it."""
+    return DeleteSessionResponse(session_id=session_id, deleted=memory.delete_session(session_id))
+
+
+@memory_router.get("/stats", responses=_errors())
+def stats(memory: MemoryGraph = Memory) -> dict[str, Any]:
+    """Counts and the backends in use."""
+    return memory.stats()

@@ -1,0 +1,126 @@
+"""What one server process holds while it runs: its settings, its memory graph, its limiter.
+
+Each worker process opens its own ``MemoryGraph`` on the shared store when the application
+starts (never at import), and the request guards (rate limit, then API key) read it here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from typing import TYPE_CHECKING, Annotated
+
+import anyio.to_thread
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from raeburnmemory.api.errors import ApiError, AuthenticationError, RateLimitedError
+from raeburnmemory.api.ratelimit import SQLiteRateLimiter, default_rate_limit_db
+from raeburnmemory.api.settings import DEFAULT_MAX_BODY_BYTES, Settings
+
+if TYPE_CHECKING:
+    from raeburnmemory.core.memory import MemoryGraph
+
+__all__ = ["Runtime", "guard", "memory_of", "runtime_of"]
+
+logger = logging.getLogger("raeburnmemory.api")
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="Needed when the server runs with RAEBURN_API_KEY set: Bearer <that key>.",
+)
+
+
+def _digest(text: str) -> bytes:
+    # Comparing fixed-length digests keeps the comparison constant-time whatever the lengths.
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).digest()
+
+
+class Runtime:
+    """The state of one running application; filled in at start-up, emptied at shutdown."""
+
+    def __init__(self, settings: Settings | None, memory: MemoryGraph | None) -> None:
+        self.configured = settings
+        self.settings: Settings | None = settings
+        self.memory: MemoryGraph | None = memory
+        self.owns_memory = memory is None
+        self.limiter: SQLiteRateLimiter | None = None
+        self.startup_error: str | None = None
+        self._key_digest: bytes | None = None
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The body size limit in force (the default until start-up read the settings)."""
+        return self.settings.max_body_bytes if self.settings else DEFAULT_MAX_BODY_BYTES
+
+    def start(self) -> None:
+        """Read the settings, open the memory graph and the rate limiter (blocking)."""
+        settings = self.configured or Settings.from_env()
+        self.settings = settings
+        if self.memory is None:
+            from raeburnmemory.core.memory import MemoryGraph
+
+            self.memory = MemoryGraph(**settings.memory_kwargs())
+            self.owns_memory = True
+        if settings.rate_limit > 0:
+            path = settings.rate_limit_db or default_rate_limit_db(str(self.memory.location))
+            self.limiter = SQLiteRateLimiter(path, settings.rate_limit)
+        if settings.api_key is None:
+            logger.warning(
+                "RAEBURN_API_KEY is not set: every /memory route is open to anyone who can "
+                "reach this server"
+            )
+        else:
+            self._key_digest = _digest(settings.api_key)
+
+    def stop(self) -> None:
+        """Close what :meth:`start` opened."""
+        if self.limiter is not None:
+            self.limiter.close()
+            self.limiter = None
+        if self.memory is not None and self.owns_memory:
+            self.memory.close()
+            self.memory = None
+
+    def check_key(self, credentials: HTTPAuthorizationCredentials | None) -> None:
+        """Raise ``AuthenticationError`` unless the request carries the configured key."""
+        if self._key_digest is None:
+            return
+        if credentials is None:
+            raise AuthenticationError("this server needs an API key: Authorization: Bearer <key>")
+        if not hmac.compare_digest(_digest(credentials.credentials), self._key_digest):
+            raise AuthenticationError("the API key is not valid")
+
+
+def runtime_of(request: Request) -> Runtime:
+    """The runtime of the application serving ``request``."""
+    runtime: Runtime = request.app.state.raeburn
+    return runtime
+
+
+def memory_of(request: Request) -> MemoryGraph:
+    """The memory graph to serve ``request`` from (HTTP 503 before start-up completed)."""
+    memory = runtime_of(request).memory
+    if memory is None:
+        raise ApiError("the server has not finished starting", status=503)
+    return memory
+
+
+async def guard(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Apply the rate limit, then the API key, to a ``/memory`` request."""
+    runtime = runtime_of(request)
+    limiter = runtime.limiter
+    if limiter is not None:
+        client = request.client.host if request.client else "unknown"
+        decision = await anyio.to_thread.run_sync(limiter.hit, client)
+        if not decision.allowed:
+            raise RateLimitedError(
+                f"more than {limiter.limit} requests in a minute from {client}; retry in "
+                f"{decision.retry_after} s",
+                retry_after=decision.retry_after,
+            )
+    runtime.check_key(credentials)

@@ -1,0 +1,133 @@
+"""The server's configuration, read from environment variables when it starts.
+
+A value that cannot be used raises :class:`~raeburnmemory.core.errors.ConfigurationError`
+whose message starts with the variable's name, and the server does not start.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from raeburnmemory.core.errors import ConfigurationError
+from raeburnmemory.core.registry import load_storage_backend, load_vector_backend
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "ENVIRONMENT", "Settings"]
+
+#: Largest request body accepted unless ``RAEBURN_MAX_BODY_BYTES`` says otherwise (10 MiB).
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+
+#: Each environment variable the server reads, with what it sets.
+ENVIRONMENT: dict[str, str] = {
+    "RAEBURN_DB_PATH": "path of the store (default ~/.raeburnbrain/graph.json)",
+    "RAEBURN_STORAGE_BACKEND": "storage backend: json (default), sqlite or postgres",
+    "RAEBURN_VECTOR_BACKEND": "vector backend (default: the store's choice)",
+    "RAEBURN_EMBED_MODEL": "sentence-transformers model name, or none for the offline encoder",
+    "RAEBURN_QDRANT_URL": "URL of a Qdrant server, with the qdrant vector backend",
+    "RAEBURN_POSTGRES_DSN": "connection string, with the postgres storage backend",
+    "RAEBURN_API_KEY": "when set, /memory routes need Authorization: Bearer <key>",
+    "RAEBURN_RATE_LIMIT": "requests per minute per client IP on /memory routes (0: no limit)",
+    "RAEBURN_RATE_LIMIT_DB": "SQLite file holding the rate counters shared by all workers",
+    "RAEBURN_MAX_BODY_BYTES": f"largest request body accepted (default {DEFAULT_MAX_BODY_BYTES})",
+}
+
+
+def _text(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        raise ConfigurationError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server needs to know; build it with :meth:`from_env` or by hand."""
+
+    db_path: Path | None = None
+    storage_backend: str = "json"
+    vector_backend: str | None = None
+    embedding_model: str | None = None
+    qdrant_url: str | None = None
+    postgres_dsn: str | None = None
+    api_key: str | None = None
+    rate_limit: int = 0
+    rate_limit_db: Path | None = None
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    #: Further keyword options passed to ``MemoryGraph``.
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from ``env`` (default ``os.environ``) and check them."""
+        env = os.environ if env is None else env
+        db_path = _text(env, "RAEBURN_DB_PATH")
+        limit_db = _text(env, "RAEBURN_RATE_LIMIT_DB")
+        settings = cls(
+            db_path=Path(db_path).expanduser() if db_path else None,
+            storage_backend=_text(env, "RAEBURN_STORAGE_BACKEND") or "json",
+            vector_backend=_text(env, "RAEBURN_VECTOR_BACKEND"),
+            embedding_model=_text(env, "RAEBURN_EMBED_MODEL"),
+            qdrant_url=_text(env, "RAEBURN_QDRANT_URL"),
+            postgres_dsn=_text(env, "RAEBURN_POSTGRES_DSN"),
+            api_key=_text(env, "RAEBURN_API_KEY"),
+            rate_limit=_whole_number(env, "RAEBURN_RATE_LIMIT", 0, 0),
+            rate_limit_db=Path(limit_db).expanduser() if limit_db else None,
+            max_body_bytes=_whole_number(
+                env, "RAEBURN_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1024
+            ),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Raise ``ConfigurationError`` naming the variable of the first unusable value."""
+        if self.rate_limit < 0:
+            raise ConfigurationError(f"RAEBURN_RATE_LIMIT={self.rate_limit} must be at least 0")
+        if self.max_body_bytes < 1024:
+            raise ConfigurationError(
+                f"RAEBURN_MAX_BODY_BYTES={self.max_body_bytes} must be at least 1024"
+            )
+        if self.qdrant_url and not self.qdrant_url.startswith(("http://", "https://")):
+            raise ConfigurationError(
+                f"RAEBURN_QDRANT_URL={self.qdrant_url!r} must start with http:// or https://"
+            )
+        try:
+            store_cls = load_storage_backend(self.storage_backend)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"RAEBURN_STORAGE_BACKEND: {exc}") from exc
+        vectors = self.vector_backend
+        if vectors is not None and vectors not in store_cls.native_vector_backends:
+            try:
+                load_vector_backend(vectors)
+            except ConfigurationError as exc:
+                raise ConfigurationError(f"RAEBURN_VECTOR_BACKEND: {exc}") from exc
+
+    def memory_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of the ``MemoryGraph`` these settings describe."""
+        kwargs: dict[str, Any] = {
+            "db_path": self.db_path,
+            "storage_backend": self.storage_backend,
+            "vector_backend": self.vector_backend,
+        }
+        if self.embedding_model is not None:
+            kwargs["embedding_model"] = self.embedding_model
+        if self.postgres_dsn is not None and self.storage_backend == "postgres":
+            kwargs["dsn"] = self.postgres_dsn
+        if self.qdrant_url is not None and self.vector_backend == "qdrant":
+            kwargs["qdrant_url"] = self.qdrant_url
+        kwargs.update(self.options)
+        return kwargs
