@@ -225,8 +225,8 @@ class SentenceTransformerEncoder:
             from sentence_transformers import SentenceTransformer
         except ImportError:
             reason = (
-                "sentence-transformers is not installed; install it with "
-                "pip install 'raeburnmemory-core[embeddings]'"
+                f"the model {self._model_name!r} needs sentence-transformers, which is not "
+                "installed; install it with pip install 'raeburnmemory-core[embeddings]'"
             )
         else:
             try:

@@ -1,0 +1,26 @@
+"""The pytest plugin every raeburnmemory distribution's tests share (registered as ``pytest11``).
+
+Fixtures:
+
+* ``offline_home``: a temporary home with ``RAEBURN_DB_PATH`` inside it and the offline encoder
+  selected, so nothing touches the real home folder or loads a model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+__all__ = ["offline_home"]
+
+
+@pytest.fixture
+def offline_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary HOME with ``RAEBURN_DB_PATH`` in it and ``RAEBURN_EMBED_MODEL=none``."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("RAEBURN_DB_PATH", str(home / ".raeburnbrain" / "graph.json"))
+    monkeypatch.setenv("RAEBURN_EMBED_MODEL", "none")
+    return home

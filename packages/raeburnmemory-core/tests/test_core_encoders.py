@@ -1,0 +1,98 @@
+"""The offline encoder finds lexical neighbours; model names load lazily and fall back politely."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from raeburnmemory.core.encoders import (
+    EncoderFallbackWarning,
+    HashingEncoder,
+    ObjectEncoder,
+    SentenceTransformerEncoder,
+    resolve_encoder,
+)
+from raeburnmemory.core.errors import ConfigurationError
+
+
+def test_hashing_vectors_are_normalized_and_deterministic() -> None:
+    encoder = HashingEncoder()
+    vectors = encoder.encode(["Hello?", "Hello", "a completely different sentence", ""])
+    assert vectors.dtype == np.float32
+    assert vectors.shape == (4, 384)
+    assert np.allclose(np.linalg.norm(vectors[:3], axis=1), 1.0, atol=1e-5)
+    assert not vectors[3].any()
+    assert float(vectors[0] @ vectors[1]) > 0.99
+    assert float(vectors[0] @ vectors[2]) < 0.3
+    again = HashingEncoder().encode(["Hello?"])
+    assert np.array_equal(again[0], vectors[0])
+
+
+def test_hashing_is_stable_across_processes() -> None:
+    code = (
+        "from raeburnmemory.core.encoders import HashingEncoder;"
+        "print(HashingEncoder().encode(['stable across runs'])[0][:8].tolist())"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(outputs) == 1
+
+
+def test_hashing_ranks_near_spellings_above_unrelated_text() -> None:
+    encoder = HashingEncoder()
+    query, near, far = encoder.encode(
+        ["configure the database", "configuring databases", "a poem about rain"]
+    )
+    assert query @ near > query @ far + 0.2
+
+
+@pytest.mark.parametrize("value", [None, "none", "NONE", " "])
+def test_none_selects_the_offline_encoder(value: object) -> None:
+    assert isinstance(resolve_encoder(value), HashingEncoder)
+
+
+def test_a_model_name_is_loaded_lazily_and_falls_back_with_one_warning() -> None:
+    encoder = resolve_encoder("surely-not-an-installed-model-xyz")
+    assert isinstance(encoder, SentenceTransformerEncoder)
+    with pytest.warns(EncoderFallbackWarning, match="surely-not-an-installed-model-xyz"):
+        assert encoder.name == "raeburn-hashing-384"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert encoder.encode(["x"]).shape == (1, 384)
+
+
+def test_objects_with_encode_are_used_as_is() -> None:
+    class Doubler:
+        name = "doubler"
+
+        def encode(self, texts: list[str]) -> list[list[float]]:
+            return [[float(len(t)), 2.0, 0.0] for t in texts]
+
+    encoder = resolve_encoder(Doubler())
+    assert isinstance(encoder, ObjectEncoder)
+    assert encoder.name == "doubler"
+    assert encoder.dim == 3
+    assert np.allclose(np.linalg.norm(encoder.encode(["abc"]), axis=1), 1.0)
+
+
+def test_a_broken_encoder_is_reported() -> None:
+    class Broken:
+        def encode(self, texts: list[str]) -> object:
+            return np.full((len(texts), 4), np.nan)
+
+    with pytest.raises(ConfigurationError, match="NaN"):
+        resolve_encoder(Broken()).encode(["x"])
+    with pytest.raises(ConfigurationError):
+        resolve_encoder(42)

@@ -1,0 +1,56 @@
+"""Every public module of raeburnmemory-core imports, and every name in its __all__ exists."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+MODULES = [
+    "raeburnmemory.memory_graph",
+    "raeburnmemory.core",
+    "raeburnmemory.core.encoders",
+    "raeburnmemory.core.errors",
+    "raeburnmemory.core.faiss_index",
+    "raeburnmemory.core.graph",
+    "raeburnmemory.core.json_store",
+    "raeburnmemory.core.memory",
+    "raeburnmemory.core.model",
+    "raeburnmemory.core.numpy_index",
+    "raeburnmemory.core.paths",
+    "raeburnmemory.core.registry",
+    "raeburnmemory.core.store",
+    "raeburnmemory.core.testing",
+    "raeburnmemory.core.transfer",
+    "raeburnmemory.core.vectors",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_public_names_exist(name: str) -> None:
+    module = importlib.import_module(name)
+    assert module.__doc__
+    for public in module.__all__:
+        assert getattr(module, public) is not None, f"{name}.{public}"
+
+
+def test_the_namespace_has_no_init() -> None:
+    import raeburnmemory
+
+    assert getattr(raeburnmemory, "__file__", None) is None
+
+
+def test_core_does_not_import_backends_or_torch() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from raeburnmemory.memory_graph import MemoryGraph; "
+        "MemoryGraph.__init__; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "('torch', 'sentence_transformers', 'qdrant_client', 'psycopg', 'fastapi') "
+        "or m.startswith(('raeburnmemory.sqlite', 'raeburnmemory.postgres', 'raeburnmemory.api'))]; "
+        "print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
