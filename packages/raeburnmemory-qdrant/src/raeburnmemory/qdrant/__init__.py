@@ -1,3 +1,10 @@
-"""raeburnmemory-qdrant."""
+"""raeburnmemory-qdrant: prompt vectors in Qdrant, embedded in a local folder or on a server.
 
-__all__: list[str] = []
+Use it with ``MemoryGraph(vector_backend="qdrant")``; the options ``qdrant_url``,
+``qdrant_api_key`` and ``collection`` say where the vectors go.
+"""
+
+from raeburnmemory.qdrant.index import QdrantVectors
+from raeburnmemory.qdrant.settings import QdrantSettings
+
+__all__ = ["QdrantSettings", "QdrantVectors"]

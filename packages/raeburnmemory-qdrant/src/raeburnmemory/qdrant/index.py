@@ -1,0 +1,372 @@
+"""Prompt vectors in a Qdrant collection, embedded in a local folder or on a server.
+
+The store stays the source of truth: MemoryGraph writes it first, then tells this index. When
+Qdrant cannot be reached, the change waits in memory (with a warning in the log) and is pushed by
+the next write, search or :meth:`QdrantVectors.sync`; a change lost with the process is restored
+by the ``sync`` every MemoryGraph runs when it opens, which makes the collection match the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+from qdrant_client import QdrantClient, models
+
+from raeburnmemory.core.errors import ConfigurationError, RaeburnMemoryError, StoreError
+from raeburnmemory.core.model import SearchFilter, VectorPayload
+from raeburnmemory.core.store import Matrix, ScoredIds, Store
+from raeburnmemory.core.vectors import VectorIndex
+from raeburnmemory.qdrant import _collection, _pool
+from raeburnmemory.qdrant._failures import failed, is_unavailable, translated, unavailable
+from raeburnmemory.qdrant._pending import MAX_PENDING, PendingChanges
+from raeburnmemory.qdrant._points import PROMPT_FIELD, batches, point_id, to_filter
+from raeburnmemory.qdrant.settings import QdrantSettings, resolve_settings
+
+__all__ = ["QdrantVectors"]
+
+_log = logging.getLogger("raeburnmemory.qdrant")
+
+#: Points per upsert request, and ids per delete request.
+UPSERT_BATCH = 512
+#: Points per page when listing the collection's prompt ids.
+SCROLL_PAGE = 10_000
+
+
+class QdrantVectors(VectorIndex):
+    """A persistent vector index in a Qdrant collection (``vector_backend="qdrant"``).
+
+    Options: ``qdrant_url`` (else ``$RAEBURN_QDRANT_URL``; none means embedded local mode in
+    ``<store file>.qdrant/``), ``qdrant_api_key`` (else ``$RAEBURN_QDRANT_API_KEY``) and
+    ``collection`` (default: from the store's file name).
+    """
+
+    name: ClassVar[str] = "qdrant"
+    option_names: ClassVar[frozenset[str]] = frozenset(
+        {"qdrant_url", "qdrant_api_key", "collection"}
+    )
+    persistent: ClassVar[bool] = True
+
+    def __init__(
+        self, dim: int, store: Store, settings: QdrantSettings, lease: _pool.ClientLease
+    ) -> None:
+        self._dim = dim
+        self._store = store
+        self._settings = settings
+        self._lease = lease
+        self._release = weakref.finalize(self, lease.release)
+        self._lock = threading.RLock()
+        self._pending = PendingChanges()
+        self._failing = False
+        self._encoder_recorded = store.encoder_info() is not None
+
+    @classmethod
+    def create(cls, *, dim: int, store: Store, options: Mapping[str, Any]) -> QdrantVectors:
+        """Open (creating it if needed) the collection of ``store`` for ``dim``-dimensional vectors.
+
+        Raises ``StoreUnavailableError`` when the server cannot be reached, ``StoreLockedError``
+        when another process uses the local folder, and ``ConfigurationError`` when the named
+        collection exists but was not made for this store's vectors.
+        """
+        settings = resolve_settings(store.location, options)
+        lease = _pool.acquire(settings)
+        try:
+            with translated(settings, "opening the collection"), lease.lock:
+                _collection.open_collection(lease.client, settings, dim, store.encoder_info())
+        except BaseException:
+            lease.release()
+            raise
+        return cls(dim, store, settings, lease)
+
+    @property
+    def dim(self) -> int:
+        """The dimension of the vectors."""
+        return self._dim
+
+    @property
+    def settings(self) -> QdrantSettings:
+        """Where the vectors live: the server or local folder, and the collection."""
+        return self._settings
+
+    @property
+    def pending(self) -> int:
+        """How many prompts' changes wait for Qdrant to be reachable again."""
+        with self._lock:
+            return len(self._pending)
+
+    # -- talking to Qdrant ---------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _client(self) -> Iterator[QdrantClient]:
+        """The pooled client, held for one call (reopened first if closed underneath)."""
+        if not self._release.alive:
+            raise StoreError(f"the Qdrant index of {self._settings.where} is closed")
+        if self._settings.local:
+            self._lease.reopen_if_closed()
+        with self._lease.lock:
+            yield self._lease.client
+
+    def _upsert(
+        self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]
+    ) -> None:
+        for batch in batches(ids, vectors, payloads, UPSERT_BATCH):
+            with self._client() as client:
+                client.upsert(self._settings.collection, points=batch, wait=True)
+
+    def _delete_points(self, point_ids: Sequence[str]) -> None:
+        for start in range(0, len(point_ids), UPSERT_BATCH):
+            selector = models.PointIdsList(points=list(point_ids[start : start + UPSERT_BATCH]))
+            with self._client() as client:
+                client.delete(self._settings.collection, points_selector=selector, wait=True)
+
+    def _recreate(self) -> None:
+        encoder = self._store.encoder_info()
+        with self._client() as client:
+            _collection.recreate(client, self._settings, self._dim, encoder)
+        self._encoder_recorded = encoder is not None
+
+    def _record_encoder(self) -> None:
+        if self._encoder_recorded:
+            return
+        encoder = self._store.encoder_info()
+        if encoder is not None:
+            with self._client() as client:
+                _collection.record_encoder(client, self._settings, self._dim, encoder)
+            self._encoder_recorded = True
+
+    def _prompt_points(self) -> tuple[dict[str, str], list[str]]:
+        """Every prompt id in the collection with its point id, and points without a prompt."""
+        name = self._settings.collection
+        found: dict[str, str] = {}
+        strays: list[str] = []
+        offset: models.ExtendedPointId | None = None
+        while True:
+            with self._client() as client:
+                records, offset = client.scroll(
+                    name,
+                    limit=SCROLL_PAGE,
+                    offset=offset,
+                    with_payload=[PROMPT_FIELD],
+                    with_vectors=False,
+                )
+            for record in records:
+                prompt = (record.payload or {}).get(PROMPT_FIELD)
+                if isinstance(prompt, str):
+                    found[prompt] = str(record.id)
+                else:
+                    strays.append(str(record.id))
+            if offset is None:
+                return found, strays
+
+    def _reconcile(self, store: Store) -> None:
+        """Make the collection hold exactly the store's vectors."""
+        encoder = store.encoder_info()
+        if self._pending.reset:
+            self._recreate()
+        else:
+            with self._client() as client:
+                _collection.open_collection(client, self._settings, self._dim, encoder)
+        # The collection is listed before the store is read: another process writes the store
+        # first, so a point it adds meanwhile is in the store read too and is never deleted here.
+        present, strays = self._prompt_points()
+        stored = store.load_vectors()
+        in_store = set(stored.ids)
+        self._delete_points(strays + [pt for pid, pt in present.items() if pid not in in_store])
+        rows = [row for row, pid in enumerate(stored.ids) if pid not in present]
+        if rows:
+            self._upsert(
+                [stored.ids[row] for row in rows],
+                stored.vectors[rows],
+                [stored.payloads[row] for row in rows],
+            )
+        self._pending.clear()
+        self._encoder_recorded = False
+        self._record_encoder()
+
+    def _push(self) -> None:
+        """Push every waiting change; raises what Qdrant raised."""
+        if self._pending.full_sync:
+            self._reconcile(self._store)
+            return
+        if self._pending.reset:
+            self._recreate()
+            self._pending.reset = False
+        removals = self._pending.removals()
+        if removals:
+            self._delete_points([point_id(pid) for pid in removals])
+        ids, vectors, payloads = self._pending.upserts(self._dim)
+        if ids:
+            self._upsert(ids, vectors, payloads)
+        self._pending.pushed()
+        self._record_encoder()
+
+    def _collection_missing(self) -> bool:
+        try:
+            with self._client() as client:
+                return not client.collection_exists(self._settings.collection)
+        except Exception:
+            return False
+
+    def _flush(self, doing: str) -> BaseException | None:
+        """Push waiting changes; returns why Qdrant is out of reach, or ``None`` when done.
+
+        Failures other than Qdrant being out of reach are raised. A collection removed by
+        someone else is created again and filled from the store.
+        """
+        if not self._pending:
+            return None
+        waiting = len(self._pending)
+        try:
+            try:
+                self._push()
+            except Exception as exc:
+                if is_unavailable(exc, self._settings) or not self._collection_missing():
+                    raise
+                self._pending.full_sync = True
+                self._push()
+        except Exception as exc:
+            if not is_unavailable(exc, self._settings):
+                self._pending.full_sync = True  # rebuild from the store on the next call
+                raise failed(self._settings, exc, doing) from exc
+            if not self._failing:
+                _log.warning(
+                    "Qdrant at %s cannot be reached while %s (%s); the store has the change and "
+                    "it will be pushed on the next write, search or sync()",
+                    self._settings.where,
+                    doing,
+                    unavailable(self._settings, exc, doing),
+                )
+                self._failing = True
+            return exc
+        if self._failing:
+            _log.warning(
+                "Qdrant at %s is reachable again: %d waiting changes were pushed",
+                self._settings.where,
+                waiting,
+            )
+            self._failing = False
+        return None
+
+    # -- the VectorIndex contract --------------------------------------------------------------
+
+    def _matrix(self, ids: Sequence[str], vectors: Matrix) -> Matrix:
+        matrix = np.asarray(vectors, dtype=np.float32)
+        if matrix.ndim != 2 or matrix.shape != (len(ids), self._dim):
+            raise ConfigurationError(
+                f"expected {len(ids)} vectors of {self._dim} dimensions for the Qdrant collection "
+                f"{self._settings.collection!r}, got an array of shape {matrix.shape}"
+            )
+        return matrix
+
+    def add(self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]) -> None:
+        """Upsert vectors; when Qdrant is out of reach they wait and a warning is logged."""
+        if not ids:
+            return
+        matrix = self._matrix(ids, vectors)
+        with self._lock:
+            if len(ids) > MAX_PENDING and not self._pending:
+                try:  # too many to queue: push now, or rebuild from the store later
+                    self._upsert(ids, matrix, payloads)
+                    return
+                except Exception as exc:
+                    if not is_unavailable(exc, self._settings):
+                        raise failed(self._settings, exc, "adding vectors") from exc
+            self._pending.add(ids, matrix, payloads)
+            self._flush("adding vectors")
+
+    def remove(self, ids: Sequence[str]) -> None:
+        """Delete the prompts' points; when Qdrant is out of reach the removal waits."""
+        if not ids:
+            return
+        with self._lock:
+            self._pending.remove(ids)
+            self._flush("removing vectors")
+
+    def search(self, query: Matrix, k: int, flt: SearchFilter | None = None) -> ScoredIds:
+        """The ``k`` nearest prompts that pass ``flt``; the filter runs inside Qdrant.
+
+        Waiting changes are pushed first; if that cannot be done the search raises
+        ``StoreUnavailableError`` rather than answer from a collection that lags the store.
+        """
+        if k <= 0:
+            return []
+        vector = np.asarray(query, dtype=np.float32).reshape(-1)
+        if vector.shape[0] != self._dim:
+            raise ConfigurationError(
+                f"the query has {vector.shape[0]} dimensions, the Qdrant collection "
+                f"{self._settings.collection!r} {self._dim}"
+            )
+        with self._lock:
+            reason = self._flush("searching")
+            if reason is not None:
+                raise unavailable(self._settings, reason, "searching") from reason
+        with translated(self._settings, "searching"), self._client() as client:
+            response = client.query_points(
+                self._settings.collection,
+                query=vector.tolist(),
+                limit=k,
+                query_filter=to_filter(flt),
+                with_payload=[PROMPT_FIELD],
+                with_vectors=False,
+            )
+        return [
+            (str((point.payload or {})[PROMPT_FIELD]), float(point.score))
+            for point in response.points
+        ]
+
+    def clear(self) -> None:
+        """Drop every vector (the collection is created again, empty)."""
+        with self._lock:
+            self._pending.clear()
+            self._pending.reset = True
+            self._flush("clearing the collection")
+
+    def __len__(self) -> int:
+        """How many points the collection holds (waiting changes are pushed first)."""
+        with self._lock:
+            reason = self._flush("counting vectors")
+            if reason is not None:
+                raise unavailable(self._settings, reason, "counting vectors") from reason
+            with translated(self._settings, "counting vectors"), self._client() as client:
+                return int(client.count(self._settings.collection, exact=True).count)
+
+    def sync(self, store: Store) -> None:
+        """Make the collection hold exactly the store's vectors, pushing what it missed.
+
+        Points of prompts the store does not have are deleted, prompts the store has and the
+        collection lacks are upserted from the store's vectors. Raises ``StoreUnavailableError``
+        when Qdrant cannot be reached.
+        """
+        with self._lock:
+            self._store = store
+            try:
+                with translated(self._settings, "syncing with the store"):
+                    self._reconcile(store)
+            except RaeburnMemoryError:
+                self._pending.full_sync = True
+                raise
+            self._failing = False
+
+    def close(self) -> None:
+        """Push waiting changes if Qdrant is reachable, then give the pooled client back."""
+        with self._lock:
+            if not self._release.alive:
+                return
+            waiting = len(self._pending)
+            try:
+                reason = self._flush("closing")
+            except RaeburnMemoryError as exc:
+                reason = exc
+            if reason is not None:
+                _log.warning(
+                    "Qdrant at %s: %d changes were not pushed before closing; the store has "
+                    "them, and the next sync() (every open runs one) pushes them",
+                    self._settings.where,
+                    waiting,
+                )
+            self._release()
