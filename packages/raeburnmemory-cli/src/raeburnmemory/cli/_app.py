@@ -1,0 +1,270 @@
+"""The ``raeburnmemory`` Typer application: global options, error handling and ``main()``.
+
+Every failure ends as one line on standard error and an exit status: 2 for a usage error (an
+unknown option, a bad flag value, a bad configuration), 1 for anything else the library refuses
+(a missing or corrupt store, no embeddings yet, an unknown id), 130 when interrupted. Set
+``RAEBURN_DEBUG=1`` to see the traceback of an unexpected error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from raeburnmemory.cli import _demo, _export, _import, _maintenance, _records, _search, _serve
+from raeburnmemory.cli._output import print_error, print_warning
+from raeburnmemory.cli._settings import Backend, Settings, parse_options
+from raeburnmemory.cli._versions import version_lines
+from raeburnmemory.core.errors import (
+    BackendNotInstalledError,
+    ConfigurationError,
+    InvalidInteractionError,
+    RaeburnMemoryError,
+)
+
+__all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_USAGE", "app", "main"]
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def _click_exception(name: str) -> type[Exception]:
+    # Typer raises click's exceptions (its own copy of click in recent releases): find them
+    # through a class Typer exports rather than importing one click or the other.
+    for cls in typer.BadParameter.__mro__:
+        if cls.__name__ == name:
+            return cls
+    raise ImportError(f"typer does not provide {name}")  # pragma: no cover
+
+
+_ClickException = _click_exception("ClickException")
+_UsageError = _click_exception("UsageError")
+
+
+def _click_message(exc: Exception) -> str:
+    format_message = getattr(exc, "format_message", None)
+    return str(format_message()) if callable(format_message) else str(exc)
+
+
+def _usage_message(exc: Exception) -> str:
+    message = _click_message(exc)
+    ctx = getattr(exc, "ctx", None)
+    path = getattr(ctx, "command_path", None) or "raeburnmemory"
+    return f"{message} (see '{path} --help')"
+
+
+def _exit_code(exc: RaeburnMemoryError) -> int:
+    if isinstance(exc, BackendNotInstalledError):
+        return EXIT_ERROR
+    if isinstance(exc, (ConfigurationError, InvalidInteractionError)):
+        return EXIT_USAGE
+    return EXIT_ERROR
+
+
+def _os_message(exc: OSError) -> str:
+    if exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc)
+
+
+@contextmanager
+def _one_line_warnings() -> Iterator[None]:
+    """Show the library's warnings (an encoder fallback, ...) as one line each."""
+    original = warnings.showwarning
+
+    def show(message: Warning | str, *_: Any, **__: Any) -> None:
+        print_warning(str(message))
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = original
+
+
+class _Group(TyperGroup):
+    """The top-level command group, turning every failure into one line and an exit status."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        sys.exit(self._run(args, prog_name, complete_var, extra))
+
+    def _run(
+        self,
+        args: Sequence[str] | None,
+        prog_name: str | None,
+        complete_var: str | None,
+        extra: dict[str, Any],
+    ) -> int:
+        try:
+            with _one_line_warnings():
+                result = super().main(
+                    args, prog_name or "raeburnmemory", complete_var, standalone_mode=False, **extra
+                )
+        except _UsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # bare `raeburnmemory`: the help
+                exc.show()  # type: ignore[attr-defined]
+            else:
+                print_error(_usage_message(exc))
+            return EXIT_USAGE
+        except _ClickException as exc:
+            print_error(_click_message(exc))
+            return int(getattr(exc, "exit_code", EXIT_ERROR))
+        except typer.Abort:
+            print_error("aborted; nothing was changed")
+            return EXIT_ERROR
+        except RaeburnMemoryError as exc:
+            print_error(str(exc) or type(exc).__name__)
+            return _exit_code(exc)
+        except OSError as exc:
+            print_error(_os_message(exc))
+            return EXIT_ERROR
+        except KeyboardInterrupt:
+            print_error("interrupted")
+            return EXIT_INTERRUPTED
+        except Exception as exc:
+            if os.environ.get("RAEBURN_DEBUG"):
+                raise
+            print_error(
+                f"unexpected {type(exc).__name__}: {exc} (RAEBURN_DEBUG=1 shows the traceback)"
+            )
+            return EXIT_ERROR
+        return result if isinstance(result, int) else 0
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="raeburnmemory",
+    help="Record LLM interactions in a persistent memory graph and search them by similarity.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        for line in version_lines():
+            typer.echo(line)
+        raise typer.Exit()
+
+
+def _blank_is_none(value: str | None) -> str | None:
+    return None if value is None or not value.strip() else value.strip()
+
+
+def _on_command_line(ctx: typer.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "COMMANDLINE"
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="RAEBURN_DB_PATH",
+            show_envvar=True,
+            help="The store: a file path (json, sqlite), or a DSN with --backend postgres. "
+            "Default: ~/.raeburnbrain/graph.json.",
+            metavar="PATH",
+        ),
+    ] = None,
+    backend: Annotated[
+        Backend,
+        typer.Option("--backend", help="Storage backend.", case_sensitive=False),
+    ] = Backend.JSON,
+    vectors: Annotated[
+        str | None,
+        typer.Option(
+            "--vectors",
+            help="Vector backend: numpy, faiss, qdrant, sqlite-vec or pgvector (default: the "
+            "store's choice).",
+            metavar="NAME",
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            envvar="RAEBURN_EMBED_MODEL",
+            show_envvar=True,
+            help="Embedding model name, or 'none' for the built-in offline encoder. "
+            "Default: all-MiniLM-L6-v2.",
+            metavar="NAME",
+        ),
+    ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option",
+            "-o",
+            help="A backend option as KEY=VALUE (for example index=hnsw); repeatable.",
+            metavar="KEY=VALUE",
+        ),
+    ] = None,
+    json_mode: Annotated[
+        bool, typer.Option("--json", help="Print results as JSON for programs.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="Show the version of every installed raeburnmemory distribution and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Record LLM interactions in a persistent memory graph and search them by similarity."""
+    ctx.obj = Settings(
+        db=_blank_is_none(db),
+        backend=backend.value,
+        vectors=_blank_is_none(vectors),
+        model=_blank_is_none(model),
+        options=parse_options(option),
+        json_mode=json_mode,
+        given=frozenset(name for name in ("db", "model") if _on_command_line(ctx, name)),
+    )
+
+
+_COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
+    ("add", _records.add),
+    ("show", _records.show),
+    ("history", _records.history),
+    ("delete", _records.delete),
+    ("similar", _search.similar),
+    ("export", _export.export),
+    ("import", _import.import_file),
+    ("stats", _maintenance.stats),
+    ("reindex", _maintenance.reindex),
+    ("migrate", _maintenance.migrate),
+    ("serve", _serve.serve),
+    ("demo", _demo.demo),
+)
+for _name, _command in _COMMANDS:
+    app.command(_name)(_command)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the command line (the ``raeburnmemory`` console script) and exit."""
+    app(args=list(argv) if argv is not None else None, prog_name="raeburnmemory")

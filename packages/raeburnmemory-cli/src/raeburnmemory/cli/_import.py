@@ -1,0 +1,183 @@
+"""The ``import`` command: interactions from a JSON Lines file, in batches.
+
+Re-running an import adds nothing twice: interactions stored already with the same content are
+skipped. A line that cannot be read or added is reported with its number and the rest still
+loads; with ``--strict`` every line is checked first and nothing is written if one is bad.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from raeburnmemory.cli._jsonl import LineError, iter_lines, parse_line
+from raeburnmemory.cli._output import Output, print_error
+from raeburnmemory.cli._settings import settings_of
+from raeburnmemory.core.errors import ConflictError, InvalidInteractionError, NotFoundError
+from raeburnmemory.core.model import Interaction
+
+if TYPE_CHECKING:
+    from raeburnmemory.memory_graph import MemoryGraph
+
+__all__ = ["ImportReport", "import_file"]
+
+_Record = tuple[int, Interaction]
+
+
+@dataclass
+class ImportReport:
+    """What an import did, line by line."""
+
+    source: str
+    added: int = 0
+    skipped: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    def fail(self, line: int, message: str) -> None:
+        """Record (and print at once) a line that was not imported."""
+        self.errors.append((line, message))
+        print_error(f"{self.source}:{line}: {message}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report for ``--json``."""
+        return {
+            "file": self.source,
+            "added": self.added,
+            "skipped": self.skipped,
+            "failed": len(self.errors),
+            "errors": [{"line": line, "error": message} for line, message in self.errors],
+        }
+
+    def summary(self) -> str:
+        """One line for people."""
+        text = f"{self.source}: {self.added} added, {self.skipped} skipped (stored already)"
+        if self.errors:
+            text += f", {len(self.errors)} line{'s' * (len(self.errors) != 1)} not imported"
+        return text
+
+
+@contextmanager
+def _open(source: str) -> Iterator[tuple[IO[bytes], int | None]]:
+    if source == "-":
+        yield sys.stdin.buffer, None
+        return
+    path = Path(source).expanduser()
+    if path.is_dir():
+        raise IsADirectoryError(21, "is a directory, not a JSON Lines file", str(path))
+    with path.open("rb") as stream:
+        yield stream, os.fstat(stream.fileno()).st_size
+
+
+def _read(
+    stream: IO[bytes], report: ImportReport, progress: Callable[[int], None]
+) -> Iterator[_Record]:
+    done = 0
+    for number, size, text in iter_lines(stream):
+        done += size
+        progress(done)
+        if text is None:
+            report.fail(number, "not UTF-8 text")
+            continue
+        try:
+            record = parse_line(text)
+        except LineError as exc:
+            report.fail(number, str(exc))
+            continue
+        if record is not None:
+            yield number, record
+
+
+def _add(mg: MemoryGraph, batch: list[_Record], report: ImportReport) -> None:
+    try:
+        added = mg.batch_add([record for _, record in batch])
+    except (ConflictError, InvalidInteractionError):
+        for number, record in batch:  # find the lines at fault; the others still load
+            try:
+                added_one = mg.batch_add([record])
+            except (ConflictError, InvalidInteractionError) as exc:
+                report.fail(number, str(exc))
+            else:
+                report.added += len(added_one)
+                report.skipped += 1 - len(added_one)
+        return
+    report.added += len(added)
+    report.skipped += len(batch) - len(added)
+
+
+def _check_conflicts(mg: MemoryGraph, records: list[_Record], report: ImportReport) -> None:
+    """Find, before writing, the lines whose prompt id is stored (or given) with other content."""
+    seen: dict[str, _Record] = {}
+    for number, record in records:
+        prompt_id = record.prompt_id
+        earlier = seen.setdefault(prompt_id, (number, record))
+        if earlier[0] != number:
+            if not earlier[1].same_content(record):
+                report.fail(number, f"prompt {prompt_id!r} has other content on line {earlier[0]}")
+            continue
+        try:
+            stored = mg.get_interaction(prompt_id)
+        except NotFoundError:
+            continue
+        if not stored.same_content(record):
+            report.fail(number, f"prompt {prompt_id!r} is stored already with other content")
+
+
+def import_file(
+    ctx: typer.Context,
+    file: Annotated[
+        str, typer.Argument(help="JSON Lines file of interactions ('-' for standard input).")
+    ],
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Interactions written per batch.")
+    ] = 1000,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Check every line first; write nothing if one is bad.")
+    ] = False,
+) -> None:
+    """Import interactions from a JSON Lines file: one object a line, skipping those stored."""
+    settings = settings_of(ctx)
+    out = settings.output
+    report = ImportReport("<stdin>" if file == "-" else file)
+    with _open(file) as (stream, size), out.progress(f"importing {report.source}") as bar:
+
+        def advance(done: int) -> None:
+            bar(done, size or 0)
+
+        records = _read(stream, report, advance)
+        if strict:
+            checked = list(records)
+            if report.errors:
+                _give_up(out, report)
+        with settings.open_graph(create=True) as mg:
+            if strict:
+                _check_conflicts(mg, checked, report)
+                if report.errors:
+                    _give_up(out, report)
+                records = iter(checked)
+            batch: list[_Record] = []
+            for item in records:
+                batch.append(item)
+                if len(batch) >= batch_size:
+                    _add(mg, batch, report)
+                    batch = []
+            if batch:
+                _add(mg, batch, report)
+    out.message(report.summary(), report.as_dict())
+    if report.errors:
+        raise typer.Exit(1)
+
+
+def _give_up(out: Output, report: ImportReport) -> None:
+    bad = len(report.errors)
+    out.message(
+        f"{report.source}: {bad} bad line{'s' * (bad != 1)}; nothing was written (--strict)",
+        {**report.as_dict(), "written": False},
+    )
+    raise typer.Exit(1)

@@ -1,0 +1,186 @@
+"""How commands print: JSON with ``--json``, rich tables on a terminal, plain lines otherwise.
+
+Results go to standard output; errors, warnings, notes and progress bars go to standard error,
+so a pipe only ever carries results. Plain lines are tab-separated rows (tables) or
+``key: value`` lines (records), with tabs, newlines and backslashes escaped so that one record
+is always one line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+__all__ = ["Column", "Output", "ProgressCallback", "plain", "print_error", "print_warning"]
+
+#: ``progress(done, total)``: the shape of every progress callback of the library.
+ProgressCallback = Callable[[int, int], None]
+
+_PROGRAM = "raeburnmemory"
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def plain(value: object) -> str:
+    """A value as one line of text: escaped tabs and newlines, ``-`` for nothing."""
+    text = _text(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def print_error(message: str) -> None:
+    """Write ``raeburnmemory: error: <message>`` as one line on standard error."""
+    sys.stderr.write(f"{_PROGRAM}: error: {_one_line(message)}\n")
+    sys.stderr.flush()
+
+
+def print_warning(message: str) -> None:
+    """Write ``raeburnmemory: warning: <message>`` as one line on standard error."""
+    sys.stderr.write(f"{_PROGRAM}: warning: {_one_line(message)}\n")
+    sys.stderr.flush()
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table: the row key it shows and its header."""
+
+    key: str
+    header: str
+    justify: str = "left"
+    #: Cut values longer than this in terminal tables (plain lines and JSON keep them whole).
+    max_width: int | None = None
+
+
+class Output:
+    """The printer of one command run, chosen from ``--json`` and whether stdout is a terminal."""
+
+    def __init__(self, *, json_mode: bool) -> None:
+        self.json_mode = json_mode
+        # Consoles are made per run, so they write to the streams of this run.
+        self._console = Console(highlight=False)
+        self._err_console = Console(stderr=True, highlight=False)
+
+    @property
+    def rich(self) -> bool:
+        """Whether results are drawn as rich tables (a terminal, and no ``--json``)."""
+        return not self.json_mode and self._console.is_terminal
+
+    def json(self, data: object) -> None:
+        """Print ``data`` as JSON (one document, indented)."""
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.flush()
+
+    def line(self, text: str) -> None:
+        """Print one line of text as is."""
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+    def message(self, text: str, data: object) -> None:
+        """Print ``text`` for people, or ``data`` with ``--json``."""
+        if self.json_mode:
+            self.json(data)
+        else:
+            self.line(text)
+
+    def note(self, text: str) -> None:
+        """A hint for people, on standard error; never mixed into results."""
+        if self.json_mode:
+            return
+        if self._err_console.is_terminal:
+            self._err_console.print(text, style="dim", markup=False, highlight=False)
+        else:
+            sys.stderr.write(text + "\n")
+            sys.stderr.flush()
+
+    def table(
+        self,
+        columns: Sequence[Column],
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        data: object = None,
+        title: str | None = None,
+        empty: str = "nothing to show",
+    ) -> None:
+        """Print rows: a rich table, tab-separated lines, or JSON (``data``, else the rows)."""
+        if self.json_mode:
+            self.json(list(rows) if data is None else data)
+            return
+        if not self.rich:
+            for row in rows:
+                self.line("\t".join(plain(row.get(column.key)) for column in columns))
+            return
+        if not rows:
+            self.note(empty)
+            return
+        table = Table(title=title, title_justify="left", header_style="bold")
+        for column in columns:
+            table.add_column(
+                column.header,
+                justify=column.justify,  # type: ignore[arg-type]
+                overflow="ellipsis" if column.max_width else "fold",
+                max_width=column.max_width,
+                no_wrap=column.max_width is not None,
+            )
+        for row in rows:
+            table.add_row(*(_cell(row.get(column.key)) for column in columns))
+        self._console.print(table)
+
+    def record(self, fields: Mapping[str, Any], *, data: object = None) -> None:
+        """Print one record: a two-column table, ``key: value`` lines, or JSON."""
+        if self.json_mode:
+            self.json(dict(fields) if data is None else data)
+            return
+        if not self.rich:
+            for key, value in fields.items():
+                self.line(f"{key}: {plain(value)}")
+            return
+        table = Table(show_header=False, box=None, padding=(0, 2, 0, 0))
+        table.add_column(style="bold")
+        table.add_column(overflow="fold")
+        for key, value in fields.items():
+            table.add_row(key, _cell(value))
+        self._console.print(table)
+
+    @contextmanager
+    def progress(self, description: str) -> Iterator[ProgressCallback]:
+        """A ``progress(done, total)`` callback drawing a bar on a terminal's standard error."""
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=self._err_console,
+            transient=True,
+            disable=self.json_mode or not self._err_console.is_terminal,
+        )
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        with bar:
+            yield update
+
+
+def _cell(value: object) -> Text:
+    return Text(_text(value))  # never read as rich markup

@@ -1,0 +1,166 @@
+"""Commands about single interactions and sessions: ``add``, ``show``, ``history``, ``delete``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from raeburnmemory.cli._output import Column
+from raeburnmemory.cli._settings import settings_of
+from raeburnmemory.core.model import Interaction
+
+__all__ = ["add", "delete", "history", "interaction_fields", "show"]
+
+_HISTORY_COLUMNS = (
+    Column("prompt_id", "prompt"),
+    Column("timestamp", "time"),
+    Column("agent", "agent"),
+    Column("prompt_text", "prompt text", max_width=50),
+    Column("response_text", "response text", max_width=50),
+)
+
+
+def _metadata(raw: str | None) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise typer.BadParameter(f"not valid JSON ({exc})", param_hint="'--metadata'") from None
+    if not isinstance(value, dict):
+        raise typer.BadParameter(
+            f"must be a JSON object, not {type(value).__name__}", param_hint="'--metadata'"
+        )
+    return value
+
+
+def interaction_fields(item: Interaction) -> dict[str, Any]:
+    """An interaction as the rows and records the commands print."""
+    agent = item.agent_id if item.agent_name is None else f"{item.agent_id} ({item.agent_name})"
+    return {
+        "prompt_id": item.prompt_id,
+        "session_id": item.session_id,
+        "timestamp": item.timestamp.isoformat(timespec="seconds"),
+        "agent": agent,
+        "prompt_text": item.prompt_text,
+        "response_id": item.response_id,
+        "response_text": item.response_text,
+        "metadata": dict(item.metadata) or None,
+    }
+
+
+def add(
+    ctx: typer.Context,
+    prompt_id: Annotated[str, typer.Option("--prompt-id", help="Id of the prompt.")],
+    prompt_text: Annotated[str, typer.Option("--prompt-text", help="Text of the prompt.")],
+    response_id: Annotated[str, typer.Option("--response-id", help="Id of the response.")],
+    response_text: Annotated[str, typer.Option("--response-text", help="Text of the response.")],
+    agent_id: Annotated[str, typer.Option("--agent-id", help="Id of the agent that answered.")],
+    session_id: Annotated[str, typer.Option("--session-id", help="Id of the session.")],
+    agent_name: Annotated[
+        str | None, typer.Option("--agent-name", help="Name of the agent.")
+    ] = None,
+    metadata: Annotated[
+        str | None,
+        typer.Option("--metadata", help="A JSON object kept with the interaction: '{\"k\": 1}'."),
+    ] = None,
+    timestamp: Annotated[
+        str | None,
+        typer.Option("--timestamp", help="When it happened, ISO 8601 (default: now)."),
+    ] = None,
+) -> None:
+    """Record one interaction: a prompt, its response, the agent and the session."""
+    settings = settings_of(ctx)
+    record: dict[str, Any] = {
+        "prompt": {"id": prompt_id, "text": prompt_text},
+        "response": {"id": response_id, "text": response_text},
+        "agent": {"id": agent_id} if agent_name is None else {"id": agent_id, "name": agent_name},
+        "session_id": session_id,
+    }
+    meta = _metadata(metadata)
+    if meta is not None:
+        record["metadata"] = meta
+    if timestamp is not None:
+        record["timestamp"] = timestamp
+    with settings.open_graph(create=True) as mg:
+        added = bool(mg.batch_add([record]))
+    text = f"added {prompt_id}" if added else f"{prompt_id} is stored already; nothing changed"
+    settings.output.message(
+        text, {"prompt_id": prompt_id, "added": added, "store": settings.describe()}
+    )
+
+
+def show(
+    ctx: typer.Context,
+    prompt_id: Annotated[str, typer.Argument(help="Id of the prompt.", metavar="PROMPT_ID")],
+) -> None:
+    """Show one interaction."""
+    settings = settings_of(ctx)
+    with settings.open_graph(create=False) as mg:
+        item = mg.get_interaction(prompt_id)
+    settings.output.record(interaction_fields(item), data=item.to_dict())
+
+
+def history(
+    ctx: typer.Context,
+    session: Annotated[
+        str | None,
+        typer.Option("--session", help="The session to show; without it, list the sessions."),
+    ] = None,
+) -> None:
+    """Show a session's interactions in order, or list the sessions."""
+    settings = settings_of(ctx)
+    out = settings.output
+    with settings.open_graph(create=False) as mg:
+        if session is None:
+            sessions = mg.sessions()
+            out.table(
+                [Column("session_id", "session")],
+                [{"session_id": sid} for sid in sessions],
+                data=sessions,
+                empty="the store holds no sessions yet",
+            )
+            return
+        items = mg.get_session(session)
+    out.table(
+        _HISTORY_COLUMNS,
+        [interaction_fields(item) for item in items],
+        data=[item.to_dict() for item in items],
+        title=f"session {session}",
+    )
+
+
+def delete(
+    ctx: typer.Context,
+    prompt: Annotated[
+        str | None, typer.Option("--prompt", help="Delete this interaction.", metavar="ID")
+    ] = None,
+    session: Annotated[
+        str | None,
+        typer.Option("--session", help="Delete this session and its interactions.", metavar="ID"),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask first.")] = False,
+) -> None:
+    """Delete an interaction or a whole session, from the graph, the vectors and every file."""
+    if (prompt is None) == (session is None):
+        raise typer.BadParameter("give exactly one of --prompt ID or --session ID")
+    settings = settings_of(ctx)
+    with settings.open_graph(create=False) as mg:
+        if prompt is not None:
+            mg.get_interaction(prompt)  # NotFoundError before asking
+            what = f"interaction {prompt}"
+        else:
+            assert session is not None
+            count = len(mg.get_session(session))
+            what = f"session {session} and its {count} interaction{'s' * (count != 1)}"
+        if not yes:
+            typer.confirm(f"Delete {what} from {settings.describe()}?", abort=True, err=True)
+        if prompt is not None:
+            mg.delete_interaction(prompt)
+            deleted = [prompt]
+        else:
+            assert session is not None
+            deleted = mg.delete_session(session)
+    settings.output.message(f"deleted {what}", {"deleted": deleted})
