@@ -53,6 +53,8 @@ BATCH_CHUNK = 2048
 RRF_K = 60
 
 _DEFAULT: Any = object()
+# Vector backends that run inside a database, and the store that has them.
+_IN_DATABASE = {"sqlite-vec": "sqlite", "pgvector": "postgres"}
 
 
 def _default_vector_backend() -> str:
@@ -116,6 +118,11 @@ class MemoryGraph:
         store_cls = load_storage_backend(storage_backend)
         backend = vector_backend or store_cls.default_vector_backend or _default_vector_backend()
         self._native = backend in store_cls.native_vector_backends
+        if not self._native and backend in _IN_DATABASE:
+            raise ConfigurationError(
+                f"the {backend} vector backend runs inside a database: use "
+                f"storage_backend={_IN_DATABASE[backend]!r} with it"
+            )
         self._index_cls = None if self._native else load_vector_backend(backend)
         self._vector_backend = backend
         index_options = self._index_cls.option_names if self._index_cls else frozenset()

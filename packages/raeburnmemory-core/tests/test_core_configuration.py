@@ -1,0 +1,88 @@
+"""Options, defaults and backend lookup fail early with errors that say what to do."""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+from pathlib import Path
+
+import pytest
+
+from raeburnmemory.core import (
+    BackendNotInstalledError,
+    ConfigurationError,
+    EncoderFallbackWarning,
+    StoreNotFoundError,
+    UnsupportedSearchError,
+)
+from raeburnmemory.core.registry import load_storage_backend, load_vector_backend
+from raeburnmemory.memory_graph import MemoryGraph
+
+
+def test_the_default_path_comes_from_the_environment(offline_home: Path) -> None:
+    with MemoryGraph() as graph:
+        graph.add_interaction({"id": "p", "text": "t"}, {"id": "r", "text": "t"}, {"id": "a"}, "s")
+        assert Path(graph.location) == offline_home / ".raeburnbrain" / "graph.json"
+    assert (offline_home / ".raeburnbrain" / "graph.json").exists()
+
+
+def test_db_path_wins_over_the_environment(offline_home: Path, tmp_path: Path) -> None:
+    with MemoryGraph(db_path=tmp_path / "here.json") as graph:
+        assert Path(graph.location) == tmp_path / "here.json"
+
+
+def test_unknown_options_are_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="colour"):
+        MemoryGraph(db_path=tmp_path / "g.json", embedding_model=None, colour="blue")
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("raeburnmemory.postgres") is not None,
+    reason="raeburnmemory-postgres is installed here (the minimal session runs this)",
+)
+def test_a_missing_backend_names_the_distribution(tmp_path: Path) -> None:
+    with pytest.raises(BackendNotInstalledError, match="raeburnmemory-postgres"):
+        MemoryGraph(db_path=tmp_path / "g.json", embedding_model=None, storage_backend="postgres")
+
+
+def test_an_unknown_backend_lists_the_known_ones() -> None:
+    with pytest.raises(ConfigurationError, match="known backends"):
+        load_vector_backend("no-such-thing")
+    with pytest.raises(ConfigurationError, match="known backends"):
+        load_storage_backend("no-such-thing")
+
+
+def test_an_in_database_search_needs_its_store(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="storage_backend='sqlite'"):
+        MemoryGraph(db_path=tmp_path / "g.json", embedding_model=None, vector_backend="sqlite-vec")
+
+
+def test_a_read_of_a_missing_store_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StoreNotFoundError):
+        MemoryGraph(db_path=tmp_path / "absent.json", embedding_model=None, create=False)
+    assert not (tmp_path / "absent.json").exists()
+
+
+def test_keyword_search_needs_a_store_that_can(tmp_path: Path) -> None:
+    with MemoryGraph(db_path=tmp_path / "g.json", embedding_model=None) as graph:
+        graph.add_interaction({"id": "p", "text": "t"}, {"id": "r", "text": "t"}, {"id": "a"}, "s")
+        with pytest.raises(UnsupportedSearchError, match="sqlite"):
+            graph.search("t", mode="hybrid")
+        with pytest.raises(ConfigurationError, match="top_k"):
+            graph.search("t", top_k=0)
+        with pytest.raises(ConfigurationError, match="mode"):
+            graph.search("t", mode="fuzzy")
+
+
+def test_an_unavailable_model_falls_back_with_a_warning(tmp_path: Path) -> None:
+    with MemoryGraph(db_path=tmp_path / "g.json", embedding_model="no-such-model-here") as graph:
+        with pytest.warns(EncoderFallbackWarning):
+            graph.add_interaction(
+                {"id": "p", "text": "Hello?"}, {"id": "r", "text": "Hi"}, {"id": "a"}, "s"
+            )
+        assert graph.encoder_name == "raeburn-hashing-384"
+    # The fallback's vectors are accepted while the model still cannot load.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EncoderFallbackWarning)
+        with MemoryGraph(db_path=tmp_path / "g.json", embedding_model="no-such-model-here") as g:
+            assert g.get_similar_prompts("Hello") == ["p"]
