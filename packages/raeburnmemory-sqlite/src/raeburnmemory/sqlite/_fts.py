@@ -1,0 +1,48 @@
+"""Keyword search with FTS5 over prompt and response text, ranked by bm25.
+
+The user's text is never handed to FTS5's query language: it is cut into words and each word
+is quoted, so quotes, operators (``AND``, ``NEAR``, ``*``, ``:``) and stray brackets are just
+text. A prompt matches when any word matches; bm25 ranks prompts with more and rarer words first.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from raeburnmemory.core.model import SearchFilter
+from raeburnmemory.core.store import ScoredIds
+from raeburnmemory.sqlite._filters import filter_sql
+
+__all__ = ["keyword_search", "match_expression"]
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+#: Words beyond this many are ignored, to keep the query small.
+_MAX_WORDS = 64
+
+
+def match_expression(text: str) -> str | None:
+    """A safe FTS5 ``MATCH`` expression for free text, or ``None`` when it holds no word."""
+    words: list[str] = []
+    for word in _WORD.findall(text):
+        if word not in words:
+            words.append(word)
+        if len(words) >= _MAX_WORDS:
+            break
+    if not words:
+        return None
+    return " OR ".join('"' + word.replace('"', '""') + '"' for word in words)
+
+
+def keyword_search(conn: sqlite3.Connection, text: str, k: int, flt: SearchFilter) -> ScoredIds:
+    """The ``k`` best keyword matches passing ``flt``; the score is ``-bm25`` (higher is better)."""
+    expression = match_expression(text)
+    if expression is None or k <= 0:
+        return []
+    where, values = filter_sql(flt, "i")
+    rows = conn.execute(
+        "SELECT i.prompt_id, bm25(fts) AS rank FROM fts JOIN interactions i ON i.seq = fts.rowid "
+        f"WHERE fts MATCH ? {where} ORDER BY rank, i.seq LIMIT ?",
+        (expression, *values, k),
+    ).fetchall()
+    return [(pid, -float(rank)) for pid, rank in rows]

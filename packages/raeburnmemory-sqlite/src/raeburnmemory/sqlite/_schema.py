@@ -1,0 +1,191 @@
+"""The database layout, how a file is recognised as a store, and forward schema migrations.
+
+A raeburnmemory database carries three marks: ``PRAGMA application_id``, ``PRAGMA user_version``
+(the schema version) and a ``meta`` table whose ``format`` row names it. A file is checked
+through a read-only connection before anything writes to it, so a file that is not one of ours
+(or is damaged) is reported and left exactly as it was.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+
+from raeburnmemory.core.errors import CorruptStoreError, StoreError
+from raeburnmemory.sqlite._driver import connect, errors
+from raeburnmemory.sqlite._meta import set_meta
+
+__all__ = [
+    "APPLICATION_ID",
+    "FORMAT",
+    "SCHEMA_VERSION",
+    "FileState",
+    "ensure_schema",
+    "inspect_file",
+]
+
+#: ``PRAGMA application_id`` of every raeburnmemory database ("RBM1").
+APPLICATION_ID = 0x52424D31
+#: The ``meta`` row ``format`` of every raeburnmemory database.
+FORMAT = "raeburnmemory-sqlite"
+#: The schema version this code writes; older databases are migrated forward on open.
+SCHEMA_VERSION = 1
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+_SCHEMA_V1 = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    """CREATE TABLE interactions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        prompt_id TEXT NOT NULL UNIQUE,
+        prompt_text TEXT NOT NULL,
+        response_id TEXT NOT NULL UNIQUE,
+        response_text TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        agent_name TEXT,
+        session_id TEXT NOT NULL,
+        ts REAL NOT NULL,
+        ts_us INTEGER NOT NULL,
+        metadata TEXT NOT NULL,
+        prompt_attrs TEXT NOT NULL,
+        response_attrs TEXT NOT NULL,
+        agent_attrs TEXT NOT NULL
+    )""",
+    "CREATE INDEX interactions_session ON interactions (session_id, ts_us, seq)",
+    "CREATE INDEX interactions_agent ON interactions (agent_id, seq)",
+    "CREATE TABLE vectors (seq INTEGER PRIMARY KEY, vector BLOB NOT NULL)",
+    """CREATE TABLE links (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        target TEXT NOT NULL,
+        relation TEXT NOT NULL,
+        UNIQUE (source, target, relation)
+    )""",
+    "CREATE INDEX links_target ON links (target)",
+    """CREATE TABLE changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        op TEXT NOT NULL,
+        prompt_id TEXT,
+        writer INTEGER NOT NULL,
+        at REAL NOT NULL
+    )""",
+    """CREATE VIRTUAL TABLE fts USING fts5 (
+        prompt_text, response_text,
+        content='interactions', content_rowid='seq',
+        tokenize='unicode61 remove_diacritics 2'
+    )""",
+    """CREATE TRIGGER interactions_fts_insert AFTER INSERT ON interactions BEGIN
+        INSERT INTO fts (rowid, prompt_text, response_text)
+        VALUES (new.seq, new.prompt_text, new.response_text);
+    END""",
+    """CREATE TRIGGER interactions_fts_delete AFTER DELETE ON interactions BEGIN
+        INSERT INTO fts (fts, rowid, prompt_text, response_text)
+        VALUES ('delete', old.seq, old.prompt_text, old.response_text);
+    END""",
+)
+
+#: ``_MIGRATIONS[n]`` brings a database at schema version ``n`` to ``n + 1``.
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+
+
+class FileState(Enum):
+    """What :func:`inspect_file` found at a path."""
+
+    MISSING = "missing"
+    EMPTY = "empty"
+    CURRENT = "current"
+    OLDER = "older"
+
+
+def inspect_file(path: Path) -> FileState:
+    """Tell whether ``path`` holds a raeburnmemory database, without writing to it.
+
+    Raises ``CorruptStoreError`` naming the file when it is not a SQLite database, cannot be
+    read, is some other application's database or was written by a newer schema.
+    """
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(_SQLITE_MAGIC))
+    except FileNotFoundError:
+        return FileState.MISSING
+    except IsADirectoryError:
+        raise CorruptStoreError(path, "is a directory, not a SQLite database") from None
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
+    if not header:
+        return FileState.EMPTY
+    if header != _SQLITE_MAGIC:
+        raise CorruptStoreError(path, "is not a SQLite database, so not a raeburnmemory store")
+    try:
+        conn, _ = connect(path, busy_timeout=5.0, synchronous="NORMAL", read_only=True)
+    except errors().Error as exc:
+        raise CorruptStoreError(path, f"cannot be opened as a SQLite database: {exc}") from exc
+    try:
+        return _read_marks(conn, path)
+    except errors().DatabaseError as exc:
+        raise CorruptStoreError(path, f"cannot be read as a SQLite database: {exc}") from exc
+    finally:
+        conn.close()
+
+
+def _read_marks(conn: sqlite3.Connection, path: Path) -> FileState:
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if not tables and application_id == 0:
+        return FileState.EMPTY
+    fmt = None
+    if "meta" in tables:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+        fmt = row[0] if row else None
+    if application_id != APPLICATION_ID or fmt != FORMAT:
+        raise CorruptStoreError(
+            path, "is a SQLite database but not a raeburnmemory store (no raeburnmemory marks)"
+        )
+    if version > SCHEMA_VERSION:
+        raise CorruptStoreError(
+            path,
+            f"was written with schema version {version} by a newer raeburnmemory-sqlite; this "
+            f"version reads up to {SCHEMA_VERSION}: upgrade raeburnmemory-sqlite",
+        )
+    return FileState.CURRENT if version == SCHEMA_VERSION else FileState.OLDER
+
+
+def ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
+    """Create the schema in an empty database or migrate an older one (in the caller's transaction).
+
+    Run inside ``BEGIN IMMEDIATE`` so concurrent openers of a new file create it once.
+    """
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    has_meta = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+    ).fetchone()
+    if not has_meta:
+        _create(conn)
+        return
+    if version > SCHEMA_VERSION:  # another process upgraded it since we looked
+        raise CorruptStoreError(
+            path, f"was upgraded to schema version {version} by a newer raeburnmemory-sqlite"
+        )
+    while version < SCHEMA_VERSION:
+        _MIGRATIONS[version](conn)
+        version += 1
+        _set_version(conn, version)
+
+
+def _create(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA_V1:
+        conn.execute(statement)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    set_meta(conn, "format", FORMAT)
+    _set_version(conn, 1)
+    for version in range(1, SCHEMA_VERSION):
+        _MIGRATIONS[version](conn)
+        _set_version(conn, version + 1)
+
+
+def _set_version(conn: sqlite3.Connection, version: int) -> None:
+    conn.execute(f"PRAGMA user_version = {int(version)}")
+    set_meta(conn, "schema_version", str(version))

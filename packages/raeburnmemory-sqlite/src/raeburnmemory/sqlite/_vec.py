@@ -1,0 +1,167 @@
+"""The sqlite-vec index inside the database: a ``vec0`` table derived from ``vectors``.
+
+``vectors`` (float32 blobs) is the source of truth. The ``vec_prompts`` virtual table holds the
+same vectors with the session, agent and time of each prompt as metadata columns, so filters run
+inside the KNN scan and ``k`` hits come back whenever ``k`` prompts pass. It uses cosine
+distance; a hit's score is ``1 - distance``.
+
+Connections that have sqlite-vec keep the table current in the same transaction as each write.
+A connection without it cannot touch a ``vec0`` table, so it marks the table stale instead
+(``meta.vec_synced = 0``) and the next sqlite-vec search rebuilds it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from raeburnmemory.core.model import SearchFilter
+from raeburnmemory.core.store import Matrix, ScoredIds
+from raeburnmemory.sqlite._filters import filter_sql
+from raeburnmemory.sqlite._meta import get_meta, set_meta
+from raeburnmemory.sqlite._rows import matrix_from_blobs, vector_blob
+
+__all__ = [
+    "EXACT_SCAN_ROWS",
+    "MAX_K",
+    "VecRow",
+    "delete",
+    "insert",
+    "is_current",
+    "rebuild",
+    "search",
+    "writable",
+]
+
+VEC_TABLE = "vec_prompts"
+#: The largest ``k`` a sqlite-vec KNN query accepts; larger requests scan exactly.
+MAX_K = 4096
+#: Filters that let at most this many prompts through are answered by an exact scan of them.
+EXACT_SCAN_ROWS = 4096
+_SCAN_CHUNK = 8192
+
+#: One row of the vec0 table: ``(seq, float32 blob, session_id, agent_id, ts)``.
+VecRow = tuple[int, bytes, str, str, float]
+
+
+def _exists(conn: sqlite3.Connection) -> bool:
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (VEC_TABLE,)).fetchone()
+    return row is not None
+
+
+def is_current(conn: sqlite3.Connection, dim: int) -> bool:
+    """Whether the vec0 table exists, is in step with ``vectors`` and has ``dim`` dimensions."""
+    return (
+        _exists(conn)
+        and get_meta(conn, "vec_synced") == "1"
+        and get_meta(conn, "vec_dim") == str(dim)
+    )
+
+
+def writable(conn: sqlite3.Connection, vec_loaded: bool) -> bool:
+    """Whether a write should also go to the vec0 table (in the caller's write transaction).
+
+    A stale table is left for the next rebuild; a connection without sqlite-vec marks it stale.
+    """
+    if not _exists(conn):
+        return False
+    if not vec_loaded:
+        set_meta(conn, "vec_synced", "0")
+        return False
+    return get_meta(conn, "vec_synced") == "1"
+
+
+def rebuild(conn: sqlite3.Connection, dim: int) -> None:
+    """Recreate the vec0 table from ``vectors`` (in the caller's write transaction)."""
+    conn.execute(f"DROP TABLE IF EXISTS {VEC_TABLE}")
+    conn.execute(
+        f"CREATE VIRTUAL TABLE {VEC_TABLE} USING vec0 ("
+        f"embedding float[{int(dim)}] distance_metric=cosine, "
+        "session_id text, agent_id text, ts float)"
+    )
+    conn.execute(
+        f"INSERT INTO {VEC_TABLE} (rowid, embedding, session_id, agent_id, ts) "
+        "SELECT v.seq, v.vector, i.session_id, i.agent_id, i.ts "
+        "FROM vectors v JOIN interactions i ON i.seq = v.seq "
+        "WHERE length(v.vector) = ? ORDER BY v.seq",
+        (4 * int(dim),),
+    )
+    set_meta(conn, "vec_dim", str(int(dim)))
+    set_meta(conn, "vec_synced", "1")
+
+
+def insert(conn: sqlite3.Connection, rows: Sequence[VecRow]) -> None:
+    """Add rows to the vec0 table."""
+    conn.executemany(
+        f"INSERT INTO {VEC_TABLE} (rowid, embedding, session_id, agent_id, ts) "
+        "VALUES (?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def delete(conn: sqlite3.Connection, seqs: Sequence[int]) -> None:
+    """Remove rows from the vec0 table."""
+    conn.executemany(f"DELETE FROM {VEC_TABLE} WHERE rowid = ?", ((seq,) for seq in seqs))
+
+
+def _passing_at_most(conn: sqlite3.Connection, flt: SearchFilter, limit: int) -> bool:
+    """Whether an indexed filter (session or agent) lets at most ``limit`` prompts through."""
+    if flt.session_id is None and flt.agent_id is None:
+        return False
+    where, values = filter_sql(flt)
+    row = conn.execute(
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM interactions WHERE 1 {where} LIMIT ?)",
+        (*values, limit + 1),
+    ).fetchone()
+    return bool(row[0] <= limit)
+
+
+def _knn(conn: sqlite3.Connection, query: Matrix, k: int, flt: SearchFilter) -> ScoredIds:
+    where, values = filter_sql(flt)
+    rows = conn.execute(
+        f"WITH knn AS (SELECT rowid, distance FROM {VEC_TABLE} "
+        f"WHERE embedding MATCH ? AND k = ? {where}) "
+        "SELECT knn.distance, knn.rowid, i.prompt_id FROM knn "
+        "JOIN interactions i ON i.seq = knn.rowid",
+        (vector_blob(query), k, *values),
+    ).fetchall()
+    rows.sort()
+    return [(pid, 1.0 - float(distance)) for distance, _, pid in rows]
+
+
+def exact_scan(
+    conn: sqlite3.Connection, query: Matrix, k: int, flt: SearchFilter, dim: int
+) -> ScoredIds:
+    """The exact top ``k`` over the stored vectors that pass ``flt``, read in chunks."""
+    where, values = filter_sql(flt, "i")
+    cursor = conn.execute(
+        "SELECT i.prompt_id, v.vector FROM interactions i JOIN vectors v ON v.seq = i.seq "
+        f"WHERE length(v.vector) = ? {where} ORDER BY i.seq",
+        (4 * dim, *values),
+    )
+    best_ids: list[str] = []
+    best_scores = np.zeros(0, dtype=np.float32)
+    while chunk := cursor.fetchmany(_SCAN_CHUNK):
+        ids = [row[0] for row in chunk]
+        scores = matrix_from_blobs([row[1] for row in chunk], dim) @ query
+        merged_ids = best_ids + ids
+        merged = np.concatenate([best_scores, scores.astype(np.float32)])
+        keep = np.argsort(-merged, kind="stable")[:k]
+        best_ids = [merged_ids[i] for i in keep]
+        best_scores = merged[keep]
+    return [(pid, float(score)) for pid, score in zip(best_ids, best_scores, strict=True)]
+
+
+def search(
+    conn: sqlite3.Connection, query: Matrix, k: int, flt: SearchFilter, dim: int
+) -> ScoredIds:
+    """The ``k`` nearest prompts that pass ``flt``: KNN in vec0, or an exact scan when cheaper."""
+    q: Any = np.asarray(query, dtype=np.float32).reshape(dim)
+    if k <= 0:
+        return []
+    if k > MAX_K or _passing_at_most(conn, flt, EXACT_SCAN_ROWS):
+        return exact_scan(conn, q, k, flt, dim)
+    return _knn(conn, q, k, flt)
