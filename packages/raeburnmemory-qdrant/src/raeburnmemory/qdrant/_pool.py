@@ -119,7 +119,7 @@ class ClientLease:
         return self._entry.lock
 
     def reopen_if_closed(self) -> None:
-        """Open a new client when the shared one was closed underneath (local mode)."""
+        """Open a new client when the shared one was closed (at exit, or underneath)."""
         with _pool_lock:
             if _client_closed(self._entry.client):
                 self._entry.client = _open(self._entry.settings)
@@ -159,9 +159,11 @@ def _close(entry: _Entry) -> None:
 
 @atexit.register
 def close_all() -> None:
-    """Close every pooled client (run at interpreter exit)."""
+    """Close every pooled client (run at interpreter exit).
+
+    Leases stay valid: a local-mode client closed this way is opened again on its next use.
+    """
     with _pool_lock:
         entries = list(_entries.values())
-        _entries.clear()
     for entry in entries:
         _close(entry)

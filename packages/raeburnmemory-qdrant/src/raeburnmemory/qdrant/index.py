@@ -18,12 +18,18 @@ from typing import Any, ClassVar
 import numpy as np
 from qdrant_client import QdrantClient, models
 
-from raeburnmemory.core.errors import ConfigurationError, RaeburnMemoryError, StoreError
+from raeburnmemory.core.errors import (
+    ConfigurationError,
+    RaeburnMemoryError,
+    StoreError,
+    StoreUnavailableError,
+)
 from raeburnmemory.core.model import SearchFilter, VectorPayload
 from raeburnmemory.core.store import Matrix, ScoredIds, Store
 from raeburnmemory.core.vectors import VectorIndex
 from raeburnmemory.qdrant import _collection, _pool
 from raeburnmemory.qdrant._failures import failed, is_unavailable, translated, unavailable
+from raeburnmemory.qdrant._outage import Outage
 from raeburnmemory.qdrant._pending import MAX_PENDING, PendingChanges
 from raeburnmemory.qdrant._points import PROMPT_FIELD, batches, point_id, to_filter
 from raeburnmemory.qdrant.settings import QdrantSettings, resolve_settings
@@ -62,26 +68,34 @@ class QdrantVectors(VectorIndex):
         self._release = weakref.finalize(self, lease.release)
         self._lock = threading.RLock()
         self._pending = PendingChanges()
-        self._failing = False
+        self._outage = Outage(settings.where)
         self._encoder_recorded = store.encoder_info() is not None
 
     @classmethod
     def create(cls, *, dim: int, store: Store, options: Mapping[str, Any]) -> QdrantVectors:
         """Open (creating it if needed) the collection of ``store`` for ``dim``-dimensional vectors.
 
-        Raises ``StoreUnavailableError`` when the server cannot be reached, ``StoreLockedError``
-        when another process uses the local folder, and ``ConfigurationError`` when the named
-        collection exists but was not made for this store's vectors.
+        Raises ``StoreLockedError`` when another process uses the local folder, and
+        ``ConfigurationError`` when the named collection exists but was not made for this store's
+        vectors. A server that cannot be reached is not an error here: the index opens with a full
+        reconciliation pending, so writes still succeed, and ``sync`` or a search will raise
+        ``StoreUnavailableError`` while the server stays out of reach.
         """
         settings = resolve_settings(store.location, options)
-        lease = _pool.acquire(settings)
+        index = cls(dim, store, settings, _pool.acquire(settings))
         try:
-            with translated(settings, "opening the collection"), lease.lock:
-                _collection.open_collection(lease.client, settings, dim, store.encoder_info())
+            with translated(settings, "opening the collection"), index._client() as client:
+                _collection.open_collection(client, settings, dim, store.encoder_info())
+        except StoreUnavailableError as exc:
+            if settings.local:
+                index._release()
+                raise
+            index._pending.full_sync = True
+            index._outage.failed(exc, "opening the collection", str(exc))
         except BaseException:
-            lease.release()
+            index._release()
             raise
-        return cls(dim, store, settings, lease)
+        return index
 
     @property
     def dim(self) -> int:
@@ -103,11 +117,10 @@ class QdrantVectors(VectorIndex):
 
     @contextlib.contextmanager
     def _client(self) -> Iterator[QdrantClient]:
-        """The pooled client, held for one call (reopened first if closed underneath)."""
+        """The pooled client, held for one call (opened again first if it was closed)."""
         if not self._release.alive:
             raise StoreError(f"the Qdrant index of {self._settings.where} is closed")
-        if self._settings.local:
-            self._lease.reopen_if_closed()
+        self._lease.reopen_if_closed()
         with self._lease.lock:
             yield self._lease.client
 
@@ -212,14 +225,17 @@ class QdrantVectors(VectorIndex):
         except Exception:
             return False
 
-    def _flush(self, doing: str) -> BaseException | None:
+    def _flush(self, doing: str, *, force: bool = False) -> BaseException | None:
         """Push waiting changes; returns why Qdrant is out of reach, or ``None`` when done.
 
-        Failures other than Qdrant being out of reach are raised. A collection removed by
+        Writes (``force=False``) leave Qdrant alone for a while after a failure; reads always
+        try. Failures other than Qdrant being out of reach are raised. A collection removed by
         someone else is created again and filled from the store.
         """
         if not self._pending:
             return None
+        if not force and not self._outage.may_retry():
+            return self._outage.reason
         waiting = len(self._pending)
         try:
             try:
@@ -233,23 +249,9 @@ class QdrantVectors(VectorIndex):
             if not is_unavailable(exc, self._settings):
                 self._pending.full_sync = True  # rebuild from the store on the next call
                 raise failed(self._settings, exc, doing) from exc
-            if not self._failing:
-                _log.warning(
-                    "Qdrant at %s cannot be reached while %s (%s); the store has the change and "
-                    "it will be pushed on the next write, search or sync()",
-                    self._settings.where,
-                    doing,
-                    unavailable(self._settings, exc, doing),
-                )
-                self._failing = True
+            self._outage.failed(exc, doing, str(unavailable(self._settings, exc, doing)))
             return exc
-        if self._failing:
-            _log.warning(
-                "Qdrant at %s is reachable again: %d waiting changes were pushed",
-                self._settings.where,
-                waiting,
-            )
-            self._failing = False
+        self._outage.recovered(waiting)
         return None
 
     # -- the VectorIndex contract --------------------------------------------------------------
@@ -302,7 +304,7 @@ class QdrantVectors(VectorIndex):
                 f"{self._settings.collection!r} {self._dim}"
             )
         with self._lock:
-            reason = self._flush("searching")
+            reason = self._flush("searching", force=True)
             if reason is not None:
                 raise unavailable(self._settings, reason, "searching") from reason
         with translated(self._settings, "searching"), self._client() as client:
@@ -329,7 +331,7 @@ class QdrantVectors(VectorIndex):
     def __len__(self) -> int:
         """How many points the collection holds (waiting changes are pushed first)."""
         with self._lock:
-            reason = self._flush("counting vectors")
+            reason = self._flush("counting vectors", force=True)
             if reason is not None:
                 raise unavailable(self._settings, reason, "counting vectors") from reason
             with translated(self._settings, "counting vectors"), self._client() as client:
@@ -339,18 +341,14 @@ class QdrantVectors(VectorIndex):
         """Make the collection hold exactly the store's vectors, pushing what it missed.
 
         Points of prompts the store does not have are deleted, prompts the store has and the
-        collection lacks are upserted from the store's vectors. Raises ``StoreUnavailableError``
-        when Qdrant cannot be reached.
+        collection lacks are upserted from the store's vectors. When Qdrant cannot be reached,
+        a warning is logged and the reconciliation waits for the next write, search or sync:
+        writes go on, and searches raise ``StoreUnavailableError`` until it is done.
         """
         with self._lock:
             self._store = store
-            try:
-                with translated(self._settings, "syncing with the store"):
-                    self._reconcile(store)
-            except RaeburnMemoryError:
-                self._pending.full_sync = True
-                raise
-            self._failing = False
+            self._pending.full_sync = True
+            self._flush("syncing with the store", force=True)
 
     def close(self) -> None:
         """Push waiting changes if Qdrant is reachable, then give the pooled client back."""
@@ -359,7 +357,7 @@ class QdrantVectors(VectorIndex):
                 return
             waiting = len(self._pending)
             try:
-                reason = self._flush("closing")
+                reason = self._flush("closing", force=True)
             except RaeburnMemoryError as exc:
                 reason = exc
             if reason is not None:
