@@ -1,0 +1,191 @@
+"""The JSON store's view of its graph in memory: interactions, indexes and links.
+
+Each interaction is kept as the prompt and response nodes of the node-link snapshot (so a
+snapshot loads without converting anything) plus the agent name and attributes the interaction
+was recorded with. :class:`~raeburnmemory.core.model.Interaction` objects are built on demand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from raeburnmemory.core.graph import (
+    _AGENT_FIELDS,
+    _RESPONSE_FIELDS,
+    PROMPT_FIELDS,
+    _interaction_nodes,
+)
+from raeburnmemory.core.model import Agent, Interaction, Link, VectorPayload
+
+__all__ = ["GraphState", "Record"]
+
+
+def _time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+class Record:
+    """One stored interaction: its nodes, the agent as recorded, and its insertion number."""
+
+    __slots__ = ("agent_attrs", "agent_name", "prompt", "response", "seq")
+
+    def __init__(
+        self,
+        seq: int,
+        prompt: dict[str, Any],
+        response: dict[str, Any],
+        agent_name: str | None,
+        agent_attrs: Mapping[str, Any],
+    ) -> None:
+        self.seq = seq
+        self.prompt = prompt
+        self.response = response
+        self.agent_name = agent_name
+        self.agent_attrs = agent_attrs
+
+    @classmethod
+    def of(cls, seq: int, item: Interaction) -> Record:
+        """The record of an interaction."""
+        prompt, response = _interaction_nodes(item)
+        return cls(seq, prompt, response, item.agent_name, dict(item.agent_attrs))
+
+    @property
+    def prompt_id(self) -> str:
+        """The prompt's id."""
+        return str(self.prompt["key"])
+
+    @property
+    def session_id(self) -> str:
+        """The session's id."""
+        return str(self.prompt["session_id"])
+
+    @property
+    def agent_id(self) -> str:
+        """The agent's id."""
+        return str(self.prompt["agent_id"])
+
+    @property
+    def timestamp(self) -> datetime:
+        """When the interaction happened (aware, UTC)."""
+        return _time(self.prompt["timestamp"])
+
+    def payload(self) -> VectorPayload:
+        """The filter fields kept beside the prompt's vector."""
+        return VectorPayload(self.session_id, self.agent_id, self.timestamp.timestamp())
+
+    def interaction(self) -> Interaction:
+        """The interaction, as it was added."""
+        prompt, response = self.prompt, self.response
+        return Interaction(
+            prompt_id=prompt["key"],
+            prompt_text=prompt["text"],
+            response_id=response["key"],
+            response_text=response["text"],
+            agent_id=prompt["agent_id"],
+            session_id=prompt["session_id"],
+            timestamp=_time(prompt["timestamp"]),
+            agent_name=self.agent_name,
+            metadata=dict(prompt.get("metadata") or {}),
+            prompt_attrs={k: v for k, v in prompt.items() if k not in PROMPT_FIELDS},
+            response_attrs={k: v for k, v in response.items() if k not in _RESPONSE_FIELDS},
+            agent_attrs=dict(self.agent_attrs),
+        )
+
+
+def agent_node_fields(node: Mapping[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    """The name and extra attributes of an agent node."""
+    return node.get("name"), {k: v for k, v in node.items() if k not in _AGENT_FIELDS}
+
+
+class GraphState:
+    """Every stored interaction, indexed by prompt, response, session and agent."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, Record] = {}
+        self.responses: dict[str, str] = {}
+        self.by_session: dict[str, dict[str, None]] = {}
+        self.by_agent: dict[str, dict[str, None]] = {}
+        self.links: dict[tuple[str, str, str], None] = {}
+        self._links_of: dict[str, set[tuple[str, str, str]]] = {}
+        self._seq = 0
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __contains__(self, prompt_id: object) -> bool:
+        return prompt_id in self.records
+
+    def add(self, record: Record) -> None:
+        """Insert a record (replacing one with the same prompt id)."""
+        pid = record.prompt_id
+        if pid in self.records:
+            self.remove(pid)
+        self._seq += 1
+        record.seq = self._seq
+        self.records[pid] = record
+        self.responses[record.response["key"]] = pid
+        self.by_session.setdefault(record.session_id, {})[pid] = None
+        self.by_agent.setdefault(record.agent_id, {})[pid] = None
+
+    def add_interaction(self, item: Interaction) -> None:
+        """Insert an interaction."""
+        self.add(Record.of(0, item))
+
+    def remove(self, prompt_id: str) -> bool:
+        """Forget an interaction and its links; False if it was not there."""
+        record = self.records.pop(prompt_id, None)
+        if record is None:
+            return False
+        self.responses.pop(record.response["key"], None)
+        for index, key in ((self.by_session, record.session_id), (self.by_agent, record.agent_id)):
+            members = index[key]
+            members.pop(prompt_id, None)
+            if not members:
+                del index[key]
+        for link_key in self._links_of.pop(prompt_id, set()):
+            self.links.pop(link_key, None)
+            other = link_key[1] if link_key[0] == prompt_id else link_key[0]
+            self._links_of.get(other, set()).discard(link_key)
+        return True
+
+    def add_link(self, link: Link) -> bool:
+        """Record a link between two stored prompts; False if it is there already."""
+        key = (link.source, link.target, link.relation)
+        if key in self.links:
+            return False
+        self.links[key] = None
+        self._links_of.setdefault(link.source, set()).add(key)
+        self._links_of.setdefault(link.target, set()).add(key)
+        return True
+
+    def _first_seq(self, members: dict[str, None]) -> int:
+        return self.records[next(iter(members))].seq
+
+    def sessions(self) -> list[str]:
+        """Session ids in order of their first remaining interaction."""
+        return sorted(self.by_session, key=lambda sid: self._first_seq(self.by_session[sid]))
+
+    def session(self, session_id: str) -> list[Record]:
+        """A session's records by timestamp, then insertion."""
+        members = [self.records[pid] for pid in self.by_session.get(session_id, {})]
+        return sorted(members, key=lambda rec: rec.timestamp)
+
+    def agents(self) -> list[Agent]:
+        """Agents in order of first appearance, each as its latest interaction names it."""
+        result = []
+        for agent_id in sorted(self.by_agent, key=lambda a: self._first_seq(self.by_agent[a])):
+            latest = self.records[next(reversed(self.by_agent[agent_id]))]
+            result.append(Agent(agent_id, latest.agent_name, dict(latest.agent_attrs)))
+        return result
+
+    def link_list(self) -> list[Link]:
+        """Every caller-made link."""
+        return [Link(*key) for key in self.links]
+
+    def __iter__(self) -> Iterator[Record]:
+        return iter(list(self.records.values()))

@@ -1,0 +1,257 @@
+"""The JSON store's snapshot (``graph.json``) and vector map (``graph.json.map.json``).
+
+``graph.json`` is the node-link JSON of the whole graph. Its ``graph`` attributes carry what
+the store needs besides the nodes: the format and version, the generation, the encoder, the
+vectors file format, the caller-made links and, for interactions whose agent was named
+differently from the agent's latest name, that name. The map lists the prompt id of each row of
+the vectors file, with the generation and a CRC-32 of ``graph.json``; with the checksum
+verified the derived edges need not be parsed, which halves the time to open a large store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from raeburnmemory.core._json_state import GraphState, Record, agent_node_fields
+from raeburnmemory.core.errors import CorruptStoreError
+from raeburnmemory.core.graph import iter_node_link_json
+from raeburnmemory.core.model import Interaction, Link
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "MapFile",
+    "read_map",
+    "read_snapshot",
+    "write_map",
+    "write_snapshot",
+]
+
+FORMAT = "raeburnmemory"
+VERSION = 1
+_WS = " \t\n\r"
+
+
+def fsync_file(fh: Any) -> None:
+    """Flush a file object to disk."""
+    fh.flush()
+    os.fsync(fh.fileno())
+
+
+def agent_overrides(records: Iterable[Record]) -> dict[str, list[Any]]:
+    """``{prompt id: [name, attrs]}`` where an interaction named its agent unlike the latest."""
+    items = list(records)
+    latest: dict[str, Record] = {}
+    for record in items:
+        latest[record.agent_id] = record
+    found: dict[str, list[Any]] = {}
+    for record in items:
+        last = latest[record.agent_id]
+        if record.agent_name != last.agent_name or record.agent_attrs != last.agent_attrs:
+            found[record.prompt_id] = [record.agent_name, dict(record.agent_attrs)]
+    return found
+
+
+def write_snapshot(path: Path, state: GraphState, attrs: Mapping[str, Any]) -> tuple[int, int]:
+    """Write the node-link snapshot of ``state``; returns its CRC-32 and size. Flushed to disk."""
+    records = list(state)
+    graph_attrs = {
+        **attrs,
+        "interactions": len(records),
+        "links": [list(key) for key in state.links],
+        "agent_names": agent_overrides(records),
+    }
+    items: list[Interaction] = [record.interaction() for record in records]
+    links = state.link_list()
+    crc = size = 0
+    with path.open("wb") as fh:
+        for chunk in iter_node_link_json(items, links, graph_attrs, chunk_items=2000):
+            data = chunk.encode("utf-8")
+            crc = zlib.crc32(data, crc)
+            size += len(data)
+            fh.write(data)
+        fsync_file(fh)
+    return crc, size
+
+
+def _skip_ws(text: str, index: int) -> int:
+    while index < len(text) and text[index] in _WS:
+        index += 1
+    return index
+
+
+def _fast_top(text: str) -> dict[str, Any] | None:
+    """The top-level members of a snapshot except ``edges``, parsed one by one.
+
+    Returns ``None`` when the layout is not the one this store writes (then parse it whole).
+    """
+    decoder = json.JSONDecoder()
+    members: dict[str, Any] = {}
+    index = _skip_ws(text, 0)
+    if not text.startswith("{", index):
+        return None
+    index += 1
+    while True:
+        index = _skip_ws(text, index)
+        key, index = decoder.raw_decode(text, index)
+        index = _skip_ws(text, index)
+        if not isinstance(key, str) or not text.startswith(":", index):
+            return None
+        index = _skip_ws(text, index + 1)
+        if key == "edges":
+            ok = text.startswith("[", index) and text.rstrip(_WS).endswith("]}")
+            return members if ok and "nodes" in members and "graph" in members else None
+        members[key], index = decoder.raw_decode(text, index)
+        index = _skip_ws(text, index)
+        if not text.startswith(",", index):
+            return None
+        index += 1
+
+
+def _parse_snapshot(path: Path, data: bytes, trusted: bool) -> dict[str, Any]:
+    try:
+        text = data.decode("utf-8")
+        top = _fast_top(text) if trusted else None
+        if top is None:
+            top = json.loads(text)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise CorruptStoreError(path, f"not valid JSON ({exc})") from None
+    if not isinstance(top, dict) or not isinstance(top.get("graph"), dict):
+        raise CorruptStoreError(path, "not a node-link graph")
+    return top
+
+
+def read_snapshot(
+    path: Path, crc: int | None, size: int | None
+) -> tuple[dict[str, Any], GraphState]:
+    """The graph attributes and the interactions of a snapshot.
+
+    With the ``crc`` and ``size`` the map recorded, the file is checked against them first.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CorruptStoreError(path, "the snapshot is missing") from None
+    if size is not None and len(data) != size:
+        raise CorruptStoreError(path, f"the file has {len(data)} bytes where {size} are expected")
+    if crc is not None and zlib.crc32(data) != crc:
+        raise CorruptStoreError(path, "the content does not match its checksum")
+    top = _parse_snapshot(path, data, crc is not None)
+    del data
+    attrs: dict[str, Any] = top["graph"]
+    if attrs.get("format") != FORMAT:
+        raise CorruptStoreError(path, "not a raeburnmemory snapshot")
+    if attrs.get("version") != VERSION:
+        raise CorruptStoreError(
+            path, f"format version {attrs.get('version')!r} is not supported (expected {VERSION})"
+        )
+    try:
+        state = _build_state(top["nodes"], attrs)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise CorruptStoreError(path, f"malformed node or attribute ({exc!r})") from None
+    return attrs, state
+
+
+def _build_state(nodes: list[dict[str, Any]], attrs: Mapping[str, Any]) -> GraphState:
+    prompts: list[dict[str, Any]] = []
+    responses: dict[str, dict[str, Any]] = {}
+    agents: dict[str, tuple[str | None, dict[str, Any]]] = {}
+    for node in nodes:
+        kind = node["kind"]
+        if kind == "prompt":
+            prompts.append(node)
+        elif kind == "response":
+            responses[node["key"]] = node
+        elif kind == "agent":
+            agents[node["key"]] = agent_node_fields(node)
+    overrides: Mapping[str, list[Any]] = attrs.get("agent_names") or {}
+    state = GraphState()
+    for node in prompts:
+        pid = node["key"]
+        override = overrides.get(pid)
+        name, agent_attrs = override if override else agents[node["agent_id"]]
+        if not isinstance(pid, str) or not isinstance(node["timestamp"], str):
+            raise TypeError(f"prompt node {pid!r}")
+        state.add(Record(0, node, responses[node["response_id"]], name, agent_attrs))
+    for source, target, relation in attrs.get("links") or []:
+        if source in state and target in state:
+            state.add_link(Link(source, target, relation))
+    return state
+
+
+class MapFile:
+    """The content of ``graph.json.map.json``."""
+
+    __slots__ = ("crc", "dim", "epoch", "fmt", "generation", "ids", "size")
+
+    def __init__(
+        self,
+        generation: int,
+        epoch: int,
+        fmt: str | None,
+        dim: int | None,
+        ids: list[str],
+        crc: int | None,
+        size: int | None,
+    ) -> None:
+        self.generation = generation
+        self.epoch = epoch
+        self.fmt = fmt
+        self.dim = dim
+        self.ids = ids
+        self.crc = crc
+        self.size = size
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object written to the file."""
+        return {
+            "generation": self.generation,
+            "epoch": self.epoch,
+            "vectors": self.fmt,
+            "dim": self.dim,
+            "graph_crc32": self.crc,
+            "graph_size": self.size,
+            "ids": self.ids,
+        }
+
+
+def write_map(path: Path, content: MapFile) -> None:
+    """Write the map (flushed to disk)."""
+    with path.open("w", encoding="utf-8") as fh:
+        json.dump(content.to_json(), fh)
+        fsync_file(fh)
+
+
+def read_map(path: Path) -> MapFile:
+    """Read and check the map; ``CorruptStoreError`` names the file when it cannot be used."""
+    try:
+        data = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise CorruptStoreError(path, "the vector map is missing") from None
+    except ValueError as exc:
+        raise CorruptStoreError(path, f"not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise CorruptStoreError(path, "not a vector map")
+    generation, epoch, fmt = data.get("generation"), data.get("epoch", 0), data.get("vectors")
+    dim, ids = data.get("dim"), data.get("ids")
+    crc, size = data.get("graph_crc32"), data.get("graph_size")
+    valid = (
+        isinstance(generation, int)
+        and isinstance(epoch, int)
+        and fmt in (None, "faiss", "npy")
+        and (dim is None or isinstance(dim, int))
+        and isinstance(ids, list)
+        and all(isinstance(i, str) for i in ids)
+        and (crc is None or isinstance(crc, int))
+        and (size is None or isinstance(size, int))
+    )
+    if not valid or not isinstance(generation, int) or not isinstance(ids, list):
+        raise CorruptStoreError(path, "malformed vector map")
+    if len(set(ids)) != len(ids):
+        raise CorruptStoreError(path, "a prompt id appears twice")
+    return MapFile(generation, epoch, fmt, dim, ids, crc, size)

@@ -1,0 +1,938 @@
+"""The default store: a node-link JSON snapshot, an append-only journal and a vectors file.
+
+Files beside ``graph.json`` (the snapshot)::
+
+    graph.json.journal        every write since the snapshot, one JSON line each
+    graph.json.faiss          prompt vectors as a FAISS flat inner-product index (with faiss),
+    graph.json.vectors.npy    ... or as a numpy matrix (without it); either opens either way
+    graph.json.map.json       the prompt id of each vectors row, the generation, a checksum
+    graph.json.lock           writers take turns on this lock
+
+A write takes the lock, reads what other processes appended since its last look, checks the
+request, appends one line and flushes it (``fsync=True`` also forces it to disk) before it
+returns. :meth:`JsonStore.compact` folds the journal into a new snapshot written beside the old
+one and renamed into place in an order that a crash at any point can finish or undo.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import math
+import os
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import filelock
+import numpy as np
+
+from raeburnmemory.core._journal import (
+    decode_vectors,
+    header_line,
+    read_header,
+    read_line,
+    scan_lines,
+)
+from raeburnmemory.core._json_state import GraphState, Record
+from raeburnmemory.core._snapshot import (
+    FORMAT,
+    VERSION,
+    MapFile,
+    read_map,
+    read_snapshot,
+    write_map,
+    write_snapshot,
+)
+from raeburnmemory.core._vector_files import (
+    SUFFIXES,
+    VectorFileWriter,
+    preferred_format,
+    read_vector_file,
+    read_vector_info,
+)
+from raeburnmemory.core.errors import (
+    ConfigurationError,
+    ConflictError,
+    CorruptStoreError,
+    EmbeddingMismatchError,
+    InvalidInteractionError,
+    NotFoundError,
+    StoreError,
+    StoreLockedError,
+    StoreNotFoundError,
+)
+from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link
+from raeburnmemory.core.paths import resolve_db_path
+from raeburnmemory.core.store import Matrix, Store, StoreChanges, StoredVectors
+
+__all__ = ["JsonStore"]
+
+#: The journal is folded into the snapshot on close past this size (or the snapshot's).
+COMPACT_JOURNAL_BYTES = 64 << 20
+_SNAPSHOT_ROW = -1  # vector location "row of the snapshot's vectors file"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _options(options: Mapping[str, Any] | None) -> tuple[bool, float]:
+    opts = dict(options or {})
+    unknown = sorted(set(opts) - JsonStore.option_names)
+    if unknown:
+        raise ConfigurationError(
+            f"unknown option(s) {', '.join(unknown)} for the json store; "
+            f"known options: {', '.join(sorted(JsonStore.option_names))}"
+        )
+    fsync = opts.get("fsync", False)
+    if not isinstance(fsync, bool):
+        raise ConfigurationError(f"fsync must be True or False, not {fsync!r}")
+    timeout = opts.get("lock_timeout", 10.0)
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not math.isfinite(timeout)
+        or timeout < 0
+    ):
+        raise ConfigurationError(f"lock_timeout must be a number of seconds >= 0, not {timeout!r}")
+    return fsync, float(timeout)
+
+
+class _Files:
+    """The paths of one store's files."""
+
+    def __init__(self, graph: Path) -> None:
+        self.graph = graph
+        self.journal = Path(f"{graph}.journal")
+        self.map = Path(f"{graph}.map.json")
+        self.lock = Path(f"{graph}.lock")
+        self.dir = graph.parent
+
+    def vectors(self, fmt: str) -> Path:
+        return Path(f"{self.graph}{SUFFIXES[fmt]}")
+
+    @staticmethod
+    def temp(path: Path) -> Path:
+        return Path(f"{path}.tmp")
+
+    def renames(self) -> list[Path]:
+        """Every file a compaction replaces, in the order it renames them."""
+        return [*(self.vectors(fmt) for fmt in SUFFIXES), self.map, self.graph, self.journal]
+
+
+class JsonStore(Store):
+    """The default store: JSON files on local disk, shared safely by several processes.
+
+    Options: ``fsync`` (default ``False``: a write survives the process being killed; ``True``:
+    it also survives a power loss) and ``lock_timeout`` (seconds to wait for another writer,
+    default 10, then ``StoreLockedError``).
+    """
+
+    name = "json"
+    option_names = frozenset({"fsync", "lock_timeout"})
+    default_vector_backend = None
+    supports_keyword_search = False
+
+    def __init__(self, path: Path, *, fsync: bool = False, lock_timeout: float = 10.0) -> None:
+        """Use :meth:`open`; this only sets the object up."""
+        self.location = str(path)
+        self._files = _Files(path)
+        self._fsync = fsync
+        self._lock_timeout = lock_timeout
+        self._flock = filelock.FileLock(str(self._files.lock), timeout=lock_timeout)
+        self._mutex = threading.RLock()
+        self._closed = False
+        self._writable = True
+        self._wrote = False
+        self._fd = -1
+        self._reset_state()
+
+    def _reset_state(self) -> None:
+        self._state = GraphState()
+        self._gen = 0
+        self._epoch = 0
+        self._encoder: EncoderInfo | None = None
+        self._dim: int | None = None
+        self._vfmt: str | None = None
+        # prompt id -> (journal offset or _SNAPSHOT_ROW, line length, row)
+        self._vec: dict[str, tuple[int, int, int]] = {}
+        self._j_id: tuple[int, int] = (0, 0)
+        self._j_off = 0
+        self._j_lines = 0
+        self._j_seen = -1
+        self._stale_journal = False
+        self._pending_added: dict[str, None] = {}
+        self._pending_removed: dict[str, None] = {}
+        self._pending_reset = False
+
+    # -- opening ---------------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        location: str | None,
+        *,
+        create: bool = True,
+        vector_backend: str | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> JsonStore:
+        """Open (or create) the store whose snapshot is ``location`` (default: ``graph.json``).
+
+        With ``create=False`` a store that does not exist raises ``StoreNotFoundError``.
+        """
+        fsync, timeout = _options(options)
+        path = resolve_db_path(location)
+        if path.is_dir():
+            raise ConfigurationError(f"{path} is a directory; give the path of a graph.json file")
+        store = cls(path, fsync=fsync, lock_timeout=timeout)
+        store._open(create)
+        return store
+
+    def _open(self, create: bool) -> None:
+        files = self._files
+        if not files.graph.exists():
+            if not create:
+                raise StoreNotFoundError(f"no raeburnmemory store at {files.graph}")
+            try:
+                files.dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"{files.dir}: cannot create the directory ({exc})") from None
+            with self._locked(write=True):
+                if not files.graph.exists():
+                    self._create_files()
+        with self._locked(write=False) as locked:
+            if locked:
+                self._recover()
+            self._load()
+
+    def _create_files(self) -> None:
+        self._gen = 0
+        self._commit_snapshot(None, None)
+
+    @contextlib.contextmanager
+    def _locked(self, *, write: bool) -> Iterator[bool]:
+        """Hold the store's file lock; a read goes on without it where it cannot be taken."""
+        try:
+            self._flock.acquire(timeout=self._lock_timeout)
+        except filelock.Timeout:
+            raise StoreLockedError(self._files.lock, self._lock_timeout) from None
+        except OSError as exc:
+            if write:
+                raise StoreError(f"{self._files.lock}: cannot lock the store ({exc})") from None
+            self._writable = False
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            self._flock.release()
+
+    def _recover(self) -> None:
+        """Finish a compaction a crash interrupted, or undo one that never got to renaming."""
+        files = self._files
+        marker = files.temp(files.journal)
+        complete = False
+        if marker.exists():
+            try:
+                fd = os.open(marker, os.O_RDONLY)
+                try:
+                    read_header(marker, fd)
+                    complete = True
+                finally:
+                    os.close(fd)
+            except CorruptStoreError:
+                complete = False
+        if complete:
+            for target in files.renames():
+                temp = files.temp(target)
+                if temp.exists():
+                    os.replace(temp, target)
+            _fsync_dir(files.dir)
+            self._drop_other_vectors(read_map(files.map).fmt)
+        else:
+            for target in files.renames():
+                files.temp(target).unlink(missing_ok=True)
+
+    def _drop_other_vectors(self, fmt: str | None) -> None:
+        for other in SUFFIXES:
+            if other != fmt:
+                self._files.vectors(other).unlink(missing_ok=True)
+
+    # -- loading -----------------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        """Read the snapshot, map, vectors header and journal (under the lock)."""
+        files = self._files
+        self._close_fd()
+        self._reset_state()
+        mapping = read_map(files.map)
+        attrs, state = read_snapshot(files.graph, mapping.crc, mapping.size)
+        generation = attrs.get("generation")
+        if generation != mapping.generation:
+            raise CorruptStoreError(
+                files.map,
+                f"generation {mapping.generation} does not match the snapshot's {generation}",
+            )
+        encoder = attrs.get("encoder")
+        try:
+            self._encoder = (
+                None if encoder is None else EncoderInfo(encoder["name"], encoder["dim"])
+            )
+        except (KeyError, TypeError):
+            raise CorruptStoreError(files.graph, "malformed encoder record") from None
+        self._state = state
+        self._gen = mapping.generation
+        self._epoch = mapping.epoch
+        self._dim = mapping.dim
+        self._install_map(mapping)
+        self._open_journal()
+
+    def _install_map(self, mapping: MapFile) -> None:
+        """Take the snapshot's vector rows from the map, checked against the vectors file."""
+        files = self._files
+        self._vfmt = mapping.fmt
+        self._vec = {}
+        if mapping.fmt is None:
+            if mapping.ids:
+                raise CorruptStoreError(files.map, "lists vectors but names no vectors file")
+            return
+        info = read_vector_info(files.vectors(mapping.fmt), mapping.fmt)
+        if info.rows != len(mapping.ids) or (info.rows and info.dim != mapping.dim):
+            raise CorruptStoreError(
+                info.path,
+                f"holds {info.rows} vectors of {info.dim} dimensions but {files.map.name} lists "
+                f"{len(mapping.ids)} of {mapping.dim}",
+            )
+        missing = [pid for pid in mapping.ids if pid not in self._state]
+        if missing:
+            raise CorruptStoreError(
+                files.map, f"lists prompts the snapshot does not hold: {missing[:3]!r}"
+            )
+        self._vec = {pid: (_SNAPSHOT_ROW, 0, row) for row, pid in enumerate(mapping.ids)}
+
+    def _open_journal(self, *, foreign: bool = False) -> None:
+        """Open the journal and apply its lines (``foreign``: report them to refresh())."""
+        files = self._files
+        try:
+            self._fd = os.open(files.journal, os.O_RDWR | os.O_APPEND)
+        except FileNotFoundError:
+            raise CorruptStoreError(files.journal, "the journal is missing") from None
+        except PermissionError:
+            self._fd = os.open(files.journal, os.O_RDONLY)
+            self._writable = False
+        stat = os.fstat(self._fd)
+        self._j_id = (stat.st_dev, stat.st_ino)
+        generation, self._j_off = read_header(files.journal, self._fd)
+        self._j_lines = 1
+        if generation > self._gen:
+            raise CorruptStoreError(
+                files.journal,
+                f"generation {generation} is newer than the snapshot's {self._gen}",
+            )
+        self._stale_journal = generation < self._gen  # already folded into the snapshot
+        self._j_seen = stat.st_size
+        if not self._stale_journal:
+            self._read_tail(foreign=foreign)
+
+    def _close_fd(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    # -- following the journal --------------------------------------------------------------------
+
+    def _read_tail(self, *, foreign: bool) -> None:
+        """Apply the complete lines past the last one read."""
+        for line in scan_lines(self._files.journal, self._fd, self._j_off, self._j_lines):
+            self._apply(line.record, line.offset, line.length, foreign=foreign, number=line.number)
+            self._j_off = line.offset + line.length
+            self._j_lines = line.number
+
+    def _apply(
+        self, record: dict[str, Any], offset: int, length: int, *, foreign: bool, number: int
+    ) -> None:
+        op = record["op"]
+        if op == "add":
+            has_vectors = record.get("vectors") is not None
+            if has_vectors:
+                self._dim = int(record["dim"])
+            for row, data in enumerate(record["items"]):
+                try:
+                    item = Interaction.from_dict(data)
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise CorruptStoreError(
+                        self._files.journal, f"line {number}: malformed interaction ({exc!r})"
+                    ) from None
+                pid = item.prompt_id
+                self._vec.pop(pid, None)
+                self._state.add(Record.of(0, item))
+                if has_vectors:
+                    self._vec[pid] = (offset, length, row)
+                    if foreign:
+                        self._pending_added[pid] = None
+        elif op == "delete":
+            for pid in record["ids"]:
+                if self._state.remove(pid):
+                    self._vec.pop(pid, None)
+                    if foreign:
+                        self._pending_added.pop(pid, None)
+                        self._pending_removed[pid] = None
+        elif op == "link":
+            link = Link(record["source"], record["target"], record["relation"])
+            if link.source in self._state and link.target in self._state:
+                self._state.add_link(link)
+        else:
+            self._encoder = EncoderInfo(record["name"], record["dim"])
+
+    def _journal_changed(self) -> bool:
+        try:
+            stat = os.stat(self._files.journal)
+        except FileNotFoundError:
+            return True
+        return (stat.st_dev, stat.st_ino) != self._j_id or stat.st_size != self._j_seen
+
+    def _catch_up(self) -> None:
+        """Read what other writers appended (under the lock), following a compaction."""
+        try:
+            stat = os.stat(self._files.journal)
+        except FileNotFoundError:
+            self._reload()
+            return
+        if (stat.st_dev, stat.st_ino) != self._j_id:
+            self._follow_compaction()
+            return
+        if stat.st_size < self._j_off:
+            self._reload()
+            return
+        if stat.st_size > self._j_off and not self._stale_journal:
+            self._read_tail(foreign=True)
+        self._j_seen = stat.st_size
+
+    def _reload(self) -> None:
+        """Read everything again; the next refresh() says ``reset``."""
+        self._load()
+        self._pending_reset = True
+
+    def _follow_compaction(self) -> None:
+        """Another process folded the journal: keep our state if it is the same, else reload."""
+        if not self._stale_journal:
+            self._read_tail(foreign=True)  # the old journal's last lines, still readable here
+        files = self._files
+        try:
+            mapping = read_map(files.map)
+        except CorruptStoreError:
+            self._reload()
+            return
+        same = (
+            mapping.generation == self._gen + 1
+            and mapping.epoch == self._epoch
+            and not self._stale_journal
+            and len(mapping.ids) == len(self._vec)
+            and all(pid in self._vec for pid in mapping.ids)
+        )
+        if not same:
+            self._reload()
+            return
+        self._close_fd()
+        self._gen = mapping.generation
+        self._install_map(mapping)
+        if self._pending_added:
+            self._pending_reset = True
+        self._open_journal(foreign=True)
+
+    def _sync(self) -> None:
+        """Before a read: catch up if the journal changed since the last look."""
+        if self._journal_changed():
+            with self._locked(write=False):
+                self._catch_up()
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"the store at {self.location} is closed")
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        with self._mutex:
+            self._check_open()
+            if not self._writable:
+                raise StoreError(f"{self.location}: the store is read-only here")
+            with self._locked(write=True):
+                self._catch_up()
+                yield
+
+    def _append(self, record: dict[str, Any] | bytes) -> tuple[int, int]:
+        """Append one line durably; returns its offset and length."""
+        data = record if isinstance(record, bytes) else (json.dumps(record) + "\n").encode()
+        if self._stale_journal:
+            self._replace_journal()
+        fd = self._fd
+        if os.fstat(fd).st_size != self._j_off:
+            os.ftruncate(fd, self._j_off)  # a torn line a crash left: it was never acknowledged
+        offset = self._j_off
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            if self._fsync:
+                os.fsync(fd)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, offset)
+            raise StoreError(f"{self._files.journal}: cannot write ({exc})") from None
+        self._j_off = offset + len(data)
+        self._j_seen = self._j_off
+        self._j_lines += 1
+        self._wrote = True
+        return offset, len(data)
+
+    def _write(self, record: dict[str, Any] | bytes) -> None:
+        """Append a record and apply it to this object's state."""
+        offset, length = self._append(record)
+        parsed = record if isinstance(record, dict) else json.loads(record)
+        self._apply(parsed, offset, length, foreign=False, number=self._j_lines)
+
+    def _replace_journal(self) -> None:
+        files = self._files
+        temp = files.temp(files.journal)
+        with temp.open("wb") as fh:
+            fh.write(header_line(self._gen))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temp, files.journal)
+        _fsync_dir(files.dir)
+        self._close_fd()
+        self._open_journal()
+
+    def set_encoder_info(self, info: EncoderInfo) -> None:
+        """Record the encoder of the vectors (``EmbeddingMismatchError`` once vectors exist)."""
+        with self._writing():
+            if self._encoder == info:
+                return
+            if self._vec:
+                stored = self._encoder or EncoderInfo("unknown", self._dim or 0)
+                raise EmbeddingMismatchError(stored.name, stored.dim, info.name, info.dim)
+            self._write({"op": "encoder", "name": info.name, "dim": info.dim})
+
+    def _new_items(self, items: Sequence[Interaction]) -> list[int]:
+        """Indexes of the interactions not stored yet; ``ConflictError`` on a clash."""
+        fresh: list[int] = []
+        batch: dict[str, Interaction] = {}
+        owners: dict[str, str] = {}
+        records = self._state.records
+        for index, item in enumerate(items):
+            pid = item.prompt_id
+            known = batch.get(pid)
+            if known is None and pid in records:
+                known = records[pid].interaction()
+            if known is not None:
+                if not known.same_content(item):
+                    raise ConflictError(
+                        f"prompt {pid!r} is stored with different content; nothing was written"
+                    )
+                continue
+            owner = owners.get(item.response_id) or self._state.responses.get(item.response_id)
+            if owner is not None and owner != pid:
+                raise ConflictError(
+                    f"response {item.response_id!r} belongs to prompt {owner!r}, not {pid!r}; "
+                    "nothing was written"
+                )
+            batch[pid] = item
+            owners[item.response_id] = pid
+            fresh.append(index)
+        return fresh
+
+    def _vector_block(self, vectors: Matrix | None, count: int) -> Matrix | None:
+        if vectors is None:
+            return None
+        block = np.asarray(vectors, dtype=np.float32)
+        if block.ndim != 2 or block.shape[0] != count:
+            raise InvalidInteractionError(
+                f"expected {count} vectors (one per interaction), got an array of shape "
+                f"{block.shape}"
+            )
+        dim = self._encoder.dim if self._encoder is not None else self._dim
+        if dim is not None and block.shape[1] != dim:
+            raise InvalidInteractionError(
+                f"the vectors have {block.shape[1]} dimensions but the store's have {dim}"
+            )
+        return block
+
+    def add(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+        """Durably record interactions and their vectors; same content is skipped."""
+        items = list(interactions)
+        block = self._vector_block(vectors, len(items))
+        with self._writing():
+            fresh = self._new_items(items)
+            if not fresh:
+                return []
+            chosen = [items[i] for i in fresh]
+            try:
+                items_json = json.dumps([item.to_dict() for item in chosen], allow_nan=False)
+            except (TypeError, ValueError):
+                raise _not_serializable(chosen) from None
+            head = '{"op": "add"'
+            if block is not None:
+                rows = block if len(fresh) == len(items) else block[fresh]
+                encoded = base64.b64encode(np.ascontiguousarray(rows, dtype="<f4").tobytes())
+                head += f', "dim": {rows.shape[1]}, "vectors": "{encoded.decode("ascii")}"'
+            line = f'{head}, "items": {items_json}}}\n'.encode()
+            offset, length = self._append(line)
+            record = {"op": "add", "items": json.loads(items_json)}
+            if block is not None:
+                record["vectors"], record["dim"] = "", block.shape[1]
+            self._apply(record, offset, length, foreign=False, number=self._j_lines)
+            return [item.prompt_id for item in chosen]
+
+    def link(self, link: Link) -> None:
+        """Durably record a caller-made edge (``NotFoundError`` if a prompt is missing)."""
+        with self._writing():
+            for pid in (link.source, link.target):
+                if pid not in self._state:
+                    raise NotFoundError(f"no prompt with id {pid!r}")
+            if (link.source, link.target, link.relation) in self._state.links:
+                return
+            self._write(
+                {
+                    "op": "link",
+                    "source": link.source,
+                    "target": link.target,
+                    "relation": link.relation,
+                }
+            )
+
+    def delete(self, prompt_ids: Sequence[str]) -> list[str]:
+        """Durably remove interactions with their vectors and links; returns the ids removed."""
+        with self._writing():
+            ids = [pid for pid in dict.fromkeys(prompt_ids) if pid in self._state]
+            if ids:
+                self._write({"op": "delete", "ids": ids})
+            return ids
+
+    def replace_vectors(
+        self, batches: Iterable[tuple[list[str], Matrix]], info: EncoderInfo
+    ) -> None:
+        """Swap every prompt vector for ones made by ``info``: a new snapshot, all or nothing.
+
+        Prompts the batches do not cover are left without a vector. Other writers wait for the
+        lock while the batches are consumed.
+        """
+        with self._writing():
+            files = self._files
+            fmt = preferred_format()
+            writer = VectorFileWriter(files.temp(files.vectors(fmt)), fmt, info.dim)
+            rows: dict[str, int] = {}
+            try:
+                for ids, matrix in batches:
+                    self._write_batch(writer, rows, list(ids), matrix, info)
+                writer.finish()
+            except BaseException:
+                writer.discard()
+                raise
+            self._encoder = info
+            self._dim = info.dim
+            self._epoch += 1
+            self._commit_snapshot((list(rows), fmt if rows else None), writer.path)
+
+    def _write_batch(
+        self,
+        writer: VectorFileWriter,
+        rows: dict[str, int],
+        ids: list[str],
+        matrix: Matrix,
+        info: EncoderInfo,
+    ) -> None:
+        block = np.asarray(matrix, dtype=np.float32)
+        if block.shape != (len(ids), info.dim):
+            raise InvalidInteractionError(
+                f"expected {len(ids)} vectors of {info.dim} dimensions, got shape {block.shape}"
+            )
+        take: list[int] = []
+        for index, pid in enumerate(ids):
+            if pid not in self._state:
+                continue
+            if pid in rows:
+                writer.set_row(rows[pid], block[index])
+            else:
+                rows[pid] = len(rows)
+                take.append(index)
+        if take:
+            writer.append(block[take])
+
+    # -- compaction ------------------------------------------------------------------------------
+
+    def compact(self) -> None:
+        """Fold the journal into a new snapshot, vectors file and map, written atomically."""
+        with self._writing():
+            self._compact_locked()
+
+    def _compact_locked(self) -> None:
+        files = self._files
+        stored = self._all_vectors()
+        fmt = preferred_format() if len(stored) else None
+        temp: Path | None = None
+        if fmt is not None:
+            temp = files.temp(files.vectors(fmt))
+            writer = VectorFileWriter(temp, fmt, stored.vectors.shape[1])
+            try:
+                writer.append(stored.vectors)
+                writer.finish()
+            except BaseException:
+                writer.discard()
+                raise
+        ids = stored.ids
+        del stored
+        self._commit_snapshot((ids, fmt), temp)
+
+    def _commit_snapshot(
+        self, vectors: tuple[list[str], str | None] | None, vectors_temp: Path | None
+    ) -> None:
+        """Write snapshot, map and journal of the next generation and rename them into place.
+
+        ``vectors`` is the (ids, format) of the finished vectors file at ``vectors_temp``.
+        """
+        files = self._files
+        ids, fmt = vectors if vectors is not None else ([], None)
+        generation = self._gen + 1
+        dim = self._dim if fmt is not None else (self._encoder.dim if self._encoder else None)
+        attrs = {
+            "format": FORMAT,
+            "version": VERSION,
+            "generation": generation,
+            "encoder": None
+            if self._encoder is None
+            else {"name": self._encoder.name, "dim": self._encoder.dim},
+            "vectors": fmt,
+            "dim": dim,
+        }
+        graph_temp, map_temp, journal_temp = (
+            files.temp(p) for p in (files.graph, files.map, files.journal)
+        )
+        try:
+            crc, size = write_snapshot(graph_temp, self._state, attrs)
+            write_map(map_temp, MapFile(generation, self._epoch, fmt, dim, ids, crc, size))
+            with journal_temp.open("wb") as fh:  # written last: all temporary files are ready
+                fh.write(header_line(generation))
+                fh.flush()
+                os.fsync(fh.fileno())
+        except BaseException:
+            for temp in (vectors_temp, graph_temp, map_temp, journal_temp):
+                if temp is not None:
+                    temp.unlink(missing_ok=True)
+            raise
+        self._recover()
+        self._drop_other_vectors(fmt)
+        if self._pending_added:
+            self._pending_reset = True
+            self._pending_added.clear()
+        self._close_fd()
+        self._gen = generation
+        self._dim = dim
+        self._vfmt = fmt
+        self._vec = {pid: (_SNAPSHOT_ROW, 0, row) for row, pid in enumerate(ids)}
+        self._open_journal()
+
+    def _journal_large(self) -> bool:
+        files = self._files
+        try:
+            journal = os.stat(files.journal).st_size
+            snapshot = os.stat(files.graph).st_size
+            if self._vfmt is not None:
+                snapshot += os.stat(files.vectors(self._vfmt)).st_size
+        except OSError:
+            return False
+        has_records = journal > len(header_line(self._gen))
+        return has_records and (journal > COMPACT_JOURNAL_BYTES or journal > snapshot)
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[GraphState]:
+        with self._mutex:
+            self._check_open()
+            self._sync()
+            yield self._state
+
+    def encoder_info(self) -> EncoderInfo | None:
+        """The encoder the stored vectors were made with, or ``None``."""
+        with self._reading():
+            return self._encoder
+
+    def get(self, prompt_id: str) -> Interaction | None:
+        """The interaction of a prompt, or ``None``."""
+        with self._reading() as state:
+            record = state.records.get(prompt_id)
+            return None if record is None else record.interaction()
+
+    def get_many(self, prompt_ids: Sequence[str]) -> list[Interaction]:
+        """The interactions of the prompts that exist, in the order asked."""
+        with self._reading() as state:
+            found = (state.records.get(pid) for pid in prompt_ids)
+            return [record.interaction() for record in found if record is not None]
+
+    def session(self, session_id: str) -> list[Interaction]:
+        """A session's interactions by timestamp, then insertion."""
+        with self._reading() as state:
+            return [record.interaction() for record in state.session(session_id)]
+
+    def sessions(self) -> list[str]:
+        """Every session id, in order of first appearance."""
+        with self._reading() as state:
+            return state.sessions()
+
+    def agents(self) -> list[Agent]:
+        """Every agent, with its latest name and attributes."""
+        with self._reading() as state:
+            return state.agents()
+
+    def links(self) -> list[Link]:
+        """Every caller-made link between prompts."""
+        with self._reading() as state:
+            return state.link_list()
+
+    def iter_interactions(self) -> Iterator[Interaction]:
+        """Every interaction, in insertion order (as stored when the iteration starts)."""
+        with self._reading() as state:
+            records = list(state)
+        return (record.interaction() for record in records)
+
+    def count(self) -> int:
+        """How many interactions are stored."""
+        with self._reading() as state:
+            return len(state)
+
+    def stats(self) -> dict[str, int]:
+        """Counts of interactions, sessions, agents, links and vectors."""
+        with self._reading() as state:
+            return {
+                "interactions": len(state),
+                "sessions": len(state.by_session),
+                "agents": len(state.by_agent),
+                "links": len(state.links),
+                "vectors": len(self._vec),
+            }
+
+    # -- vectors ---------------------------------------------------------------------------------
+
+    def load_vectors(self) -> StoredVectors:
+        """Every stored vector with its id and payload; the next refresh() reports later changes."""
+        with self._mutex:
+            self._check_open()
+            with self._locked(write=False):
+                self._catch_up()
+                stored = self._all_vectors()
+            self._pending_added.clear()
+            self._pending_removed.clear()
+            self._pending_reset = False
+            return stored
+
+    def _all_vectors(self) -> StoredVectors:
+        """Every live vector: the snapshot's rows first, then the journal's (under the lock)."""
+        ids = list(self._vec)
+        if not ids:
+            return StoredVectors()
+        locations = list(self._vec.values())
+        dim = int(self._dim or 0)
+        snap_rows = [loc[2] for loc in locations if loc[0] == _SNAPSHOT_ROW]
+        matrix: Matrix
+        if snap_rows:
+            assert self._vfmt is not None
+            info = read_vector_info(self._files.vectors(self._vfmt), self._vfmt)
+            full = read_vector_file(info)
+            if len(snap_rows) == len(ids) == info.rows:
+                matrix = full  # nothing deleted or added since the snapshot: no copy
+            else:
+                matrix = np.empty((len(ids), dim), dtype=np.float32)
+                matrix[: len(snap_rows)] = full[snap_rows]
+            del full
+        else:
+            matrix = np.empty((len(ids), dim), dtype=np.float32)
+        self._fill_from_journal(matrix, locations, len(snap_rows))
+        records = self._state.records
+        payloads = [records[pid].payload() for pid in ids]
+        return StoredVectors(ids=ids, vectors=matrix, payloads=payloads)
+
+    def _fill_from_journal(
+        self, matrix: Matrix, locations: list[tuple[int, int, int]], start: int
+    ) -> None:
+        by_line: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        for position in range(start, len(locations)):
+            offset, length, row = locations[position]
+            by_line.setdefault((offset, length), []).append((position, row))
+        for (offset, length), places in by_line.items():
+            block = decode_vectors(read_line(self._fd, offset, length))
+            positions = [p for p, _ in places]
+            matrix[positions] = block[[r for _, r in places]]
+
+    def refresh(self) -> StoreChanges:
+        """Other writers' changes since the last call (or load_vectors), never this object's."""
+        with self._mutex:
+            self._check_open()
+            self._sync()
+            if self._pending_reset:
+                self._pending_reset = False
+                self._pending_added.clear()
+                self._pending_removed.clear()
+                return StoreChanges(reset=True)
+            removed = list(self._pending_removed)
+            added_ids = [pid for pid in self._pending_added if pid in self._vec]
+            self._pending_added.clear()
+            self._pending_removed.clear()
+            if not added_ids:
+                return StoreChanges(removed=removed)
+            dim = int(self._dim or 0)
+            matrix = np.empty((len(added_ids), dim), dtype=np.float32)
+            self._fill_from_journal(matrix, [self._vec[pid] for pid in added_ids], 0)
+            records = self._state.records
+            added = StoredVectors(
+                ids=added_ids, vectors=matrix, payloads=[records[p].payload() for p in added_ids]
+            )
+            return StoreChanges(added=added, removed=removed)
+
+    # -- closing ---------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the journal; fold a large journal into the snapshot first. Harmless twice."""
+        with self._mutex:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                if self._wrote and self._writable and self._journal_large():
+                    with self._locked(write=True):
+                        self._catch_up()
+                        self._compact_locked()
+            except (StoreError, OSError):
+                pass  # the journal holds every write; the next close or export compacts
+            finally:
+                self._close_fd()
+
+    def __del__(self) -> None:
+        fd = getattr(self, "_fd", -1)
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def __repr__(self) -> str:
+        return f"JsonStore({self.location!r})"
+
+
+def _not_serializable(items: Sequence[Interaction]) -> InvalidInteractionError:
+    for item in items:
+        try:
+            json.dumps(item.to_dict(), allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            return InvalidInteractionError(
+                f"prompt {item.prompt_id!r}: metadata and attributes must be JSON-serializable "
+                f"({exc}); nothing was written"
+            )
+    return InvalidInteractionError("the interactions are not JSON-serializable")

@@ -1,0 +1,327 @@
+"""What every storage backend must do, written against the :class:`Store` API only.
+
+A backend's test module subclasses :class:`StoreContract` and provides the fixture
+``store_factory``: ``store_factory(create=True) -> Store`` opens the same store on every call, so
+a test can hold two instances of it (as two processes would). Stores a test opens are closed by
+the contract itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import numpy as np
+import pytest
+
+from raeburnmemory.core.errors import (
+    ConflictError,
+    InvalidInteractionError,
+    NotFoundError,
+    StoreNotFoundError,
+)
+from raeburnmemory.core.model import EncoderInfo, Interaction, Link
+from raeburnmemory.core.store import Store
+from raeburnmemory.core.testing.data import interaction, interactions, unit_vectors
+
+__all__ = ["StoreContract"]
+
+DIM = 32
+ENCODER = EncoderInfo("contract-encoder", DIM)
+StoreFactory = Callable[..., Store]
+
+
+def _rows(store: Store) -> dict[str, Any]:
+    stored = store.load_vectors()
+    assert len(stored.ids) == len(stored.payloads) == stored.vectors.shape[0]
+    return {pid: stored.vectors[i] for i, pid in enumerate(stored.ids)}
+
+
+class StoreContract:
+    """The store contract: subclass it and provide the ``store_factory`` fixture."""
+
+    @pytest.fixture
+    def opened(self, store_factory: StoreFactory) -> Iterator[Callable[..., Store]]:
+        """Opens stores through ``store_factory`` and closes them after the test."""
+        stores: list[Store] = []
+
+        def open_store(create: bool = True) -> Store:
+            store = store_factory(create=create)
+            stores.append(store)
+            return store
+
+        yield open_store
+        for store in stores:
+            store.close()
+
+    @pytest.fixture
+    def store(self, opened: Callable[..., Store]) -> Store:
+        """A fresh store with the contract's encoder recorded."""
+        store = opened()
+        store.set_encoder_info(ENCODER)
+        return store
+
+    # -- round trips --------------------------------------------------------------------------
+
+    def test_add_and_get_round_trip_every_field(self, store: Store) -> None:
+        item = Interaction(
+            prompt_id="p-full",
+            prompt_text="What is the capital of France?\nAnd its river?",
+            response_id="r-full",
+            response_text="Paris, on the Seine. ✓",
+            agent_id="agent-x",
+            session_id="session-x",
+            timestamp=datetime(2026, 5, 4, 3, 2, 1, 123456, tzinfo=timezone(timedelta(hours=2))),
+            agent_name="Xavier",
+            metadata={"tags": ["geo", "fr"], "score": 0.5, "nested": {"ok": True, "none": None}},
+            prompt_attrs={"lang": "en"},
+            response_attrs={"tokens": 7},
+            agent_attrs={"model": "m-1"},
+        )
+        assert store.add([item], unit_vectors(1, DIM)) == ["p-full"]
+        got = store.get("p-full")
+        assert got == item
+        assert got is not None
+        assert got.timestamp.utcoffset() is not None
+        assert got.timestamp.timestamp() == item.timestamp.timestamp()
+        assert store.get("missing") is None
+        assert store.get_many(["missing", "p-full"]) == [item]
+
+    def test_reopen_after_close_keeps_everything(self, opened: Callable[..., Store]) -> None:
+        first = opened()
+        first.set_encoder_info(ENCODER)
+        items = interactions(6)
+        vectors = unit_vectors(6, DIM)
+        first.add(items, vectors)
+        first.link(Link("p0", "p1", "cites"))
+        first.delete(["p5"])
+        first.close()
+        second = opened(create=False)
+        assert second.count() == 5
+        assert [second.get(item.prompt_id) for item in items[:5]] == items[:5]
+        assert second.links() == [Link("p0", "p1", "cites")]
+        assert second.encoder_info() == ENCODER
+        rows = _rows(second)
+        assert sorted(rows) == [f"p{i}" for i in range(5)]
+        np.testing.assert_allclose(rows["p3"], vectors[3], rtol=1e-6)
+
+    def test_missing_store_with_create_false(self, opened: Callable[..., Store]) -> None:
+        with pytest.raises(StoreNotFoundError):
+            opened(create=False)
+
+    def test_close_twice_is_harmless(self, opened: Callable[..., Store]) -> None:
+        store = opened()
+        store.close()
+        store.close()
+
+    # -- duplicates and conflicts ---------------------------------------------------------------
+
+    def test_same_content_is_skipped(self, store: Store) -> None:
+        items = interactions(3)
+        assert store.add(items, unit_vectors(3, DIM)) == ["p0", "p1", "p2"]
+        later = interaction(1, timestamp=datetime(2030, 1, 1, tzinfo=timezone.utc))
+        assert store.add([later, *interactions(2, start=3)], unit_vectors(3, DIM, seed=1)) == [
+            "p3",
+            "p4",
+        ]
+        assert store.count() == 5
+        assert store.get("p1") == items[1]
+        assert len(store.load_vectors()) == 5
+
+    def test_duplicate_inside_one_batch(self, store: Store) -> None:
+        item = interaction(0)
+        assert store.add([item, item], unit_vectors(2, DIM)) == ["p0"]
+        assert store.count() == 1
+
+    def test_conflict_writes_nothing(self, store: Store) -> None:
+        store.add(interactions(2), unit_vectors(2, DIM))
+        clash = interaction(1, prompt_text="something else entirely")
+        with pytest.raises(ConflictError, match="p1"):
+            store.add([*interactions(2, start=10), clash], unit_vectors(3, DIM))
+        assert store.count() == 2
+        assert store.get("p10") is None
+        assert store.get("p1") == interaction(1)
+        assert sorted(_rows(store)) == ["p0", "p1"]
+
+    def test_response_id_owned_by_another_prompt(self, store: Store) -> None:
+        store.add([interaction(0)], unit_vectors(1, DIM))
+        thief = interaction(1, response_id="r-p0")
+        with pytest.raises(ConflictError, match="r-p0"):
+            store.add([thief], unit_vectors(1, DIM))
+        pair = [interaction(2, response_id="shared"), interaction(3, response_id="shared")]
+        with pytest.raises(ConflictError):
+            store.add(pair, unit_vectors(2, DIM))
+        assert store.count() == 1
+
+    def test_all_or_nothing_batch_on_bad_metadata(self, store: Store) -> None:
+        bad = interaction(1, metadata={"when": object()})
+        with pytest.raises(InvalidInteractionError):
+            store.add([interaction(0), bad], unit_vectors(2, DIM))
+        assert store.count() == 0
+        assert len(store.load_vectors()) == 0
+
+    # -- sessions, agents, links ------------------------------------------------------------------
+
+    def test_session_order_by_timestamp_then_insertion(self, store: Store) -> None:
+        t0 = datetime(2026, 2, 1, tzinfo=timezone.utc)
+        late = interaction(0, session_id="s", timestamp=t0 + timedelta(minutes=5))
+        early = interaction(1, session_id="s", timestamp=t0)
+        tie_a = interaction(2, session_id="s", timestamp=t0 + timedelta(minutes=1))
+        tie_b = interaction(3, session_id="s", timestamp=t0 + timedelta(minutes=1))
+        other = interaction(4, session_id="t", timestamp=t0)
+        store.add([late, early], unit_vectors(2, DIM))
+        store.add([tie_a, other, tie_b], unit_vectors(3, DIM, seed=2))
+        assert [i.prompt_id for i in store.session("s")] == ["p1", "p2", "p3", "p0"]
+        assert store.session("nope") == []
+        assert store.sessions() == ["s", "t"]
+
+    def test_agents_latest_name_wins(self, store: Store) -> None:
+        store.add([interaction(0, agent_id="a", agent_name="Old")], None)
+        store.add([interaction(1, agent_id="b", agent_name="Bee")], None)
+        store.add([interaction(2, agent_id="a", agent_name="New")], None)
+        agents = {agent.id: agent.name for agent in store.agents()}
+        assert agents == {"a": "New", "b": "Bee"}
+        first = store.get("p0")
+        assert first is not None
+        assert first.agent_name == "Old"
+
+    def test_links(self, store: Store) -> None:
+        store.add(interactions(3), unit_vectors(3, DIM))
+        store.link(Link("p0", "p1"))
+        store.link(Link("p1", "p2", "follows_up"))
+        store.link(Link("p0", "p1"))  # again: no duplicate
+        assert sorted(store.links(), key=lambda link: link.source) == [
+            Link("p0", "p1", "related_to"),
+            Link("p1", "p2", "follows_up"),
+        ]
+        with pytest.raises(NotFoundError, match="ghost"):
+            store.link(Link("p0", "ghost"))
+        with pytest.raises(NotFoundError):
+            store.link(Link("ghost", "p0"))
+
+    def test_delete_removes_interaction_vectors_and_links(self, store: Store) -> None:
+        store.add(interactions(4), unit_vectors(4, DIM))
+        store.link(Link("p0", "p1"))
+        store.link(Link("p2", "p3"))
+        assert store.delete(["p1", "missing", "p1"]) == ["p1"]
+        assert store.get("p1") is None
+        assert store.links() == [Link("p2", "p3")]
+        assert sorted(_rows(store)) == ["p0", "p2", "p3"]
+        assert store.delete(["p1"]) == []
+        assert store.count() == 3
+        # the response id is free again
+        assert store.add([interaction(9, response_id="r-p1")], unit_vectors(1, DIM)) == ["p9"]
+
+    def test_delete_whole_session_forgets_it(self, store: Store) -> None:
+        store.add(interactions(4, sessions=2), unit_vectors(4, DIM))
+        members = [item.prompt_id for item in store.session("session-0")]
+        assert store.delete(members) == members
+        assert store.sessions() == ["session-1"]
+        assert store.session("session-0") == []
+
+    def test_count_stats_and_iteration(self, store: Store) -> None:
+        items = interactions(5, sessions=2, agents=2)
+        store.add(items, unit_vectors(5, DIM))
+        store.link(Link("p0", "p4"))
+        stats = store.stats()
+        assert stats["interactions"] == 5
+        assert stats["sessions"] == 2
+        assert stats["agents"] == 2
+        assert stats["links"] == 1
+        assert store.count() == 5
+        assert list(store.iter_interactions()) == items
+
+    # -- vectors and encoder -------------------------------------------------------------------
+
+    def test_encoder_info(self, opened: Callable[..., Store]) -> None:
+        store = opened()
+        assert store.encoder_info() is None
+        store.set_encoder_info(ENCODER)
+        store.set_encoder_info(ENCODER)
+        assert store.encoder_info() == ENCODER
+        other = opened()
+        assert other.encoder_info() == ENCODER
+
+    def test_load_vectors_rows_match_ids_and_payloads(self, store: Store) -> None:
+        items = interactions(7)
+        vectors = unit_vectors(7, DIM, seed=3)
+        store.add(items[:4], vectors[:4])
+        store.add(items[4:], vectors[4:])
+        store.add([interaction(20)], None)  # no vector
+        stored = store.load_vectors()
+        assert sorted(stored.ids) == sorted(item.prompt_id for item in items)
+        assert stored.vectors.dtype == np.float32
+        assert stored.vectors.shape == (7, DIM)
+        by_id = {item.prompt_id: (i, item) for i, item in enumerate(items)}
+        for row, pid in enumerate(stored.ids):
+            index, item = by_id[pid]
+            np.testing.assert_allclose(stored.vectors[row], vectors[index], rtol=1e-6)
+            assert stored.payloads[row] == item.payload
+
+    def test_replace_vectors(self, store: Store) -> None:
+        store.add(interactions(5), unit_vectors(5, DIM))
+        new_info = EncoderInfo("bigger-encoder", 48)
+        fresh = unit_vectors(5, 48, seed=9)
+        ids = [f"p{i}" for i in range(5)]
+        store.replace_vectors([(ids[:2], fresh[:2]), (ids[2:], fresh[2:])], new_info)
+        assert store.encoder_info() == new_info
+        rows = _rows(store)
+        assert sorted(rows) == ids
+        for i, pid in enumerate(ids):
+            np.testing.assert_allclose(rows[pid], fresh[i], rtol=1e-6)
+        assert store.count() == 5
+
+    def test_replace_vectors_is_all_or_nothing(self, store: Store) -> None:
+        vectors = unit_vectors(3, DIM)
+        store.add(interactions(3), vectors)
+
+        def failing() -> Iterator[tuple[list[str], Any]]:
+            yield ["p0"], unit_vectors(1, 16)
+            raise RuntimeError("encoder failed")
+
+        with pytest.raises(RuntimeError):
+            store.replace_vectors(failing(), EncoderInfo("other", 16))
+        assert store.encoder_info() == ENCODER
+        rows = _rows(store)
+        np.testing.assert_allclose(rows["p0"], vectors[0], rtol=1e-6)
+
+    # -- two instances ---------------------------------------------------------------------------
+
+    def test_refresh_sees_another_instance_never_its_own(
+        self, opened: Callable[..., Store]
+    ) -> None:
+        writer, reader = opened(), opened()
+        writer.set_encoder_info(ENCODER)
+        reader.load_vectors()
+        assert not reader.refresh()
+        vectors = unit_vectors(3, DIM)
+        writer.add(interactions(3), vectors)
+        assert not writer.refresh()
+        changes = reader.refresh()
+        assert not changes.reset
+        assert changes.added.ids == ["p0", "p1", "p2"]
+        np.testing.assert_allclose(changes.added.vectors, vectors, rtol=1e-6)
+        assert changes.added.payloads == [item.payload for item in interactions(3)]
+        assert not reader.refresh()
+        assert reader.get("p2") == interaction(2)
+        writer.delete(["p1"])
+        changes = reader.refresh()
+        assert changes.removed == ["p1"]
+        assert not changes.added.ids
+        assert reader.get("p1") is None
+        reader.add([interaction(7)], unit_vectors(1, DIM))
+        assert not reader.refresh()
+        changes = writer.refresh()
+        assert changes.added.ids == ["p7"] or changes.reset
+
+    def test_second_instance_sees_links_and_encoder(self, opened: Callable[..., Store]) -> None:
+        first, second = opened(), opened()
+        first.set_encoder_info(ENCODER)
+        first.add(interactions(2), unit_vectors(2, DIM))
+        first.link(Link("p0", "p1"))
+        assert second.encoder_info() == ENCODER
+        assert second.links() == [Link("p0", "p1")]
+        assert second.count() == 2
+        with pytest.raises(ConflictError):
+            second.add([interaction(0, prompt_text="changed")], unit_vectors(1, DIM))
