@@ -10,6 +10,7 @@ other's POSIX locks.
 from __future__ import annotations
 
 import functools
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +18,12 @@ from types import ModuleType
 from typing import Any, cast
 from urllib.parse import quote
 
-from raeburnmemory.core.errors import BackendNotInstalledError
+from raeburnmemory.core.errors import BackendNotInstalledError, ConfigurationError
 
-__all__ = ["Driver", "connect", "driver", "require_vec"]
+__all__ = ["DRIVER_ENV", "Driver", "connect", "driver", "errors", "require_vec"]
 
+#: Environment variable that picks the driver (``sqlite3`` or ``sqlean``) for the process.
+DRIVER_ENV = "RAEBURN_SQLITE_DRIVER"
 #: How pip installs what the ``"sqlite-vec"`` vector backend needs.
 VEC_DISTRIBUTION = "'raeburnmemory-sqlite[sqlite-vec]'"
 
@@ -56,14 +59,24 @@ def _import(name: str) -> ModuleType | None:
 
 @functools.cache
 def driver() -> Driver:
-    """The process-wide driver: stdlib ``sqlite3`` if it loads extensions, else ``sqlean``."""
+    """The process-wide driver: stdlib ``sqlite3`` if it loads extensions, else ``sqlean``.
+
+    ``RAEBURN_SQLITE_DRIVER=sqlite3`` (or ``sqlean``) picks one for the whole process.
+    """
     vec = _import("sqlite_vec")
-    if _can_load_extensions(sqlite3):
+    chosen = os.environ.get(DRIVER_ENV, "").strip().lower()
+    if chosen == "sqlite3":
+        return Driver(sqlite3, vec if _can_load_extensions(sqlite3) else None)
+    if chosen not in ("", "sqlean"):
+        raise ConfigurationError(f"{DRIVER_ENV} must be 'sqlite3' or 'sqlean', not {chosen!r}")
+    if chosen != "sqlean" and _can_load_extensions(sqlite3):
         return Driver(sqlite3, vec)
     sqlean = _import("sqlean")
     if sqlean is not None and _can_load_extensions(sqlean):
         return Driver(sqlean, vec)
-    return Driver(sqlite3, None)
+    if chosen == "sqlean":
+        raise BackendNotInstalledError("vector", "sqlite-vec", VEC_DISTRIBUTION, "sqlite")
+    return Driver(sqlite3, vec if _can_load_extensions(sqlite3) else None)
 
 
 def require_vec() -> None:

@@ -180,6 +180,7 @@ def _create(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     set_meta(conn, "format", FORMAT)
+    set_meta(conn, "interactions", "0")
     _set_version(conn, 1)
     for version in range(1, SCHEMA_VERSION):
         _MIGRATIONS[version](conn)

@@ -47,7 +47,7 @@ from raeburnmemory.sqlite import _fts, _vec
 from raeburnmemory.sqlite._connections import Connection, ThreadConnections
 from raeburnmemory.sqlite._driver import connect, errors, require_vec
 from raeburnmemory.sqlite._json_import import import_json_store, json_sibling
-from raeburnmemory.sqlite._meta import get_meta, set_meta
+from raeburnmemory.sqlite._meta import add_to_meta, get_meta, set_meta
 from raeburnmemory.sqlite._rows import (
     INTERACTION_COLUMNS,
     ROW_COLUMNS,
@@ -421,6 +421,7 @@ class SQLiteStore(Store):
                         for seq, blob, (_, item) in zip(seqs, blobs, fresh, strict=True)
                     ],
                 )
+        add_to_meta(conn, "interactions", len(fresh))
         self._log(conn, "add", (item.prompt_id for _, item in fresh))
 
     def link(self, link: Link) -> None:
@@ -462,6 +463,7 @@ class SQLiteStore(Store):
             )
             if _vec.writable(conn, vec_loaded):
                 _vec.delete(conn, [seq for (seq,) in seqs])
+            add_to_meta(conn, "interactions", -len(removed))
             self._log(conn, "delete", removed)
         return removed
 
@@ -570,10 +572,10 @@ class SQLiteStore(Store):
         return [(row[0], from_row(row[1:])) for row in rows]
 
     def count(self) -> int:
-        """How many interactions are stored."""
+        """How many interactions are stored (a counter kept by every write, so no table scan)."""
         with self._guard():
             conn, _ = self._conn()
-            return int(conn.execute("SELECT COUNT(*) FROM interactions").fetchone()[0])
+            return int(get_meta(conn, "interactions") or 0)
 
     def stats(self) -> dict[str, int]:
         """Counts of what the store holds, read in one consistent snapshot."""
@@ -626,8 +628,7 @@ class SQLiteStore(Store):
                 (self._last_change,),
             ).fetchall()
             trimmed = self._last_change < floor
-            if rows:
-                self._last_change = int(rows[-1][0])
+            self._last_change = max(floor, int(rows[-1][0]) if rows else self._last_change)
             foreign = [row for row in rows if row[3] != self._writer]
             if trimmed or any(row[1] == "reset" for row in foreign):
                 return StoreChanges(reset=True)
