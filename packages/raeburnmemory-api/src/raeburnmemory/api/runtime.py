@@ -57,6 +57,7 @@ class Runtime:
     def start(self) -> None:
         """Read the settings, open the memory graph and the rate limiter (blocking)."""
         settings = self.configured or Settings.from_env()
+        settings.check()
         self.settings = settings
         if self.memory is None:
             from raeburnmemory.core.memory import MemoryGraph

@@ -1,0 +1,80 @@
+"""Settings from the environment: defaults, every variable, and bad values named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from raeburnmemory.api import Settings, create_app
+from raeburnmemory.api.settings import DEFAULT_MAX_BODY_BYTES, ENVIRONMENT
+from raeburnmemory.core.errors import ConfigurationError
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env({})
+    assert settings == Settings()
+    assert settings.storage_backend == "json"
+    assert settings.api_key is None
+    assert settings.rate_limit == 0
+    assert settings.max_body_bytes == DEFAULT_MAX_BODY_BYTES
+    assert settings.memory_kwargs() == {
+        "db_path": None,
+        "storage_backend": "json",
+        "vector_backend": None,
+    }
+
+
+def test_every_variable(tmp_path: Path) -> None:
+    env = {
+        "RAEBURN_DB_PATH": str(tmp_path / "g.json"),
+        "RAEBURN_STORAGE_BACKEND": "json",
+        "RAEBURN_VECTOR_BACKEND": "numpy",
+        "RAEBURN_EMBED_MODEL": "none",
+        "RAEBURN_API_KEY": " key ",
+        "RAEBURN_RATE_LIMIT": "100",
+        "RAEBURN_RATE_LIMIT_DB": str(tmp_path / "limits.db"),
+        "RAEBURN_MAX_BODY_BYTES": "1_048_576",
+        "RAEBURN_QDRANT_URL": "http://localhost:6333",
+        "RAEBURN_POSTGRES_DSN": "postgresql://x@localhost/db",
+    }
+    settings = Settings.from_env(env)
+    assert settings.db_path == tmp_path / "g.json"
+    assert settings.api_key == "key"
+    assert settings.rate_limit == 100
+    assert settings.rate_limit_db == tmp_path / "limits.db"
+    assert settings.max_body_bytes == 1_048_576
+    kwargs = settings.memory_kwargs()
+    assert kwargs["vector_backend"] == "numpy"
+    assert kwargs["embedding_model"] == "none"
+    # server addresses go only to the backends that use them
+    assert "dsn" not in kwargs
+    assert "qdrant_url" not in kwargs
+    assert set(env) <= set(ENVIRONMENT)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("RAEBURN_RATE_LIMIT", "lots"),
+        ("RAEBURN_RATE_LIMIT", "-1"),
+        ("RAEBURN_MAX_BODY_BYTES", "10"),
+        ("RAEBURN_MAX_BODY_BYTES", "1.5"),
+        ("RAEBURN_STORAGE_BACKEND", "floppy"),
+        ("RAEBURN_VECTOR_BACKEND", "abacus"),
+        ("RAEBURN_QDRANT_URL", "localhost:6333"),
+    ],
+)
+def test_bad_value_names_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigurationError, match=name):
+        Settings.from_env({name: value})
+
+
+def test_start_up_stops_on_a_bad_value(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("RAEBURN_DB_PATH", str(tmp_path / "g.json"))
+    monkeypatch.setenv("RAEBURN_RATE_LIMIT", "many")
+    app = create_app()  # reads the environment only when it starts
+    with pytest.raises(ConfigurationError, match="RAEBURN_RATE_LIMIT"), TestClient(app):
+        pass
+    assert not (tmp_path / "g.json").exists()
