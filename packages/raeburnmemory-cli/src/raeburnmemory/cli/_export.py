@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import tempfile
@@ -29,6 +30,8 @@ class ExportFormat(str, Enum):
 @contextmanager
 def atomic_text_file(path: Path) -> Iterator[IO[str]]:
     """A text file that appears at ``path`` whole, or not at all (temp file, fsync, rename)."""
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

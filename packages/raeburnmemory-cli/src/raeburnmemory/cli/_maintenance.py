@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from raeburnmemory.cli._settings import FILE_BACKENDS, Backend, Settings, settings_of
+from raeburnmemory.core.errors import EmbeddingMismatchError
 from raeburnmemory.core.paths import resolve_db_path
 from raeburnmemory.core.registry import load_storage_backend
 from raeburnmemory.core.store import Store
@@ -29,9 +30,17 @@ def reindex(ctx: typer.Context) -> None:
     """Re-embed every prompt with the current encoder (the way to switch models)."""
     settings = settings_of(ctx)
     out = settings.output
-    with settings.open_graph(create=False) as mg, out.progress("re-embedding prompts") as bar:
-        count = mg.reindex(progress=bar)
-        encoder = mg.encoder_name
+    with out.progress("re-embedding prompts") as bar:
+        switched = False
+        try:
+            mg = settings.open_graph(create=False)
+        except EmbeddingMismatchError:
+            # Another model made the vectors: MemoryGraph re-embeds them while it opens.
+            mg = settings.open_graph(create=False, reindex=True)
+            switched = True
+        with mg:
+            count = int(mg.stats()["interactions"]) if switched else mg.reindex(progress=bar)
+            encoder = mg.encoder_name
     out.message(
         f"re-embedded {count} prompt{'s' * (count != 1)} with {encoder}",
         {"reindexed": count, "encoder": encoder},
@@ -87,7 +96,6 @@ def migrate(
         )
     source_cls = load_storage_backend(settings.backend)
     target_cls = load_storage_backend(to.value)
-    location = _target_location(settings, to.value, dsn)
     source_location = None if settings.db is None else settings.db
     if settings.is_file_store:
         source_location = str(settings.store_path())
@@ -99,7 +107,7 @@ def migrate(
     )
     try:
         target = target_cls.open(
-            location,
+            _target_location(settings, to.value, dsn),
             create=True,
             vector_backend=_native(target_cls, None),
             options=_options(target_cls, settings.options),

@@ -26,6 +26,8 @@ __all__ = ["Column", "Output", "ProgressCallback", "plain", "print_error", "prin
 ProgressCallback = Callable[[int, int], None]
 
 _PROGRAM = "raeburnmemory"
+# Characters of free text a terminal table shows before cutting it short.
+_PREVIEW = 160
 
 
 def _text(value: object) -> str:
@@ -67,8 +69,9 @@ class Column:
     key: str
     header: str
     justify: str = "left"
-    #: Cut values longer than this in terminal tables (plain lines and JSON keep them whole).
-    max_width: int | None = None
+    #: Free text: wraps in the width the other columns leave, and long values are cut short
+    #: in terminal tables (plain lines and JSON keep them whole).
+    text: bool = False
 
 
 class Output:
@@ -137,12 +140,12 @@ class Output:
             table.add_column(
                 column.header,
                 justify=column.justify,  # type: ignore[arg-type]
-                overflow="ellipsis" if column.max_width else "fold",
-                max_width=column.max_width,
-                no_wrap=column.max_width is not None,
+                no_wrap=not column.text,
+                overflow="fold" if column.text else "ellipsis",
+                min_width=10 if column.text else None,
             )
         for row in rows:
-            table.add_row(*(_cell(row.get(column.key)) for column in columns))
+            table.add_row(*(_cell(row.get(column.key), column.text) for column in columns))
         self._console.print(table)
 
     def record(self, fields: Mapping[str, Any], *, data: object = None) -> None:
@@ -182,5 +185,8 @@ class Output:
             yield update
 
 
-def _cell(value: object) -> Text:
-    return Text(_text(value))  # never read as rich markup
+def _cell(value: object, preview: bool = False) -> Text:
+    text = _text(value)
+    if preview and len(text) > _PREVIEW:
+        text = text[: _PREVIEW - 1] + "…"
+    return Text(text)  # never read as rich markup

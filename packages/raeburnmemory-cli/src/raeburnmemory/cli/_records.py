@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -15,10 +16,10 @@ __all__ = ["add", "delete", "history", "interaction_fields", "show"]
 
 _HISTORY_COLUMNS = (
     Column("prompt_id", "prompt"),
-    Column("timestamp", "time"),
-    Column("agent", "agent"),
-    Column("prompt_text", "prompt text", max_width=50),
-    Column("response_text", "response text", max_width=50),
+    Column("time", "time"),
+    Column("agent_id", "agent"),
+    Column("prompt_text", "prompt text", text=True),
+    Column("response_text", "response text", text=True),
 )
 
 
@@ -36,6 +37,17 @@ def _metadata(raw: str | None) -> dict[str, Any] | None:
     return value
 
 
+def _confirm(question: str) -> None:
+    """Ask on standard error, read the answer from standard input; all but yes aborts."""
+    sys.stderr.write(f"{question} [y/N]: ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if not sys.stdin.isatty():  # the answer was not echoed: end the question's line
+        sys.stderr.write("\n")
+    if answer.strip().lower() not in ("y", "yes"):
+        raise typer.Abort()
+
+
 def interaction_fields(item: Interaction) -> dict[str, Any]:
     """An interaction as the rows and records the commands print."""
     agent = item.agent_id if item.agent_name is None else f"{item.agent_id} ({item.agent_name})"
@@ -48,6 +60,16 @@ def interaction_fields(item: Interaction) -> dict[str, Any]:
         "response_id": item.response_id,
         "response_text": item.response_text,
         "metadata": dict(item.metadata) or None,
+    }
+
+
+def _history_row(item: Interaction) -> dict[str, Any]:
+    return {
+        "prompt_id": item.prompt_id,
+        "time": item.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "agent_id": item.agent_id,
+        "prompt_text": item.prompt_text,
+        "response_text": item.response_text,
     }
 
 
@@ -126,7 +148,7 @@ def history(
         items = mg.get_session(session)
     out.table(
         _HISTORY_COLUMNS,
-        [interaction_fields(item) for item in items],
+        [_history_row(item) for item in items],
         data=[item.to_dict() for item in items],
         title=f"session {session}",
     )
@@ -156,7 +178,7 @@ def delete(
             count = len(mg.get_session(session))
             what = f"session {session} and its {count} interaction{'s' * (count != 1)}"
         if not yes:
-            typer.confirm(f"Delete {what} from {settings.describe()}?", abort=True, err=True)
+            _confirm(f"Delete {what} from {settings.describe()}?")
         if prompt is not None:
             mg.delete_interaction(prompt)
             deleted = [prompt]

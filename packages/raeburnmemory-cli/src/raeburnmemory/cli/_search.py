@@ -19,7 +19,7 @@ _HIT_COLUMNS = (
     Column("score", "score", justify="right"),
     Column("session_id", "session"),
     Column("agent_id", "agent"),
-    Column("prompt_text", "prompt text", max_width=60),
+    Column("prompt_text", "prompt text", text=True),
 )
 
 

@@ -112,10 +112,13 @@ class Settings:
             kwargs["db_path"] = self.db
         return kwargs
 
-    def open_graph(self, *, create: bool, offline: bool = False) -> MemoryGraph:
+    def open_graph(
+        self, *, create: bool, offline: bool = False, reindex: bool = False
+    ) -> MemoryGraph:
         """Open the memory: ``create=True`` for commands that write (the folder is made).
 
-        With ``create=False`` a store that does not exist raises ``StoreNotFoundError``.
+        With ``create=False`` a store that does not exist raises ``StoreNotFoundError``;
+        ``reindex=True`` re-embeds a store made by another encoder while opening it.
         """
         from raeburnmemory.memory_graph import MemoryGraph
 
@@ -124,7 +127,7 @@ class Settings:
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
         kwargs = self.graph_kwargs(offline=offline)
-        return MemoryGraph(create=create, **kwargs)
+        return MemoryGraph(create=create, reindex=reindex, **kwargs)
 
 
 def settings_of(ctx: typer.Context) -> Settings:
