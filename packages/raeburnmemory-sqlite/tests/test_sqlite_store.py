@@ -1,4 +1,4 @@
-"""The SQLite store meets the Store contract on a real database file."""
+"""What the SQLite store does beyond the shared store contract, on real database files."""
 
 from __future__ import annotations
 
@@ -15,12 +15,10 @@ import pytest
 
 from raeburnmemory.core.errors import (
     ConfigurationError,
-    ConflictError,
     EmbeddingMismatchError,
-    NotFoundError,
     StoreError,
 )
-from raeburnmemory.core.model import EncoderInfo, Link, SearchFilter
+from raeburnmemory.core.model import EncoderInfo
 from raeburnmemory.core.testing import interaction, interactions, unit_vectors
 from raeburnmemory.sqlite import SQLiteStore
 from raeburnmemory.sqlite import store as store_module
@@ -38,38 +36,6 @@ def _open_fds(path: Path) -> int:
         except OSError:
             continue
     return count
-
-
-def test_interactions_round_trip_exactly(store: SQLiteStore) -> None:
-    moment = datetime(2026, 5, 17, 8, 30, 12, 345678, tzinfo=timezone.utc)
-    item = interaction(
-        7,
-        timestamp=moment,
-        metadata={"tags": ["a", "é"], "n": 1.5, "none": None},
-        prompt_attrs={"lang": "fr"},
-        response_attrs={"tokens": 12},
-        agent_attrs={"model": "small"},
-    )
-    assert store.add([item], unit_vectors(1, DIM)) == ["p7"]
-    assert store.get("p7") == item
-    assert store.get("missing") is None
-    assert store.count() == 1
-
-
-def test_duplicates_are_skipped_and_conflicts_refused(store: SQLiteStore) -> None:
-    first = interactions(3)
-    assert store.add(first, unit_vectors(3, DIM)) == ["p0", "p1", "p2"]
-    again = [*first, interaction(3)]
-    assert store.add(again, unit_vectors(4, DIM)) == ["p3"]
-    with pytest.raises(ConflictError, match="p1"):
-        store.add([interaction(9), interaction(1, prompt_text="other")], unit_vectors(2, DIM))
-    with pytest.raises(ConflictError, match="r-p0"):
-        store.add([interaction(10, response_id="r-p0")], unit_vectors(1, DIM))
-    with pytest.raises(ConflictError, match="p11"):
-        store.add([interaction(11), interaction(11, response_text="x")], unit_vectors(2, DIM))
-    assert store.count() == 4
-    assert store.get("p9") is None
-    assert len(store.load_vectors()) == 4
 
 
 def test_reads_keep_their_order(store: SQLiteStore) -> None:
@@ -102,36 +68,6 @@ def test_agents_keep_their_latest_name_and_attributes(store: SQLiteStore) -> Non
     ]
     store.delete(["p1"])
     assert [a.id for a in store.agents()] == ["agent-0"]
-
-
-def test_links_and_deletes(store: SQLiteStore) -> None:
-    store.add(interactions(4), unit_vectors(4, DIM))
-    store.link(Link("p0", "p1"))
-    store.link(Link("p0", "p1"))  # the same link twice is one link
-    store.link(Link("p2", "p3", "cites"))
-    with pytest.raises(NotFoundError, match="nope"):
-        store.link(Link("p0", "nope"))
-    assert store.links() == [Link("p0", "p1"), Link("p2", "p3", "cites")]
-    assert store.delete(["p1", "missing", "p1"]) == ["p1"]
-    assert store.delete(["p1"]) == []
-    assert store.links() == [Link("p2", "p3", "cites")]
-    assert store.get("p1") is None
-    assert "p1" not in store.load_vectors().ids
-    assert store.count() == 3
-    # the deleted response id is free again
-    assert store.add([interaction(1)], unit_vectors(1, DIM)) == ["p1"]
-
-
-def test_vectors_load_with_their_payloads(store: SQLiteStore) -> None:
-    items = interactions(5)
-    vectors = unit_vectors(5, DIM, seed=3)
-    store.add(items[:2], vectors[:2])
-    store.add(items[2:], vectors[2:])
-    loaded = store.load_vectors()
-    assert loaded.ids == [i.prompt_id for i in items]
-    np.testing.assert_array_equal(loaded.vectors, vectors)
-    assert loaded.payloads == [i.payload for i in items]
-    assert SearchFilter(since=items[3].payload.timestamp).matches(loaded.payloads[3])
 
 
 def test_vectors_of_the_wrong_shape_are_refused(store: SQLiteStore) -> None:
@@ -168,21 +104,6 @@ def test_replace_vectors_swaps_every_vector(store: SQLiteStore, open_store: Any)
     np.testing.assert_array_equal(loaded.vectors, new)
     assert other.refresh().reset
     assert not store.refresh()
-
-
-def test_a_failed_replace_changes_nothing(store: SQLiteStore) -> None:
-    vectors = unit_vectors(3, DIM)
-    store.add(interactions(3), vectors)
-
-    def batches() -> Any:
-        yield ["p0"], unit_vectors(1, 8)
-        raise RuntimeError("encoder crashed")
-
-    with pytest.raises(RuntimeError):
-        store.replace_vectors(batches(), EncoderInfo("small", 8))
-    assert store.encoder_info() is not None
-    assert store.encoder_info().dim == DIM
-    np.testing.assert_array_equal(store.load_vectors().vectors, vectors)
 
 
 def test_refresh_returns_other_writers_changes_only(store: SQLiteStore, open_store: Any) -> None:
