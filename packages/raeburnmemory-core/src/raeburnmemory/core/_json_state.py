@@ -15,7 +15,6 @@ from raeburnmemory.core.graph import (
     _AGENT_FIELDS,
     _RESPONSE_FIELDS,
     PROMPT_FIELDS,
-    _interaction_nodes,
 )
 from raeburnmemory.core.model import Agent, Interaction, Link, VectorPayload
 
@@ -49,10 +48,49 @@ class Record:
         self.agent_attrs = agent_attrs
 
     @classmethod
-    def of(cls, seq: int, item: Interaction) -> Record:
+    def of(cls, item: Interaction) -> Record:
         """The record of an interaction."""
-        prompt, response = _interaction_nodes(item)
-        return cls(seq, prompt, response, item.agent_name, dict(item.agent_attrs))
+        return cls.from_dict(item.to_dict())
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Record:
+        """The record of an interaction given as :meth:`Interaction.to_dict` gives it."""
+        pid, rid = data["prompt_id"], data["response_id"]
+        if not isinstance(pid, str) or not isinstance(rid, str):
+            raise TypeError("prompt and response ids must be strings")
+        prompt = {
+            **(data.get("prompt_attrs") or {}),
+            "id": "prompt:" + pid,
+            "kind": "prompt",
+            "key": pid,
+            "text": data["prompt_text"],
+            "timestamp": data["timestamp"],
+            "metadata": data.get("metadata") or {},
+            "session_id": data["session_id"],
+            "response_id": rid,
+            "agent_id": data["agent_id"],
+        }
+        response = {
+            **(data.get("response_attrs") or {}),
+            "id": "response:" + rid,
+            "kind": "response",
+            "key": rid,
+            "text": data["response_text"],
+            "prompt_id": pid,
+        }
+        return cls(0, prompt, response, data.get("agent_name"), data.get("agent_attrs") or {})
+
+    @classmethod
+    def checked(cls, data: Mapping[str, Any]) -> Record:
+        """:meth:`from_dict` for data read from a file: ``TypeError``/``ValueError`` if wrong."""
+        record = cls.from_dict(data)
+        texts = (data["prompt_text"], data["response_text"], data["session_id"], data["agent_id"])
+        if not all(isinstance(text, str) for text in texts):
+            raise TypeError("texts and ids must be strings")
+        if not isinstance(record.prompt["metadata"], dict):
+            raise TypeError("metadata must be an object")
+        record.timestamp  # noqa: B018 - parses, or raises ValueError
+        return record
 
     @property
     def prompt_id(self) -> str:
@@ -76,7 +114,11 @@ class Record:
 
     def payload(self) -> VectorPayload:
         """The filter fields kept beside the prompt's vector."""
-        return VectorPayload(self.session_id, self.agent_id, self.timestamp.timestamp())
+        prompt = self.prompt
+        moment = datetime.fromisoformat(prompt["timestamp"])
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return VectorPayload(prompt["session_id"], prompt["agent_id"], moment.timestamp())
 
     def interaction(self) -> Interaction:
         """The interaction, as it was added."""
@@ -122,19 +164,16 @@ class GraphState:
 
     def add(self, record: Record) -> None:
         """Insert a record (replacing one with the same prompt id)."""
-        pid = record.prompt_id
+        pid = record.prompt["key"]
         if pid in self.records:
             self.remove(pid)
         self._seq += 1
         record.seq = self._seq
         self.records[pid] = record
         self.responses[record.response["key"]] = pid
-        self.by_session.setdefault(record.session_id, {})[pid] = None
-        self.by_agent.setdefault(record.agent_id, {})[pid] = None
-
-    def add_interaction(self, item: Interaction) -> None:
-        """Insert an interaction."""
-        self.add(Record.of(0, item))
+        prompt = record.prompt
+        self.by_session.setdefault(prompt["session_id"], {})[pid] = None
+        self.by_agent.setdefault(prompt["agent_id"], {})[pid] = None
 
     def remove(self, prompt_id: str) -> bool:
         """Forget an interaction and its links; False if it was not there."""

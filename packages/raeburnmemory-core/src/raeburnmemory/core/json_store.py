@@ -26,7 +26,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import filelock
 import numpy as np
 
 from raeburnmemory.core._journal import (
@@ -37,6 +36,7 @@ from raeburnmemory.core._journal import (
     scan_lines,
 )
 from raeburnmemory.core._json_state import GraphState, Record
+from raeburnmemory.core._locking import StoreLock
 from raeburnmemory.core._snapshot import (
     FORMAT,
     VERSION,
@@ -61,7 +61,6 @@ from raeburnmemory.core.errors import (
     InvalidInteractionError,
     NotFoundError,
     StoreError,
-    StoreLockedError,
     StoreNotFoundError,
 )
 from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link
@@ -72,6 +71,8 @@ __all__ = ["JsonStore"]
 
 #: The journal is folded into the snapshot on close past this size (or the snapshot's).
 COMPACT_JOURNAL_BYTES = 64 << 20
+#: Vectors of other writers' additions held across a compaction until refresh() reports them.
+PENDING_VECTORS_KEPT = 20_000
 _SNAPSHOT_ROW = -1  # vector location "row of the snapshot's vectors file"
 
 
@@ -146,7 +147,7 @@ class JsonStore(Store):
         self._files = _Files(path)
         self._fsync = fsync
         self._lock_timeout = lock_timeout
-        self._flock = filelock.FileLock(str(self._files.lock), timeout=lock_timeout)
+        self._flock = StoreLock(self._files.lock, lock_timeout)
         self._mutex = threading.RLock()
         self._closed = False
         self._writable = True
@@ -168,7 +169,8 @@ class JsonStore(Store):
         self._j_lines = 0
         self._j_seen = -1
         self._stale_journal = False
-        self._pending_added: dict[str, None] = {}
+        # other writers' additions not yet reported: their vector once read from an old journal
+        self._pending_added: dict[str, Matrix | None] = {}
         self._pending_removed: dict[str, None] = {}
         self._pending_reset = False
 
@@ -220,9 +222,7 @@ class JsonStore(Store):
     def _locked(self, *, write: bool) -> Iterator[bool]:
         """Hold the store's file lock; a read goes on without it where it cannot be taken."""
         try:
-            self._flock.acquire(timeout=self._lock_timeout)
-        except filelock.Timeout:
-            raise StoreLockedError(self._files.lock, self._lock_timeout) from None
+            self._flock.acquire()
         except OSError as exc:
             if write:
                 raise StoreError(f"{self._files.lock}: cannot lock the store ({exc})") from None
@@ -360,23 +360,14 @@ class JsonStore(Store):
     ) -> None:
         op = record["op"]
         if op == "add":
-            has_vectors = record.get("vectors") is not None
-            if has_vectors:
-                self._dim = int(record["dim"])
-            for row, data in enumerate(record["items"]):
-                try:
-                    item = Interaction.from_dict(data)
-                except (KeyError, TypeError, ValueError) as exc:
-                    raise CorruptStoreError(
-                        self._files.journal, f"line {number}: malformed interaction ({exc!r})"
-                    ) from None
-                pid = item.prompt_id
-                self._vec.pop(pid, None)
-                self._state.add(Record.of(0, item))
-                if has_vectors:
-                    self._vec[pid] = (offset, length, row)
-                    if foreign:
-                        self._pending_added[pid] = None
+            try:
+                records = [Record.checked(data) for data in record["items"]]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise CorruptStoreError(
+                    self._files.journal, f"line {number}: malformed interaction ({exc!r})"
+                ) from None
+            dim = record.get("dim") if record.get("vectors") is not None else None
+            self._add_records(records, dim, offset, length, foreign=foreign)
         elif op == "delete":
             for pid in record["ids"]:
                 if self._state.remove(pid):
@@ -390,6 +381,23 @@ class JsonStore(Store):
                 self._state.add_link(link)
         else:
             self._encoder = EncoderInfo(record["name"], record["dim"])
+
+    def _add_records(
+        self, records: list[Record], dim: int | None, offset: int, length: int, *, foreign: bool
+    ) -> None:
+        """Insert the records of one ``add`` line (with vectors when ``dim`` is given)."""
+        if dim is not None:
+            self._dim = dim
+        for row, item in enumerate(records):
+            pid = item.prompt_id
+            self._vec.pop(pid, None)
+            self._state.add(item)
+            if dim is not None:
+                self._vec[pid] = (offset, length, row)
+            if foreign and dim is not None:
+                self._pending_added[pid] = None
+            elif pid in self._pending_added:
+                del self._pending_added[pid]
 
     def _journal_changed(self) -> bool:
         try:
@@ -440,11 +448,10 @@ class JsonStore(Store):
         if not same:
             self._reload()
             return
+        self._hold_pending_vectors()
         self._close_fd()
         self._gen = mapping.generation
         self._install_map(mapping)
-        if self._pending_added:
-            self._pending_reset = True
         self._open_journal(foreign=True)
 
     def _sync(self) -> None:
@@ -576,21 +583,21 @@ class JsonStore(Store):
             if not fresh:
                 return []
             chosen = [items[i] for i in fresh]
+            dicts = [item.to_dict() for item in chosen]
             try:
-                items_json = json.dumps([item.to_dict() for item in chosen], allow_nan=False)
+                items_json = json.dumps(dicts, allow_nan=False)
             except (TypeError, ValueError):
                 raise _not_serializable(chosen) from None
             head = '{"op": "add"'
+            dim = None
             if block is not None:
                 rows = block if len(fresh) == len(items) else block[fresh]
                 encoded = base64.b64encode(np.ascontiguousarray(rows, dtype="<f4").tobytes())
-                head += f', "dim": {rows.shape[1]}, "vectors": "{encoded.decode("ascii")}"'
-            line = f'{head}, "items": {items_json}}}\n'.encode()
-            offset, length = self._append(line)
-            record = {"op": "add", "items": json.loads(items_json)}
-            if block is not None:
-                record["vectors"], record["dim"] = "", block.shape[1]
-            self._apply(record, offset, length, foreign=False, number=self._j_lines)
+                dim = int(rows.shape[1])
+                head += f', "dim": {dim}, "vectors": "{encoded.decode("ascii")}"'
+            offset, length = self._append(f'{head}, "items": {items_json}}}\n'.encode())
+            records = [Record.from_dict(data) for data in dicts]
+            self._add_records(records, dim, offset, length, foreign=False)
             return [item.prompt_id for item in chosen]
 
     def link(self, link: Link) -> None:
@@ -731,9 +738,7 @@ class JsonStore(Store):
             raise
         self._recover()
         self._drop_other_vectors(fmt)
-        if self._pending_added:
-            self._pending_reset = True
-            self._pending_added.clear()
+        self._hold_pending_vectors()
         self._close_fd()
         self._gen = generation
         self._dim = dim
@@ -862,16 +867,33 @@ class JsonStore(Store):
         return StoredVectors(ids=ids, vectors=matrix, payloads=payloads)
 
     def _fill_from_journal(
-        self, matrix: Matrix, locations: list[tuple[int, int, int]], start: int
+        self,
+        matrix: Matrix,
+        locations: list[tuple[int, int, int]],
+        start: int,
+        positions: list[int] | None = None,
     ) -> None:
+        """Decode the journal rows at ``locations[start:]`` into ``matrix`` (at ``positions``)."""
         by_line: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        for position in range(start, len(locations)):
-            offset, length, row = locations[position]
-            by_line.setdefault((offset, length), []).append((position, row))
+        for index in range(start, len(locations)):
+            offset, length, row = locations[index]
+            target = index if positions is None else positions[index]
+            by_line.setdefault((offset, length), []).append((target, row))
         for (offset, length), places in by_line.items():
             block = decode_vectors(read_line(self._fd, offset, length))
-            positions = [p for p, _ in places]
-            matrix[positions] = block[[r for _, r in places]]
+            matrix[[p for p, _ in places]] = block[[r for _, r in places]]
+
+    def _hold_pending_vectors(self) -> None:
+        """Before the journal is replaced: read the vectors refresh() has still to report."""
+        waiting = [p for p, row in self._pending_added.items() if row is None and p in self._vec]
+        if len(waiting) > PENDING_VECTORS_KEPT:
+            self._pending_reset = True
+            return
+        if waiting:
+            matrix = np.empty((len(waiting), int(self._dim or 0)), dtype=np.float32)
+            self._fill_from_journal(matrix, [self._vec[pid] for pid in waiting], 0)
+            for index, pid in enumerate(waiting):
+                self._pending_added[pid] = matrix[index]
 
     def refresh(self) -> StoreChanges:
         """Other writers' changes since the last call (or load_vectors), never this object's."""
@@ -885,13 +907,19 @@ class JsonStore(Store):
                 return StoreChanges(reset=True)
             removed = list(self._pending_removed)
             added_ids = [pid for pid in self._pending_added if pid in self._vec]
-            self._pending_added.clear()
             self._pending_removed.clear()
             if not added_ids:
                 return StoreChanges(removed=removed)
+            held = {pid: self._pending_added[pid] for pid in added_ids}
+            self._pending_added.clear()
             dim = int(self._dim or 0)
             matrix = np.empty((len(added_ids), dim), dtype=np.float32)
-            self._fill_from_journal(matrix, [self._vec[pid] for pid in added_ids], 0)
+            unread = [i for i, pid in enumerate(added_ids) if held[pid] is None]
+            self._fill_from_journal(matrix, [self._vec[added_ids[i]] for i in unread], 0, unread)
+            for i, pid in enumerate(added_ids):
+                row = held[pid]
+                if row is not None:
+                    matrix[i] = row
             records = self._state.records
             added = StoredVectors(
                 ids=added_ids, vectors=matrix, payloads=[records[p].payload() for p in added_ids]
@@ -915,6 +943,13 @@ class JsonStore(Store):
                 pass  # the journal holds every write; the next close or export compacts
             finally:
                 self._close_fd()
+                self._flock.close()
+
+    def __enter__(self) -> JsonStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def __del__(self) -> None:
         fd = getattr(self, "_fd", -1)
