@@ -40,8 +40,10 @@ _log = logging.getLogger("raeburnmemory.qdrant")
 
 #: Points per upsert request, and ids per delete request.
 UPSERT_BATCH = 512
-#: Points per page when listing the collection's prompt ids.
+#: Point ids per page when listing a collection on a server, and in local mode (where every
+#: page costs a sort of the whole collection, so fewer and bigger pages are cheaper).
 SCROLL_PAGE = 10_000
+LOCAL_SCROLL_PAGE = 250_000
 
 
 class QdrantVectors(VectorIndex):
@@ -152,29 +154,23 @@ class QdrantVectors(VectorIndex):
                 _collection.record_encoder(client, self._settings, self._dim, encoder)
             self._encoder_recorded = True
 
-    def _prompt_points(self) -> tuple[dict[str, str], list[str]]:
-        """Every prompt id in the collection with its point id, and points without a prompt."""
-        name = self._settings.collection
-        found: dict[str, str] = {}
-        strays: list[str] = []
+    def _point_ids(self) -> set[str]:
+        """Every point id in the collection (ids only: no payload to copy)."""
+        page = LOCAL_SCROLL_PAGE if self._settings.local else SCROLL_PAGE
+        found: set[str] = set()
         offset: models.ExtendedPointId | None = None
         while True:
             with self._client() as client:
                 records, offset = client.scroll(
-                    name,
-                    limit=SCROLL_PAGE,
+                    self._settings.collection,
+                    limit=page,
                     offset=offset,
-                    with_payload=[PROMPT_FIELD],
+                    with_payload=False,
                     with_vectors=False,
                 )
-            for record in records:
-                prompt = (record.payload or {}).get(PROMPT_FIELD)
-                if isinstance(prompt, str):
-                    found[prompt] = str(record.id)
-                else:
-                    strays.append(str(record.id))
+            found.update(str(record.id) for record in records)
             if offset is None:
-                return found, strays
+                return found
 
     def _reconcile(self, store: Store) -> None:
         """Make the collection hold exactly the store's vectors."""
@@ -186,11 +182,11 @@ class QdrantVectors(VectorIndex):
                 _collection.open_collection(client, self._settings, self._dim, encoder)
         # The collection is listed before the store is read: another process writes the store
         # first, so a point it adds meanwhile is in the store read too and is never deleted here.
-        present, strays = self._prompt_points()
+        present = self._point_ids()
         stored = store.load_vectors()
-        in_store = set(stored.ids)
-        self._delete_points(strays + [pt for pid, pt in present.items() if pid not in in_store])
-        rows = [row for row, pid in enumerate(stored.ids) if pid not in present]
+        wanted = [point_id(pid) for pid in stored.ids]
+        self._delete_points(sorted(present.difference(wanted)))
+        rows = [row for row, point in enumerate(wanted) if point not in present]
         if rows:
             self._upsert(
                 [stored.ids[row] for row in rows],
