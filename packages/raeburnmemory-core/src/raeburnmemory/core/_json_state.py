@@ -175,6 +175,39 @@ class GraphState:
         self.by_session.setdefault(prompt["session_id"], {})[pid] = None
         self.by_agent.setdefault(prompt["agent_id"], {})[pid] = None
 
+    def load(
+        self,
+        prompts: list[dict[str, Any]],
+        responses: Mapping[str, dict[str, Any]],
+        agents: Mapping[str, tuple[str | None, dict[str, Any]]],
+        overrides: Mapping[str, list[Any]],
+    ) -> None:
+        """Fill an empty state from a snapshot's nodes (``KeyError``/``TypeError`` if wrong)."""
+        records, owners = self.records, self.responses
+        by_session, by_agent = self.by_session, self.by_agent
+        seq = self._seq
+        for node in prompts:
+            pid, rid = node["key"], node["response_id"]
+            session_id, agent_id = node["session_id"], node["agent_id"]
+            if not isinstance(node["timestamp"], str):
+                raise TypeError(f"prompt {pid!r} has no timestamp")
+            override = overrides.get(pid) if overrides else None
+            name, agent_attrs = override if override else agents[agent_id]
+            seq += 1
+            records[pid] = Record(seq, node, responses[rid], name, agent_attrs)
+            owners[rid] = pid
+            members = by_session.get(session_id)
+            if members is None:
+                members = by_session[session_id] = {}
+            members[pid] = None
+            members = by_agent.get(agent_id)
+            if members is None:
+                members = by_agent[agent_id] = {}
+            members[pid] = None
+        self._seq = seq
+        if len(records) != len(prompts) or len(owners) != len(prompts):
+            raise ValueError("a prompt or response id appears twice")
+
     def remove(self, prompt_id: str) -> bool:
         """Forget an interaction and its links; False if it was not there."""
         record = self.records.pop(prompt_id, None)

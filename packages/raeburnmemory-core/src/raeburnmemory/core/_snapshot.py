@@ -171,13 +171,7 @@ def _build_state(nodes: list[dict[str, Any]], attrs: Mapping[str, Any]) -> Graph
             agents[node["key"]] = agent_node_fields(node)
     overrides: Mapping[str, list[Any]] = attrs.get("agent_names") or {}
     state = GraphState()
-    for node in prompts:
-        pid = node["key"]
-        override = overrides.get(pid)
-        name, agent_attrs = override if override else agents[node["agent_id"]]
-        if not isinstance(pid, str) or not isinstance(node["timestamp"], str):
-            raise TypeError(f"prompt node {pid!r}")
-        state.add(Record(0, node, responses[node["response_id"]], name, agent_attrs))
+    state.load(prompts, responses, agents, overrides)
     for source, target, relation in attrs.get("links") or []:
         if source in state and target in state:
             state.add_link(Link(source, target, relation))

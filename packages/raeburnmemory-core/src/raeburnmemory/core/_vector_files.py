@@ -131,12 +131,21 @@ def read_vector_info(path: Path, fmt: str) -> VectorFileInfo:
         raise CorruptStoreError(path, "the vectors file is missing") from None
 
 
-def read_vector_file(info: VectorFileInfo) -> Matrix:
-    """Every row of a vectors file, as a fresh (rows, dim) float32 matrix."""
+def read_vector_file(info: VectorFileInfo, *, mapped: bool = False) -> Matrix:
+    """Every row of a vectors file as a (rows, dim) float32 matrix.
+
+    With ``mapped`` the matrix is a read-only memory map of the file (no copy is made; the
+    mapping stays valid after the file is replaced); otherwise it is a fresh array.
+    """
     if info.rows == 0:
         return np.zeros((0, info.dim), dtype=np.float32)
     count = info.rows * info.dim
     try:
+        if mapped:
+            rows: Matrix = np.memmap(
+                info.path, dtype="<f4", mode="r", offset=info.offset, shape=(info.rows, info.dim)
+            )
+            return rows
         data = np.fromfile(info.path, dtype="<f4", count=count, offset=info.offset)
     except (OSError, ValueError) as exc:
         raise CorruptStoreError(info.path, f"cannot read the vectors ({exc})") from None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gc
 import json
 import math
 import os
@@ -74,6 +75,18 @@ COMPACT_JOURNAL_BYTES = 64 << 20
 #: Vectors of other writers' additions held across a compaction until refresh() reports them.
 PENDING_VECTORS_KEPT = 20_000
 _SNAPSHOT_ROW = -1  # vector location "row of the snapshot's vectors file"
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of small objects are built."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -273,7 +286,8 @@ class JsonStore(Store):
         self._close_fd()
         self._reset_state()
         mapping = read_map(files.map)
-        attrs, state = read_snapshot(files.graph, mapping.crc, mapping.size)
+        with _no_gc():
+            attrs, state = read_snapshot(files.graph, mapping.crc, mapping.size)
         generation = attrs.get("generation")
         if generation != mapping.generation:
             raise CorruptStoreError(
@@ -310,7 +324,8 @@ class JsonStore(Store):
                 f"holds {info.rows} vectors of {info.dim} dimensions but {files.map.name} lists "
                 f"{len(mapping.ids)} of {mapping.dim}",
             )
-        missing = [pid for pid in mapping.ids if pid not in self._state]
+        records = self._state.records
+        missing = [pid for pid in mapping.ids if pid not in records]
         if missing:
             raise CorruptStoreError(
                 files.map, f"lists prompts the snapshot does not hold: {missing[:3]!r}"
@@ -852,9 +867,10 @@ class JsonStore(Store):
         if snap_rows:
             assert self._vfmt is not None
             info = read_vector_info(self._files.vectors(self._vfmt), self._vfmt)
-            full = read_vector_file(info)
-            if len(snap_rows) == len(ids) == info.rows:
-                matrix = full  # nothing deleted or added since the snapshot: no copy
+            untouched = len(snap_rows) == len(ids) == info.rows
+            full = read_vector_file(info, mapped=untouched)
+            if untouched:
+                matrix = full  # nothing deleted or added since the snapshot: the file as is
             else:
                 matrix = np.empty((len(ids), dim), dtype=np.float32)
                 matrix[: len(snap_rows)] = full[snap_rows]
@@ -863,7 +879,8 @@ class JsonStore(Store):
             matrix = np.empty((len(ids), dim), dtype=np.float32)
         self._fill_from_journal(matrix, locations, len(snap_rows))
         records = self._state.records
-        payloads = [records[pid].payload() for pid in ids]
+        with _no_gc():
+            payloads = [records[pid].payload() for pid in ids]
         return StoredVectors(ids=ids, vectors=matrix, payloads=payloads)
 
     def _fill_from_journal(
