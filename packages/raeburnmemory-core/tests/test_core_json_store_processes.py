@@ -1,0 +1,125 @@
+"""Several real processes on one JSON store, and processes killed with SIGKILL mid-write."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from raeburnmemory.core.json_store import JsonStore
+from raeburnmemory.core.model import EncoderInfo
+from raeburnmemory.core.testing.data import interaction, unit_vectors
+
+DIM = 16
+INFO = EncoderInfo("test-encoder", DIM)
+
+_WRITER = """
+import sys
+from raeburnmemory.core.json_store import JsonStore
+from raeburnmemory.core.model import EncoderInfo
+from raeburnmemory.core.testing.data import interaction, interactions, unit_vectors
+
+path, prefix, count, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+store = JsonStore.open(path, options={"lock_timeout": 60})
+store.set_encoder_info(EncoderInfo("test-encoder", 16))
+index = 0
+while count < 0 or index < count:
+    item = interaction(index, prefix=prefix)
+    store.add([item], unit_vectors(1, 16, seed=index))
+    print(item.prompt_id, flush=True)  # acknowledged: the add returned
+    index += 1
+    if mode == "compact" and index % 7 == 0:
+        store.compact()
+    if mode == "batch" and index % 10 == 0:
+        batch = interactions(5, start=index * 1000, prefix=prefix)
+        store.add(batch, unit_vectors(5, 16, seed=index))
+        for done in batch:
+            print(done.prompt_id, flush=True)
+store.close()
+"""
+
+
+def _spawn(path: Path, prefix: str, count: int, mode: str = "plain") -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(path), prefix, str(count), mode],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    target = tmp_path / "graph.json"
+    with JsonStore.open(str(target)) as store:
+        store.set_encoder_info(INFO)
+    return target
+
+
+def test_writers_in_several_processes_lose_nothing(path: Path) -> None:
+    watcher = JsonStore.open(str(path))
+    watcher.load_vectors()
+    writers = [_spawn(path, f"w{n}-", 30, "compact" if n == 0 else "batch") for n in range(3)]
+    acknowledged: set[str] = set()
+    for writer in writers:
+        out, err = writer.communicate(timeout=180)
+        assert writer.returncode == 0, err
+        acknowledged |= set(out.split())
+    assert len(acknowledged) == 30 * 3 + 15 * 2
+    seen: set[str] = set()
+    while True:  # the watcher follows through other processes' compactions
+        changes = watcher.refresh()
+        if changes.reset:
+            seen = set(watcher.load_vectors().ids)
+            continue
+        if not changes:
+            break
+        seen |= set(changes.added.ids)
+    assert seen == acknowledged
+    assert {item.prompt_id for item in watcher.iter_interactions()} == acknowledged
+    watcher.close()
+    with JsonStore.open(str(path), create=False) as store:
+        assert store.count() == len(acknowledged)
+        assert set(store.load_vectors().ids) == acknowledged
+        assert store.get("w1-29") == interaction(29, prefix="w1-")
+
+
+def _kill_after(process: subprocess.Popen[str], acks: int) -> list[str]:
+    """Read acknowledged ids until ``acks`` arrived, then SIGKILL the process mid-loop."""
+    assert process.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + 120
+    while len(seen) < acks and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen.append(line.strip())
+    os.kill(process.pid, signal.SIGKILL)
+    rest, _ = process.communicate(timeout=60)
+    seen += rest.split()  # printed after an add returned, before the kill
+    assert process.returncode == -signal.SIGKILL
+    return seen
+
+
+@pytest.mark.parametrize("mode", ["plain", "compact"])
+def test_sigkill_mid_write_loses_no_acknowledged_write(path: Path, mode: str) -> None:
+    acknowledged = _kill_after(_spawn(path, "k-", -1, mode), 40)
+    assert len(acknowledged) >= 40
+    with JsonStore.open(str(path), create=False) as store:
+        stored = {item.prompt_id for item in store.iter_interactions()}
+        assert set(acknowledged) <= stored
+        assert set(store.load_vectors().ids) == stored
+        store.add([interaction(0, prefix="after-")], unit_vectors(1, DIM))
+    journal = Path(f"{path}.journal").read_text()
+    assert journal.endswith("\n")
+    for line in journal.splitlines():
+        json.loads(line)
+    with JsonStore.open(str(path), create=False) as store:
+        assert store.get("after-0") is not None
+        assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
