@@ -1,0 +1,93 @@
+"""Following other writers through the ``changes`` table.
+
+Every write transaction appends one row: who wrote (a random id per store object), what
+(``a`` add, ``d`` delete, ``r`` every vector replaced) and the prompt ids. Sequence numbers
+alone cannot tell a reader where to resume: a transaction may take a number and commit after a
+later one did. So each row also records its transaction id, and a reader remembers the oldest
+transaction still running when it last looked (the snapshot's ``xmin``). Everything older is
+settled; rows from newer transactions are read again next time, skipping those already seen.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+__all__ = ["ChangeFeed", "Changes", "log_change"]
+
+_FEED = (
+    "SELECT s.xmin::text, (SELECT value FROM meta WHERE key = 'changes_floor'), "
+    "c.seq, c.xid::text, c.writer, c.op, c.prompt_ids "
+    "FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) AS s "
+    "LEFT JOIN changes AS c ON c.xid >= %s::xid8 ORDER BY c.seq"
+)
+
+
+def log_change(
+    conn: psycopg.Connection[Any], writer: str, op: str, prompt_ids: Sequence[str]
+) -> None:
+    """Append a change row inside the writing transaction (after its data changes)."""
+    conn.execute(
+        "INSERT INTO changes (writer, op, prompt_ids) VALUES (%s, %s, %s)",
+        (writer, op, list(prompt_ids)),
+    )
+
+
+@dataclass
+class Changes:
+    """Net effect of other writers' changes: prompt ids added and removed, or a reset."""
+
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    reset: bool = False
+
+
+class ChangeFeed:
+    """Where one store object stands in the ``changes`` table."""
+
+    def __init__(self, writer: str) -> None:
+        self.writer = writer
+        self._xmin = 0
+        self._seen: dict[int, int] = {}  # seq -> xid of rows read from unsettled transactions
+        self._lock = threading.Lock()
+
+    def _read(self, conn: psycopg.Connection[Any]) -> tuple[int, int, list[tuple[Any, ...]]]:
+        rows = conn.execute(_FEED, (str(self._xmin),)).fetchall()
+        xmin = int(rows[0][0])
+        floor = int(rows[0][1]) if rows[0][1] is not None else 0
+        return xmin, floor, [row[2:] for row in rows if row[2] is not None]
+
+    def baseline(self, conn: psycopg.Connection[Any]) -> None:
+        """Count every change visible to ``conn``'s snapshot as seen (the caller has the data)."""
+        with self._lock:
+            self._xmin = 0
+            self._seen = {}
+            rows = conn.execute(_FEED.replace("c.xid >= %s::xid8", "c.xid >= s.xmin")).fetchall()
+            self._xmin = int(rows[0][0])
+            self._seen = {int(row[2]): int(row[3]) for row in rows if row[2] is not None}
+
+    def catch_up(self, conn: psycopg.Connection[Any]) -> Changes:
+        """Other writers' changes since the last call (or the baseline)."""
+        with self._lock:
+            xmin, floor, rows = self._read(conn)
+            result = Changes(reset=self._xmin < floor)
+            last: dict[str, str] = {}
+            for seq, xid, writer, op, prompt_ids in rows:
+                if seq in self._seen:
+                    continue
+                self._seen[int(seq)] = int(xid)
+                if writer == self.writer:
+                    continue
+                if op == "r":
+                    result.reset = True
+                for pid in prompt_ids:
+                    last[pid] = op
+            self._xmin = xmin
+            self._seen = {seq: xid for seq, xid in self._seen.items() if xid >= xmin}
+        result.added = [pid for pid, op in last.items() if op == "a"]
+        result.removed = [pid for pid, op in last.items() if op == "d"]
+        return result

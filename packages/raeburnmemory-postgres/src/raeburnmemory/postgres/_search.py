@@ -1,0 +1,116 @@
+"""Similarity and keyword searches, filters included, run as SQL.
+
+Vector search asks the HNSW index for the nearest indexed prompts that pass the filter (with
+pgvector's iterative scans, so a selective filter still yields ``k`` rows), adds the exact
+nearest of the vectors still waiting for the index, and keeps the best ``k``. When the index
+gives fewer than ``k`` rows, the filter is so selective that an exact scan of the rows it
+matches is cheap, and that is what answers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+import psycopg
+from psycopg import sql
+
+from raeburnmemory.core.model import SearchFilter
+from raeburnmemory.core.store import Matrix, ScoredIds
+
+__all__ = ["filter_sql", "keyword_search", "vector_search"]
+
+_TEXT_SEARCH_CONFIG = "english"
+
+
+def filter_sql(flt: SearchFilter, alias: str = "") -> tuple[sql.Composable, dict[str, Any]]:
+    """A ``WHERE`` condition for the filter (``TRUE`` when empty) and its named parameters."""
+    column = (lambda name: sql.Identifier(alias, name)) if alias else sql.Identifier
+    terms: list[tuple[str, str, Any]] = []
+    if flt.session_id is not None:
+        terms.append(("session_id", "=", flt.session_id))
+    if flt.agent_id is not None:
+        terms.append(("agent_id", "=", flt.agent_id))
+    if flt.since is not None:
+        terms.append(("ts", ">=", datetime.fromtimestamp(flt.since, timezone.utc)))
+    if flt.until is not None:
+        terms.append(("ts", "<=", datetime.fromtimestamp(flt.until, timezone.utc)))
+    if not terms:
+        return sql.SQL("TRUE"), {}
+    parts = [
+        sql.SQL("{} {} {}").format(column(name), sql.SQL(op), sql.Placeholder(f"f{n}"))
+        for n, (name, op, _) in enumerate(terms)
+    ]
+    return sql.SQL(" AND ").join(parts), {f"f{n}": value for n, (*_, value) in enumerate(terms)}
+
+
+def _scored(rows: list[tuple[Any, ...]]) -> ScoredIds:
+    return [(str(pid), 1.0 - float(distance)) for pid, distance, *_ in rows]
+
+
+def vector_search(
+    conn: psycopg.Connection[Any],
+    query: Matrix,
+    k: int,
+    flt: SearchFilter,
+    *,
+    ef_search: int,
+    iterative: bool,
+) -> ScoredIds:
+    """The ``k`` prompts nearest to ``query`` that pass ``flt``, best first (cosine similarity)."""
+    vector = np.ascontiguousarray(np.asarray(query, dtype=np.float32).reshape(-1))
+    where, params = filter_sql(flt)
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        conn.execute(
+            "SELECT set_config('hnsw.ef_search', %s, true)", (str(min(max(ef_search, k), 1000)),)
+        )
+        if iterative:
+            conn.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
+        statement = sql.SQL(
+            "WITH near AS MATERIALIZED (SELECT prompt_id, embedding <=> %(q)s AS distance "
+            "FROM vectors WHERE {where} ORDER BY embedding <=> %(q)s LIMIT %(k)s), "
+            "fresh AS MATERIALIZED (SELECT prompt_id, embedding <=> %(q)s AS distance "
+            "FROM pending_vectors WHERE {where} ORDER BY 2 LIMIT %(k)s) "
+            "SELECT prompt_id, distance, (SELECT count(*) FROM near) FROM near "
+            "UNION ALL SELECT prompt_id, distance, 0 FROM fresh ORDER BY 2, 1 LIMIT %(k)s"
+        ).format(where=where)
+        rows = conn.execute(statement, {"q": vector, "k": k, **params}).fetchall()
+        from_index = int(rows[0][2]) if rows else 0
+        if from_index < k:
+            rows = _exact(conn, vector, k, flt)
+    return _scored(rows)
+
+
+def _exact(
+    conn: psycopg.Connection[Any], vector: np.ndarray[Any, Any], k: int, flt: SearchFilter
+) -> list[tuple[Any, ...]]:
+    """Exact nearest neighbours among the prompts that pass the filter (no HNSW index)."""
+    where, params = filter_sql(flt, "i")
+    statement = sql.SQL(
+        "SELECT v.prompt_id, v.embedding <=> %(q)s AS distance FROM interactions i "
+        "JOIN (SELECT * FROM vectors UNION ALL SELECT * FROM pending_vectors) v "
+        "ON v.prompt_id = i.prompt_id WHERE {where} "
+        "ORDER BY (v.embedding <=> %(q)s) + 0, 1 LIMIT %(k)s"
+    ).format(where=where)
+    return conn.execute(statement, {"q": vector, "k": k, **params}).fetchall()
+
+
+def keyword_search(
+    conn: psycopg.Connection[Any], text: str, k: int, flt: SearchFilter
+) -> ScoredIds:
+    """Prompts whose prompt or response text matches ``text`` best by full-text rank.
+
+    ``websearch_to_tsquery`` accepts any input: quotes make phrases, ``or`` alternatives and a
+    leading ``-`` excludes a word; text without searchable words matches nothing.
+    """
+    where, params = filter_sql(flt, "i")
+    statement = sql.SQL(
+        "SELECT i.prompt_id, ts_rank(i.search_text, q.query) AS rank "
+        "FROM interactions i, websearch_to_tsquery({config}::regconfig, %(text)s) AS q(query) "
+        "WHERE i.search_text @@ q.query AND {where} ORDER BY rank DESC, i.seq LIMIT %(k)s"
+    ).format(config=sql.Literal(_TEXT_SEARCH_CONFIG), where=where)
+    named = {"text": text.replace("\x00", " "), "k": k, **params}
+    rows = conn.execute(statement, named).fetchall()
+    return [(str(pid), float(rank)) for pid, rank in rows]

@@ -1,0 +1,599 @@
+"""PostgresStore: a memory graph in PostgreSQL, with prompt vectors searched by pgvector.
+
+Every method runs on a pooled connection; every write is one transaction, committed before
+the method returns, so any number of processes on any number of hosts can share one database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+import psycopg
+from psycopg import sql
+
+from raeburnmemory.core.errors import (
+    ConfigurationError,
+    ConflictError,
+    EmbeddingMismatchError,
+    NotFoundError,
+    StoreError,
+)
+from raeburnmemory.core.model import (
+    Agent,
+    EncoderInfo,
+    Interaction,
+    Link,
+    SearchFilter,
+    VectorPayload,
+)
+from raeburnmemory.core.store import (
+    Matrix,
+    ScoredIds,
+    Store,
+    StoreChanges,
+    StoredVectors,
+)
+from raeburnmemory.postgres import _indexer, _search
+from raeburnmemory.postgres._changes import ChangeFeed, log_change
+from raeburnmemory.postgres._connect import Pool, connect, open_pool, retrying, translated
+from raeburnmemory.postgres._dsn import redact, resolve_dsn
+from raeburnmemory.postgres._options import Settings, settings
+from raeburnmemory.postgres._rows import (
+    COLUMNS,
+    COPY_TYPES,
+    RawVectorLoader,
+    copy_row,
+    decode_vectors,
+    encode_vectors,
+    interaction,
+)
+from raeburnmemory.postgres._schema import (
+    Database,
+    advisory_key,
+    create_vector_index,
+    create_vector_tables,
+    migrate,
+    swap_vector_tables,
+)
+
+__all__ = ["PostgresStore"]
+
+T = TypeVar("T")
+
+#: Batches up to this size are put into the HNSW index as they are written; larger ones wait
+#: in ``pending_vectors`` (searched exactly) for the background indexer.
+INLINE_VECTORS = 64
+_PAGE = 1000
+_VECTOR_COLUMNS = "prompt_id, session_id, agent_id, ts, embedding"
+
+
+class PostgresStore(Store):
+    """A memory graph in a PostgreSQL database, vectors in pgvector columns with an HNSW index.
+
+    Open it with :meth:`open` (``MemoryGraph(storage_backend="postgres", dsn=...)`` does).
+    Options: ``dsn``, ``schema`` (default ``raeburnmemory``), ``pool_size`` (5),
+    ``connect_timeout`` (5 s) and ``ef_search`` (HNSW candidate list, 100).
+    """
+
+    name: ClassVar[str] = "postgres"
+    option_names: ClassVar[frozenset[str]] = frozenset(
+        {"dsn", "schema", "pool_size", "connect_timeout", "ef_search"}
+    )
+    native_vector_backends: ClassVar[tuple[str, ...]] = ("pgvector",)
+    default_vector_backend: ClassVar[str | None] = "pgvector"
+    supports_keyword_search: ClassVar[bool] = True
+
+    def __init__(self, dsn: str, database: Database, pool: Pool, config: Settings) -> None:
+        self._dsn = dsn
+        self._database = database
+        self._pool = pool
+        self._settings = config
+        self._feed = ChangeFeed(uuid.uuid4().hex)
+        self._indexer = _indexer.Indexer(self._connection)
+        self._closed = False
+        self.location = redact(dsn)
+        """The connection string, password redacted."""
+        self.schema = database.schema
+        """The PostgreSQL schema holding the store's tables."""
+
+    @classmethod
+    def open(
+        cls,
+        location: str | None,
+        *,
+        create: bool = True,
+        vector_backend: str | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> PostgresStore:
+        """Connect, migrate the schema if needed and start the connection pool.
+
+        The connection string comes from the ``dsn`` option, else from ``location`` when it is
+        a ``postgresql://`` URL or ``key=value`` string, else from ``$RAEBURN_POSTGRES_DSN``.
+        """
+        given = dict(options or {})
+        dsn = resolve_dsn(location, given)
+        config = settings(given, dsn)
+        with connect(dsn, config.connect_timeout) as conn, translated(dsn):
+            database = migrate(conn, config.schema, create=create)
+        with translated(dsn):
+            pool = open_pool(dsn, database, size=config.pool_size, timeout=config.connect_timeout)
+        store = cls(dsn, database, pool, config)
+        try:
+            with store._connection() as conn:
+                store._feed.baseline(conn)
+                pending = store._has_vectors(conn) and conn.execute(
+                    "SELECT EXISTS (SELECT 1 FROM pending_vectors)"
+                ).fetchone() == (True,)
+            if pending:
+                store._indexer.kick()
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        if self._closed:
+            raise StoreError(f"the postgres store at {self.location} is closed")
+        with translated(self._dsn), self._pool.connection() as conn:
+            yield conn
+
+    def _write(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """Run ``work(conn)`` in one transaction, again if a concurrent writer got in the way."""
+
+        def attempt() -> T:
+            with self._pool.connection() as conn, conn.transaction():
+                return work(conn)
+
+        if self._closed:
+            raise StoreError(f"the postgres store at {self.location} is closed")
+        with translated(self._dsn):
+            return retrying(attempt)
+
+    @staticmethod
+    def _has_vectors(conn: psycopg.Connection[Any]) -> bool:
+        row = conn.execute("SELECT to_regclass('vectors') IS NOT NULL").fetchone()
+        return bool(row and row[0])
+
+    def _log(self, conn: psycopg.Connection[Any], op: str, prompt_ids: Sequence[str]) -> None:
+        log_change(conn, self._feed.writer, op, prompt_ids)
+
+    # -- encoder -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _read_encoder(conn: psycopg.Connection[Any]) -> EncoderInfo | None:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'encoder'").fetchone()
+        if row is None:
+            return None
+        name, _, dim = str(row[0]).rpartition("/")
+        return EncoderInfo(name, int(dim))
+
+    def encoder_info(self) -> EncoderInfo | None:
+        """The encoder the stored vectors were made with, or ``None`` before the first one."""
+        with self._connection() as conn:
+            return self._read_encoder(conn)
+
+    def set_encoder_info(self, info: EncoderInfo) -> None:
+        """Record the encoder and make the vector tables for its dimension.
+
+        Another encoder while vectors are stored raises ``EmbeddingMismatchError``.
+        """
+
+        def work(conn: psycopg.Connection[Any]) -> None:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+            current = self._read_encoder(conn)
+            if current == info:
+                return
+            if current is not None and self._has_vectors(conn):
+                row = conn.execute(
+                    "SELECT EXISTS (SELECT 1 FROM vectors) "
+                    "OR EXISTS (SELECT 1 FROM pending_vectors)"
+                ).fetchone()
+                if row and row[0]:
+                    raise EmbeddingMismatchError(current.name, current.dim, info.name, info.dim)
+            if current is None or current.dim != info.dim or not self._has_vectors(conn):
+                conn.execute("DROP TABLE IF EXISTS vectors, pending_vectors")
+                create_vector_tables(conn, info.dim)
+                create_vector_index(conn, info.dim)
+            self._set_encoder(conn, info)
+
+        self._write(work)
+
+    @staticmethod
+    def _set_encoder(conn: psycopg.Connection[Any], info: EncoderInfo) -> None:
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('encoder', %s) "
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            (f"{info.name}/{int(info.dim)}",),
+        )
+
+    @property
+    def _lock_key(self) -> int:
+        return advisory_key(self._database.schema, "vectors")
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def add(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+        """Durably record interactions and their prompt vectors (row for row), all or nothing.
+
+        Rows go in with ``COPY``. A prompt stored with the same content is skipped; different
+        content, or a response id of another prompt, raises ``ConflictError`` and nothing is
+        written.
+        """
+        items = list(interactions)
+        if not items:
+            return []
+        matrix = _check_vectors(vectors, len(items))
+        rows = [copy_row(item) for item in items]
+
+        def work(conn: psycopg.Connection[Any]) -> list[int]:
+            fresh = _new_items(conn, items)
+            if not fresh:
+                return []
+            with conn.cursor().copy(
+                f"COPY interactions ({COLUMNS}) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types(COPY_TYPES)
+                for position in fresh:
+                    copy.write_row(rows[position])
+            if matrix is not None:
+                self._copy_vectors(conn, [items[p] for p in fresh], matrix[fresh])
+            self._log(conn, "a", [items[p].prompt_id for p in fresh])
+            return fresh
+
+        fresh = self._write(work)
+        if matrix is not None and len(fresh) > INLINE_VECTORS:
+            self._indexer.kick()
+        return [items[p].prompt_id for p in fresh]
+
+    def _copy_vectors(
+        self, conn: psycopg.Connection[Any], items: list[Interaction], matrix: Matrix
+    ) -> None:
+        info = self._read_encoder(conn)
+        if info is None or not self._has_vectors(conn):
+            raise ConfigurationError("record the encoder (set_encoder_info) before adding vectors")
+        if matrix.shape[1] != info.dim:
+            raise ConfigurationError(
+                f"the vectors have {matrix.shape[1]} dimensions but the store's encoder "
+                f"{info.name!r} makes {info.dim}"
+            )
+        table = "vectors" if len(items) <= INLINE_VECTORS else "pending_vectors"
+        with conn.cursor().copy(
+            sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+                sql.Identifier(table), sql.SQL(_VECTOR_COLUMNS)
+            )
+        ) as copy:
+            copy.set_types(["text", "text", "text", "timestamptz", "vector"])
+            for item, blob in zip(items, encode_vectors(matrix), strict=True):
+                copy.write_row(
+                    (item.prompt_id, item.session_id, item.agent_id, item.timestamp, blob)
+                )
+
+    def link(self, link: Link) -> None:
+        """Durably record a caller-made edge between two stored prompts (``NotFoundError``)."""
+
+        def work(conn: psycopg.Connection[Any]) -> None:
+            found = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT prompt_id FROM interactions WHERE prompt_id = ANY(%s) FOR SHARE",
+                    ([link.source, link.target],),
+                )
+            }
+            for prompt_id in (link.source, link.target):
+                if prompt_id not in found:
+                    raise NotFoundError(f"no prompt with id {prompt_id!r}")
+            conn.execute(
+                "INSERT INTO links (source, target, relation) VALUES (%s, %s, %s) "
+                "ON CONFLICT DO NOTHING",
+                (link.source, link.target, link.relation),
+            )
+
+        self._write(work)
+
+    def delete(self, prompt_ids: Sequence[str]) -> list[str]:
+        """Durably remove interactions with their vectors and links; returns the ids removed."""
+        wanted = list(dict.fromkeys(prompt_ids))
+        if not wanted:
+            return []
+
+        def work(conn: psycopg.Connection[Any]) -> set[str]:
+            removed = {
+                row[0]
+                for row in conn.execute(
+                    "DELETE FROM interactions WHERE prompt_id = ANY(%s) RETURNING prompt_id",
+                    (wanted,),
+                )
+            }
+            if removed and self._has_vectors(conn):
+                gone = list(removed)
+                conn.execute("DELETE FROM vectors WHERE prompt_id = ANY(%s)", (gone,))
+                conn.execute("DELETE FROM pending_vectors WHERE prompt_id = ANY(%s)", (gone,))
+            if removed:
+                self._log(conn, "d", [pid for pid in wanted if pid in removed])
+            return removed
+
+        removed = self._write(work)
+        return [pid for pid in wanted if pid in removed]
+
+    def replace_vectors(
+        self, batches: Iterable[tuple[list[str], Matrix]], info: EncoderInfo
+    ) -> None:
+        """Swap every prompt vector for new ones made by encoder ``info``, all or nothing.
+
+        The new vectors are built beside the old ones with their own index; searches use the
+        old ones until the swap commits.
+        """
+
+        def work(conn: psycopg.Connection[Any]) -> None:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+            if self._has_vectors(conn):
+                conn.execute("LOCK TABLE vectors, pending_vectors IN SHARE ROW EXCLUSIVE MODE")
+            conn.execute("DROP TABLE IF EXISTS next_vectors, next_pending_vectors")
+            create_vector_tables(conn, info.dim, prefix="next_")
+            conn.execute(
+                sql.SQL(
+                    "CREATE TEMP TABLE new_vectors (prompt_id text, embedding vector({})) "
+                    "ON COMMIT DROP"
+                ).format(sql.Literal(info.dim))
+            )
+            for ids, vectors in batches:
+                matrix = _check_vectors(vectors, len(ids))
+                if matrix is None or matrix.shape[1] != info.dim:
+                    raise ConfigurationError(
+                        f"the new vectors must have {info.dim} dimensions (encoder {info.name!r})"
+                    )
+                with conn.cursor().copy(
+                    "COPY new_vectors (prompt_id, embedding) FROM STDIN (FORMAT BINARY)"
+                ) as copy:
+                    copy.set_types(["text", "vector"])
+                    for pid, blob in zip(ids, encode_vectors(matrix), strict=True):
+                        copy.write_row((pid, blob))
+            conn.execute(
+                "INSERT INTO next_vectors (prompt_id, session_id, agent_id, ts, embedding) "
+                "SELECT DISTINCT ON (n.prompt_id) n.prompt_id, i.session_id, i.agent_id, i.ts, "
+                "n.embedding FROM new_vectors n JOIN interactions i ON i.prompt_id = n.prompt_id"
+            )
+            create_vector_index(conn, info.dim, prefix="next_")
+            swap_vector_tables(conn, "next_")
+            self._set_encoder(conn, info)
+            self._log(conn, "r", [])
+
+        self._write(work)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def _select(
+        self, where: str, params: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> list[Interaction]:
+        with self._connection() as conn:
+            cursor = conn.execute(f"SELECT {COLUMNS} FROM interactions {where}", params)
+            return [interaction(row) for row in cursor]
+
+    def get(self, prompt_id: str) -> Interaction | None:
+        """The interaction of a prompt, or ``None``."""
+        return next(iter(self.get_many([prompt_id])), None)
+
+    def get_many(self, prompt_ids: Sequence[str]) -> list[Interaction]:
+        """The interactions of the prompts that exist, in the order asked (one query)."""
+        wanted = list(prompt_ids)
+        if not wanted:
+            return []
+        by_id = {
+            item.prompt_id: item
+            for item in self._select("WHERE prompt_id = ANY(%s)", (list(set(wanted)),))
+        }
+        return [by_id[pid] for pid in wanted if pid in by_id]
+
+    def session(self, session_id: str) -> list[Interaction]:
+        """A session's interactions in order (timestamp, then insertion)."""
+        return self._select("WHERE session_id = %s ORDER BY ts, seq", (session_id,))
+
+    def sessions(self) -> list[str]:
+        """Every session id, in order of first appearance."""
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT session_id FROM interactions GROUP BY session_id ORDER BY min(seq)"
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def agents(self) -> list[Agent]:
+        """Every agent, in order of first appearance, with its latest name and attributes."""
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT agent_id, agent_name, agent_attrs FROM (SELECT DISTINCT ON (agent_id) "
+                "agent_id, agent_name, agent_attrs, min(seq) OVER (PARTITION BY agent_id) AS first "
+                "FROM interactions ORDER BY agent_id, seq DESC) AS latest ORDER BY first"
+            ).fetchall()
+        return [Agent(agent_id, name, attrs or {}) for agent_id, name, attrs in rows]
+
+    def links(self) -> list[Link]:
+        """Every caller-made link between prompts, in the order they were made."""
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT source, target, relation FROM links ORDER BY seq"
+            ).fetchall()
+        return [Link(source, target, relation) for source, target, relation in rows]
+
+    def iter_interactions(self) -> Iterator[Interaction]:
+        """Every interaction, in insertion order (read a page at a time)."""
+        last = 0
+        while True:
+            with self._connection() as conn:
+                rows = conn.execute(
+                    f"SELECT seq, {COLUMNS} FROM interactions WHERE seq > %s ORDER BY seq LIMIT %s",
+                    (last, _PAGE),
+                ).fetchall()
+            if not rows:
+                return
+            last = int(rows[-1][0])
+            for row in rows:
+                yield interaction(row[1:])
+
+    def count(self) -> int:
+        """How many interactions are stored."""
+        with self._connection() as conn:
+            row = conn.execute("SELECT count(*) FROM interactions").fetchone()
+        return int(row[0]) if row else 0
+
+    def stats(self) -> dict[str, int]:
+        """Counts of interactions, sessions, agents and links, in one query."""
+        with self._connection() as conn:
+            row = conn.execute(
+                "SELECT count(*), count(DISTINCT session_id), count(DISTINCT agent_id), "
+                "(SELECT count(*) FROM links) FROM interactions"
+            ).fetchone()
+        values = [int(value) for value in row] if row else [0, 0, 0, 0]
+        return dict(zip(("interactions", "sessions", "agents", "links"), values, strict=True))
+
+    def _vectors(self, conn: psycopg.Connection[Any], where: str, params: Any) -> StoredVectors:
+        info = self._read_encoder(conn)
+        if info is None or not self._has_vectors(conn):
+            return StoredVectors()
+        cursor = conn.cursor(binary=True)
+        cursor.adapters.register_loader(conn.adapters.types["vector"].oid, RawVectorLoader)
+        rows = cursor.execute(
+            f"SELECT v.prompt_id, v.session_id, v.agent_id, v.ts, v.embedding FROM "
+            f"(SELECT {_VECTOR_COLUMNS} FROM vectors UNION ALL "
+            f"SELECT {_VECTOR_COLUMNS} FROM pending_vectors) v "
+            f"JOIN interactions i ON i.prompt_id = v.prompt_id {where} ORDER BY i.seq",
+            params,
+        ).fetchall()
+        return StoredVectors(
+            ids=[row[0] for row in rows],
+            vectors=decode_vectors([row[4] for row in rows], info.dim),
+            payloads=[VectorPayload(row[1], row[2], row[3].timestamp()) for row in rows],
+        )
+
+    def load_vectors(self) -> StoredVectors:
+        """Every stored prompt vector with its id and payload, in insertion order.
+
+        Read in one snapshot, which also becomes the point :meth:`refresh` continues from.
+        """
+        with self._connection() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            self._feed.baseline(conn)
+            return self._vectors(conn, "", ())
+
+    def refresh(self) -> StoreChanges:
+        """Other writers' adds, deletes and vector replacements since the last call."""
+        with self._connection() as conn:
+            changes = self._feed.catch_up(conn)
+            if changes.reset:
+                return StoreChanges(reset=True)
+            if not changes.added and not changes.removed:
+                return StoreChanges()
+            added = self._vectors(conn, "WHERE v.prompt_id = ANY(%s)", (changes.added,))
+        missing = set(changes.added) - set(added.ids)
+        removed = changes.removed + [pid for pid in changes.added if pid in missing]
+        return StoreChanges(added=added, removed=removed)
+
+    # -- searches ----------------------------------------------------------------------------
+
+    def vector_search(self, query: Matrix, k: int, flt: SearchFilter) -> ScoredIds:
+        """Nearest prompts to a normalized query vector, by pgvector (HNSW, cosine)."""
+        with self._connection() as conn:
+            if not self._has_vectors(conn):
+                return []
+            return _search.vector_search(
+                conn,
+                query,
+                k,
+                flt,
+                ef_search=self._settings.ef_search,
+                iterative=self._database.iterative_scans,
+            )
+
+    def keyword_search(self, text: str, k: int, flt: SearchFilter) -> ScoredIds:
+        """Prompts whose prompt or response text best matches ``text`` (PostgreSQL full text)."""
+        with self._connection() as conn:
+            return _search.keyword_search(conn, text, k, flt)
+
+    # -- upkeep ------------------------------------------------------------------------------
+
+    def compact(self) -> None:
+        """Put every vector waiting in ``pending_vectors`` into the HNSW index, and prune the
+        change log of entries older than a day."""
+        with self._connection() as conn:
+            info = self._read_encoder(conn)
+            if info is not None and self._has_vectors(conn):
+                if _indexer.should_rebuild(conn):
+                    _indexer.rebuild(conn, self._database.schema, info.dim)
+                _indexer.drain(conn)
+            with conn.transaction():
+                conn.execute(
+                    "WITH gone AS (DELETE FROM changes WHERE at < now() - interval '1 day' "
+                    "AND xid < pg_snapshot_xmin(pg_current_snapshot()) RETURNING xid) "
+                    "INSERT INTO meta (key, value) SELECT 'changes_floor', "
+                    "((max(xid)::text::numeric) + 1)::text FROM gone HAVING count(*) > 0 "
+                    "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
+                )
+
+    def close(self) -> None:
+        """Stop the background indexer and close the pool. Calling it twice is harmless."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._indexer.stop()
+        finally:
+            self._pool.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self.location!r}, schema={self.schema!r})"
+
+
+def _check_vectors(vectors: Matrix | None, count: int) -> Matrix | None:
+    """The vectors as a float32 matrix with ``count`` rows (``None`` stays ``None``)."""
+    matrix = None if vectors is None else np.asarray(vectors, dtype=np.float32)
+    if matrix is not None and (matrix.ndim != 2 or len(matrix) != count):
+        raise ConfigurationError(f"need a {count}-row matrix of vectors, not shape {matrix.shape}")
+    return matrix
+
+
+def _new_items(conn: psycopg.Connection[Any], items: list[Interaction]) -> list[int]:
+    """Positions of the items to insert; same-content repeats skipped, conflicts refused.
+
+    Reads the stored interactions that share a prompt or response id with the batch; the
+    batch's own earlier items count as stored for its later ones.
+    """
+    known: dict[str, Interaction] = {}
+    owner: dict[str, str] = {}
+    for row in conn.execute(
+        f"SELECT {COLUMNS} FROM interactions WHERE prompt_id = ANY(%s) OR response_id = ANY(%s)",
+        ([item.prompt_id for item in items], [item.response_id for item in items]),
+    ):
+        stored = interaction(row)
+        known[stored.prompt_id] = stored
+        owner[stored.response_id] = stored.prompt_id
+    fresh: list[int] = []
+    for position, item in enumerate(items):
+        earlier = known.get(item.prompt_id)
+        if earlier is not None:
+            if earlier.same_content(item):
+                continue
+            raise ConflictError(
+                f"prompt {item.prompt_id!r} is stored already with different content; "
+                "nothing was written"
+            )
+        claimed = owner.setdefault(item.response_id, item.prompt_id)
+        if claimed != item.prompt_id:
+            raise ConflictError(
+                f"response {item.response_id!r} belongs to prompt {claimed!r}, not to "
+                f"{item.prompt_id!r}; nothing was written"
+            )
+        known[item.prompt_id] = item
+        fresh.append(position)
+    return fresh

