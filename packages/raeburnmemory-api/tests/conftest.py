@@ -9,15 +9,20 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from raeburnmemory.api import Settings, create_app
+
+with warnings.catch_warnings():
+    # Starlette's test client asks for a successor of httpx that is not needed here.
+    warnings.filterwarnings("ignore", message=".*starlette.testclient", category=Warning)
+    from fastapi.testclient import TestClient
 
 MakeApp = Callable[..., TestClient]
 

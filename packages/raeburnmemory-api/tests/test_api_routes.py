@@ -177,10 +177,10 @@ def test_bad_search_is_422(client: TestClient, body: Any) -> None:
     assert detail["errors"]
 
 
-def test_bad_json_is_422(client: TestClient) -> None:
-    response = client.post(
-        "/memory/interactions", content=b"{not json", headers={"content-type": "application/json"}
-    )
+@pytest.mark.parametrize("raw", [b"{not json", b"\x0e\xff\x1d\xfe", b""])
+def test_unreadable_body_is_422(client: TestClient, raw: bytes) -> None:
+    headers = {"content-type": "application/json"}
+    response = client.post("/memory/interactions", content=raw, headers=headers)
     assert_error(response, 422, "InvalidRequestError")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -50,11 +51,12 @@ def test_schema_holds(tmp_path: Path, mode: GenerationMode) -> None:
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 11
 
+    checked = 0
     for operation in operations:
 
         @given(case=operation.as_strategy(mode))
         @settings(
-            max_examples=10,
+            max_examples=8,
             deadline=None,
             suppress_health_check=list(HealthCheck),
             derandomize=True,
@@ -63,5 +65,12 @@ def test_schema_holds(tmp_path: Path, mode: GenerationMode) -> None:
         def holds(case: Any) -> None:
             case.call_and_validate(checks=CHECKS)
 
-        holds()
+        try:
+            holds()
+        except Unsatisfiable:
+            # Nothing in a request without parameters or body can be made invalid.
+            assert mode is GenerationMode.NEGATIVE
+            continue
+        checked += 1
     memory.close()
+    assert checked >= 7

@@ -75,6 +75,9 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400:  # FastAPI could not decode the body at all (not UTF-8 JSON)
+        message = f"invalid request: the body cannot be read as JSON ({exc.detail})"
+        return JSONResponse(error_body("InvalidRequestError", message), status_code=422)
     if exc.status_code == 404:
         message = f"no route {request.method} {request.url.path}"
     elif exc.status_code == 405:

@@ -73,7 +73,7 @@ def _chained(first: str, rest: Iterator[str]) -> Iterator[bytes]:
 @memory_router.get(
     "/graph",
     response_class=StreamingResponse,
-    responses={200: {"model": GraphOut, "content": {"application/json": {}}}, **_errors()},
+    responses={200: {"model": GraphOut, "content": {"application/json": {}}}, **_errors(404)},
 )
 def graph(
     session_id: str | None = Query(default=None, description="only this session's part"),
