@@ -128,3 +128,14 @@ def test_import_of_bytes_that_are_not_utf8(cli: Any, db: Path, tmp_path: Path, l
     assert run.code == 1
     assert f"{source}:2: not UTF-8 text" in run.stderr
     assert cli("--db", db, "--json", "stats").json()["interactions"] == 2
+
+
+def test_a_terminal_sees_progress_bars(cli: Any, db: Path, tmp_path: Path, line: Any) -> None:
+    source = write(tmp_path / "many.jsonl", [line(n) for n in range(600)])
+    run = cli("--db", db, "import", source, TTY_COMPATIBLE="1").assert_ok()
+    assert "importing" in run.stderr
+    assert "━" in run.stderr
+    assert run.stdout == f"{source}: 600 added, 0 skipped (stored already)\n"
+    reindexed = cli("--db", db, "reindex", TTY_COMPATIBLE="1").assert_ok()
+    assert "re-embedding prompts" in reindexed.stderr
+    assert reindexed.stdout == "re-embedded 600 prompts with raeburn-hashing-384\n"

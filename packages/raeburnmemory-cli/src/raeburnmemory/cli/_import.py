@@ -7,6 +7,7 @@ loads; with ``--strict`` every line is checked first and nothing is written if o
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 __all__ = ["ImportReport", "import_file"]
 
 _Record = tuple[int, Interaction]
+# Lines read between two updates of the progress bar.
+_PROGRESS_EVERY = 256
 
 
 @dataclass
@@ -70,7 +73,7 @@ def _open(source: str) -> Iterator[tuple[IO[bytes], int | None]]:
         return
     path = Path(source).expanduser()
     if path.is_dir():
-        raise IsADirectoryError(21, "is a directory, not a JSON Lines file", str(path))
+        raise IsADirectoryError(errno.EISDIR, "is a directory, not a JSON Lines file", str(path))
     with path.open("rb") as stream:
         yield stream, os.fstat(stream.fileno()).st_size
 
@@ -81,7 +84,8 @@ def _read(
     done = 0
     for number, size, text in iter_lines(stream):
         done += size
-        progress(done)
+        if number % _PROGRESS_EVERY == 0:
+            progress(done)
         if text is None:
             report.fail(number, "not UTF-8 text")
             continue
@@ -92,6 +96,7 @@ def _read(
             continue
         if record is not None:
             yield number, record
+    progress(done)
 
 
 def _add(mg: MemoryGraph, batch: list[_Record], report: ImportReport) -> None:
@@ -145,7 +150,8 @@ def import_file(
     settings = settings_of(ctx)
     out = settings.output
     report = ImportReport("<stdin>" if file == "-" else file)
-    with _open(file) as (stream, size), out.progress(f"importing {report.source}") as bar:
+    description = f"importing {Path(report.source).name}"
+    with _open(file) as (stream, size), out.progress(description) as bar:
 
         def advance(done: int) -> None:
             bar(done, size or 0)

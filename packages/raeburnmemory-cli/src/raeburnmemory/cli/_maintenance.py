@@ -133,4 +133,5 @@ def migrate(
             "target_interactions": held,
         },
     )
-    out.note(f"use it with: raeburnmemory --backend {to.value} --db {target_location} ...")
+    backend = "" if to.value == "json" else f" --backend {to.value}"
+    out.note(f"use it with: raeburnmemory{backend} --db {target_location} ...")
