@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -61,6 +62,25 @@ def test_filters_and_deletes_apply(store: SQLiteStore) -> None:
     store.delete(["p1", "p9"])
     found = {pid for pid, _ in store.keyword_search("sourdough", 50, SearchFilter())}
     assert found == {"p17", "p25", "p33"}
+
+
+def _found(store: SQLiteStore, text: str) -> set[str]:
+    return {pid for pid, _ in store.keyword_search(text, 100, SearchFilter())}
+
+
+def test_the_keyword_index_follows_adds_and_deletes(store: SQLiteStore, open_store: Any) -> None:
+    other = open_store()
+    store.add(interactions(10), None)
+    assert _found(store, "sourdough") == {"p1", "p9"}
+    other.add([interaction(17)], None)  # not indexed yet
+    other.delete(["p9"])  # indexed: its index entries go with it
+    store.add([interaction(25)], None)
+    store.delete(["p25"])  # never indexed
+    assert _found(other, "sourdough") == {"p1", "p17"}
+    conn, _ = store._conn()
+    conn.execute("INSERT INTO fts (fts, rank) VALUES ('integrity-check', 1)")  # raises if not
+    store.compact()
+    assert _found(store, "sourdough") == {"p1", "p17"}
 
 
 @pytest.mark.parametrize(

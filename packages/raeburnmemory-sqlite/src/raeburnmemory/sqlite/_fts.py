@@ -1,5 +1,9 @@
 """Keyword search with FTS5 over prompt and response text, ranked by bm25.
 
+Writes do not index their text: tokenizing is most of the cost of a write, and many stores are
+never searched by keyword. The index is brought up to date instead by the next keyword search
+(and by ``compact``), which indexes every row added since ``meta.fts_seq`` in one transaction.
+
 The user's text is never handed to FTS5's query language: it is cut into words and each word
 is quoted, so quotes, operators (``AND``, ``NEAR``, ``*``, ``:``) and stray brackets are just
 text. A prompt matches when any word matches; bm25 ranks prompts with more and rarer words first.
@@ -13,8 +17,9 @@ import sqlite3
 from raeburnmemory.core.model import SearchFilter
 from raeburnmemory.core.store import ScoredIds
 from raeburnmemory.sqlite._filters import filter_sql
+from raeburnmemory.sqlite._meta import get_meta, set_meta
 
-__all__ = ["keyword_search", "match_expression"]
+__all__ = ["catch_up", "is_current", "keyword_search", "match_expression"]
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 #: Words beyond this many are ignored, to keep the query small.
@@ -32,6 +37,37 @@ def match_expression(text: str) -> str | None:
     if not words:
         return None
     return " OR ".join('"' + word.replace('"', '""') + '"' for word in words)
+
+
+def _indexed_up_to(conn: sqlite3.Connection) -> int:
+    return int(get_meta(conn, "fts_seq") or 0)
+
+
+def _last_seq(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COALESCE(MAX(seq), 0) FROM interactions").fetchone()[0])
+
+
+def is_current(conn: sqlite3.Connection) -> bool:
+    """Whether every stored interaction is in the keyword index."""
+    return _last_seq(conn) <= _indexed_up_to(conn)
+
+
+def catch_up(conn: sqlite3.Connection) -> int:
+    """Index the rows added since the last catch-up (in the caller's write transaction).
+
+    Returns how many rows were indexed.
+    """
+    done = _indexed_up_to(conn)
+    last = _last_seq(conn)
+    if last <= done:
+        return 0
+    cursor = conn.execute(
+        "INSERT INTO fts (rowid, prompt_text, response_text) "
+        "SELECT seq, prompt_text, response_text FROM interactions WHERE seq > ? ORDER BY seq",
+        (done,),
+    )
+    set_meta(conn, "fts_seq", str(last))
+    return int(cursor.rowcount)
 
 
 def keyword_search(conn: sqlite3.Connection, text: str, k: int, flt: SearchFilter) -> ScoredIds:

@@ -46,6 +46,8 @@ def _micros(moment: datetime) -> int:
 
 
 def _dump(value: Mapping[str, Any], what: str, prompt_id: str) -> str:
+    if not value:
+        return "{}"
     try:
         return json.dumps(dict(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as exc:

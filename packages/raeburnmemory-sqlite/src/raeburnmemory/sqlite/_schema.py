@@ -76,11 +76,10 @@ _SCHEMA_V1 = (
         content='interactions', content_rowid='seq',
         tokenize='unicode61 remove_diacritics 2'
     )""",
-    """CREATE TRIGGER interactions_fts_insert AFTER INSERT ON interactions BEGIN
-        INSERT INTO fts (rowid, prompt_text, response_text)
-        VALUES (new.seq, new.prompt_text, new.response_text);
-    END""",
-    """CREATE TRIGGER interactions_fts_delete AFTER DELETE ON interactions BEGIN
+    # Rows are indexed for keyword search lazily (see _fts.catch_up); only indexed rows
+    # (seq up to meta.fts_seq) have index entries to remove.
+    """CREATE TRIGGER interactions_fts_delete AFTER DELETE ON interactions
+    WHEN old.seq <= (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_seq') BEGIN
         INSERT INTO fts (fts, rowid, prompt_text, response_text)
         VALUES ('delete', old.seq, old.prompt_text, old.response_text);
     END""",
@@ -181,6 +180,7 @@ def _create(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     set_meta(conn, "format", FORMAT)
     set_meta(conn, "interactions", "0")
+    set_meta(conn, "fts_seq", "0")
     _set_version(conn, 1)
     for version in range(1, SCHEMA_VERSION):
         _MIGRATIONS[version](conn)

@@ -676,8 +676,21 @@ class SQLiteStore(Store):
             conn, _ = self._conn()
             return _vec.search(conn, query, k, flt, dim)
 
+    def _index_keywords(self) -> None:
+        """Bring the keyword index up to date with every stored interaction."""
+        with self._guard():
+            conn, _ = self._conn()
+            if _fts.is_current(conn):
+                return
+        with self._write() as (wconn, _):
+            _fts.catch_up(wconn)
+
     def keyword_search(self, text: str, k: int, flt: SearchFilter) -> ScoredIds:
-        """Prompts whose prompt or response text best matches ``text`` (FTS5, bm25), best first."""
+        """Prompts whose prompt or response text best matches ``text`` (FTS5, bm25), best first.
+
+        Interactions written since the last keyword search are indexed first.
+        """
+        self._index_keywords()
         with self._guard():
             conn, _ = self._conn()
             return _fts.keyword_search(conn, text, k, flt)
@@ -685,9 +698,10 @@ class SQLiteStore(Store):
     # -- upkeep ------------------------------------------------------------------------------
 
     def compact(self) -> None:
-        """Trim the change log of old entries and fold the WAL into the database file."""
+        """Index pending keywords, trim old change-log entries, fold the WAL into the file."""
         cutoff = time.time() - CHANGE_RETENTION_SECONDS
         with self._write() as (conn, _):
+            _fts.catch_up(conn)
             row = conn.execute("SELECT MAX(seq) FROM changes WHERE at < ?", (cutoff,)).fetchone()
             if row[0] is not None:
                 conn.execute("DELETE FROM changes WHERE seq <= ?", (row[0],))

@@ -1,0 +1,145 @@
+"""Benchmarks of raeburnmemory-sqlite: MemoryGraph on one SQLite database file.
+
+Run ``python bench/bench_sqlite.py [--n 100000]``. With the offline encoder it measures, at
+``--n`` stored interactions:
+
+* ``batch_add`` interactions per second, with FAISS vectors and with sqlite-vec;
+* single durable ``add_interaction`` calls per second (one committed transaction each);
+* search p50 with ``"faiss"`` against the core JSON store's p50 on the same prompts, queries
+  alternating between the two so both see the same machine load, and with ``"sqlite-vec"``;
+* opening the database in a fresh process and answering a first query with ``"sqlite-vec"``
+  (time after the interpreter's imports, and in all) and that process's peak RSS.
+
+Results go to ``bench/results/sqlite.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench_core import items, p50_ms, single_add_rate, texts
+
+from raeburnmemory.memory_graph import MemoryGraph
+
+RESULTS = Path(__file__).parent / "results"
+QUERIES = 200
+
+
+def _batch_add_rate(graph: MemoryGraph, prompts: list[str]) -> float:
+    began = time.perf_counter()
+    graph.batch_add(items(prompts))
+    return len(prompts) / (time.perf_counter() - began)
+
+
+def _search_samples(graph: MemoryGraph, queries: list[str]) -> list[float]:
+    samples = []
+    for text in queries:
+        began = time.perf_counter()
+        graph.get_similar_prompts(text, 10)
+        samples.append(time.perf_counter() - began)
+    return samples
+
+
+def _alternating_p50(first: MemoryGraph, second: MemoryGraph, queries: list[str]) -> list[float]:
+    """p50 of each graph, the two asked in turn so both run under the same load."""
+    a: list[float] = []
+    b: list[float] = []
+    for text in queries:
+        a += _search_samples(first, [text])
+        b += _search_samples(second, [text])
+    return [p50_ms(a), p50_ms(b)]
+
+
+def open_and_query_in_subprocess(path: Path, query: str) -> dict[str, float]:
+    """Open the database with sqlite-vec in a fresh process and answer one query."""
+    code = f"""
+import json, resource, time
+began = time.perf_counter()
+from raeburnmemory.memory_graph import MemoryGraph
+imported = time.perf_counter()
+graph = MemoryGraph(db_path={str(path)!r}, embedding_model=None, storage_backend="sqlite",
+                    vector_backend="sqlite-vec", create=False)
+hits = graph.get_similar_prompts({query!r}, 10)
+done = time.perf_counter()
+assert len(hits) == 10
+print(json.dumps({{"open_and_query_s": done - imported, "with_imports_s": done - began,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def run(n: int) -> dict[str, Any]:
+    """Every figure of the SQLite benchmark at ``n`` stored interactions."""
+    results: dict[str, Any] = {"n": n}
+    prompts = texts(n)
+    queries = texts(QUERIES, seed=99)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        sqlite_faiss = {"storage_backend": "sqlite", "vector_backend": "faiss"}
+        with MemoryGraph(folder / "faiss.db", None, **sqlite_faiss) as graph:
+            results["faiss_batch_add_per_s"] = _batch_add_rate(graph, prompts)
+            results["faiss_single_add_per_s"] = single_add_rate(graph, 20_000_000, 1000)
+        with MemoryGraph(folder / "vec.db", None, "sqlite", "sqlite-vec") as graph:
+            results["vec_batch_add_per_s"] = _batch_add_rate(graph, prompts)
+            results["vec_single_add_per_s"] = single_add_rate(graph, 20_000_000, 1000)
+            graph.get_similar_prompts(queries[0], 10)
+            results["vec_search_p50_ms"] = p50_ms(_search_samples(graph, queries))
+        with MemoryGraph(folder / "graph.json", None, vector_backend="faiss") as graph:
+            graph.batch_add(items(prompts))
+        with (
+            MemoryGraph(folder / "faiss.db", None, **sqlite_faiss) as sqlite_graph,
+            MemoryGraph(folder / "graph.json", None, vector_backend="faiss") as json_graph,
+        ):
+            for graph in (sqlite_graph, json_graph):  # the first query builds the index
+                graph.get_similar_prompts(queries[0], 10)
+            sqlite_p50, json_p50 = _alternating_p50(sqlite_graph, json_graph, queries)
+        results["faiss_search_p50_ms"] = sqlite_p50
+        results["json_faiss_search_p50_ms"] = json_p50
+        results["faiss_vs_json"] = sqlite_p50 / json_p50
+        results["vec_open_first_query"] = open_and_query_in_subprocess(
+            folder / "vec.db", queries[1]
+        )
+    return results
+
+
+def report(results: dict[str, Any]) -> str:
+    """A readable table of the figures."""
+    opened = results["vec_open_first_query"]
+    rows = [
+        ("batch_add interactions/s (faiss)", results["faiss_batch_add_per_s"], ">= 20,000"),
+        ("batch_add interactions/s (sqlite-vec)", results["vec_batch_add_per_s"], ">= 20,000"),
+        ("single durable add/s (faiss)", results["faiss_single_add_per_s"], ">= 2,000"),
+        ("single durable add/s (sqlite-vec)", results["vec_single_add_per_s"], ">= 2,000"),
+        ("search p50 ms (faiss)", results["faiss_search_p50_ms"], ""),
+        ("search p50 ms (JSON store, faiss)", results["json_faiss_search_p50_ms"], ""),
+        ("faiss p50 / JSON store p50", results["faiss_vs_json"], "<= 1.2"),
+        ("search p50 ms (sqlite-vec)", results["vec_search_p50_ms"], "<= 50"),
+        ("open + first query s (sqlite-vec)", opened["open_and_query_s"], "<= 0.5"),
+        ("  the same with Python imports s", opened["with_imports_s"], ""),
+        ("  peak RSS MB", opened["peak_rss_mb"], "< 200"),
+    ]
+    width = max(len(name) for name, _, _ in rows)
+    return "\n".join(f"{name:<{width}}  {value:>12,.3f}  {goal}" for name, value, goal in rows)
+
+
+def main() -> None:
+    """Parse arguments, run, print and save."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=100_000, help="interactions to store")
+    args = parser.parse_args()
+    results = run(args.n)
+    print(report(results))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "sqlite.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
