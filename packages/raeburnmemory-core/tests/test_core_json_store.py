@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from raeburnmemory.core.errors import (
     CorruptStoreError,
     StoreLockedError,
 )
+from raeburnmemory.core.graph import node_link_data
 from raeburnmemory.core.json_store import JsonStore
 from raeburnmemory.core.model import EncoderInfo, Link
 from raeburnmemory.core.testing.data import interaction, interactions, unit_vectors
@@ -112,6 +114,27 @@ def test_snapshot_is_node_link_json(path: Path) -> None:
     assert graph.has_edge("prompt:p0", "response:r-p0")
 
 
+def test_snapshot_matches_the_graph_module(path: Path) -> None:
+    t0 = datetime(2026, 4, 1, tzinfo=timezone.utc)
+    items = [
+        interaction(0, session_id="s", timestamp=t0 + timedelta(minutes=3)),
+        interaction(1, session_id="s", timestamp=t0, agent_id="a", agent_name="Ann"),
+        interaction(2, session_id="t", timestamp=t0, prompt_attrs={"lang": "en"}),
+        interaction(3, session_id="s", timestamp=t0, agent_id="a", agent_name="Anna"),
+        interaction(4, session_id="t", timestamp=t0, response_attrs={"tokens": 3}),
+    ]
+    links = [Link("p0", "p2", "cites"), Link("p4", "p1")]
+    with _open(path) as store:
+        store.add(items, None)
+        for link in links:
+            store.link(link)
+        store.compact()
+    data = json.loads(path.read_text())
+    expected = node_link_data(items, links)
+    assert data["nodes"] == expected["nodes"]
+    assert data["edges"] == expected["edges"]
+
+
 def test_adds_never_rewrite_the_snapshot(path: Path) -> None:
     with _filled(path, 2) as store:
         store.compact()
@@ -194,6 +217,7 @@ class _Hide:
         if name.split(".")[0] == "faiss":
             raise ImportError(name)
 sys.meta_path.insert(0, _Hide())
+from raeburnmemory.core.graph import node_link_data
 from raeburnmemory.core.json_store import JsonStore
 store = JsonStore.open(sys.argv[1], create=False)
 stored = store.load_vectors()

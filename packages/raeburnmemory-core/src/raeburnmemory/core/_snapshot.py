@@ -13,14 +13,15 @@ from __future__ import annotations
 import json
 import os
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from itertools import chain, islice, pairwise
 from pathlib import Path
 from typing import Any
 
 from raeburnmemory.core._json_state import GraphState, Record, agent_node_fields
 from raeburnmemory.core.errors import CorruptStoreError
-from raeburnmemory.core.graph import iter_node_link_json
-from raeburnmemory.core.model import Interaction, Link
+from raeburnmemory.core.model import Link
 
 __all__ = [
     "FORMAT",
@@ -57,8 +58,77 @@ def agent_overrides(records: Iterable[Record]) -> dict[str, list[Any]]:
     return found
 
 
+def _session_order(records: list[Record]) -> dict[str, list[Record]]:
+    """Each session's records by timestamp, then insertion."""
+    sessions: dict[str, list[tuple[float, int, Record]]] = {}
+    for position, record in enumerate(records):
+        moment = datetime.fromisoformat(record.prompt["timestamp"]).timestamp()
+        sessions.setdefault(record.prompt["session_id"], []).append((moment, position, record))
+    return {sid: [entry[2] for entry in sorted(rows)] for sid, rows in sessions.items()}
+
+
+def _graph_nodes(records: list[Record], sessions: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """The nodes as :func:`raeburnmemory.core.graph.node_link_data` lays them out."""
+    latest: dict[str, Record] = {}
+    for record in records:
+        yield record.prompt
+        yield record.response
+        latest[record.prompt["agent_id"]] = record
+    for agent_id, record in latest.items():
+        yield {
+            **record.agent_attrs,
+            "id": f"agent:{agent_id}",
+            "kind": "agent",
+            "key": agent_id,
+            "name": record.agent_name,
+        }
+    for session_id in sessions:
+        yield {"id": f"session:{session_id}", "kind": "session", "key": session_id}
+
+
+def _graph_edges(
+    records: list[Record], sessions: Mapping[str, list[Record]], links: Iterable[Link]
+) -> Iterator[dict[str, Any]]:
+    """The edges as :func:`raeburnmemory.core.graph.node_link_data` lays them out."""
+    for record in records:
+        prompt, response = record.prompt, record.response
+        yield {"source": prompt["id"], "target": response["id"], "relation": "responded_with"}
+        agent = f"agent:{prompt['agent_id']}"
+        yield {"source": response["id"], "target": agent, "relation": "generated_by"}
+        session = f"session:{prompt['session_id']}"
+        yield {"source": prompt["id"], "target": session, "relation": "belongs_to"}
+    for members in sessions.values():
+        for earlier, later in pairwise(members):
+            yield {
+                "source": earlier.prompt["id"],
+                "target": later.prompt["id"],
+                "relation": "followed_by",
+            }
+    for link in links:
+        yield {
+            "source": f"prompt:{link.source}",
+            "target": f"prompt:{link.target}",
+            "relation": link.relation,
+        }
+
+
+def _json_chunks(parts: Iterator[dict[str, Any]], size: int = 4096) -> Iterator[str]:
+    """``parts`` as the comma-separated inside of a JSON array, a few thousand at a time."""
+    first = True
+    while True:
+        batch = list(islice(parts, size))
+        if not batch:
+            return
+        text = json.dumps(batch)[1:-1]
+        yield text if first else ", " + text
+        first = False
+
+
 def write_snapshot(path: Path, state: GraphState, attrs: Mapping[str, Any]) -> tuple[int, int]:
-    """Write the node-link snapshot of ``state``; returns its CRC-32 and size. Flushed to disk."""
+    """Write the node-link snapshot of ``state``; returns its CRC-32 and size. Flushed to disk.
+
+    The layout is the one ``iter_node_link_json`` streams, built straight from the stored nodes.
+    """
     records = list(state)
     graph_attrs = {
         **attrs,
@@ -66,11 +136,18 @@ def write_snapshot(path: Path, state: GraphState, attrs: Mapping[str, Any]) -> t
         "links": [list(key) for key in state.links],
         "agent_names": agent_overrides(records),
     }
-    items: list[Interaction] = [record.interaction() for record in records]
-    links = state.link_list()
+    sessions = _session_order(records)
+    head = {"directed": True, "multigraph": False, "graph": graph_attrs}
+    pieces = [
+        iter([json.dumps(head)[:-1] + ', "nodes": [']),
+        _json_chunks(_graph_nodes(records, sessions)),
+        iter(['], "edges": [']),
+        _json_chunks(_graph_edges(records, sessions, state.link_list())),
+        iter(["]}"]),
+    ]
     crc = size = 0
     with path.open("wb") as fh:
-        for chunk in iter_node_link_json(items, links, graph_attrs, chunk_items=2000):
+        for chunk in chain.from_iterable(pieces):
             data = chunk.encode("utf-8")
             crc = zlib.crc32(data, crc)
             size += len(data)
