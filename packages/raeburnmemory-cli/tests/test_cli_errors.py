@@ -121,3 +121,8 @@ def test_help_lists_every_command(cli: Any) -> None:
         "delete", "reindex", "migrate", "serve", "demo",
     ):  # fmt: skip
         assert command in text
+
+
+def test_a_global_option_after_the_command_says_where_it_goes(cli: Any, db: Path) -> None:
+    run = cli("--db", db, "stats", "--json")
+    run.assert_error(2, "global option", "raeburnmemory --json ... stats")

@@ -139,3 +139,13 @@ def test_a_terminal_sees_progress_bars(cli: Any, db: Path, tmp_path: Path, line:
     reindexed = cli("--db", db, "reindex", TTY_COMPATIBLE="1").assert_ok()
     assert "re-embedding prompts" in reindexed.stderr
     assert reindexed.stdout == "re-embedded 600 prompts with raeburn-hashing-384\n"
+
+
+def test_strict_creates_no_store_for_a_file_that_contradicts_itself(
+    cli: Any, db: Path, tmp_path: Path, line: Any
+) -> None:
+    source = write(tmp_path / "twice.jsonl", [line(1), line(1, session_id="s9")])
+    run = cli("--db", db, "import", "--strict", source)
+    assert run.code == 1
+    assert f"{source}:2: prompt 'p1' has other content on line 1" in run.stderr
+    assert not db.parent.exists()

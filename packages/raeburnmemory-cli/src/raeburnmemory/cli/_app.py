@@ -56,10 +56,20 @@ def _click_message(exc: Exception) -> str:
     return str(format_message()) if callable(format_message) else str(exc)
 
 
+_GLOBAL_OPTIONS = frozenset(
+    {"--db", "--backend", "--vectors", "--model", "--option", "-o", "--json", "--version"}
+)
+
+
 def _usage_message(exc: Exception) -> str:
     message = _click_message(exc)
     ctx = getattr(exc, "ctx", None)
     path = getattr(ctx, "command_path", None) or "raeburnmemory"
+    if getattr(exc, "option_name", None) in _GLOBAL_OPTIONS and path != "raeburnmemory":
+        option = getattr(exc, "option_name", "")
+        command = path.split()[-1]
+        where = f"raeburnmemory {option} ... {command} ..."
+        return f"{message}; it is a global option and goes before the command: {where}"
     return f"{message} (see '{path} --help')"
 
 

@@ -20,8 +20,13 @@ import typer
 
 from raeburnmemory.cli._jsonl import LineError, iter_lines, parse_line
 from raeburnmemory.cli._output import Output, print_error
-from raeburnmemory.cli._settings import settings_of
-from raeburnmemory.core.errors import ConflictError, InvalidInteractionError, NotFoundError
+from raeburnmemory.cli._settings import Settings, settings_of
+from raeburnmemory.core.errors import (
+    ConflictError,
+    InvalidInteractionError,
+    NotFoundError,
+    StoreNotFoundError,
+)
 from raeburnmemory.core.model import Interaction
 
 if TYPE_CHECKING:
@@ -116,22 +121,32 @@ def _add(mg: MemoryGraph, batch: list[_Record], report: ImportReport) -> None:
     report.skipped += len(batch) - len(added)
 
 
-def _check_conflicts(mg: MemoryGraph, records: list[_Record], report: ImportReport) -> None:
-    """Find, before writing, the lines whose prompt id is stored (or given) with other content."""
+def _check_conflicts(settings: Settings, records: list[_Record], report: ImportReport) -> None:
+    """Lines giving a prompt id with other content than an earlier line or than the store."""
+    try:
+        mg = settings.open_graph(create=False)
+    except StoreNotFoundError:
+        mg = None  # a new store: only the file can contradict itself
     seen: dict[str, _Record] = {}
-    for number, record in records:
-        prompt_id = record.prompt_id
-        earlier = seen.setdefault(prompt_id, (number, record))
-        if earlier[0] != number:
-            if not earlier[1].same_content(record):
-                report.fail(number, f"prompt {prompt_id!r} has other content on line {earlier[0]}")
-            continue
-        try:
-            stored = mg.get_interaction(prompt_id)
-        except NotFoundError:
-            continue
-        if not stored.same_content(record):
-            report.fail(number, f"prompt {prompt_id!r} is stored already with other content")
+    try:
+        for number, record in records:
+            first, earlier = seen.setdefault(record.prompt_id, (number, record))
+            if first != number:
+                if not earlier.same_content(record):
+                    message = f"prompt {record.prompt_id!r} has other content on line {first}"
+                    report.fail(number, message)
+                continue
+            if mg is None:
+                continue
+            try:
+                stored = mg.get_interaction(record.prompt_id)
+            except NotFoundError:
+                continue
+            if not stored.same_content(record):
+                report.fail(number, f"prompt {record.prompt_id!r} is stored with other content")
+    finally:
+        if mg is not None:
+            mg.close()
 
 
 def import_file(
@@ -157,16 +172,13 @@ def import_file(
             bar(done, size or 0)
 
         records = _read(stream, report, advance)
-        if strict:
+        if strict:  # every check before the first write
             checked = list(records)
+            _check_conflicts(settings, checked, report)
             if report.errors:
                 _give_up(out, report)
+            records = iter(checked)
         with settings.open_graph(create=True) as mg:
-            if strict:
-                _check_conflicts(mg, checked, report)
-                if report.errors:
-                    _give_up(out, report)
-                records = iter(checked)
             batch: list[_Record] = []
             for item in records:
                 batch.append(item)
