@@ -18,6 +18,7 @@ __all__ = [
     "ROW_COLUMNS",
     "ROW_WIDTH",
     "from_row",
+    "load_dict",
     "matrix_from_blobs",
     "to_row",
     "vector_blob",
@@ -77,6 +78,14 @@ def to_row(seq: int, item: Interaction) -> tuple[Any, ...]:
     )
 
 
+def load_dict(text: str) -> dict[str, Any]:
+    """A JSON object column as a dict."""
+    if text == "{}":
+        return {}
+    value = json.loads(text)
+    return value if isinstance(value, dict) else {}
+
+
 def from_row(row: Sequence[Any]) -> Interaction:
     """The interaction of a row holding :data:`INTERACTION_COLUMNS`."""
     return Interaction(
@@ -88,10 +97,10 @@ def from_row(row: Sequence[Any]) -> Interaction:
         agent_name=row[5],
         session_id=row[6],
         timestamp=_EPOCH + timedelta(microseconds=row[7]),
-        metadata=json.loads(row[8]),
-        prompt_attrs=json.loads(row[9]),
-        response_attrs=json.loads(row[10]),
-        agent_attrs=json.loads(row[11]),
+        metadata=load_dict(row[8]),
+        prompt_attrs=load_dict(row[9]),
+        response_attrs=load_dict(row[10]),
+        agent_attrs=load_dict(row[11]),
     )
 
 

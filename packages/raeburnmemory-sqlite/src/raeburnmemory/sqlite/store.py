@@ -9,7 +9,6 @@ and a change log lets each process catch up with the others' adds and deletes.
 from __future__ import annotations
 
 import functools
-import json
 import secrets
 import threading
 import time
@@ -53,6 +52,7 @@ from raeburnmemory.sqlite._rows import (
     ROW_COLUMNS,
     ROW_WIDTH,
     from_row,
+    load_dict,
     matrix_from_blobs,
     to_row,
     vector_blob,
@@ -187,7 +187,9 @@ class SQLiteStore(Store):
                     raise StoreError(f"{self.path}: cannot switch the database to WAL mode")
                 with self._write() as (wconn, _):
                     ensure_schema(wconn, self.path)
-            row = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()
+            row = conn.execute(
+                "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'changes'"
+            ).fetchone()
             self._last_change = int(row[0])
         if self.vector_backend == "sqlite-vec":
             self._ensure_vec()
@@ -542,7 +544,7 @@ class SQLiteStore(Store):
                 "(SELECT agent_id, MIN(seq) AS first, MAX(seq) AS last FROM interactions "
                 "GROUP BY agent_id) g ON i.seq = g.last ORDER BY g.first"
             ).fetchall()
-        return [Agent(agent_id, name, _json_loads(attrs)) for agent_id, name, attrs in rows]
+        return [Agent(agent_id, name, load_dict(attrs)) for agent_id, name, attrs in rows]
 
     def links(self) -> list[Link]:
         """Every caller-made link between prompts, in the order they were made."""
@@ -621,7 +623,23 @@ class SQLiteStore(Store):
 
     def refresh(self) -> StoreChanges:
         """Other writers' adds and deletes since the last call (never this object's own)."""
-        with self._refresh_lock, self._snapshot() as conn:
+        with self._refresh_lock:
+            if not self._changed_since_refresh():
+                return StoreChanges()
+            return self._read_changes()
+
+    def _changed_since_refresh(self) -> bool:
+        """One cheap query: has the change log moved, or been trimmed, since the last refresh?"""
+        with self._guard():
+            conn, _ = self._conn()
+            last, floor = conn.execute(
+                "SELECT (SELECT MAX(seq) FROM sqlite_sequence WHERE name = 'changes'), "
+                "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'changes_floor')"
+            ).fetchone()
+        return bool((last or 0) != self._last_change or (floor or 0) > self._last_change)
+
+    def _read_changes(self) -> StoreChanges:
+        with self._snapshot() as conn:
             floor = int(get_meta(conn, "changes_floor") or 0)
             rows = conn.execute(
                 "SELECT seq, op, prompt_id, writer FROM changes WHERE seq > ? ORDER BY seq",
@@ -731,11 +749,6 @@ class SQLiteStore(Store):
     def __repr__(self) -> str:
         """``SQLiteStore('/path/graph.db')``."""
         return f"{type(self).__name__}({self.location!r})"
-
-
-def _json_loads(text: str) -> dict[str, Any]:
-    value = json.loads(text)
-    return value if isinstance(value, dict) else {}
 
 
 def _open_import_target(cls: type[SQLiteStore], path: Path) -> SQLiteStore:
