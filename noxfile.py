@@ -34,6 +34,15 @@ DOCS_TOOLS = ("mkdocs==1.6.1", "mkdocs-material==9.8.2", "mkdocstrings[python]==
 TEST_TOOLS = ("pytest>=8", "pytest-xdist>=3.5", "hatchling>=1.21")
 NOT_EMBEDDINGS = ("-m", "not embeddings")
 PYTEST_OPTS = ("-p", "no:cacheprovider")
+# Imports every part of an installed raeburnmemory[all] and loads every backend it registers.
+IMPORT_EVERY_PART = f"""
+import importlib, importlib.metadata as md
+for part in {["memory_graph", *PARTS]!r}:
+    importlib.import_module("raeburnmemory." + part)
+for group in ("raeburnmemory.storage", "raeburnmemory.vectors"):
+    loaded = sorted(ep.name for ep in md.entry_points(group=group) if ep.load())
+    print(group, loaded)
+"""
 LOCK_HEADER = """\
 # Pinned versions of every dependency of the six distributions and their extras (all but the
 # neural-model one), for deployments. From the repository root: pip install -r requirements.txt
@@ -151,6 +160,7 @@ def dist(session: nox.Session) -> None:
     _build(session, ROOT, DIST, sdist=True)
     (meta,) = DIST.glob("raeburnmemory-*.whl")
     _check_wheel_contents(meta, None)
+    (DIST / ".gitignore").unlink(missing_ok=True)  # uv build leaves one; dist/ holds uploads only
     session.install("twine")
     session.run("twine", "check", "--strict", *sorted(str(p) for p in DIST.iterdir()))
 
@@ -170,9 +180,7 @@ def dist(session: nox.Session) -> None:
         f"raeburnmemory[all]=={version}",
         external=True,
     )
-    modules = ["raeburnmemory.memory_graph"] + [f"raeburnmemory.{part}" for part in PARTS]
-    check = f"import importlib; [importlib.import_module(m) for m in {modules!r}]; print('ok')"
-    session.run(python, "-c", check, external=True)
+    session.run(python, "-c", IMPORT_EVERY_PART, external=True)
 
 
 @nox.session
@@ -203,6 +211,12 @@ def docs(session: nox.Session) -> None:
 def demo(session: nox.Session) -> None:
     """The README's quick start, first command, exactly as written, in a fresh environment."""
     command = _quick_start_commands()[0]
+    # A fresh folder that sees ./packages, so that what the demo writes lands outside the tree.
+    workdir = Path(session.create_tmp()) / "demo"
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir()
+    (workdir / "packages").symlink_to(ROOT / "packages")
+    session.chdir(workdir)
     session.log(f"$ {command}")
     session.run("bash", "-euo", "pipefail", "-c", command, external=True)
 
