@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import zlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,33 @@ def test_snapshot_matches_the_graph_module(path: Path) -> None:
     expected = node_link_data(items, links)
     assert data["nodes"] == expected["nodes"]
     assert data["edges"] == expected["edges"]
+
+
+def test_snapshot_in_another_layout_still_opens(path: Path) -> None:
+    tricky = interaction(1, prompt_attrs={"x": [1], "edges": [2]})
+    with _open(path) as store:
+        store.set_encoder_info(INFO)
+        store.add([interaction(0), tricky], unit_vectors(2, DIM))
+        store.link(Link("p0", "p1"))
+        store.compact()
+    with _open(path) as store:
+        assert store.get("p1") == tricky
+    data = json.loads(path.read_text())
+    data = {"edges": data["edges"], **{k: v for k, v in data.items() if k != "edges"}}
+    text = json.dumps(data, indent=1).encode()
+    path.write_bytes(text)
+    map_path = Path(f"{path}.map.json")
+    mapping = json.loads(map_path.read_text())
+    mapping["graph_crc32"], mapping["graph_size"] = zlib.crc32(text), len(text)
+    map_path.write_text(json.dumps(mapping))
+    with _open(path) as store:
+        assert store.count() == 2
+        assert store.get("p1") == tricky
+        assert store.links() == [Link("p0", "p1")]
+    mapping["graph_crc32"] = mapping["graph_size"] = None
+    map_path.write_text(json.dumps(mapping))
+    with _open(path) as store:
+        assert store.get("p1") == tricky
 
 
 def test_adds_never_rewrite_the_snapshot(path: Path) -> None:

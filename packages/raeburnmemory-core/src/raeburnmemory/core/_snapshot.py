@@ -10,6 +10,7 @@ verified the derived edges need not be parsed, which halves the time to open a l
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import zlib
@@ -35,7 +36,6 @@ __all__ = [
 
 FORMAT = "raeburnmemory"
 VERSION = 1
-_WS = " \t\n\r"
 
 
 def fsync_file(fh: Any) -> None:
@@ -156,64 +156,26 @@ def write_snapshot(path: Path, state: GraphState, attrs: Mapping[str, Any]) -> t
     return crc, size
 
 
-def _skip_ws(text: str, index: int) -> int:
-    while index < len(text) and text[index] in _WS:
-        index += 1
-    return index
-
-
-def _fast_top(text: str) -> dict[str, Any] | None:
-    """The top-level members of a snapshot except ``edges``, parsed one by one.
-
-    Returns ``None`` when the layout is not the one this store writes (then parse it whole).
-    """
-    decoder = json.JSONDecoder()
-    members: dict[str, Any] = {}
-    index = _skip_ws(text, 0)
-    if not text.startswith("{", index):
-        return None
-    index += 1
-    while True:
-        index = _skip_ws(text, index)
-        key, index = decoder.raw_decode(text, index)
-        index = _skip_ws(text, index)
-        if not isinstance(key, str) or not text.startswith(":", index):
-            return None
-        index = _skip_ws(text, index + 1)
-        if key == "edges":
-            ok = text.startswith("[", index) and text.rstrip(_WS).endswith("]}")
-            return members if ok and "nodes" in members and "graph" in members else None
-        members[key], index = decoder.raw_decode(text, index)
-        index = _skip_ws(text, index)
-        if not text.startswith(",", index):
-            return None
-        index += 1
-
-
 _EDGES = b'], "edges": ['
 
 
-def _text_to_parse(path: Path, data: bytes, trusted: bool) -> str:
-    """The text to parse: a checked snapshot in this store's layout loses its derived edges."""
-    cut = data.rfind(_EDGES) if trusted else -1
-    try:
-        if cut > 0:
-            return str(memoryview(data)[: cut + len(_EDGES)], "utf-8") + "]}"
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise CorruptStoreError(path, f"not valid UTF-8 ({exc})") from None
+def _nodes_text(data: bytes) -> str | None:
+    """A snapshot in this store's layout as JSON text without its derived edges.
+
+    The edges hold only ids and relation names, so the text ``], "edges": [`` cannot occur
+    among them: its last occurrence starts the edges, which the store rebuilds itself.
+    """
+    cut = data.rfind(_EDGES)
+    if cut < 0:
+        return None
+    return str(memoryview(data)[: cut + len(_EDGES)], "utf-8") + "]}"
 
 
-def _parse_snapshot(path: Path, text: str, trusted: bool) -> dict[str, Any]:
+def _parse(path: Path, data: bytes | str) -> Any:
     try:
-        top = _fast_top(text) if trusted else None
-        if top is None:
-            top = json.loads(text)
-    except ValueError as exc:
+        return json.loads(data)
+    except (UnicodeDecodeError, ValueError) as exc:
         raise CorruptStoreError(path, f"not valid JSON ({exc})") from None
-    if not isinstance(top, dict) or not isinstance(top.get("graph"), dict):
-        raise CorruptStoreError(path, "not a node-link graph")
-    return top
 
 
 def read_snapshot(
@@ -231,10 +193,22 @@ def read_snapshot(
         raise CorruptStoreError(path, f"the file has {len(data)} bytes where {size} are expected")
     if crc is not None and zlib.crc32(data) != crc:
         raise CorruptStoreError(path, "the content does not match its checksum")
-    text = _text_to_parse(path, data, crc is not None)
-    del data
-    top = _parse_snapshot(path, text, crc is not None)
-    del text
+    top: Any = None
+    try:
+        text = _nodes_text(data) if crc is not None else None
+    except UnicodeDecodeError as exc:
+        raise CorruptStoreError(path, f"not valid UTF-8 ({exc})") from None
+    if text is None:
+        top = _parse(path, data)
+    else:
+        del data  # only the nodes are needed: free the file's bytes before parsing
+        with contextlib.suppress(CorruptStoreError):
+            top = _parse(path, text)
+        del text
+        if top is None:  # not this store's layout after all: parse the whole file
+            top = _parse(path, path.read_bytes())
+    if not isinstance(top, dict) or not isinstance(top.get("graph"), dict):
+        raise CorruptStoreError(path, "not a node-link graph")
     attrs: dict[str, Any] = top["graph"]
     if attrs.get("format") != FORMAT:
         raise CorruptStoreError(path, "not a raeburnmemory snapshot")

@@ -540,7 +540,7 @@ class JsonStore(Store):
         with self._writing():
             if self._encoder == info:
                 return
-            if self._vec:
+            if self._vec and (self._encoder is not None or self._dim != info.dim):
                 stored = self._encoder or EncoderInfo("unknown", self._dim or 0)
                 raise EmbeddingMismatchError(stored.name, stored.dim, info.name, info.dim)
             self._write({"op": "encoder", "name": info.name, "dim": info.dim})
@@ -660,10 +660,15 @@ class JsonStore(Store):
             except BaseException:
                 writer.discard()
                 raise
-            self._encoder = info
-            self._dim = info.dim
-            self._epoch += 1
-            self._commit_snapshot((list(rows), fmt if rows else None), writer.path)
+            before = (self._encoder, self._dim, self._epoch)
+            self._encoder, self._dim, self._epoch = info, info.dim, self._epoch + 1
+            try:
+                self._commit_snapshot((list(rows), fmt if rows else None), writer.path)
+            except BaseException:
+                self._encoder, self._dim, self._epoch = before
+                raise
+            self._pending_added.clear()  # every vector changed: readers start over
+            self._pending_reset = True
 
     def _write_batch(
         self,
@@ -969,10 +974,9 @@ class JsonStore(Store):
         self.close()
 
     def __del__(self) -> None:
-        fd = getattr(self, "_fd", -1)
-        if fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        with contextlib.suppress(Exception):
+            self._close_fd()
+            self._flock.close()
 
     def __repr__(self) -> str:
         return f"JsonStore({self.location!r})"
