@@ -8,14 +8,12 @@ from typing import Any
 import numpy as np
 import psycopg
 import pytest
-from pgvector.psycopg import register_vector
 
 from raeburnmemory.core.errors import EmbeddingMismatchError, InvalidInteractionError
 from raeburnmemory.core.model import EncoderInfo, SearchFilter
 from raeburnmemory.core.store import Store
 from raeburnmemory.core.testing import StoreContract, interaction, interactions, unit_vectors
 from raeburnmemory.postgres import PostgresStore, _search
-from raeburnmemory.postgres.store import INLINE_VECTORS
 
 DIM = 32  # the dimension of the ``store`` fixture's encoder (conftest.py)
 ENCODER = EncoderInfo("test-encoder", DIM)
@@ -59,8 +57,8 @@ def test_a_selective_filter_still_returns_k_hits(store: PostgresStore) -> None:
     count = 1500
     items = interactions(count, sessions=300, agents=7)
     vectors = unit_vectors(count, DIM, seed=4)
-    for start in range(0, count, INLINE_VECTORS):  # small batches go straight into the index
-        store.add(items[start : start + INLINE_VECTORS], vectors[start : start + INLINE_VECTORS])
+    store.add(items, vectors)
+    store.compact()  # all in the HNSW index
     query = unit_vectors(1, DIM, seed=99)
     for session in ("session-7", "session-299"):
         rows = [i for i, item in enumerate(items) if item.session_id == session]
@@ -80,7 +78,7 @@ def test_a_selective_filter_still_returns_k_hits(store: PostgresStore) -> None:
 def test_unindexed_vectors_are_searched_until_the_index_has_them(
     store: PostgresStore, pg_dsn: str
 ) -> None:
-    count = INLINE_VECTORS * 4
+    count = 256
     vectors = unit_vectors(count, DIM, seed=5)
     store._indexer.stop()  # keep them waiting, to see both halves of a search
     assert store.add(interactions(count), vectors) == [f"p{i}" for i in range(count)]
@@ -99,7 +97,7 @@ def test_the_background_indexer_moves_bulk_writes_into_the_index(
 ) -> None:
     store = open_store()
     store.set_encoder_info(ENCODER)
-    count = INLINE_VECTORS * 3
+    count = 192
     store.add(interactions(count), unit_vectors(count, DIM))
     store._indexer.wait()
     assert _counts(pg_dsn, store.schema) == (count, 0)
@@ -169,31 +167,33 @@ def test_the_change_log_is_pruned_without_losing_a_reader(
 
 
 def test_hnsw_iterative_scans_fill_k_under_a_selective_filter(
-    store: PostgresStore, pg_dsn: str, monkeypatch: pytest.MonkeyPatch
+    store: PostgresStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     count = 600
     items = interactions(count, sessions=120, agents=7)
     vectors = unit_vectors(count, DIM, seed=6)
-    for start in range(0, count, INLINE_VECTORS):
-        store.add(items[start : start + INLINE_VECTORS], vectors[start : start + INLINE_VECTORS])
+    store.add(items, vectors)
+    store.compact()
 
     def no_exact(*args: Any) -> Any:
         raise AssertionError("the HNSW scan gave fewer than k rows")
 
     monkeypatch.setattr(_search, "_exact", no_exact)
     query = unit_vectors(1, DIM, seed=7)
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        register_vector(conn)
-        conn.execute(f'SET search_path TO "{store.schema}", public')
-        conn.execute("SET enable_seqscan = off")  # the planner would scan 600 rows itself
+    only = SearchFilter(session_id="session-3")
+    rows = [i for i, item in enumerate(items) if item.session_id == "session-3"]
+    with store._connection() as conn, conn.transaction():
+        assert conn.execute("SHOW hnsw.iterative_scan").fetchone() == ("relaxed_order",)
+        conn.execute("SET LOCAL enable_seqscan = off")  # the planner would scan 600 rows itself
+        conn.execute("SET LOCAL hnsw.ef_search = 5")  # 5 candidates, 1 in 120 passes the filter
         plan = conn.execute(
             "EXPLAIN SELECT prompt_id FROM vectors WHERE session_id = 'session-3' "
             "ORDER BY embedding <=> %s LIMIT 5",
             (query[0],),
         ).fetchall()
         assert "vectors_hnsw" in " ".join(row[0] for row in plan)
-        hits = _search.vector_search(
-            conn, query, 5, SearchFilter(session_id="session-3"), ef_search=5, iterative=True
-        )
-    rows = [i for i, item in enumerate(items) if item.session_id == "session-3"]
-    assert {int(pid[1:]) for pid, _ in hits} == set(_exact(vectors, query[0], rows, 5))
+        hits = _search.vector_search(conn, query, 5, only)
+        assert {int(pid[1:]) for pid, _ in hits} == set(_exact(vectors, query[0], rows, 5))
+        conn.execute("SET LOCAL hnsw.iterative_scan = off")
+        with pytest.raises(AssertionError, match="fewer than k"):
+            _search.vector_search(conn, query, 5, only)

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from pgvector.psycopg import register_vector
+from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from raeburnmemory.core.errors import (
@@ -56,8 +57,9 @@ def connect(dsn: str, timeout: int) -> psycopg.Connection[Any]:
         ) from None
 
 
-def open_pool(dsn: str, database: Database, *, size: int, timeout: int) -> Pool:
-    """A started pool whose connections use the store's schema, UTC and pgvector's types."""
+def open_pool(dsn: str, database: Database, *, size: int, timeout: int, ef_search: int) -> Pool:
+    """A started pool whose connections use the store's schema, UTC, pgvector's types and the
+    HNSW search settings."""
 
     def configure(conn: psycopg.Connection[Any]) -> None:
         register_vector(conn)
@@ -66,6 +68,9 @@ def open_pool(dsn: str, database: Database, *, size: int, timeout: int) -> Pool:
         conn.adapters.register_dumper(RawVector, dumper)
         conn.execute(search_path_sql(database.schema, database.extension_schema, local=False))
         conn.execute("SET TimeZone TO 'UTC'")
+        conn.execute(sql.SQL("SET hnsw.ef_search = {}").format(sql.Literal(ef_search)))
+        if database.iterative_scans:
+            conn.execute("SET hnsw.iterative_scan = relaxed_order")
 
     pool: Pool = ConnectionPool(
         dsn,
@@ -108,6 +113,8 @@ def translated(dsn: str) -> Iterator[None]:
         raise StoreNotFoundError(
             f"the store's tables at {endpoint(dsn)} are gone ({_reason(exc)})"
         ) from None
+    except psycopg.errors.TransactionRollback as exc:
+        raise StoreError(f"PostgreSQL at {endpoint(dsn)}: {_reason(exc)}") from exc
     except psycopg.OperationalError as exc:
         raise StoreUnavailableError(f"PostgreSQL at {endpoint(dsn)}: {_reason(exc)}") from None
     except psycopg.Error as exc:

@@ -50,6 +50,8 @@ def move_chunk(conn: psycopg.Connection[Any], size: int = CHUNK) -> int:
     with conn.transaction():
         if conn.execute("SELECT to_regclass('pending_vectors') IS NOT NULL").fetchone() != (True,):
             return 0
+        # the order every transaction takes these two locks in, so none waits for another in a ring
+        conn.execute("LOCK TABLE vectors, pending_vectors IN ROW EXCLUSIVE MODE")
         return conn.execute(_MOVE, (size,)).rowcount
 
 

@@ -4,7 +4,8 @@ Vector search asks the HNSW index for the nearest indexed prompts that pass the 
 pgvector's iterative scans, so a selective filter still yields ``k`` rows), adds the exact
 nearest of the vectors still waiting for the index, and keeps the best ``k``. When the index
 gives fewer than ``k`` rows, the filter is so selective that an exact scan of the rows it
-matches is cheap, and that is what answers.
+matches is cheap, and that is what answers (a consistent answer even where the HNSW settings
+were lost, say behind a transaction-pooling proxy).
 """
 
 from __future__ import annotations
@@ -50,36 +51,26 @@ def _scored(rows: list[tuple[Any, ...]]) -> ScoredIds:
 
 
 def vector_search(
-    conn: psycopg.Connection[Any],
-    query: Matrix,
-    k: int,
-    flt: SearchFilter,
-    *,
-    ef_search: int,
-    iterative: bool,
+    conn: psycopg.Connection[Any], query: Matrix, k: int, flt: SearchFilter
 ) -> ScoredIds:
-    """The ``k`` prompts nearest to ``query`` that pass ``flt``, best first (cosine similarity)."""
+    """The ``k`` prompts nearest to ``query`` that pass ``flt``, best first (cosine similarity).
+
+    The connection carries the HNSW settings (``hnsw.ef_search``, ``hnsw.iterative_scan``):
+    they are set once per pooled connection, so a search is one statement.
+    """
     vector = np.ascontiguousarray(np.asarray(query, dtype=np.float32).reshape(-1))
     where, params = filter_sql(flt)
-    with conn.transaction():
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        conn.execute(
-            "SELECT set_config('hnsw.ef_search', %s, true)", (str(min(max(ef_search, k), 1000)),)
-        )
-        if iterative:
-            conn.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
-        statement = sql.SQL(
-            "WITH near AS MATERIALIZED (SELECT prompt_id, embedding <=> %(q)s AS distance "
-            "FROM vectors WHERE {where} ORDER BY embedding <=> %(q)s LIMIT %(k)s), "
-            "fresh AS MATERIALIZED (SELECT prompt_id, embedding <=> %(q)s AS distance "
-            "FROM pending_vectors WHERE {where} ORDER BY 2 LIMIT %(k)s) "
-            "SELECT prompt_id, distance, (SELECT count(*) FROM near) FROM near "
-            "UNION ALL SELECT prompt_id, distance, 0 FROM fresh ORDER BY 2, 1 LIMIT %(k)s"
-        ).format(where=where)
-        rows = conn.execute(statement, {"q": vector, "k": k, **params}).fetchall()
-        from_index = int(rows[0][2]) if rows else 0
-        if from_index < k:
-            rows = _exact(conn, vector, k, flt)
+    statement = sql.SQL(
+        "WITH near AS MATERIALIZED (SELECT prompt_id, embedding <=> %(q)s AS distance "
+        "FROM vectors WHERE {where} ORDER BY embedding <=> %(q)s LIMIT %(k)s), "
+        "fresh AS MATERIALIZED (SELECT prompt_id, embedding <=> %(q)s AS distance "
+        "FROM pending_vectors WHERE {where} ORDER BY 2 LIMIT %(k)s) "
+        "SELECT prompt_id, distance, (SELECT count(*) FROM near) FROM near "
+        "UNION ALL SELECT prompt_id, distance, 0 FROM fresh ORDER BY 2, 1 LIMIT %(k)s"
+    ).format(where=where)
+    rows = conn.execute(statement, {"q": vector, "k": k, **params}).fetchall()
+    if (int(rows[0][2]) if rows else 0) < k:
+        rows = _exact(conn, vector, k, flt)
     return _scored(rows)
 
 

@@ -64,9 +64,6 @@ __all__ = ["PostgresStore"]
 
 T = TypeVar("T")
 
-#: Batches up to this size are put into the HNSW index as they are written; larger ones wait
-#: in ``pending_vectors`` (searched exactly) for the background indexer.
-INLINE_VECTORS = 64
 _PAGE = 1000
 _VECTOR_COLUMNS = "prompt_id, session_id, agent_id, ts, embedding"
 
@@ -95,6 +92,7 @@ class PostgresStore(Store):
         self._feed = ChangeFeed(uuid.uuid4().hex)
         self._indexer = _indexer.Indexer(self._connection)
         self._closed = False
+        self._vectors_ready = False
         self.location = redact(dsn)
         """The connection string, password redacted."""
         self.schema = database.schema
@@ -120,7 +118,13 @@ class PostgresStore(Store):
         with connect(dsn, config.connect_timeout) as conn, translated(dsn):
             database = migrate(conn, config.schema, create=create)
         with translated(dsn):
-            pool = open_pool(dsn, database, size=config.pool_size, timeout=config.connect_timeout)
+            pool = open_pool(
+                dsn,
+                database,
+                size=config.pool_size,
+                timeout=config.connect_timeout,
+                ef_search=config.ef_search,
+            )
         store = cls(dsn, database, pool, config)
         try:
             with store._connection() as conn:
@@ -222,9 +226,10 @@ class PostgresStore(Store):
     def add(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
         """Durably record interactions and their prompt vectors (row for row), all or nothing.
 
-        Rows go in with ``COPY``. A prompt stored with the same content is skipped; different
-        content, or a response id of another prompt, raises ``ConflictError`` and nothing is
-        written.
+        Rows go in with ``COPY``; vectors land in ``pending_vectors``, searched exactly until the
+        background indexer has moved them into the HNSW index. A prompt stored with the same
+        content is skipped; different content, or a response id of another prompt, raises
+        ``ConflictError`` and nothing is written.
         """
         items = list(interactions)
         if not items:
@@ -248,7 +253,7 @@ class PostgresStore(Store):
             return fresh
 
         fresh = self._write(work)
-        if matrix is not None and len(fresh) > INLINE_VECTORS:
+        if matrix is not None and fresh:
             self._indexer.kick()
         return [items[p].prompt_id for p in fresh]
 
@@ -263,11 +268,8 @@ class PostgresStore(Store):
                 f"the vectors have {matrix.shape[1]} dimensions but the store's encoder "
                 f"{info.name!r} makes {info.dim}"
             )
-        table = "vectors" if len(items) <= INLINE_VECTORS else "pending_vectors"
         with conn.cursor().copy(
-            sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-                sql.Identifier(table), sql.SQL(_VECTOR_COLUMNS)
-            )
+            f"COPY pending_vectors ({_VECTOR_COLUMNS}) FROM STDIN (FORMAT BINARY)"
         ) as copy:
             copy.set_types(["text", "text", "text", "timestamptz", "vector"])
             for item, blob in zip(items, encode_vectors(matrix), strict=True):
@@ -313,6 +315,7 @@ class PostgresStore(Store):
             }
             if removed and self._has_vectors(conn):
                 gone = list(removed)
+                conn.execute("LOCK TABLE vectors, pending_vectors IN ROW EXCLUSIVE MODE")
                 conn.execute("DELETE FROM vectors WHERE prompt_id = ANY(%s)", (gone,))
                 conn.execute("DELETE FROM pending_vectors WHERE prompt_id = ANY(%s)", (gone,))
             if removed:
@@ -499,16 +502,11 @@ class PostgresStore(Store):
     def vector_search(self, query: Matrix, k: int, flt: SearchFilter) -> ScoredIds:
         """Nearest prompts to a normalized query vector, by pgvector (HNSW, cosine)."""
         with self._connection() as conn:
-            if not self._has_vectors(conn):
-                return []
-            return _search.vector_search(
-                conn,
-                query,
-                k,
-                flt,
-                ef_search=self._settings.ef_search,
-                iterative=self._database.iterative_scans,
-            )
+            if not self._vectors_ready:
+                self._vectors_ready = self._has_vectors(conn)  # once made, they stay
+                if not self._vectors_ready:
+                    return []
+            return _search.vector_search(conn, query, k, flt)
 
     def keyword_search(self, text: str, k: int, flt: SearchFilter) -> ScoredIds:
         """Prompts whose prompt or response text best matches ``text`` (PostgreSQL full text)."""
@@ -524,8 +522,8 @@ class PostgresStore(Store):
             info = self._read_encoder(conn)
             if info is not None and self._has_vectors(conn):
                 if _indexer.should_rebuild(conn):
-                    _indexer.rebuild(conn, self._database.schema, info.dim)
-                _indexer.drain(conn)
+                    retrying(lambda: _indexer.rebuild(conn, self._database.schema, info.dim))
+                retrying(lambda: _indexer.drain(conn))
             with conn.transaction():
                 conn.execute(
                     "WITH gone AS (DELETE FROM changes WHERE at < now() - interval '1 day' "
