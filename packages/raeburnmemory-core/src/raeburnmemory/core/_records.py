@@ -22,7 +22,7 @@ def _text_id(value: Any, what: str) -> str:
 
 
 def _json_dict(value: Any, what: str) -> dict[str, Any]:
-    if value is None:
+    if value is None or (isinstance(value, dict) and not value):
         return {}
     if not isinstance(value, Mapping):
         raise InvalidInteractionError(f"{what} must be a dict, not {type(value).__name__}")

@@ -1,6 +1,8 @@
 """FAISS vector backend: exact inner-product search, or an HNSW graph for large stores.
 
-Option ``index="flat"`` (default) is exact. ``index="hnsw"`` answers from a FAISS HNSW graph.
+Option ``index="flat"`` (default) is exact: the inner product of the query with every vector, as
+one BLAS product, which answers a single query faster than ``IndexFlatIP`` does.
+``index="hnsw"`` answers from a FAISS HNSW graph.
 FAISS's HNSW cannot remove vectors, so a removed or replaced prompt is tombstoned: searches skip
 it through an id selector, and the graph is rebuilt from the live vectors once tombstones pass a
 fifth of it. Filters that few prompts pass are answered exactly instead, so ``k`` hits come back
@@ -65,9 +67,8 @@ class _HnswGraph:
             self.alive = np.resize(self.alive, capacity)
             self.payloads.reserve(capacity)
         self.alive[start:size] = True
-        for offset, (pid, payload) in enumerate(zip(ids, payloads, strict=True)):
-            self.label_of[pid] = start + offset
-            self.payloads.set(start + offset, payload)
+        self.label_of.update(zip(ids, range(start, size), strict=True))
+        self.payloads.set_many(start, payloads)
         self.labels.extend(ids)
         self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
@@ -169,13 +170,9 @@ class FaissIndex(NumpyIndex):
         graph = self._hnsw
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
         if graph is None:
-            if not flt.is_empty:
-                return super().search(q, k, flt)
-            scores, rows = self._faiss.knn(
-                q, self._matrix[:size], min(k, size), metric=self._faiss.METRIC_INNER_PRODUCT
-            )
-            pairs = zip(rows[0], scores[0], strict=True)
-            return [(self._ids[r], float(s)) for r, s in pairs if r >= 0]
+            # Exact search is one BLAS matrix-vector product: for one query at a time it
+            # measured faster than IndexFlatIP, with the same answers.
+            return super().search(q, k, flt)
         labels = len(graph.labels)
         allowed = graph.payloads.mask(flt, labels)
         if allowed is not None:

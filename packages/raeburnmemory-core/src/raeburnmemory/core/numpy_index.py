@@ -56,6 +56,14 @@ class PayloadColumns:
         self.agent[row] = self._code(payload.agent_id)
         self.timestamp[row] = payload.timestamp
 
+    def set_many(self, start: int, payloads: Sequence[VectorPayload]) -> None:
+        """Write the payloads of rows ``start`` onwards, in one pass per column."""
+        end = start + len(payloads)
+        code = self._code
+        self.session[start:end] = [code(p.session_id) for p in payloads]
+        self.agent[start:end] = [code(p.agent_id) for p in payloads]
+        self.timestamp[start:end] = [p.timestamp for p in payloads]
+
     def move(self, source: int, target: int) -> None:
         """Copy row ``source`` onto row ``target``."""
         self.session[target] = self.session[source]
@@ -132,9 +140,8 @@ class NumpyIndex(VectorIndex):
         if not any(pid in self._rows for pid in ids) and len(set(ids)) == len(ids):
             start = len(self._ids)
             self._matrix[start : start + len(ids)] = vectors
-            for offset, (pid, payload) in enumerate(zip(ids, payloads, strict=True)):
-                self._rows[pid] = start + offset
-                self._payloads.set(start + offset, payload)
+            self._payloads.set_many(start, payloads)
+            self._rows.update(zip(ids, range(start, start + len(ids)), strict=True))
             self._ids.extend(ids)
             return
         for pid, vector, payload in zip(ids, vectors, payloads, strict=True):
