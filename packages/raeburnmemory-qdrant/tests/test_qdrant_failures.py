@@ -21,7 +21,7 @@ from raeburnmemory.core.errors import (
 )
 from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.testing import interaction, interactions
-from raeburnmemory.qdrant import _pool
+from raeburnmemory.qdrant import _pending, _pool
 from raeburnmemory.qdrant.settings import resolve_settings
 
 _HOLD_FOLDER = """
@@ -74,9 +74,17 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@pytest.mark.parametrize("max_pending", [None, 2], ids=["queued", "overflowing"])
+@pytest.mark.parametrize("reindex", [False, True], ids=["writes", "reindex"])
 def test_writes_wait_while_qdrant_is_out_of_reach_and_nothing_is_lost(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    max_pending: int | None,
+    reindex: bool,
 ) -> None:
+    if max_pending is not None:  # past it, the queue gives way to a full reconciliation
+        monkeypatch.setattr(_pending, "MAX_PENDING", max_pending)
     with MemoryGraph(**_options(tmp_path)) as graph:
         graph.batch_add(interactions(10))
         # Qdrant goes away: this process's client is closed and another process takes the folder.
@@ -93,6 +101,8 @@ def test_writes_wait_while_qdrant_is_out_of_reach_and_nothing_is_lost(
             with caplog.at_level(logging.WARNING, logger="raeburnmemory.qdrant"):
                 added = [_add(graph, i) for i in range(10, 13)]
                 graph.delete_interaction("p0")
+                if reindex:  # drops and refills the collection: both wait too
+                    assert graph.reindex() == 12
             assert added == ["p10", "p11", "p12"]
             assert "cannot be reached" in caplog.text
             assert graph.get_interaction("p11").prompt_id == "p11"  # the store has it
