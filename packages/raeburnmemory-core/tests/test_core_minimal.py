@@ -65,3 +65,12 @@ def test_a_store_written_with_faiss_opens_without_it_and_back(tmp_path: Path) ->
     assert _add(path, "p1", "written with faiss", ()) == "faiss ['p1']"
     assert _add(path, "p2", "written without faiss", ("faiss",)) == "numpy ['p1', 'p2']"
     assert _add(path, "p3", "and faiss again", ()) == "faiss ['p1', 'p2', 'p3']"
+
+
+def test_the_stand_in_keeps_attributes_named_like_its_parameters() -> None:
+    graph = SimpleDiGraph()
+    graph.add_node("prompt:p", key="p", kind="prompt")
+    graph.add_node("prompt:q", key="q")
+    graph.add_edge("prompt:p", "prompt:q", source="a", target="b", relation="x")
+    assert graph.nodes["prompt:p"]["key"] == "p"
+    assert graph.edges["prompt:p", "prompt:q"]["source"] == "a"

@@ -250,7 +250,7 @@ class SimpleDiGraph:
         self._pred: dict[str, dict[str, dict[str, Any]]] = {}
         self.graph: dict[str, Any] = {}
 
-    def add_node(self, key: str, **attrs: Any) -> None:
+    def add_node(self, key: str, /, **attrs: Any) -> None:
         """Add a node, or update its attributes."""
         if key not in self._nodes:
             self._nodes[key] = {}
@@ -258,7 +258,7 @@ class SimpleDiGraph:
             self._pred[key] = {}
         self._nodes[key].update(attrs)
 
-    def add_edge(self, source: str, target: str, **attrs: Any) -> None:
+    def add_edge(self, source: str, target: str, /, **attrs: Any) -> None:
         """Add an edge (and its nodes), or update its attributes."""
         for key in (source, target):
             if key not in self._nodes:
