@@ -389,6 +389,23 @@ def test_bad_snapshot_edges_are_caught_too(path: Path) -> None:
         _open(path)
 
 
+def test_corruption_found_by_an_open_store_keeps_failing(path: Path) -> None:
+    store = _filled(path, 3)
+    other = _filled(path, 0)
+    other.add([interaction(5)], unit_vectors(1, DIM))
+    other.compact()
+    map_path = Path(f"{path}.map.json")
+    map_path.write_bytes(map_path.read_bytes()[:-10])
+    with pytest.raises(CorruptStoreError):
+        store.count()
+    with pytest.raises(CorruptStoreError):
+        store.add([interaction(6)], unit_vectors(1, DIM))
+    with pytest.raises(CorruptStoreError):
+        store.get("p0")
+    other.close()
+    store.close()
+
+
 def test_vectors_that_do_not_match_the_map(path: Path) -> None:
     with _filled(path, 5) as store:
         store.compact()

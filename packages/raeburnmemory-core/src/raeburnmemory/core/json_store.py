@@ -166,6 +166,7 @@ class JsonStore(Store):
         self._writable = True
         self._wrote = False
         self._fd = -1
+        self._needs_reload = False
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -285,6 +286,7 @@ class JsonStore(Store):
         files = self._files
         self._close_fd()
         self._reset_state()
+        self._needs_reload = True  # until this load succeeds: a failed one is tried again
         mapping = read_map(files.map)
         with _no_gc():
             attrs, state = read_snapshot(files.graph, mapping.crc, mapping.size)
@@ -307,6 +309,7 @@ class JsonStore(Store):
         self._dim = mapping.dim
         self._install_map(mapping)
         self._open_journal()
+        self._needs_reload = False
 
     def _install_map(self, mapping: MapFile) -> None:
         """Take the snapshot's vector rows from the map, checked against the vectors file."""
@@ -415,6 +418,8 @@ class JsonStore(Store):
                 del self._pending_added[pid]
 
     def _journal_changed(self) -> bool:
+        if self._needs_reload:
+            return True
         try:
             stat = os.stat(self._files.journal)
         except FileNotFoundError:
@@ -423,6 +428,9 @@ class JsonStore(Store):
 
     def _catch_up(self) -> None:
         """Read what other writers appended (under the lock), following a compaction."""
+        if self._needs_reload:
+            self._reload()
+            return
         try:
             stat = os.stat(self._files.journal)
         except FileNotFoundError:
