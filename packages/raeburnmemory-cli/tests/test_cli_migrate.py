@@ -60,6 +60,7 @@ def test_migrate_to_the_same_backend_is_a_usage_error(cli: Any, db: Path, add_on
     cli("--db", db, "migrate", "--to", "json").assert_error(2, "'--to'", "json store already")
 
 
+@needs_sqlite
 def test_migrate_needs_a_source(cli: Any, db: Path, tmp_path: Path) -> None:
     cli("--db", db, "migrate", "--to", "sqlite", "--dsn", tmp_path / "x.db").assert_error(
         1, str(db)
