@@ -15,6 +15,7 @@ import pytest
 
 from raeburnmemory.core.errors import (
     ConfigurationError,
+    ConflictError,
     EmbeddingMismatchError,
     StoreError,
 )
@@ -119,6 +120,23 @@ def test_refresh_returns_other_writers_changes_only(store: SQLiteStore, open_sto
     assert not store.refresh()  # its own writes are never reported back
     other.add([interaction(5)], unit_vectors(1, DIM))
     assert store.refresh().added.ids == ["p5"]
+
+
+def test_interleaved_writers_never_miss_each_other(store: SQLiteStore, open_store: Any) -> None:
+    other = open_store()
+    other.add([interaction(1)], unit_vectors(1, DIM))
+    store.add([interaction(2)], unit_vectors(1, DIM))  # logged after one it has not seen yet
+    assert store.refresh().added.ids == ["p1"]
+    store.add([interaction(3)], unit_vectors(1, DIM))
+    other.add([interaction(4)], unit_vectors(1, DIM))
+    assert store.refresh().added.ids == ["p4"]
+    assert other.refresh().added.ids == ["p2", "p3"]
+    with pytest.raises(ConflictError):
+        store.add([interaction(5), interaction(4, prompt_text="changed")], None)
+    other.add([interaction(6)], unit_vectors(1, DIM))
+    other.add([interaction(7)], None)  # no vector: nothing for an index to add or remove
+    changes = store.refresh()
+    assert (changes.added.ids, changes.removed) == (["p6"], [])
 
 
 def test_a_trimmed_change_log_asks_for_a_reload(

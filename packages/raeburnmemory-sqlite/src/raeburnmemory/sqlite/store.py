@@ -119,6 +119,7 @@ class SQLiteStore(Store):
         self._writer = secrets.randbits(62)
         self._last_change = 0
         self._refresh_lock = threading.Lock()
+        self._tls = threading.local()
         self._bulk_conn: Any = None
         factory = functools.partial(
             connect, path, busy_timeout=busy_timeout, synchronous=synchronous
@@ -187,10 +188,7 @@ class SQLiteStore(Store):
                     raise StoreError(f"{self.path}: cannot switch the database to WAL mode")
                 with self._write() as (wconn, _):
                     ensure_schema(wconn, self.path)
-            row = conn.execute(
-                "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'changes'"
-            ).fetchone()
-            self._last_change = int(row[0])
+            self._last_change = self._log_position(conn)
         if self.vector_backend == "sqlite-vec":
             self._ensure_vec()
 
@@ -219,21 +217,38 @@ class SQLiteStore(Store):
         return StoreError(f"{self.path}: {message}")
 
     @contextmanager
+    def _transaction(self, conn: Any) -> Iterator[None]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on any error).
+
+        After the commit, this object's own change-log entries count as seen when nothing else
+        was logged before them, so the next :meth:`refresh` need not read them back.
+        """
+        self._tls.logged = None
+        with self._guard():
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                conn.execute("COMMIT")
+            except BaseException:
+                self._tls.logged = None
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        logged, self._tls.logged = self._tls.logged, None
+        if logged is not None:
+            with self._refresh_lock:
+                if self._last_change == logged[0]:
+                    self._last_change = logged[1]
+
+    @contextmanager
     def _write(self) -> Iterator[Connection]:
-        """One write transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``), or the bulk one."""
+        """One write transaction, or the bulk one when inside :meth:`bulk`."""
         conn, vec_loaded = self._pool.get()
         if self._bulk_conn is conn:
             yield conn, vec_loaded
             return
-        with self._guard():
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn, vec_loaded
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+        with self._transaction(conn):
+            yield conn, vec_loaded
 
     @contextmanager
     def _snapshot(self) -> Iterator[Any]:
@@ -254,25 +269,28 @@ class SQLiteStore(Store):
     def bulk(self) -> Iterator[SQLiteStore]:
         """Run every write of this thread in the block as one transaction, committed at its end."""
         conn, _ = self._pool.get()
-        with self._guard():
-            conn.execute("BEGIN IMMEDIATE")
+        with self._transaction(conn):
             self._bulk_conn = conn
             try:
                 yield self
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
             finally:
                 self._bulk_conn = None
 
+    @staticmethod
+    def _log_position(conn: Any) -> int:
+        row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()
+        return int(row[0]) if row else 0
+
     def _log(self, conn: Any, op: str, prompt_ids: Iterable[str | None]) -> None:
+        """Append to the change log, and note which entries are this object's own."""
+        before = self._log_position(conn)
         now = time.time()
         conn.executemany(
             "INSERT INTO changes (op, prompt_id, writer, at) VALUES (?, ?, ?, ?)",
             ((op, pid, self._writer, now) for pid in prompt_ids),
         )
+        earlier = getattr(self._tls, "logged", None)
+        self._tls.logged = (earlier[0] if earlier else before, self._log_position(conn))
 
     # -- encoder -----------------------------------------------------------------------------
 
@@ -664,7 +682,15 @@ class SQLiteStore(Store):
                 np.concatenate([part.vectors for part in parts]),
                 [payload for part in parts for payload in part.payloads],
             )
-            present = set(added.ids)
+            present = {
+                row[0]
+                for chunk in _chunks(touched)
+                for row in conn.execute(
+                    "SELECT prompt_id FROM interactions "
+                    f"WHERE prompt_id IN ({_placeholders(len(chunk))})",
+                    tuple(chunk),
+                )
+            }
             return StoreChanges(added=added, removed=[pid for pid in touched if pid not in present])
 
     # -- searches ----------------------------------------------------------------------------
