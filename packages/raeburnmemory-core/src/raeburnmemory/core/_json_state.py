@@ -1,8 +1,9 @@
 """The JSON store's view of its graph in memory: interactions, indexes and links.
 
-Each interaction is kept as the prompt and response nodes of the node-link snapshot (so a
-snapshot loads without converting anything) plus the agent name and attributes the interaction
-was recorded with. :class:`~raeburnmemory.core.model.Interaction` objects are built on demand.
+Each interaction read from the snapshot is kept as its prompt and response nodes (so a snapshot
+loads without converting anything), each one added since as the dict its journal line holds,
+with the agent name and attributes the interaction was recorded with.
+:class:`~raeburnmemory.core.model.Interaction` objects are built on demand.
 """
 
 from __future__ import annotations
@@ -29,9 +30,26 @@ def _time(text: str) -> datetime:
 
 
 class Record:
-    """One stored interaction: its nodes, the agent as recorded, and its insertion number."""
+    """One stored interaction, with its insertion number.
 
-    __slots__ = ("agent_attrs", "agent_name", "prompt", "response", "seq")
+    A record read from a snapshot keeps the snapshot's prompt and response nodes; one added
+    since keeps the interaction's dict (:meth:`Interaction.to_dict`) and builds its nodes only
+    when a snapshot is written, so an add does little besides writing its journal line.
+    """
+
+    __slots__ = (
+        "_data",
+        "_prompt",
+        "_response",
+        "agent_attrs",
+        "agent_id",
+        "agent_name",
+        "prompt_id",
+        "response_id",
+        "seq",
+        "session_id",
+        "stamp",
+    )
 
     def __init__(
         self,
@@ -42,99 +60,128 @@ class Record:
         agent_attrs: Mapping[str, Any],
     ) -> None:
         self.seq = seq
-        self.prompt = prompt
-        self.response = response
+        self._prompt: dict[str, Any] | None = prompt
+        self._response: dict[str, Any] | None = response
+        self._data: Mapping[str, Any] | None = None
+        self.prompt_id: str = prompt["key"]
+        self.response_id: str = response["key"]
+        self.session_id: str = prompt["session_id"]
+        self.agent_id: str = prompt["agent_id"]
+        self.stamp: str = prompt["timestamp"]
         self.agent_name = agent_name
         self.agent_attrs = agent_attrs
 
     @classmethod
-    def of(cls, item: Interaction) -> Record:
-        """The record of an interaction."""
-        return cls.from_dict(item.to_dict())
-
-    @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Record:
         """The record of an interaction given as :meth:`Interaction.to_dict` gives it."""
-        pid, rid = data["prompt_id"], data["response_id"]
-        if not isinstance(pid, str) or not isinstance(rid, str):
-            raise TypeError("prompt and response ids must be strings")
-        prompt = {
-            **(data.get("prompt_attrs") or {}),
-            "id": "prompt:" + pid,
-            "kind": "prompt",
-            "key": pid,
-            "text": data["prompt_text"],
-            "timestamp": data["timestamp"],
-            "metadata": data.get("metadata") or {},
-            "session_id": data["session_id"],
-            "response_id": rid,
-            "agent_id": data["agent_id"],
-        }
-        response = {
-            **(data.get("response_attrs") or {}),
-            "id": "response:" + rid,
-            "kind": "response",
-            "key": rid,
-            "text": data["response_text"],
-            "prompt_id": pid,
-        }
-        return cls(0, prompt, response, data.get("agent_name"), data.get("agent_attrs") or {})
+        record = cls.__new__(cls)
+        record.seq = 0
+        record._prompt = record._response = None
+        record._data = data
+        record.prompt_id = data["prompt_id"]
+        record.response_id = data["response_id"]
+        record.session_id = data["session_id"]
+        record.agent_id = data["agent_id"]
+        record.stamp = data["timestamp"]
+        record.agent_name = data.get("agent_name")
+        record.agent_attrs = data.get("agent_attrs") or {}
+        return record
 
     @classmethod
     def checked(cls, data: Mapping[str, Any]) -> Record:
         """:meth:`from_dict` for data read from a file: ``TypeError``/``ValueError`` if wrong."""
         record = cls.from_dict(data)
-        texts = (data["prompt_text"], data["response_text"], data["session_id"], data["agent_id"])
+        texts = (
+            record.prompt_id,
+            record.response_id,
+            record.session_id,
+            record.agent_id,
+            record.stamp,
+            data["prompt_text"],
+            data["response_text"],
+        )
         if not all(isinstance(text, str) for text in texts):
             raise TypeError("texts and ids must be strings")
-        if not isinstance(record.prompt["metadata"], dict):
-            raise TypeError("metadata must be an object")
+        for key in ("metadata", "prompt_attrs", "response_attrs", "agent_attrs"):
+            if not isinstance(data.get(key) or {}, dict):
+                raise TypeError(f"{key} must be an object")
         record.timestamp  # noqa: B018 - parses, or raises ValueError
         return record
 
     @property
-    def prompt_id(self) -> str:
-        """The prompt's id."""
-        return str(self.prompt["key"])
+    def prompt(self) -> dict[str, Any]:
+        """The prompt node."""
+        if self._prompt is not None:
+            return self._prompt
+        data = self._data
+        assert data is not None
+        return {
+            **(data.get("prompt_attrs") or {}),
+            "id": "prompt:" + self.prompt_id,
+            "kind": "prompt",
+            "key": self.prompt_id,
+            "text": data["prompt_text"],
+            "timestamp": self.stamp,
+            "metadata": data.get("metadata") or {},
+            "session_id": self.session_id,
+            "response_id": self.response_id,
+            "agent_id": self.agent_id,
+        }
 
     @property
-    def session_id(self) -> str:
-        """The session's id."""
-        return str(self.prompt["session_id"])
-
-    @property
-    def agent_id(self) -> str:
-        """The agent's id."""
-        return str(self.prompt["agent_id"])
+    def response(self) -> dict[str, Any]:
+        """The response node."""
+        if self._response is not None:
+            return self._response
+        data = self._data
+        assert data is not None
+        return {
+            **(data.get("response_attrs") or {}),
+            "id": "response:" + self.response_id,
+            "kind": "response",
+            "key": self.response_id,
+            "text": data["response_text"],
+            "prompt_id": self.prompt_id,
+        }
 
     @property
     def timestamp(self) -> datetime:
         """When the interaction happened (aware, UTC)."""
-        return _time(self.prompt["timestamp"])
+        return _time(self.stamp)
 
     def payload(self) -> VectorPayload:
         """The filter fields kept beside the prompt's vector."""
-        prompt = self.prompt
-        moment = datetime.fromisoformat(prompt["timestamp"])
+        moment = datetime.fromisoformat(self.stamp)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=timezone.utc)
-        return VectorPayload(prompt["session_id"], prompt["agent_id"], moment.timestamp())
+        return VectorPayload(self.session_id, self.agent_id, moment.timestamp())
 
     def interaction(self) -> Interaction:
         """The interaction, as it was added."""
-        prompt, response = self.prompt, self.response
+        data = self._data
+        if data is not None:
+            texts = (data["prompt_text"], data["response_text"])
+            metadata = data.get("metadata") or {}
+            prompt_attrs = dict(data.get("prompt_attrs") or {})
+            response_attrs = dict(data.get("response_attrs") or {})
+        else:
+            prompt, response = self.prompt, self.response
+            texts = (prompt["text"], response["text"])
+            metadata = prompt.get("metadata") or {}
+            prompt_attrs = {k: v for k, v in prompt.items() if k not in PROMPT_FIELDS}
+            response_attrs = {k: v for k, v in response.items() if k not in _RESPONSE_FIELDS}
         return Interaction(
-            prompt_id=prompt["key"],
-            prompt_text=prompt["text"],
-            response_id=response["key"],
-            response_text=response["text"],
-            agent_id=prompt["agent_id"],
-            session_id=prompt["session_id"],
-            timestamp=_time(prompt["timestamp"]),
+            prompt_id=self.prompt_id,
+            prompt_text=texts[0],
+            response_id=self.response_id,
+            response_text=texts[1],
+            agent_id=self.agent_id,
+            session_id=self.session_id,
+            timestamp=_time(self.stamp),
             agent_name=self.agent_name,
-            metadata=dict(prompt.get("metadata") or {}),
-            prompt_attrs={k: v for k, v in prompt.items() if k not in PROMPT_FIELDS},
-            response_attrs={k: v for k, v in response.items() if k not in _RESPONSE_FIELDS},
+            metadata=dict(metadata),
+            prompt_attrs=prompt_attrs,
+            response_attrs=response_attrs,
             agent_attrs=dict(self.agent_attrs),
         )
 
@@ -164,16 +211,15 @@ class GraphState:
 
     def add(self, record: Record) -> None:
         """Insert a record (replacing one with the same prompt id)."""
-        pid = record.prompt["key"]
+        pid = record.prompt_id
         if pid in self.records:
             self.remove(pid)
         self._seq += 1
         record.seq = self._seq
         self.records[pid] = record
-        self.responses[record.response["key"]] = pid
-        prompt = record.prompt
-        self.by_session.setdefault(prompt["session_id"], {})[pid] = None
-        self.by_agent.setdefault(prompt["agent_id"], {})[pid] = None
+        self.responses[record.response_id] = pid
+        self.by_session.setdefault(record.session_id, {})[pid] = None
+        self.by_agent.setdefault(record.agent_id, {})[pid] = None
 
     def load(
         self,
@@ -213,7 +259,7 @@ class GraphState:
         record = self.records.pop(prompt_id, None)
         if record is None:
             return False
-        self.responses.pop(record.response["key"], None)
+        self.responses.pop(record.response_id, None)
         for index, key in ((self.by_session, record.session_id), (self.by_agent, record.agent_id)):
             members = index[key]
             members.pop(prompt_id, None)

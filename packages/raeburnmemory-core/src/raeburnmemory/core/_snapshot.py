@@ -62,8 +62,8 @@ def _session_order(records: list[Record]) -> dict[str, list[Record]]:
     """Each session's records by timestamp, then insertion."""
     sessions: dict[str, list[tuple[float, int, Record]]] = {}
     for position, record in enumerate(records):
-        moment = datetime.fromisoformat(record.prompt["timestamp"]).timestamp()
-        sessions.setdefault(record.prompt["session_id"], []).append((moment, position, record))
+        moment = datetime.fromisoformat(record.stamp).timestamp()
+        sessions.setdefault(record.session_id, []).append((moment, position, record))
     return {sid: [entry[2] for entry in sorted(rows)] for sid, rows in sessions.items()}
 
 
@@ -73,7 +73,7 @@ def _graph_nodes(records: list[Record], sessions: Iterable[str]) -> Iterator[dic
     for record in records:
         yield record.prompt
         yield record.response
-        latest[record.prompt["agent_id"]] = record
+        latest[record.agent_id] = record
     for agent_id, record in latest.items():
         yield {
             **record.agent_attrs,
@@ -91,17 +91,17 @@ def _graph_edges(
 ) -> Iterator[dict[str, Any]]:
     """The edges as :func:`raeburnmemory.core.graph.node_link_data` lays them out."""
     for record in records:
-        prompt, response = record.prompt, record.response
-        yield {"source": prompt["id"], "target": response["id"], "relation": "responded_with"}
-        agent = f"agent:{prompt['agent_id']}"
-        yield {"source": response["id"], "target": agent, "relation": "generated_by"}
-        session = f"session:{prompt['session_id']}"
-        yield {"source": prompt["id"], "target": session, "relation": "belongs_to"}
+        prompt, response = f"prompt:{record.prompt_id}", f"response:{record.response_id}"
+        yield {"source": prompt, "target": response, "relation": "responded_with"}
+        agent = f"agent:{record.agent_id}"
+        yield {"source": response, "target": agent, "relation": "generated_by"}
+        session = f"session:{record.session_id}"
+        yield {"source": prompt, "target": session, "relation": "belongs_to"}
     for members in sessions.values():
         for earlier, later in pairwise(members):
             yield {
-                "source": earlier.prompt["id"],
-                "target": later.prompt["id"],
+                "source": f"prompt:{earlier.prompt_id}",
+                "target": f"prompt:{later.prompt_id}",
                 "relation": "followed_by",
             }
     for link in links:
