@@ -129,10 +129,11 @@ class PostgresStore(Store):
         try:
             with store._connection() as conn:
                 store._feed.baseline(conn)
+                writable = conn.execute("SHOW transaction_read_only").fetchone() == ("off",)
                 pending = store._has_vectors(conn) and conn.execute(
                     "SELECT EXISTS (SELECT 1 FROM pending_vectors)"
                 ).fetchone() == (True,)
-            if pending:
+            if pending and writable:  # a replica leaves them to the primary's writers
                 store._indexer.kick()
         except BaseException:
             store.close()
