@@ -21,6 +21,8 @@ from raeburnmemory.core.model import Agent, Interaction, Link, VectorPayload
 
 __all__ = ["GraphState", "Record"]
 
+_Members = dict[str, dict[str, None]]
+
 
 def _time(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
@@ -196,12 +198,42 @@ class GraphState:
 
     def __init__(self) -> None:
         self.records: dict[str, Record] = {}
-        self.responses: dict[str, str] = {}
-        self.by_session: dict[str, dict[str, None]] = {}
-        self.by_agent: dict[str, dict[str, None]] = {}
         self.links: dict[tuple[str, str, str], None] = {}
         self._links_of: dict[str, set[tuple[str, str, str]]] = {}
         self._seq = 0
+        # response -> prompt, session -> prompts, agent -> prompts; built on first use
+        self._indexes: tuple[dict[str, str], _Members, _Members] | None = (
+            {},
+            {},
+            {},
+        )
+
+    def _index(self) -> tuple[dict[str, str], _Members, _Members]:
+        if self._indexes is None:
+            responses: dict[str, str] = {}
+            by_session: _Members = {}
+            by_agent: _Members = {}
+            for pid, record in self.records.items():
+                responses[record.response_id] = pid
+                by_session.setdefault(record.session_id, {})[pid] = None
+                by_agent.setdefault(record.agent_id, {})[pid] = None
+            self._indexes = (responses, by_session, by_agent)
+        return self._indexes
+
+    @property
+    def responses(self) -> dict[str, str]:
+        """Response id -> prompt id."""
+        return self._index()[0]
+
+    @property
+    def by_session(self) -> _Members:
+        """Session id -> its prompt ids in insertion order."""
+        return self._index()[1]
+
+    @property
+    def by_agent(self) -> _Members:
+        """Agent id -> its prompt ids in insertion order."""
+        return self._index()[2]
 
     def __len__(self) -> int:
         return len(self.records)
@@ -217,9 +249,11 @@ class GraphState:
         self._seq += 1
         record.seq = self._seq
         self.records[pid] = record
-        self.responses[record.response_id] = pid
-        self.by_session.setdefault(record.session_id, {})[pid] = None
-        self.by_agent.setdefault(record.agent_id, {})[pid] = None
+        if self._indexes is not None:
+            responses, by_session, by_agent = self._indexes
+            responses[record.response_id] = pid
+            by_session.setdefault(record.session_id, {})[pid] = None
+            by_agent.setdefault(record.agent_id, {})[pid] = None
 
     def load(
         self,
@@ -229,42 +263,34 @@ class GraphState:
         overrides: Mapping[str, list[Any]],
     ) -> None:
         """Fill an empty state from a snapshot's nodes (``KeyError``/``TypeError`` if wrong)."""
-        records, owners = self.records, self.responses
-        by_session, by_agent = self.by_session, self.by_agent
+        records = self.records
         seq = self._seq
         for node in prompts:
-            pid, rid = node["key"], node["response_id"]
-            session_id, agent_id = node["session_id"], node["agent_id"]
-            if not isinstance(node["timestamp"], str):
-                raise TypeError(f"prompt {pid!r} has no timestamp")
-            override = overrides.get(pid) if overrides else None
-            name, agent_attrs = override if override else agents[agent_id]
+            override = overrides.get(node["key"]) if overrides else None
+            name, agent_attrs = override if override else agents[node["agent_id"]]
             seq += 1
-            records[pid] = Record(seq, node, responses[rid], name, agent_attrs)
-            owners[rid] = pid
-            members = by_session.get(session_id)
-            if members is None:
-                members = by_session[session_id] = {}
-            members[pid] = None
-            members = by_agent.get(agent_id)
-            if members is None:
-                members = by_agent[agent_id] = {}
-            members[pid] = None
+            record = Record(seq, node, responses[node["response_id"]], name, agent_attrs)
+            if not isinstance(record.stamp, str):
+                raise TypeError(f"prompt {record.prompt_id!r} has no timestamp")
+            records[record.prompt_id] = record
         self._seq = seq
-        if len(records) != len(prompts) or len(owners) != len(prompts):
-            raise ValueError("a prompt or response id appears twice")
+        self._indexes = None
+        if len(records) != len(prompts):
+            raise ValueError("a prompt id appears twice")
 
     def remove(self, prompt_id: str) -> bool:
         """Forget an interaction and its links; False if it was not there."""
         record = self.records.pop(prompt_id, None)
         if record is None:
             return False
-        self.responses.pop(record.response_id, None)
-        for index, key in ((self.by_session, record.session_id), (self.by_agent, record.agent_id)):
-            members = index[key]
-            members.pop(prompt_id, None)
-            if not members:
-                del index[key]
+        if self._indexes is not None:
+            responses, by_session, by_agent = self._indexes
+            responses.pop(record.response_id, None)
+            for index, key in ((by_session, record.session_id), (by_agent, record.agent_id)):
+                members = index[key]
+                members.pop(prompt_id, None)
+                if not members:
+                    del index[key]
         for link_key in self._links_of.pop(prompt_id, set()):
             self.links.pop(link_key, None)
             other = link_key[1] if link_key[0] == prompt_id else link_key[0]

@@ -559,6 +559,7 @@ class JsonStore(Store):
         batch: dict[str, Interaction] = {}
         owners: dict[str, str] = {}
         records = self._state.records
+        stored_owners = self._state.responses
         for index, item in enumerate(items):
             pid = item.prompt_id
             known = batch.get(pid)
@@ -570,7 +571,7 @@ class JsonStore(Store):
                         f"prompt {pid!r} is stored with different content; nothing was written"
                     )
                 continue
-            owner = owners.get(item.response_id) or self._state.responses.get(item.response_id)
+            owner = owners.get(item.response_id) or stored_owners.get(item.response_id)
             if owner is not None and owner != pid:
                 raise ConflictError(
                     f"response {item.response_id!r} belongs to prompt {owner!r}, not {pid!r}; "
