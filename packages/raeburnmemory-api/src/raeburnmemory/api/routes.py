@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from raeburnmemory.api.models import (
@@ -28,7 +28,7 @@ from raeburnmemory.api.models import (
     SimilarRequest,
     SimilarResponse,
 )
-from raeburnmemory.api.runtime import guard, memory_of
+from raeburnmemory.api.runtime import guard, memory_of, runtime_of
 
 if TYPE_CHECKING:
     from raeburnmemory.core.memory import MemoryGraph
@@ -86,8 +86,11 @@ def graph(
 
 
 @memory_router.post("/similar", responses=_errors(409))
-def similar(request: SimilarRequest, memory: MemoryGraph = Memory) -> SimilarResponse:
+def similar(
+    request: SimilarRequest, http: Request, memory: MemoryGraph = Memory
+) -> SimilarResponse:
     """The prompts most similar to a text, best first (409 if nothing is embedded yet)."""
+    runtime_of(http).limit_search_threads()
     hits = memory.search(
         request.text,
         request.top_k,

@@ -32,6 +32,8 @@ ENVIRONMENT: dict[str, str] = {
     "RAEBURN_RATE_LIMIT": "requests per minute per client IP on /memory routes (0: no limit)",
     "RAEBURN_RATE_LIMIT_DB": "SQLite file holding the rate counters shared by all workers",
     "RAEBURN_MAX_BODY_BYTES": f"largest request body accepted (default {DEFAULT_MAX_BODY_BYTES})",
+    "RAEBURN_SEARCH_THREADS": "threads BLAS and FAISS may use for one search in a worker "
+    "(default 1; 0: leave their own defaults)",
 }
 
 
@@ -67,6 +69,7 @@ class Settings:
     rate_limit: int = 0
     rate_limit_db: Path | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    search_threads: int = 1
     #: Further keyword options passed to ``MemoryGraph``.
     options: Mapping[str, Any] = field(default_factory=dict)
 
@@ -89,6 +92,7 @@ class Settings:
             max_body_bytes=_whole_number(
                 env, "RAEBURN_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1024
             ),
+            search_threads=_whole_number(env, "RAEBURN_SEARCH_THREADS", 1, 0),
         )
         settings.check()
         return settings
@@ -100,6 +104,10 @@ class Settings:
         if self.max_body_bytes < 1024:
             raise ConfigurationError(
                 f"RAEBURN_MAX_BODY_BYTES={self.max_body_bytes} must be at least 1024"
+            )
+        if self.search_threads < 0:
+            raise ConfigurationError(
+                f"RAEBURN_SEARCH_THREADS={self.search_threads} must be at least 0"
             )
         if self.qdrant_url and not self.qdrant_url.startswith(("http://", "https://")):
             raise ConfigurationError(
