@@ -210,6 +210,7 @@ def test_fsync_makes_commits_full(db_path: Path) -> None:
         conn, _ = store._conn()
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == 16384
 
 
 def test_count_stays_right_under_concurrent_writers(store: SQLiteStore, open_store: Any) -> None:

@@ -57,7 +57,7 @@ from raeburnmemory.sqlite._rows import (
     to_row,
     vector_blob,
 )
-from raeburnmemory.sqlite._schema import FileState, ensure_schema, inspect_file
+from raeburnmemory.sqlite._schema import PAGE_SIZE, FileState, ensure_schema, inspect_file
 
 __all__ = ["SQLiteStore"]
 
@@ -182,6 +182,8 @@ class SQLiteStore(Store):
     def _initialize(self, state: FileState) -> None:
         with self._guard():
             conn, _ = self._pool.get()
+            if state in (FileState.MISSING, FileState.EMPTY):
+                conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             if state is not FileState.CURRENT:
                 mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if str(mode).lower() != "wal":
