@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import zlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -240,6 +241,7 @@ def test_npy_store_opens_and_converts(path: Path, monkeypatch: pytest.MonkeyPatc
 
 _HIDE_FAISS = """
 import sys
+import threading
 class _Hide:
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] == "faiss":
@@ -551,3 +553,55 @@ def test_lock_held_too_long(path: Path) -> None:
     store.close()
     with _open(path) as store:
         assert store.count() == 2
+
+
+def test_agent_names_survive_compaction(path: Path) -> None:
+    with _open(path) as store:
+        store.add([interaction(0, agent_id="a", agent_name="Old", agent_attrs={"v": 1})], None)
+        store.add([interaction(1, agent_id="a", agent_name="New")], None)
+        store.compact()
+    with _open(path) as store:
+        first, second = store.get("p0"), store.get("p1")
+        assert first is not None
+        assert second is not None
+        assert (first.agent_name, dict(first.agent_attrs)) == ("Old", {"v": 1})
+        assert (second.agent_name, dict(second.agent_attrs)) == ("New", {})
+        assert [(a.id, a.name) for a in store.agents()] == [("a", "New")]
+
+
+def test_threads_sharing_one_store_lose_nothing(path: Path) -> None:
+    store = _filled(path, 0)
+
+    def work(thread: int) -> None:
+        for index in range(40):
+            item = interaction(index, prefix=f"t{thread}-")
+            store.add([item], unit_vectors(1, DIM, seed=index))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.count() == 160
+    store.close()
+    with _open(path) as reopened:
+        assert reopened.count() == 160
+        assert len(reopened.load_vectors()) == 160
+
+
+def test_refresh_after_delete_and_re_add_elsewhere(path: Path) -> None:
+    writer = _filled(path, 2)
+    reader = _open(path)
+    reader.load_vectors()
+    writer.delete(["p1"])
+    fresh = unit_vectors(1, DIM, seed=42)
+    writer.add([interaction(1, prompt_text="asked again")], fresh)
+    changes = reader.refresh()
+    assert changes.removed == ["p1"]
+    assert changes.added.ids == ["p1"]
+    np.testing.assert_allclose(changes.added.vectors[0], fresh[0], rtol=1e-6)
+    got = reader.get("p1")
+    assert got is not None
+    assert got.prompt_text == "asked again"
+    writer.close()
+    reader.close()
