@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-import importlib.util
 import json
 import os
 import subprocess
@@ -20,6 +19,7 @@ import pytest
 from raeburnmemory.core import json_store as json_store_module
 from raeburnmemory.core._vector_files import (
     VectorFileWriter,
+    preferred_format,
     read_vector_file,
     read_vector_info,
 )
@@ -35,7 +35,7 @@ from raeburnmemory.core.testing.data import interaction, interactions, unit_vect
 
 DIM = 16
 INFO = EncoderInfo("test-encoder", DIM)
-HAS_FAISS = importlib.util.find_spec("faiss") is not None
+HAS_FAISS = preferred_format() == "faiss"
 
 
 @pytest.fixture(autouse=True)
