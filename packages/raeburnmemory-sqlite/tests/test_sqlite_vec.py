@@ -89,6 +89,20 @@ def test_deleted_prompts_are_never_found(vec_store: SQLiteStore, path_taken: str
     assert not found & {"p3", "p7"}
 
 
+def test_the_table_catches_up_with_adds_and_deletes(vec_store: SQLiteStore) -> None:
+    vectors = unit_vectors(40, DIM, seed=12)
+    vec_store.add(interactions(20), vectors[:20])
+    assert len(vec_store.vector_search(vectors[0:1], 100, SearchFilter())) == 20  # indexed
+    vec_store.add(interactions(20, start=20), vectors[20:])  # not indexed yet
+    vec_store.delete(["p5", "p25"])  # one indexed, one not
+    hits = vec_store.vector_search(vectors[25:26], 100, SearchFilter())
+    assert len(hits) == 38
+    assert not {pid for pid, _ in hits} & {"p5", "p25"}
+    assert vec_store.vector_search(vectors[30:31], 1, SearchFilter())[0][0] == "p30"
+    conn, _ = vec_store._conn()
+    assert conn.execute(f"SELECT COUNT(*) FROM {_vec.VEC_TABLE}").fetchone()[0] == 38
+
+
 def test_new_dimensions_rebuild_the_table(vec_store: SQLiteStore) -> None:
     vec_store.add(interactions(20), unit_vectors(20, DIM))
     small = unit_vectors(20, 8, seed=5)

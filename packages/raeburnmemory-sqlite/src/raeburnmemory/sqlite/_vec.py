@@ -5,15 +5,18 @@ same vectors with the session, agent and time of each prompt as metadata columns
 inside the KNN scan and ``k`` hits come back whenever ``k`` prompts pass. It uses cosine
 distance; a hit's score is ``1 - distance``.
 
-Connections that have sqlite-vec keep the table current in the same transaction as each write.
-A connection without it cannot touch a ``vec0`` table, so it marks the table stale instead
-(``meta.vec_synced = 0``) and the next sqlite-vec search rebuilds it.
+Writes do not insert into the table: a search first brings it up to date, adding every vector
+stored since ``meta.vec_seq`` in one transaction, so many adds cost one index update instead
+of one each. Deletes remove their rows at once. A connection without sqlite-vec cannot touch a
+``vec0`` table, so its deletes mark the table stale instead (``meta.vec_synced = 0``), and the
+next search rebuilds it, as it does after the vectors are replaced.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -27,13 +30,14 @@ from raeburnmemory.sqlite._rows import matrix_from_blobs, vector_blob
 __all__ = [
     "EXACT_SCAN_ROWS",
     "MAX_K",
-    "VecRow",
+    "IndexState",
+    "catch_up",
     "delete",
-    "insert",
-    "is_current",
+    "exact_scan",
+    "mark_stale",
     "rebuild",
     "search",
-    "writable",
+    "state",
 ]
 
 VEC_TABLE = "vec_prompts"
@@ -43,8 +47,13 @@ MAX_K = 4096
 EXACT_SCAN_ROWS = 4096
 _SCAN_CHUNK = 8192
 
-#: One row of the vec0 table: ``(seq, float32 blob, session_id, agent_id, ts)``.
-VecRow = tuple[int, bytes, str, str, float]
+
+class IndexState(Enum):
+    """How the vec0 table stands against the stored vectors."""
+
+    CURRENT = "current"
+    BEHIND = "behind"  # vectors were added since the last catch-up
+    STALE = "stale"  # missing, of another dimension, or missing deletes: rebuild it
 
 
 def _exists(conn: sqlite3.Connection) -> bool:
@@ -52,26 +61,38 @@ def _exists(conn: sqlite3.Connection) -> bool:
     return row is not None
 
 
-def is_current(conn: sqlite3.Connection, dim: int) -> bool:
-    """Whether the vec0 table exists, is in step with ``vectors`` and has ``dim`` dimensions."""
-    return (
-        _exists(conn)
-        and get_meta(conn, "vec_synced") == "1"
-        and get_meta(conn, "vec_dim") == str(dim)
-    )
+def _last_vector(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COALESCE(MAX(seq), 0) FROM vectors").fetchone()[0])
 
 
-def writable(conn: sqlite3.Connection, vec_loaded: bool) -> bool:
-    """Whether a write should also go to the vec0 table (in the caller's write transaction).
+def state(conn: sqlite3.Connection, dim: int) -> IndexState:
+    """Whether the vec0 table can answer a search for vectors of ``dim`` dimensions."""
+    if (
+        not _exists(conn)
+        or get_meta(conn, "vec_synced") != "1"
+        or get_meta(conn, "vec_dim") != str(dim)
+    ):
+        return IndexState.STALE
+    if _last_vector(conn) > int(get_meta(conn, "vec_seq") or 0):
+        return IndexState.BEHIND
+    return IndexState.CURRENT
 
-    A stale table is left for the next rebuild; a connection without sqlite-vec marks it stale.
-    """
-    if not _exists(conn):
-        return False
-    if not vec_loaded:
+
+def mark_stale(conn: sqlite3.Connection) -> None:
+    """Have the next search rebuild the table (in the caller's write transaction)."""
+    if _exists(conn):
         set_meta(conn, "vec_synced", "0")
-        return False
-    return get_meta(conn, "vec_synced") == "1"
+
+
+def _insert_from(conn: sqlite3.Connection, dim: int, after: int) -> None:
+    conn.execute(
+        f"INSERT INTO {VEC_TABLE} (rowid, embedding, session_id, agent_id, ts) "
+        "SELECT v.seq, v.vector, i.session_id, i.agent_id, i.ts "
+        "FROM vectors v JOIN interactions i ON i.seq = v.seq "
+        "WHERE v.seq > ? AND length(v.vector) = ? ORDER BY v.seq",
+        (after, 4 * int(dim)),
+    )
+    set_meta(conn, "vec_seq", str(_last_vector(conn)))
 
 
 def rebuild(conn: sqlite3.Connection, dim: int) -> None:
@@ -82,29 +103,27 @@ def rebuild(conn: sqlite3.Connection, dim: int) -> None:
         f"embedding float[{int(dim)}] distance_metric=cosine, "
         "session_id text, agent_id text, ts float)"
     )
-    conn.execute(
-        f"INSERT INTO {VEC_TABLE} (rowid, embedding, session_id, agent_id, ts) "
-        "SELECT v.seq, v.vector, i.session_id, i.agent_id, i.ts "
-        "FROM vectors v JOIN interactions i ON i.seq = v.seq "
-        "WHERE length(v.vector) = ? ORDER BY v.seq",
-        (4 * int(dim),),
-    )
+    _insert_from(conn, dim, 0)
     set_meta(conn, "vec_dim", str(int(dim)))
     set_meta(conn, "vec_synced", "1")
 
 
-def insert(conn: sqlite3.Connection, rows: Sequence[VecRow]) -> None:
-    """Add rows to the vec0 table."""
+def catch_up(conn: sqlite3.Connection, dim: int) -> None:
+    """Add the vectors stored since the last catch-up (in the caller's write transaction)."""
+    _insert_from(conn, dim, int(get_meta(conn, "vec_seq") or 0))
+
+
+def delete(conn: sqlite3.Connection, seqs: Sequence[int], vec_loaded: bool) -> None:
+    """Remove deleted prompts from the table, or mark it stale when this connection cannot."""
+    if not _exists(conn):
+        return
+    if not vec_loaded:
+        mark_stale(conn)
+        return
+    indexed = int(get_meta(conn, "vec_seq") or 0)
     conn.executemany(
-        f"INSERT INTO {VEC_TABLE} (rowid, embedding, session_id, agent_id, ts) "
-        "VALUES (?, ?, ?, ?, ?)",
-        rows,
+        f"DELETE FROM {VEC_TABLE} WHERE rowid = ?", ((seq,) for seq in seqs if seq <= indexed)
     )
-
-
-def delete(conn: sqlite3.Connection, seqs: Sequence[int]) -> None:
-    """Remove rows from the vec0 table."""
-    conn.executemany(f"DELETE FROM {VEC_TABLE} WHERE rowid = ?", ((seq,) for seq in seqs))
 
 
 def _passing_at_most(conn: sqlite3.Connection, flt: SearchFilter, limit: int) -> bool:

@@ -327,10 +327,10 @@ class SQLiteStore(Store):
 
     def _reset_vec(self, conn: Any, vec_loaded: bool, dim: int) -> None:
         """Rebuild the vec0 table after the vectors changed wholesale (or mark it stale)."""
-        if vec_loaded and (self.vector_backend == "sqlite-vec" or _vec.writable(conn, True)):
+        if vec_loaded and self.vector_backend == "sqlite-vec":
             _vec.rebuild(conn, dim)
         else:
-            _vec.writable(conn, vec_loaded)  # marks an existing table stale
+            _vec.mark_stale(conn)
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -351,7 +351,7 @@ class SQLiteStore(Store):
         if not items:
             return []
         matrix = self._check_vectors(vectors, len(items))
-        with self._write() as (conn, vec_loaded):
+        with self._write() as (conn, _):
             info = self._read_encoder(conn)
             if matrix is not None and info is not None and matrix.shape[1] != info.dim:
                 raise ConfigurationError(
@@ -361,7 +361,7 @@ class SQLiteStore(Store):
             fresh = self._new_items(conn, items)
             if not fresh:
                 return []
-            self._insert(conn, vec_loaded, fresh, items, matrix)
+            self._insert(conn, fresh, matrix)
         return [item.prompt_id for _, item in fresh]
 
     def _new_items(self, conn: Any, items: list[Interaction]) -> list[tuple[int, Interaction]]:
@@ -414,12 +414,7 @@ class SQLiteStore(Store):
         return fresh
 
     def _insert(
-        self,
-        conn: Any,
-        vec_loaded: bool,
-        fresh: list[tuple[int, Interaction]],
-        items: list[Interaction],
-        matrix: Matrix | None,
+        self, conn: Any, fresh: list[tuple[int, Interaction]], matrix: Matrix | None
     ) -> None:
         start = conn.execute(
             "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'interactions'), 0),"
@@ -435,14 +430,6 @@ class SQLiteStore(Store):
             conn.executemany(
                 "INSERT INTO vectors (seq, vector) VALUES (?, ?)", zip(seqs, blobs, strict=True)
             )
-            if _vec.writable(conn, vec_loaded):
-                _vec.insert(
-                    conn,
-                    [
-                        (seq, blob, item.session_id, item.agent_id, item.timestamp.timestamp())
-                        for seq, blob, (_, item) in zip(seqs, blobs, fresh, strict=True)
-                    ],
-                )
         add_to_meta(conn, "interactions", len(fresh))
         self._log(conn, "add", (item.prompt_id for _, item in fresh))
 
@@ -483,8 +470,7 @@ class SQLiteStore(Store):
             conn.executemany(
                 "DELETE FROM links WHERE source = ?1 OR target = ?1", ((pid,) for pid in removed)
             )
-            if _vec.writable(conn, vec_loaded):
-                _vec.delete(conn, [seq for (seq,) in seqs])
+            _vec.delete(conn, [seq for (seq,) in seqs], vec_loaded)
             add_to_meta(conn, "interactions", -len(removed))
             self._log(conn, "delete", removed)
         return removed
@@ -698,20 +684,27 @@ class SQLiteStore(Store):
     # -- searches ----------------------------------------------------------------------------
 
     def _ensure_vec(self) -> int:
-        """Make the vec0 table current (rebuilding it if needed); returns the dimension."""
+        """Bring the vec0 table up to date (or rebuild it); returns the dimension, 0 if none."""
         with self._guard():
             conn, vec_loaded = self._conn()
             if not vec_loaded:
                 require_vec()
                 raise StoreError(f"{self.path}: the sqlite-vec extension could not be loaded")
             info = self._read_encoder(conn)
-            if info is None or _vec.is_current(conn, info.dim):
-                return info.dim if info else 0
-            with self._write() as (wconn, _):
-                info = self._read_encoder(wconn)
-                if info is not None and not _vec.is_current(wconn, info.dim):
-                    _vec.rebuild(wconn, info.dim)
-            return info.dim if info else 0
+            if info is None:
+                return 0
+            if _vec.state(conn, info.dim) is _vec.IndexState.CURRENT:
+                return info.dim
+        with self._write() as (wconn, _):
+            info = self._read_encoder(wconn)
+            if info is None:
+                return 0
+            current = _vec.state(wconn, info.dim)
+            if current is _vec.IndexState.STALE:
+                _vec.rebuild(wconn, info.dim)
+            elif current is _vec.IndexState.BEHIND:
+                _vec.catch_up(wconn, info.dim)
+            return info.dim
 
     def vector_search(self, query: Matrix, k: int, flt: SearchFilter) -> ScoredIds:
         """The ``k`` nearest prompts passing ``flt``, searched inside the database (sqlite-vec)."""
