@@ -123,3 +123,27 @@ def test_sigkill_mid_write_loses_no_acknowledged_write(path: Path, mode: str) ->
     with JsonStore.open(str(path), create=False) as store:
         assert store.get("after-0") is not None
         assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_forked_child_takes_its_own_lock(path: Path) -> None:
+    store = JsonStore.open(str(path))
+    store.add([interaction(0)], unit_vectors(1, DIM))  # the lock file is open before the fork
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.close(read_end)
+        store._flock.acquire()
+        os.write(write_end, b"locked")
+        time.sleep(1.0)
+        os._exit(0)
+    os.close(write_end)
+    try:
+        assert os.read(read_end, 16) == b"locked"
+        begun = time.monotonic()
+        store.add([interaction(1)], unit_vectors(1, DIM))  # waits for the child's lock
+        assert time.monotonic() - begun > 0.3
+    finally:
+        os.waitpid(child, 0)
+        os.close(read_end)
+    assert store.count() == 2
+    store.close()

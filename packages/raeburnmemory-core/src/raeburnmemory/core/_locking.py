@@ -2,7 +2,8 @@
 
 Taking and releasing an ``flock`` costs a few microseconds, which keeps a single durable add
 cheap; platforms without ``fcntl`` use the portable ``filelock`` package. Each lock object has
-its own open file, so two stores in one process exclude each other like two processes do.
+its own open file, so two stores in one process exclude each other like two processes do, and a
+forked child opens its own.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class StoreLock:
         self.path = path
         self.timeout = timeout
         self._fd = -1
+        self._pid = os.getpid()
         self._portable = None if fcntl is not None else filelock.FileLock(str(path))
 
     def acquire(self) -> None:
@@ -44,8 +46,13 @@ class StoreLock:
             except filelock.Timeout:
                 raise StoreLockedError(self.path, self.timeout) from None
             return
+        if self._fd >= 0 and self._pid != os.getpid():
+            # a forked child shares the parent's open file, and with it the parent's lock
+            os.close(self._fd)
+            self._fd = -1
         if self._fd < 0:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            self._pid = os.getpid()
         deadline = time.monotonic() + self.timeout
         wait = _FIRST_WAIT
         while True:
