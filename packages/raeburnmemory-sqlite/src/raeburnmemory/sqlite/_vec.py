@@ -38,6 +38,7 @@ __all__ = [
     "rebuild",
     "search",
     "state",
+    "update",
 ]
 
 VEC_TABLE = "vec_prompts"
@@ -111,6 +112,15 @@ def rebuild(conn: sqlite3.Connection, dim: int) -> None:
 def catch_up(conn: sqlite3.Connection, dim: int) -> None:
     """Add the vectors stored since the last catch-up (in the caller's write transaction)."""
     _insert_from(conn, dim, int(get_meta(conn, "vec_seq") or 0))
+
+
+def update(conn: sqlite3.Connection, dim: int) -> None:
+    """Catch up or rebuild, whichever the table needs (in the caller's write transaction)."""
+    current = state(conn, dim)
+    if current is IndexState.STALE:
+        rebuild(conn, dim)
+    elif current is IndexState.BEHIND:
+        catch_up(conn, dim)
 
 
 def delete(conn: sqlite3.Connection, seqs: Sequence[int], vec_loaded: bool) -> None:

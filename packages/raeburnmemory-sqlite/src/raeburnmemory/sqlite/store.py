@@ -699,11 +699,7 @@ class SQLiteStore(Store):
             info = self._read_encoder(wconn)
             if info is None:
                 return 0
-            current = _vec.state(wconn, info.dim)
-            if current is _vec.IndexState.STALE:
-                _vec.rebuild(wconn, info.dim)
-            elif current is _vec.IndexState.BEHIND:
-                _vec.catch_up(wconn, info.dim)
+            _vec.update(wconn, info.dim)
             return info.dim
 
     def vector_search(self, query: Matrix, k: int, flt: SearchFilter) -> ScoredIds:
@@ -737,10 +733,13 @@ class SQLiteStore(Store):
     # -- upkeep ------------------------------------------------------------------------------
 
     def compact(self) -> None:
-        """Index pending keywords, trim old change-log entries, fold the WAL into the file."""
+        """Index pending keywords (and sqlite-vec vectors), trim the change log, checkpoint."""
         cutoff = time.time() - CHANGE_RETENTION_SECONDS
-        with self._write() as (conn, _):
+        with self._write() as (conn, vec_loaded):
             _fts.catch_up(conn)
+            info = self._read_encoder(conn)
+            if vec_loaded and info is not None and self.vector_backend == "sqlite-vec":
+                _vec.update(conn, info.dim)
             row = conn.execute("SELECT MAX(seq) FROM changes WHERE at < ?", (cutoff,)).fetchone()
             if row[0] is not None:
                 conn.execute("DELETE FROM changes WHERE seq <= ?", (row[0],))
