@@ -10,6 +10,7 @@ settled; rows from newer transactions are read again next time, skipping those a
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,10 @@ from typing import Any
 
 import psycopg
 
-__all__ = ["ChangeFeed", "Changes", "log_change"]
+__all__ = ["COUNT_SHARDS", "ChangeFeed", "Changes", "log_change"]
+
+#: Rows the interaction count is spread over (``counts``).
+COUNT_SHARDS = 16
 
 _FEED = (
     "SELECT s.xmin::text, (SELECT value FROM meta WHERE key = 'changes_floor'), "
@@ -28,13 +32,23 @@ _FEED = (
 
 
 def log_change(
-    conn: psycopg.Connection[Any], writer: str, op: str, prompt_ids: Sequence[str]
+    conn: psycopg.Connection[Any], writer: str, op: str, prompt_ids: Sequence[str], delta: int = 0
 ) -> None:
-    """Append a change row inside the writing transaction (after its data changes)."""
+    """Append a change row and adjust the count: the last statements of a write transaction.
+
+    The count lives in :data:`COUNT_SHARDS` rows and each transaction adds its ``delta`` to one
+    picked at random, last of all, so it holds that row's lock only while it commits and never
+    waits for anything else meanwhile (no lock cycle with another writer).
+    """
     conn.execute(
         "INSERT INTO changes (writer, op, prompt_ids) VALUES (%s, %s, %s)",
         (writer, op, list(prompt_ids)),
     )
+    if delta:
+        conn.execute(
+            "UPDATE counts SET interactions = interactions + %s WHERE shard = %s",
+            (delta, random.randrange(COUNT_SHARDS)),
+        )
 
 
 @dataclass

@@ -15,7 +15,7 @@ __all__ = ["Settings", "settings"]
 
 _DEFAULT_POOL_SIZE = 5
 _DEFAULT_CONNECT_TIMEOUT = 5
-_DEFAULT_EF_SEARCH = 100
+_DEFAULT_EF_SEARCH = 64
 
 
 @dataclass(frozen=True)

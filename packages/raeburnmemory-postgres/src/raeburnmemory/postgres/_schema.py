@@ -20,6 +20,7 @@ from psycopg import sql
 from raeburnmemory.core.errors import ConfigurationError, StoreError, StoreNotFoundError
 
 __all__ = [
+    "BUILD_MEMORY_MB",
     "DEFAULT_SCHEMA",
     "HNSW_MAX_DIM",
     "SCHEMA_VERSION",
@@ -37,6 +38,8 @@ __all__ = [
 DEFAULT_SCHEMA = "raeburnmemory"
 #: The largest dimension pgvector's HNSW index takes for ``vector`` columns.
 HNSW_MAX_DIM = 2000
+#: The most memory (MB) an index build asks the server for (``maintenance_work_mem``).
+BUILD_MEMORY_MB = 1024
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -85,6 +88,9 @@ _VERSION_1 = [
         prompt_ids text[] NOT NULL,
         at timestamptz NOT NULL DEFAULT now())""",
     "CREATE INDEX changes_xid ON changes (xid)",
+    # the interaction count, spread over rows so concurrent writers seldom wait for each other
+    "CREATE TABLE counts (shard smallint PRIMARY KEY, interactions bigint NOT NULL)",
+    "INSERT INTO counts SELECT shard, 0 FROM generate_series(0, 15) AS shard",
 ]
 
 #: Forward migrations: version -> statements, applied in order.
@@ -229,14 +235,25 @@ def create_vector_tables(conn: psycopg.Connection[Any], dim: int, *, prefix: str
 
 
 def create_vector_index(conn: psycopg.Connection[Any], dim: int, *, prefix: str = "") -> None:
-    """Build the HNSW cosine index on ``vectors`` (none past pgvector's dimension limit)."""
+    """Build the HNSW cosine index on ``vectors`` (none past pgvector's dimension limit).
+
+    Inside a transaction, ``maintenance_work_mem`` is raised for the build so the graph fits in
+    memory (up to :data:`BUILD_MEMORY_MB`): a graph spilling out of it builds many times slower.
+    """
     if dim > HNSW_MAX_DIM:
         return
+    table = sql.Identifier(f"{prefix}vectors")
+    row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()
+    rows = int(row[0]) if row else 0
+    needed_mb = (rows * (dim * 4 + 1024) * 5 // 4) >> 20
+    if rows and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        memory = max(64, min(BUILD_MEMORY_MB, needed_mb + 16))
+        conn.execute(sql.SQL("SET LOCAL maintenance_work_mem = {}").format(f"{memory}MB"))
     conn.execute(
         sql.SQL(
             "CREATE INDEX {} ON {} USING hnsw (embedding vector_cosine_ops) "
             "WITH (m = 16, ef_construction = 64)"
-        ).format(sql.Identifier(f"{prefix}vectors_hnsw"), sql.Identifier(f"{prefix}vectors"))
+        ).format(sql.Identifier(f"{prefix}vectors_hnsw"), table)
     )
 
 

@@ -73,7 +73,7 @@ class PostgresStore(Store):
 
     Open it with :meth:`open` (``MemoryGraph(storage_backend="postgres", dsn=...)`` does).
     Options: ``dsn``, ``schema`` (default ``raeburnmemory``), ``pool_size`` (5),
-    ``connect_timeout`` (5 s) and ``ef_search`` (HNSW candidate list, 100).
+    ``connect_timeout`` (5 s) and ``ef_search`` (HNSW candidate list, 64).
     """
 
     name: ClassVar[str] = "postgres"
@@ -166,8 +166,10 @@ class PostgresStore(Store):
         row = conn.execute("SELECT to_regclass('vectors') IS NOT NULL").fetchone()
         return bool(row and row[0])
 
-    def _log(self, conn: psycopg.Connection[Any], op: str, prompt_ids: Sequence[str]) -> None:
-        log_change(conn, self._feed.writer, op, prompt_ids)
+    def _log(
+        self, conn: psycopg.Connection[Any], op: str, prompt_ids: Sequence[str], delta: int = 0
+    ) -> None:
+        log_change(conn, self._feed.writer, op, prompt_ids, delta)
 
     # -- encoder -----------------------------------------------------------------------------
 
@@ -250,7 +252,7 @@ class PostgresStore(Store):
                     copy.write_row(rows[position])
             if matrix is not None:
                 self._copy_vectors(conn, [items[p] for p in fresh], matrix[fresh])
-            self._log(conn, "a", [items[p].prompt_id for p in fresh])
+            self._log(conn, "a", [items[p].prompt_id for p in fresh], len(fresh))
             return fresh
 
         fresh = self._write(work)
@@ -320,7 +322,7 @@ class PostgresStore(Store):
                 conn.execute("DELETE FROM vectors WHERE prompt_id = ANY(%s)", (gone,))
                 conn.execute("DELETE FROM pending_vectors WHERE prompt_id = ANY(%s)", (gone,))
             if removed:
-                self._log(conn, "d", [pid for pid in wanted if pid in removed])
+                self._log(conn, "d", [pid for pid in wanted if pid in removed], -len(removed))
             return removed
 
         removed = self._write(work)
@@ -441,17 +443,17 @@ class PostgresStore(Store):
                 yield interaction(row[1:])
 
     def count(self) -> int:
-        """How many interactions are stored."""
+        """How many interactions are stored (kept by every write: no scan of the table)."""
         with self._connection() as conn:
-            row = conn.execute("SELECT count(*) FROM interactions").fetchone()
-        return int(row[0]) if row else 0
+            row = conn.execute("SELECT sum(interactions) FROM counts").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
 
     def stats(self) -> dict[str, int]:
         """Counts of interactions, sessions, agents and links, in one query."""
         with self._connection() as conn:
             row = conn.execute(
-                "SELECT count(*), count(DISTINCT session_id), count(DISTINCT agent_id), "
-                "(SELECT count(*) FROM links) FROM interactions"
+                "SELECT (SELECT sum(interactions) FROM counts), count(DISTINCT session_id), "
+                "count(DISTINCT agent_id), (SELECT count(*) FROM links) FROM interactions"
             ).fetchone()
         values = [int(value) for value in row] if row else [0, 0, 0, 0]
         return dict(zip(("interactions", "sessions", "agents", "links"), values, strict=True))
