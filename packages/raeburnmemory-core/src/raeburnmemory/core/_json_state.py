@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
+from raeburnmemory.core.errors import CorruptStoreError
 from raeburnmemory.core.graph import (
     _AGENT_FIELDS,
     _RESPONSE_FIELDS,
@@ -22,6 +24,18 @@ from raeburnmemory.core.model import Agent, Interaction, Link, VectorPayload
 __all__ = ["GraphState", "Record"]
 
 _Members = dict[str, dict[str, None]]
+
+
+class NodeSource(Protocol):
+    """Where lazy records read their nodes: an open snapshot file."""
+
+    path: Path
+
+    def nodes(self, offset: int, length: int) -> list[dict[str, Any]]:
+        """The nodes written at ``offset``."""
+
+    def node_range(self, start: int, end: int) -> list[dict[str, Any]]:
+        """Every node between two byte offsets."""
 
 
 def _time(text: str) -> datetime:
@@ -43,6 +57,8 @@ class Record:
         "_data",
         "_prompt",
         "_response",
+        "_source",
+        "_span",
         "agent_attrs",
         "agent_id",
         "agent_name",
@@ -51,6 +67,7 @@ class Record:
         "seq",
         "session_id",
         "stamp",
+        "time",
     )
 
     def __init__(
@@ -65,11 +82,14 @@ class Record:
         self._prompt: dict[str, Any] | None = prompt
         self._response: dict[str, Any] | None = response
         self._data: Mapping[str, Any] | None = None
+        self._source: NodeSource | None = None
+        self._span = (0, 0)
         self.prompt_id: str = prompt["key"]
         self.response_id: str = response["key"]
         self.session_id: str = prompt["session_id"]
         self.agent_id: str = prompt["agent_id"]
         self.stamp: str = prompt["timestamp"]
+        self.time: float | None = None
         self.agent_name = agent_name
         self.agent_attrs = agent_attrs
 
@@ -80,14 +100,72 @@ class Record:
         record.seq = 0
         record._prompt = record._response = None
         record._data = data
+        record._source = None
+        record._span = (0, 0)
         record.prompt_id = data["prompt_id"]
         record.response_id = data["response_id"]
         record.session_id = data["session_id"]
         record.agent_id = data["agent_id"]
         record.stamp = data["timestamp"]
+        record.time = None
         record.agent_name = data.get("agent_name")
         record.agent_attrs = data.get("agent_attrs") or {}
         return record
+
+    @classmethod
+    def lazy(
+        cls,
+        ids: tuple[str, str, str, str, str],
+        agent: tuple[str | None, Mapping[str, Any]],
+        source: NodeSource,
+        span: tuple[int, int],
+        time: float | None = None,
+    ) -> Record:
+        """A record whose nodes stay in the snapshot file until they are needed.
+
+        ``ids`` are the prompt, response, session and agent ids and the timestamp; ``time`` is
+        the timestamp in POSIX seconds when known.
+        """
+        record = cls.__new__(cls)
+        record.seq = 0
+        record._prompt = record._response = None
+        record._data = None
+        record._source = source
+        record._span = span
+        record.prompt_id, record.response_id, record.session_id, record.agent_id = ids[:4]
+        record.stamp = ids[4]
+        record.time = time
+        record.agent_name, record.agent_attrs = agent
+        return record
+
+    @property
+    def is_lazy(self) -> bool:
+        """Whether the nodes are still in the snapshot file."""
+        return self._prompt is None and self._data is None
+
+    def fill(self, prompt: dict[str, Any], response: dict[str, Any]) -> None:
+        """Take the nodes of a lazy record (``ValueError`` if they are not its own)."""
+        if (
+            prompt.get("kind") != "prompt"
+            or prompt.get("key") != self.prompt_id
+            or response.get("kind") != "response"
+            or response.get("key") != self.response_id
+            or not isinstance(prompt.get("text"), str)
+            or not isinstance(response.get("text"), str)
+        ):
+            raise ValueError(f"the nodes of prompt {self.prompt_id!r} do not match the index")
+        self._prompt, self._response = prompt, response
+
+    def _materialize(self) -> None:
+        source = self._source
+        assert source is not None
+        nodes = source.nodes(*self._span)
+        try:
+            if len(nodes) != 2:
+                raise ValueError(f"expected 2 nodes for prompt {self.prompt_id!r}")
+            self.fill(nodes[0], nodes[1])
+        except ValueError as exc:
+            raise CorruptStoreError(source.path, str(exc)) from None
 
     @classmethod
     def checked(cls, data: Mapping[str, Any]) -> Record:
@@ -116,7 +194,10 @@ class Record:
         if self._prompt is not None:
             return self._prompt
         data = self._data
-        assert data is not None
+        if data is None:
+            self._materialize()
+            assert self._prompt is not None
+            return self._prompt
         return {
             **(data.get("prompt_attrs") or {}),
             "id": "prompt:" + self.prompt_id,
@@ -136,7 +217,10 @@ class Record:
         if self._response is not None:
             return self._response
         data = self._data
-        assert data is not None
+        if data is None:
+            self._materialize()
+            assert self._response is not None
+            return self._response
         return {
             **(data.get("response_attrs") or {}),
             "id": "response:" + self.response_id,
@@ -153,6 +237,8 @@ class Record:
 
     def payload(self) -> VectorPayload:
         """The filter fields kept beside the prompt's vector."""
+        if self.time is not None:
+            return VectorPayload(self.session_id, self.agent_id, self.time)
         moment = datetime.fromisoformat(self.stamp)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=timezone.utc)
@@ -278,6 +364,60 @@ class GraphState:
         if len(records) != len(prompts):
             raise ValueError("a prompt id appears twice")
 
+    def load_index(self, index: Mapping[str, Any], source: NodeSource) -> None:
+        """Fill an empty state from a snapshot's index; nodes are read when first needed."""
+        agent_nodes: Mapping[str, list[Any]] = index["agent_nodes"]
+        overrides: Mapping[str, list[Any]] = index["agent_names"]
+        agents = {aid: (entry[0], entry[1] or {}) for aid, entry in agent_nodes.items()}
+        spans = index["spans"]
+        times = index.get("times") or [None] * (len(spans) // 2)
+        records = self.records
+        seq = self._seq
+        names = ("prompts", "responses", "sessions", "agents", "stamps")
+        columns = zip(*(index[name] for name in names), strict=True)
+        for position, ids in enumerate(columns):
+            override = overrides.get(ids[0]) if overrides else None
+            agent = (override[0], override[1] or {}) if override else agents[ids[3]]
+            span = (spans[2 * position], spans[2 * position + 1])
+            record = Record.lazy(ids, agent, source, span, times[position])
+            seq += 1
+            record.seq = seq
+            records[record.prompt_id] = record
+        self._seq = seq
+        self._indexes = None
+        if len(records) != len(spans) // 2:
+            raise ValueError("a prompt id appears twice")
+        for source_id, target_id, relation in index["links"]:
+            if source_id in records and target_id in records:
+                self.add_link(Link(source_id, target_id, relation))
+
+    def materialize(self, records: list[Record] | None = None) -> None:
+        """Read the nodes of lazy records (all of them by default) in one pass over the file."""
+        lazy = [r for r in (self.records.values() if records is None else records) if r.is_lazy]
+        if len(lazy) < 64:
+            for record in lazy:
+                record.prompt  # noqa: B018 - reads the nodes
+            return
+        by_source: dict[int, list[Record]] = {}
+        for record in lazy:
+            by_source.setdefault(id(record._source), []).append(record)
+        for group in by_source.values():
+            source = group[0]._source
+            assert source is not None
+            start = min(r._span[0] for r in group)
+            end = max(r._span[0] + r._span[1] for r in group)
+            nodes = source.node_range(start, end)
+            wanted = {r.prompt_id: r for r in group}
+            try:
+                for first, second in zip(nodes[::2], nodes[1::2], strict=False):
+                    record = wanted.pop(first.get("key"), None)  # type: ignore[arg-type]
+                    if record is not None:
+                        record.fill(first, second)
+            except ValueError as exc:
+                raise CorruptStoreError(source.path, str(exc)) from None
+            for record in wanted.values():  # not where the index said: read it alone
+                record.prompt  # noqa: B018
+
     def remove(self, prompt_id: str) -> bool:
         """Forget an interaction and its links; False if it was not there."""
         record = self.records.pop(prompt_id, None)
@@ -317,6 +457,7 @@ class GraphState:
     def session(self, session_id: str) -> list[Record]:
         """A session's records by timestamp, then insertion."""
         members = [self.records[pid] for pid in self.by_session.get(session_id, {})]
+        self.materialize(members)
         return sorted(members, key=lambda rec: rec.timestamp)
 
     def agents(self) -> list[Agent]:
@@ -333,3 +474,8 @@ class GraphState:
 
     def __iter__(self) -> Iterator[Record]:
         return iter(list(self.records.values()))
+
+    def iter_full(self) -> list[Record]:
+        """Every record, in order, with its nodes read."""
+        self.materialize()
+        return list(self.records.values())

@@ -16,7 +16,7 @@ import os
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from itertools import chain, islice, pairwise
+from itertools import islice, pairwise
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +27,14 @@ from raeburnmemory.core.model import Link
 __all__ = [
     "FORMAT",
     "VERSION",
-    "MapFile",
-    "read_map",
+    "SnapshotFile",
     "read_snapshot",
-    "write_map",
     "write_snapshot",
 ]
 
 FORMAT = "raeburnmemory"
 VERSION = 1
+_READ_CHUNK = 16 << 20
 
 
 def fsync_file(fh: Any) -> None:
@@ -44,14 +43,11 @@ def fsync_file(fh: Any) -> None:
     os.fsync(fh.fileno())
 
 
-def agent_overrides(records: Iterable[Record]) -> dict[str, list[Any]]:
+def agent_overrides(records: list[Record]) -> dict[str, list[Any]]:
     """``{prompt id: [name, attrs]}`` where an interaction named its agent unlike the latest."""
-    items = list(records)
-    latest: dict[str, Record] = {}
-    for record in items:
-        latest[record.agent_id] = record
+    latest = _latest_agents(records)
     found: dict[str, list[Any]] = {}
-    for record in items:
+    for record in records:
         last = latest[record.agent_id]
         if record.agent_name != last.agent_name or record.agent_attrs != last.agent_attrs:
             found[record.prompt_id] = [record.agent_name, dict(record.agent_attrs)]
@@ -67,14 +63,9 @@ def _session_order(records: list[Record]) -> dict[str, list[Record]]:
     return {sid: [entry[2] for entry in sorted(rows)] for sid, rows in sessions.items()}
 
 
-def _graph_nodes(records: list[Record], sessions: Iterable[str]) -> Iterator[dict[str, Any]]:
-    """The nodes as :func:`raeburnmemory.core.graph.node_link_data` lays them out."""
-    latest: dict[str, Record] = {}
-    for record in records:
-        yield record.prompt
-        yield record.response
-        latest[record.agent_id] = record
-    for agent_id, record in latest.items():
+def _other_nodes(records: list[Record], sessions: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """The agent and session nodes, as :func:`raeburnmemory.core.graph.node_link_data` has them."""
+    for agent_id, record in _latest_agents(records).items():
         yield {
             **record.agent_attrs,
             "id": f"agent:{agent_id}",
@@ -84,6 +75,13 @@ def _graph_nodes(records: list[Record], sessions: Iterable[str]) -> Iterator[dic
         }
     for session_id in sessions:
         yield {"id": f"session:{session_id}", "kind": "session", "key": session_id}
+
+
+def _latest_agents(records: Iterable[Record]) -> dict[str, Record]:
+    latest: dict[str, Record] = {}
+    for record in records:
+        latest[record.agent_id] = record
+    return latest
 
 
 def _graph_edges(
@@ -124,12 +122,65 @@ def _json_chunks(parts: Iterator[dict[str, Any]], size: int = 4096) -> Iterator[
         first = False
 
 
-def write_snapshot(path: Path, state: GraphState, attrs: Mapping[str, Any]) -> tuple[int, int]:
-    """Write the node-link snapshot of ``state``; returns its CRC-32 and size. Flushed to disk.
+class _Output:
+    """Writes text to a file in large pieces, keeping its size and CRC-32."""
 
-    The layout is the one ``iter_node_link_json`` streams, built straight from the stored nodes.
+    def __init__(self, fh: Any) -> None:
+        self.fh = fh
+        self.size = 0
+        self.crc = 0
+        self._pending: list[str] = []
+        self._pending_size = 0
+
+    def write(self, text: str) -> None:
+        """Queue ASCII text (``json.dumps`` output) for the file."""
+        self._pending.append(text)
+        self.size += len(text)
+        self._pending_size += len(text)
+        if self._pending_size > 1 << 20:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write out what is queued."""
+        data = "".join(self._pending).encode("ascii")
+        self.crc = zlib.crc32(data, self.crc)
+        self.fh.write(data)
+        self._pending, self._pending_size = [], 0
+
+
+def snapshot_index(records: list[Record], spans: list[int], links: list[Link]) -> dict[str, Any]:
+    """What the map keeps of a snapshot so that opening it parses no node.
+
+    Per interaction, in order: prompt, response, session and agent ids, timestamp, and where its
+    prompt and response nodes sit in ``graph.json`` (offset and length, flattened); then the
+    agents' latest names, the per-interaction names that differ, and the caller-made links.
     """
+    latest = _latest_agents(records)
+    return {
+        "prompts": [r.prompt_id for r in records],
+        "responses": [r.response_id for r in records],
+        "sessions": [r.session_id for r in records],
+        "agents": [r.agent_id for r in records],
+        "stamps": [r.stamp for r in records],
+        "times": [r.payload().timestamp for r in records],
+        "spans": spans,
+        "agent_nodes": {a: [r.agent_name, dict(r.agent_attrs)] for a, r in latest.items()},
+        "agent_names": agent_overrides(records),
+        "links": [[link.source, link.target, link.relation] for link in links],
+    }
+
+
+def write_snapshot(
+    path: Path, state: GraphState, attrs: Mapping[str, Any]
+) -> tuple[int, int, dict[str, Any]]:
+    """Write the node-link snapshot of ``state``, flushed to disk.
+
+    Returns its CRC-32, its size and its index (:func:`snapshot_index`). The layout is the one
+    ``iter_node_link_json`` streams, built straight from the stored nodes.
+    """
+    state.materialize()
     records = list(state)
+    links = state.link_list()
     graph_attrs = {
         **attrs,
         "interactions": len(records),
@@ -138,22 +189,81 @@ def write_snapshot(path: Path, state: GraphState, attrs: Mapping[str, Any]) -> t
     }
     sessions = _session_order(records)
     head = {"directed": True, "multigraph": False, "graph": graph_attrs}
-    pieces = [
-        iter([json.dumps(head)[:-1] + ', "nodes": [']),
-        _json_chunks(_graph_nodes(records, sessions)),
-        iter(['], "edges": [']),
-        _json_chunks(_graph_edges(records, sessions, state.link_list())),
-        iter(["]}"]),
-    ]
-    crc = size = 0
+    spans: list[int] = []
     with path.open("wb") as fh:
-        for chunk in chain.from_iterable(pieces):
-            data = chunk.encode("utf-8")
-            crc = zlib.crc32(data, crc)
-            size += len(data)
-            fh.write(data)
+        out = _Output(fh)
+        out.write(json.dumps(head)[:-1] + ', "nodes": [')
+        for record in records:
+            text = json.dumps([record.prompt, record.response])[1:-1]
+            if spans:
+                out.write(", ")
+            spans += (out.size, len(text))
+            out.write(text)
+        for chunk in _json_chunks(_other_nodes(records, sessions)):
+            out.write(chunk if not spans or chunk.startswith(", ") else ", " + chunk)
+        out.write('], "edges": [')
+        for chunk in _json_chunks(_graph_edges(records, sessions, links)):
+            out.write(chunk)
+        out.write("]}")
+        out.flush()
         fsync_file(fh)
-    return crc, size
+    return out.crc, out.size, snapshot_index(records, spans, links)
+
+
+class SnapshotFile:
+    """An open ``graph.json`` checked against its size and CRC-32, read a node pair at a time.
+
+    The open descriptor keeps this generation's file readable after a compaction replaces it.
+    """
+
+    def __init__(self, path: Path, crc: int, size: int) -> None:
+        self.path = path
+        try:
+            self._fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            raise CorruptStoreError(path, "the snapshot is missing") from None
+        try:
+            self._check(crc, size)
+        except BaseException:
+            self.close()
+            raise
+
+    def _check(self, crc: int, size: int) -> None:
+        actual = os.fstat(self._fd).st_size
+        if actual != size:
+            raise CorruptStoreError(
+                self.path, f"the file has {actual} bytes where {size} are expected"
+            )
+        found = 0
+        for offset in range(0, size, _READ_CHUNK):
+            found = zlib.crc32(os.pread(self._fd, _READ_CHUNK, offset), found)
+        if found != crc:
+            raise CorruptStoreError(self.path, "the content does not match its checksum")
+
+    def nodes(self, offset: int, length: int) -> list[dict[str, Any]]:
+        """The nodes written at ``offset`` (a prompt and its response)."""
+        return self.node_range(offset, offset + length)
+
+    def node_range(self, start: int, end: int) -> list[dict[str, Any]]:
+        """Every node between two byte offsets (``start`` at a node, ``end`` after one)."""
+        try:
+            found = json.loads(b"[" + os.pread(self._fd, end - start, start) + b"]")
+        except ValueError as exc:
+            reason = f"unreadable nodes at byte {start} ({exc})"
+            raise CorruptStoreError(self.path, reason) from None
+        if not isinstance(found, list) or not all(isinstance(n, dict) for n in found):
+            raise CorruptStoreError(self.path, f"unreadable nodes at byte {start}")
+        return found
+
+    def close(self) -> None:
+        """Close the file."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
 
 
 _EDGES = b'], "edges": ['
@@ -242,76 +352,3 @@ def _build_state(nodes: list[dict[str, Any]], attrs: Mapping[str, Any]) -> Graph
         if source in state and target in state:
             state.add_link(Link(source, target, relation))
     return state
-
-
-class MapFile:
-    """The content of ``graph.json.map.json``."""
-
-    __slots__ = ("crc", "dim", "epoch", "fmt", "generation", "ids", "size")
-
-    def __init__(
-        self,
-        generation: int,
-        epoch: int,
-        fmt: str | None,
-        dim: int | None,
-        ids: list[str],
-        crc: int | None,
-        size: int | None,
-    ) -> None:
-        self.generation = generation
-        self.epoch = epoch
-        self.fmt = fmt
-        self.dim = dim
-        self.ids = ids
-        self.crc = crc
-        self.size = size
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON object written to the file."""
-        return {
-            "generation": self.generation,
-            "epoch": self.epoch,
-            "vectors": self.fmt,
-            "dim": self.dim,
-            "graph_crc32": self.crc,
-            "graph_size": self.size,
-            "ids": self.ids,
-        }
-
-
-def write_map(path: Path, content: MapFile) -> None:
-    """Write the map (flushed to disk)."""
-    with path.open("w", encoding="utf-8") as fh:
-        json.dump(content.to_json(), fh)
-        fsync_file(fh)
-
-
-def read_map(path: Path) -> MapFile:
-    """Read and check the map; ``CorruptStoreError`` names the file when it cannot be used."""
-    try:
-        data = json.loads(path.read_bytes())
-    except FileNotFoundError:
-        raise CorruptStoreError(path, "the vector map is missing") from None
-    except ValueError as exc:
-        raise CorruptStoreError(path, f"not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise CorruptStoreError(path, "not a vector map")
-    generation, epoch, fmt = data.get("generation"), data.get("epoch", 0), data.get("vectors")
-    dim, ids = data.get("dim"), data.get("ids")
-    crc, size = data.get("graph_crc32"), data.get("graph_size")
-    valid = (
-        isinstance(generation, int)
-        and isinstance(epoch, int)
-        and fmt in (None, "faiss", "npy")
-        and (dim is None or isinstance(dim, int))
-        and isinstance(ids, list)
-        and all(isinstance(i, str) for i in ids)
-        and (crc is None or isinstance(crc, int))
-        and (size is None or isinstance(size, int))
-    )
-    if not valid or not isinstance(generation, int) or not isinstance(ids, list):
-        raise CorruptStoreError(path, "malformed vector map")
-    if len(set(ids)) != len(ids):
-        raise CorruptStoreError(path, "a prompt id appears twice")
-    return MapFile(generation, epoch, fmt, dim, ids, crc, size)

@@ -38,13 +38,12 @@ from raeburnmemory.core._journal import (
 )
 from raeburnmemory.core._json_state import GraphState, Record
 from raeburnmemory.core._locking import StoreLock
+from raeburnmemory.core._map_file import MapFile, read_map, write_map
 from raeburnmemory.core._snapshot import (
     FORMAT,
     VERSION,
-    MapFile,
-    read_map,
+    SnapshotFile,
     read_snapshot,
-    write_map,
     write_snapshot,
 )
 from raeburnmemory.core._vector_files import (
@@ -281,35 +280,56 @@ class JsonStore(Store):
 
     # -- loading -----------------------------------------------------------------------------------
 
-    def _load(self) -> None:
-        """Read the snapshot, map, vectors header and journal (under the lock)."""
+    def _load(self, *, keep_pending: bool = False, foreign: bool = False) -> None:
+        """Read the map, the snapshot (or its index), the vectors header and the journal.
+
+        Under the lock. ``keep_pending`` keeps what refresh() has still to report; ``foreign``
+        reports the journal's lines to it.
+        """
         files = self._files
+        pending = (self._pending_added, self._pending_removed, self._pending_reset)
         self._close_fd()
         self._reset_state()
+        if keep_pending:
+            self._pending_added, self._pending_removed, self._pending_reset = pending
         self._needs_reload = True  # until this load succeeds: a failed one is tried again
         mapping = read_map(files.map)
         with _no_gc():
-            attrs, state = read_snapshot(files.graph, mapping.crc, mapping.size)
-        generation = attrs.get("generation")
-        if generation != mapping.generation:
-            raise CorruptStoreError(
-                files.map,
-                f"generation {mapping.generation} does not match the snapshot's {generation}",
-            )
-        encoder = attrs.get("encoder")
+            encoder = self._load_graph(mapping)
         try:
             self._encoder = (
                 None if encoder is None else EncoderInfo(encoder["name"], encoder["dim"])
             )
         except (KeyError, TypeError):
             raise CorruptStoreError(files.graph, "malformed encoder record") from None
-        self._state = state
         self._gen = mapping.generation
         self._epoch = mapping.epoch
         self._dim = mapping.dim
         self._install_map(mapping)
-        self._open_journal()
+        self._open_journal(foreign=foreign)
         self._needs_reload = False
+
+    def _load_graph(self, mapping: MapFile) -> Any:
+        """Fill the state from the snapshot's index, or parse the snapshot when the map has none.
+
+        Returns the encoder record.
+        """
+        files = self._files
+        if mapping.index is not None and mapping.crc is not None and mapping.size is not None:
+            source = SnapshotFile(files.graph, mapping.crc, mapping.size)
+            try:
+                self._state.load_index(mapping.index, source)
+            except (KeyError, TypeError, ValueError, IndexError) as exc:
+                raise CorruptStoreError(files.map, f"malformed snapshot index ({exc!r})") from None
+            return mapping.encoder
+        attrs, self._state = read_snapshot(files.graph, mapping.crc, mapping.size)
+        generation = attrs.get("generation")
+        if generation != mapping.generation:
+            raise CorruptStoreError(
+                files.map,
+                f"generation {mapping.generation} does not match the snapshot's {generation}",
+            )
+        return attrs.get("encoder")
 
     def _install_map(self, mapping: MapFile) -> None:
         """Take the snapshot's vector rows from the map, checked against the vectors file."""
@@ -452,12 +472,12 @@ class JsonStore(Store):
         self._pending_reset = True
 
     def _follow_compaction(self) -> None:
-        """Another process folded the journal: keep our state if it is the same, else reload."""
+        """Another process folded the journal: load the new files, and say ``reset`` only when
+        the vectors are not the ones this object had."""
         if not self._stale_journal:
             self._read_tail(foreign=True)  # the old journal's last lines, still readable here
-        files = self._files
         try:
-            mapping = read_map(files.map)
+            mapping = read_map(self._files.map)
         except CorruptStoreError:
             self._reload()
             return
@@ -472,10 +492,7 @@ class JsonStore(Store):
             self._reload()
             return
         self._hold_pending_vectors()
-        self._close_fd()
-        self._gen = mapping.generation
-        self._install_map(mapping)
-        self._open_journal(foreign=True)
+        self._load(keep_pending=True, foreign=True)
 
     def _sync(self) -> None:
         """Before a read: catch up if the journal changed since the last look."""
@@ -740,13 +757,14 @@ class JsonStore(Store):
         ids, fmt = vectors if vectors is not None else ([], None)
         generation = self._gen + 1
         dim = self._dim if fmt is not None else (self._encoder.dim if self._encoder else None)
+        encoder = None
+        if self._encoder is not None:
+            encoder = {"name": self._encoder.name, "dim": self._encoder.dim}
         attrs = {
             "format": FORMAT,
             "version": VERSION,
             "generation": generation,
-            "encoder": None
-            if self._encoder is None
-            else {"name": self._encoder.name, "dim": self._encoder.dim},
+            "encoder": encoder,
             "vectors": fmt,
             "dim": dim,
         }
@@ -754,8 +772,19 @@ class JsonStore(Store):
             files.temp(p) for p in (files.graph, files.map, files.journal)
         )
         try:
-            crc, size = write_snapshot(graph_temp, self._state, attrs)
-            write_map(map_temp, MapFile(generation, self._epoch, fmt, dim, ids, crc, size))
+            crc, size, index = write_snapshot(graph_temp, self._state, attrs)
+            content = MapFile(
+                generation,
+                self._epoch,
+                fmt,
+                dim,
+                ids,
+                crc,
+                size,
+                encoder=encoder,
+                index=index,
+            )
+            write_map(map_temp, content)
             with journal_temp.open("wb") as fh:  # written last: all temporary files are ready
                 fh.write(header_line(generation))
                 fh.flush()
@@ -768,12 +797,7 @@ class JsonStore(Store):
         self._recover()
         self._drop_other_vectors(fmt)
         self._hold_pending_vectors()
-        self._close_fd()
-        self._gen = generation
-        self._dim = dim
-        self._vfmt = fmt
-        self._vec = {pid: (_SNAPSHOT_ROW, 0, row) for row, pid in enumerate(ids)}
-        self._open_journal()
+        self._load(keep_pending=True)  # the interactions now come from the new snapshot
 
     def _journal_large(self) -> bool:
         files = self._files
@@ -836,7 +860,7 @@ class JsonStore(Store):
     def iter_interactions(self) -> Iterator[Interaction]:
         """Every interaction, in insertion order (as stored when the iteration starts)."""
         with self._reading() as state:
-            records = list(state)
+            records = state.iter_full()
         return (record.interaction() for record in records)
 
     def count(self) -> int:
@@ -975,6 +999,7 @@ class JsonStore(Store):
             finally:
                 self._close_fd()
                 self._flock.close()
+                self._state = GraphState()  # lets the snapshot file close
 
     def __enter__(self) -> JsonStore:
         return self

@@ -1,0 +1,148 @@
+"""The JSON store's map, ``graph.json.map.json``: the index of a snapshot and its vectors.
+
+It lists the prompt id of each row of the vectors file and holds the generation, the vectors
+epoch (raised when every vector is replaced), the size and CRC-32 of ``graph.json`` and an
+index of the snapshot's interactions (ids, sessions, agents, timestamps and where each node pair
+sits), so that opening a store reads no node until one is asked for.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from raeburnmemory.core._snapshot import fsync_file
+from raeburnmemory.core.errors import CorruptStoreError
+
+__all__ = ["MapFile", "read_map", "write_map"]
+
+_COLUMNS = ("prompts", "responses", "sessions", "agents", "stamps")
+
+
+class MapFile:
+    """The content of ``graph.json.map.json``."""
+
+    __slots__ = ("crc", "dim", "encoder", "epoch", "fmt", "generation", "ids", "index", "size")
+
+    def __init__(
+        self,
+        generation: int,
+        epoch: int,
+        fmt: str | None,
+        dim: int | None,
+        ids: list[str],
+        crc: int | None,
+        size: int | None,
+        *,
+        encoder: dict[str, Any] | None = None,
+        index: dict[str, Any] | None = None,
+    ) -> None:
+        self.generation = generation
+        self.epoch = epoch
+        self.fmt = fmt
+        self.dim = dim
+        self.ids = ids
+        self.crc = crc
+        self.size = size
+        self.encoder = encoder
+        self.index = index
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object written to the file."""
+        return {
+            "generation": self.generation,
+            "epoch": self.epoch,
+            "vectors": self.fmt,
+            "dim": self.dim,
+            "graph_crc32": self.crc,
+            "graph_size": self.size,
+            "encoder": self.encoder,
+            "ids": self.ids,
+            "index": self.index,
+        }
+
+
+def write_map(path: Path, content: MapFile) -> None:
+    """Write the map (flushed to disk)."""
+    with path.open("w", encoding="utf-8") as fh:
+        json.dump(content.to_json(), fh)
+        fsync_file(fh)
+
+
+def read_map(path: Path) -> MapFile:
+    """Read and check the map; ``CorruptStoreError`` names the file when it cannot be used."""
+    try:
+        data = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise CorruptStoreError(path, "the vector map is missing") from None
+    except ValueError as exc:
+        raise CorruptStoreError(path, f"not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise CorruptStoreError(path, "not a vector map")
+    generation, epoch, fmt = data.get("generation"), data.get("epoch", 0), data.get("vectors")
+    dim, ids = data.get("dim"), data.get("ids")
+    crc, size = data.get("graph_crc32"), data.get("graph_size")
+    valid = (
+        isinstance(generation, int)
+        and isinstance(epoch, int)
+        and fmt in (None, "faiss", "npy")
+        and (dim is None or isinstance(dim, int))
+        and isinstance(ids, list)
+        and _all_of(str, ids)
+        and (crc is None or isinstance(crc, int))
+        and (size is None or isinstance(size, int))
+    )
+    if not valid or not isinstance(generation, int) or not isinstance(ids, list):
+        raise CorruptStoreError(path, "malformed vector map")
+    if len(set(ids)) != len(ids):
+        raise CorruptStoreError(path, "a prompt id appears twice")
+    encoder, index = data.get("encoder"), data.get("index")
+    if encoder is not None and not (
+        isinstance(encoder, dict)
+        and isinstance(encoder.get("name"), str)
+        and isinstance(encoder.get("dim"), int)
+    ):
+        raise CorruptStoreError(path, "malformed encoder record")
+    if index is not None and not _index_ok(index):
+        raise CorruptStoreError(path, "malformed snapshot index")
+    return MapFile(generation, epoch, fmt, dim, ids, crc, size, encoder=encoder, index=index)
+
+
+def _all_of(kind: type, values: list[Any]) -> bool:
+    """Whether every value has exactly this type (checked in C, for long columns)."""
+    return set(map(type, values)) <= {kind}
+
+
+def _index_ok(index: Any) -> bool:
+    if not isinstance(index, dict):
+        return False
+    columns: list[list[Any]] = []
+    for name in _COLUMNS:
+        column = index.get(name)
+        if not isinstance(column, list):
+            return False
+        columns.append(column)
+    count = len(columns[0])
+    if any(len(column) != count for column in columns):
+        return False
+    if not all(_all_of(str, column) for column in columns):
+        return False
+    spans = index.get("spans")
+    if not isinstance(spans, list) or len(spans) != 2 * count:
+        return False
+    if not _all_of(int, spans):
+        return False
+    times = index.get("times")
+    if times is not None and not (
+        isinstance(times, list) and len(times) == count and _all_of(float, times)
+    ):
+        return False
+    named = (index.get("agent_nodes"), index.get("agent_names"))
+    if not all(isinstance(table, dict) for table in named):
+        return False
+    links = index.get("links")
+    return isinstance(links, list) and all(
+        isinstance(link, list) and len(link) == 3 and all(type(v) is str for v in link)
+        for link in links
+    )
