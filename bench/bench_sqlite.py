@@ -4,8 +4,10 @@ Run ``python bench/bench_sqlite.py [--n 100000]``. With the offline encoder it m
 ``--n`` stored interactions:
 
 * ``batch_add`` interactions per second, with FAISS vectors and with sqlite-vec (whose vec0
-  table is brought up to date by the next search: that search is timed too);
-* single durable ``add_interaction`` calls per second (one committed transaction each);
+  table is brought up to date by the next search: that search is timed too), beside the core
+  JSON store, the three fed the same chunks in turn so they share the machine's load;
+* single durable ``add_interaction`` calls per second (one committed transaction each), the
+  three stores again taking turns;
 * search p50 with ``"faiss"`` against the core JSON store's p50 on the same prompts, and with
   ``"sqlite-vec"`` against a bare vec0 KNN query on the same table (each pair of searches
   alternating, so both see the same machine load);
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from bench_core import items, p50_ms, single_add_rate, texts
+from bench_core import items, p50_ms, texts
 
 from raeburnmemory.core.encoders import HashingEncoder
 from raeburnmemory.memory_graph import MemoryGraph
@@ -35,12 +37,33 @@ from raeburnmemory.sqlite._driver import connect
 
 RESULTS = Path(__file__).parent / "results"
 QUERIES = 200
+CHUNK = 2048  # what MemoryGraph.batch_add writes at once
 
 
-def _batch_add_rate(graph: MemoryGraph, prompts: list[str]) -> float:
-    began = time.perf_counter()
-    graph.batch_add(items(prompts))
-    return len(prompts) / (time.perf_counter() - began)
+def _interleaved_batch_add(graphs: dict[str, MemoryGraph], prompts: list[str]) -> dict[str, float]:
+    """batch_add rate of each graph, fed the same chunks in turn so all see the same load."""
+    spent = dict.fromkeys(graphs, 0.0)
+    batch = items(prompts)
+    for start in range(0, len(batch), CHUNK):
+        for name, graph in graphs.items():
+            began = time.perf_counter()
+            graph.batch_add(batch[start : start + CHUNK])
+            spent[name] += time.perf_counter() - began
+    return {name: len(prompts) / seconds for name, seconds in spent.items()}
+
+
+def _interleaved_single_adds(graphs: dict[str, MemoryGraph], count: int) -> dict[str, float]:
+    """Durable add_interaction calls per second of each graph, the graphs taking turns."""
+    spent = dict.fromkeys(graphs, 0.0)
+    for offset, text in enumerate(texts(count, seed=7)):
+        pid = 20_000_000 + offset
+        for name, graph in graphs.items():
+            began = time.perf_counter()
+            graph.add_interaction(
+                {"id": f"p{pid}", "text": text}, {"id": f"r{pid}", "text": "ok"}, {"id": "a"}, "s"
+            )
+            spent[name] += time.perf_counter() - began
+    return {name: count / seconds for name, seconds in spent.items()}
 
 
 def _first_search_s(graph: MemoryGraph, query: str) -> float:
@@ -133,32 +156,29 @@ def run(n: int) -> dict[str, Any]:
     results["encode_only_per_s"] = n / (time.perf_counter() - began)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        sqlite_faiss = {"storage_backend": "sqlite", "vector_backend": "faiss"}
-        with MemoryGraph(folder / "faiss.db", None, **sqlite_faiss) as graph:
-            results["faiss_batch_add_per_s"] = _batch_add_rate(graph, prompts)
-            results["faiss_single_add_per_s"] = single_add_rate(graph, 20_000_000, 1000)
-        with MemoryGraph(folder / "vec.db", None, "sqlite", "sqlite-vec") as graph:
-            results["vec_batch_add_per_s"] = _batch_add_rate(graph, prompts)
-            results["vec_index_batch_s"] = _first_search_s(graph, queries[0])
-            results["vec_single_add_per_s"] = single_add_rate(graph, 20_000_000, 1000)
-            results["vec_index_singles_s"] = _first_search_s(graph, queries[0])
-            ours, bare = _vec_against_bare(graph, folder / "vec.db", queries)
-            results["vec_search_p50_ms"] = ours
-            results["bare_vec0_p50_ms"] = bare
-            results["bare_numpy_p50_ms"] = _numpy_p50(graph.store.load_vectors().vectors, queries)
-        with MemoryGraph(folder / "graph.json", None, vector_backend="faiss") as graph:
-            results["json_batch_add_per_s"] = _batch_add_rate(graph, prompts)
-            results["json_single_add_per_s"] = single_add_rate(graph, 20_000_000, 1000)
         with (
-            MemoryGraph(folder / "faiss.db", None, **sqlite_faiss) as sqlite_graph,
-            MemoryGraph(folder / "graph.json", None, vector_backend="faiss") as json_graph,
+            MemoryGraph(folder / "faiss.db", None, "sqlite", "faiss") as sqlite_graph,
+            MemoryGraph(folder / "vec.db", None, "sqlite", "sqlite-vec") as vec_graph,
+            MemoryGraph(folder / "graph.json", None, "json", "faiss") as json_graph,
         ):
+            graphs = {"faiss": sqlite_graph, "vec": vec_graph, "json": json_graph}
+            for name, rate in _interleaved_batch_add(graphs, prompts).items():
+                results[f"{name}_batch_add_per_s"] = rate
+            results["vec_index_batch_s"] = _first_search_s(vec_graph, queries[0])
+            for name, rate in _interleaved_single_adds(graphs, 1000).items():
+                results[f"{name}_single_add_per_s"] = rate
+            results["vec_index_singles_s"] = _first_search_s(vec_graph, queries[0])
             for graph in (sqlite_graph, json_graph):  # the first query builds the index
                 graph.get_similar_prompts(queries[0], 10)
             sqlite_p50, json_p50 = _alternating_p50(sqlite_graph, json_graph, queries)
-        results["faiss_search_p50_ms"] = sqlite_p50
-        results["json_faiss_search_p50_ms"] = json_p50
-        results["faiss_vs_json"] = sqlite_p50 / json_p50
+            results["faiss_search_p50_ms"] = sqlite_p50
+            results["json_faiss_search_p50_ms"] = json_p50
+            results["faiss_vs_json"] = sqlite_p50 / json_p50
+            ours, bare = _vec_against_bare(vec_graph, folder / "vec.db", queries)
+            results["vec_search_p50_ms"] = ours
+            results["bare_vec0_p50_ms"] = bare
+            stored = vec_graph.store.load_vectors().vectors
+            results["bare_numpy_p50_ms"] = _numpy_p50(stored, queries)
         results["vec_open_first_query"] = open_and_query_in_subprocess(
             folder / "vec.db", queries[1]
         )
