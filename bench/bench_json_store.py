@@ -74,13 +74,14 @@ def _fill(store: JsonStore, start: int, count: int, dim: int) -> tuple[float, fl
     return count / wall, count / cpu
 
 
-def _singles(store: JsonStore, start: int, count: int, dim: int) -> float:
+def _singles(store: JsonStore, start: int, count: int, dim: int) -> tuple[float, float]:
+    """Add ``count`` interactions one call each; adds per second (wall, CPU)."""
     items = _items(start, count)
     vectors = _vectors(count, dim, start)
-    began = time.perf_counter()
+    began, began_cpu = time.perf_counter(), time.process_time()
     for i, item in enumerate(items):
         store.add([item], vectors[i : i + 1])
-    return count / (time.perf_counter() - began)
+    return count / (time.perf_counter() - began), count / (time.process_time() - began_cpu)
 
 
 def _peak_rss_mb() -> float:
@@ -122,7 +123,7 @@ def run(n: int, dim: int, singles: int) -> dict[str, Any]:
             _fill(store_small, 0, 1000, dim)
             batch_rate, batch_cpu_rate = _fill(store_big, 0, n, dim)
             # alternate so that both sizes see the same machine
-            rates: dict[str, list[float]] = {"small": [], "big": []}
+            rates: dict[str, list[tuple[float, float]]] = {"small": [], "big": []}
             for round_ in range(4):
                 base = 10_000_000 + round_ * singles
                 rates["small"].append(_singles(store_small, base, singles // 4, dim))
@@ -139,14 +140,19 @@ def run(n: int, dim: int, singles: int) -> dict[str, Any]:
         )
         reopen = json.loads(probe.stdout)
         size_mb = sum(p.stat().st_size for p in big.parent.iterdir()) / 1e6
-    single_small = float(np.median(rates["small"]))
-    single_big = float(np.median(rates["big"]))
+    single_small = float(np.median([wall for wall, _ in rates["small"]]))
+    single_big = float(np.median([wall for wall, _ in rates["big"]]))
+    cpu_small = float(np.median([cpu for _, cpu in rates["small"]]))
+    cpu_big = float(np.median([cpu for _, cpu in rates["big"]]))
     return {
         "n": n,
         "dim": dim,
         "single_adds_per_s_at_1k": single_small,
         f"single_adds_per_s_at_{n}": single_big,
         "single_ratio_big_to_small": single_big / single_small,
+        "single_adds_per_cpu_s_at_1k": cpu_small,
+        f"single_adds_per_cpu_s_at_{n}": cpu_big,
+        "single_cpu_ratio_big_to_small": cpu_big / cpu_small,
         "batch_adds_per_s": batch_rate,
         "batch_adds_per_cpu_s": batch_cpu_rate,
         "compact_s": compact_s,
