@@ -70,11 +70,28 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def server_cpu(pid: int) -> float | None:
+    """CPU seconds used so far by process ``pid`` and its direct children (Linux only)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return None
+    for entry in entries:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            if int(entry) == pid or int(fields[1]) == pid:
+                total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 @contextlib.contextmanager
-def server(path: Path, workers: int, log: Path) -> Iterator[str]:
-    """A uvicorn server on the store at ``path``; yields its URL and stops it afterwards."""
+def server(path: Path, workers: int, log: Path, options: str) -> Iterator[tuple[str, int]]:
+    """A uvicorn server on the store at ``path``; yields its URL and pid, then stops it."""
     port = _free_port()
     env = {**os.environ, "RAEBURN_DB_PATH": str(path), "RAEBURN_EMBED_MODEL": "none"}
+    env["RAEBURN_STORE_OPTIONS"] = options
     env["RAEBURN_API_KEY"] = "bench"
     command = [
         sys.executable, "-m", "uvicorn", "raeburnmemory.api:app", "--host", "127.0.0.1",
@@ -97,7 +114,7 @@ def server(path: Path, workers: int, log: Path) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise SystemExit("the server did not start in 120 s")
                 time.sleep(0.2)
-            yield url
+            yield url, process.pid
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(30)
@@ -106,8 +123,8 @@ def server(path: Path, workers: int, log: Path) -> Iterator[str]:
 Request = Callable[[httpx.Client, random.Random], httpx.Response]
 
 
-def phase(url: str, request: Request, threads: int, seconds: float) -> dict[str, float]:
-    """Send ``request`` from ``threads`` threads for ``seconds``; rate and latencies."""
+def phase(url: str, pid: int, request: Request, threads: int, seconds: float) -> dict[str, float]:
+    """Send ``request`` from ``threads`` threads for ``seconds``; rate, latencies, server CPU."""
     latencies: list[list[float]] = [[] for _ in range(threads)]
     failures = [0] * threads
     clock = {"began": 0.0, "stop": 0.0}
@@ -132,11 +149,13 @@ def phase(url: str, request: Request, threads: int, seconds: float) -> dict[str,
                     failures[slot] += 1
 
     pool = [threading.Thread(target=run, args=(slot,)) for slot in range(threads)]
+    cpu_before = server_cpu(pid)
     for thread in pool:
         thread.start()
     for thread in pool:
         thread.join()
     elapsed = time.perf_counter() - clock["began"]
+    cpu_after = server_cpu(pid)
     merged = sorted(value for part in latencies for value in part)
     if any(failures):
         raise SystemExit(f"{sum(failures)} requests failed")
@@ -146,6 +165,11 @@ def phase(url: str, request: Request, threads: int, seconds: float) -> dict[str,
         "rate": len(merged) / elapsed,
         "p50_ms": 1000 * merged[len(merged) // 2],
         "p99_ms": 1000 * merged[min(len(merged) - 1, int(len(merged) * 0.99))],
+        "server_cpu_ms": (
+            1000 * (cpu_after - cpu_before) / len(merged)
+            if cpu_before is not None and cpu_after is not None
+            else float("nan")
+        ),
     }
 
 
@@ -158,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=4, help="load generator threads")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--top-k", type=int, default=5)
+    parser.add_argument(
+        "--options", default="{}", help='RAEBURN_STORE_OPTIONS, e.g. {"index": "hnsw"}'
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="raeburn-bench-api-") as folder:
@@ -174,10 +201,13 @@ def main(argv: list[str] | None = None) -> int:
             return client.post("/memory/similar", json=body)
 
         phases: dict[str, list[dict[str, float]]] = {"healthz": [], "similar": []}
-        with server(path, args.workers, Path(folder) / "server.log") as url:
+        log = Path(folder) / "server.log"
+        with server(path, args.workers, log, args.options) as (url, pid):
+            # Each worker builds its in-memory index on its first search: not measured.
+            phase(url, pid, similar, args.threads, 2.0)
             for _ in range(args.rounds):
-                phases["healthz"].append(phase(url, health, args.threads, args.seconds))
-                phases["similar"].append(phase(url, similar, args.threads, args.seconds))
+                phases["healthz"].append(phase(url, pid, health, args.threads, args.seconds))
+                phases["similar"].append(phase(url, pid, similar, args.threads, args.seconds))
 
     def total(name: str) -> dict[str, float]:
         runs = phases[name]
@@ -188,18 +218,21 @@ def main(argv: list[str] | None = None) -> int:
             "rate": requests / seconds,
             "p50_ms": statistics.median(run["p50_ms"] for run in runs),
             "p99_ms": max(run["p99_ms"] for run in runs),
+            "server_cpu_ms": statistics.median(run["server_cpu_ms"] for run in runs),
         }
 
     summary = {name: total(name) for name in phases}
     ratio = summary["similar"]["rate"] / summary["healthz"]["rate"]
     print(f"store: {args.n} interactions (offline encoder), filled in {fill_seconds:.1f} s")
-    print(f"server: uvicorn, {args.workers} worker(s); load: {args.threads} httpx threads, "
+    print(f"server: uvicorn, {args.workers} worker(s), store options {args.options}; "
+          f"load: {args.threads} httpx threads, "
           f"{args.rounds} x {args.seconds:g} s per route, alternating")  # fmt: skip
-    print(f"\n{'route':<22}{'requests':>10}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}")
+    print(f"\n{'route':<22}{'requests':>10}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms':>9}")
     for name, route in (("healthz", "GET /healthz"), ("similar", "POST /memory/similar")):
         row = summary[name]
-        print(f"{route:<22}{row['requests']:>10.0f}{row['rate']:>10.0f}"
-              f"{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}")  # fmt: skip
+        cells = f"{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}{row['server_cpu_ms']:>9.2f}"
+        print(f"{route:<22}{row['requests']:>10.0f}{row['rate']:>10.0f}{cells}")
+    print("(CPU ms: CPU time the server processes spent per request, from /proc)")
     verdict = "ok" if ratio >= TARGET_RATIO else "below target"
     print(f"\nsimilar / healthz request rate: {ratio:.2f} (target >= {TARGET_RATIO}): {verdict}")
 
@@ -211,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds_per_phase": args.seconds,
         "rounds": args.rounds,
         "top_k": args.top_k,
+        "store_options": json.loads(args.options),
         "cpus": os.cpu_count(),
         "healthz": summary["healthz"],
         "similar": summary["similar"],

@@ -38,6 +38,8 @@ def test_every_variable(tmp_path: Path) -> None:
         "RAEBURN_MAX_BODY_BYTES": "1_048_576",
         "RAEBURN_QDRANT_URL": "http://localhost:6333",
         "RAEBURN_POSTGRES_DSN": "postgresql://x@localhost/db",
+        "RAEBURN_STORE_OPTIONS": '{"fsync": true}',
+        "RAEBURN_SEARCH_THREADS": "0",
     }
     settings = Settings.from_env(env)
     assert settings.db_path == tmp_path / "g.json"
@@ -45,10 +47,12 @@ def test_every_variable(tmp_path: Path) -> None:
     assert settings.rate_limit == 100
     assert settings.rate_limit_db == tmp_path / "limits.db"
     assert settings.max_body_bytes == 1_048_576
+    assert settings.search_threads == 0
     kwargs = settings.memory_kwargs()
     assert kwargs["vector_backend"] == "numpy"
     assert kwargs["embedding_model"] == "none"
     # server addresses go only to the backends that use them
+    assert kwargs["fsync"] is True
     assert "dsn" not in kwargs
     assert "qdrant_url" not in kwargs
     assert set(env) <= set(ENVIRONMENT)
@@ -64,6 +68,9 @@ def test_every_variable(tmp_path: Path) -> None:
         ("RAEBURN_STORAGE_BACKEND", "floppy"),
         ("RAEBURN_VECTOR_BACKEND", "abacus"),
         ("RAEBURN_QDRANT_URL", "localhost:6333"),
+        ("RAEBURN_STORE_OPTIONS", "{fsync: true}"),
+        ("RAEBURN_STORE_OPTIONS", "[1, 2]"),
+        ("RAEBURN_SEARCH_THREADS", "-2"),
     ],
 )
 def test_bad_value_names_the_variable(name: str, value: str) -> None:
@@ -78,3 +85,29 @@ def test_start_up_stops_on_a_bad_value(monkeypatch: pytest.MonkeyPatch, tmp_path
     with pytest.raises(ConfigurationError, match="RAEBURN_RATE_LIMIT"), TestClient(app):
         pass
     assert not (tmp_path / "g.json").exists()
+
+
+def test_unknown_store_option_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("RAEBURN_DB_PATH", str(tmp_path / "g.json"))
+    monkeypatch.setenv("RAEBURN_EMBED_MODEL", "none")
+    monkeypatch.setenv("RAEBURN_STORE_OPTIONS", '{"colour": "blue"}')
+    with (
+        pytest.raises(ConfigurationError, match=r"RAEBURN_STORE_OPTIONS.*colour"),
+        TestClient(create_app()),
+    ):
+        pass
+
+
+def test_store_options_reach_the_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("RAEBURN_DB_PATH", str(tmp_path / "g.json"))
+    monkeypatch.setenv("RAEBURN_EMBED_MODEL", "none")
+    monkeypatch.setenv("RAEBURN_VECTOR_BACKEND", "faiss")
+    monkeypatch.setenv("RAEBURN_STORE_OPTIONS", '{"index": "hnsw"}')
+    pytest.importorskip("faiss")
+    app = create_app()
+    with TestClient(app) as client:
+        memory = app.state.raeburn.memory
+        assert memory._index_options == {"index": "hnsw"}
+        assert client.get("/memory/stats").status_code == 200

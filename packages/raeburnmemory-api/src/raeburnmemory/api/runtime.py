@@ -22,6 +22,7 @@ from raeburnmemory.api._sockets import enable_nodelay_on_listeners
 from raeburnmemory.api.errors import ApiError, AuthenticationError, RateLimitedError
 from raeburnmemory.api.ratelimit import SQLiteRateLimiter, default_rate_limit_db
 from raeburnmemory.api.settings import DEFAULT_MAX_BODY_BYTES, Settings
+from raeburnmemory.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from raeburnmemory.core.memory import MemoryGraph
@@ -92,7 +93,12 @@ class Runtime:
         if self.memory is None:
             from raeburnmemory.core.memory import MemoryGraph
 
-            self.memory = MemoryGraph(**settings.memory_kwargs())
+            try:
+                self.memory = MemoryGraph(**settings.memory_kwargs())
+            except ConfigurationError as exc:
+                if settings.options and "option" in str(exc):
+                    raise ConfigurationError(f"RAEBURN_STORE_OPTIONS: {exc}") from exc
+                raise
             self.owns_memory = True
         if settings.rate_limit > 0:
             path = settings.rate_limit_db or default_rate_limit_db(str(self.memory.location))

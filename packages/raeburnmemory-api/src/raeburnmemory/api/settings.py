@@ -6,6 +6,7 @@ whose message starts with the variable's name, and the server does not start.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ ENVIRONMENT: dict[str, str] = {
     "RAEBURN_RATE_LIMIT": "requests per minute per client IP on /memory routes (0: no limit)",
     "RAEBURN_RATE_LIMIT_DB": "SQLite file holding the rate counters shared by all workers",
     "RAEBURN_MAX_BODY_BYTES": f"largest request body accepted (default {DEFAULT_MAX_BODY_BYTES})",
+    "RAEBURN_STORE_OPTIONS": 'JSON object of further store and index options, e.g. {"fsync": true}',
     "RAEBURN_SEARCH_THREADS": "threads BLAS and FAISS may use for one search in a worker "
     "(default 1; 0: leave their own defaults)",
 }
@@ -40,6 +42,19 @@ ENVIRONMENT: dict[str, str] = {
 def _text(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
+
+
+def _json_object(env: Mapping[str, str], name: str) -> dict[str, Any]:
+    raw = _text(env, name)
+    if raw is None:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ConfigurationError(f'{name} must be a JSON object of options, like {{"fsync": true}}')
+    return value
 
 
 def _whole_number(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
@@ -93,6 +108,7 @@ class Settings:
                 env, "RAEBURN_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1024
             ),
             search_threads=_whole_number(env, "RAEBURN_SEARCH_THREADS", 1, 0),
+            options=_json_object(env, "RAEBURN_STORE_OPTIONS"),
         )
         settings.check()
         return settings
