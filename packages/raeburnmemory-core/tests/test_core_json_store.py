@@ -154,7 +154,7 @@ def test_snapshot_in_another_layout_still_opens(path: Path) -> None:
     mapping = json.loads(map_path.read_text())
     mapping["graph_crc32"], mapping["graph_size"] = zlib.crc32(text), len(text)
     map_path.write_text(json.dumps(mapping))
-    with _open(path) as store, pytest.raises(CorruptStoreError, match="graph.json"):
+    with _open(path) as store, pytest.raises(CorruptStoreError, match=r"graph\.json"):
         store.get("p1")  # the index points at the old layout: read, found wrong, refused
     mapping["index"] = None  # a map without an index: the snapshot is parsed whole
     map_path.write_text(json.dumps(mapping))
@@ -609,3 +609,17 @@ def test_refresh_after_delete_and_re_add_elsewhere(path: Path) -> None:
     assert got.prompt_text == "asked again"
     writer.close()
     reader.close()
+
+
+def test_journal_lines_across_read_chunks(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from raeburnmemory.core import _journal
+
+    with _filled(path, 3) as store:
+        for index in range(3, 9):
+            store.add([interaction(index)], unit_vectors(1, DIM, seed=index))
+        store.link(Link("p0", "p8"))
+    monkeypatch.setattr(_journal, "_CHUNK", 7)  # every line spans many reads
+    with _open(path) as store:
+        assert store.count() == 9
+        assert store.links() == [Link("p0", "p8")]
+        assert len(store.load_vectors()) == 9
