@@ -993,7 +993,8 @@ class JsonStore(Store):
                 if self._wrote and self._writable and self._journal_large():
                     with self._locked(write=True):
                         self._catch_up()
-                        self._compact_locked()
+                        if self._journal_large():  # another process may have just folded it
+                            self._compact_locked()
             except (StoreError, OSError):
                 pass  # the journal holds every write; the next close or export compacts
             finally:
