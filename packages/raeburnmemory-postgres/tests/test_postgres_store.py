@@ -97,16 +97,20 @@ def test_the_background_indexer_moves_bulk_writes_into_the_index(
 ) -> None:
     store = open_store()
     store.set_encoder_info(ENCODER)
-    count = 192
-    store.add(interactions(count), unit_vectors(count, DIM))
+    bulk = 1200  # a large backlog: rebuilt in one pass once writing pauses
+    store.add(interactions(bulk), unit_vectors(bulk, DIM))
     store._indexer.wait()
-    assert _counts(pg_dsn, store.schema) == (count, 0)
+    assert _counts(pg_dsn, store.schema) == (bulk, 0)
+    store.add(interactions(50, start=bulk), unit_vectors(50, DIM))  # small: moved row by row
+    store._indexer.wait()
+    assert _counts(pg_dsn, store.schema) == (bulk + 50, 0)
     store._indexer.stop()
-    store.add(interactions(count, start=count), unit_vectors(count, DIM))
-    assert _counts(pg_dsn, store.schema) == (count, count)
+    store.add(interactions(50, start=2000), unit_vectors(50, DIM))
+    assert _counts(pg_dsn, store.schema) == (bulk + 50, 50)
     other = open_store()  # opening with vectors pending starts an indexer too
     other._indexer.wait()
-    assert _counts(pg_dsn, store.schema) == (2 * count, 0)
+    assert _counts(pg_dsn, store.schema) == (bulk + 100, 0)
+    assert store.vector_search(unit_vectors(bulk, DIM)[7:8], 1, SearchFilter())[0][0] == "p7"
 
 
 def test_keyword_search_ranks_and_filters_in_sql(store: PostgresStore) -> None:

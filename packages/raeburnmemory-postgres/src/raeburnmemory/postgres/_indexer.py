@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
@@ -72,70 +73,112 @@ def should_rebuild(conn: psycopg.Connection[Any]) -> bool:
     return pending >= REBUILD_MIN and pending * 3 >= indexed
 
 
-def rebuild(conn: psycopg.Connection[Any], schema: str, dim: int) -> None:
+def rebuild(conn: psycopg.Connection[Any], schema: str, dim: int) -> bool:
     """Rebuild ``vectors`` with every pending vector and a freshly built HNSW index.
 
-    Writers wait while it runs; searches go on against the old tables until the swap.
+    Writers wait while it runs; searches go on against the old tables until the swap. Returns
+    ``False`` without doing anything when, once the locks are held, the backlog turns out small
+    (another process rebuilt or moved it meanwhile).
     """
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key(schema, "vectors"),))
         conn.execute("LOCK TABLE vectors, pending_vectors IN SHARE ROW EXCLUSIVE MODE")
+        if not should_rebuild(conn):
+            return False
         create_vector_tables(conn, dim, prefix="next_")
         conn.execute(
             "INSERT INTO next_vectors SELECT * FROM vectors UNION ALL SELECT * FROM pending_vectors"
         )
         create_vector_index(conn, dim, prefix="next_")
         swap_vector_tables(conn, "next_")
+    return True
 
 
 class Indexer:
-    """A background thread that drains ``pending_vectors`` whenever it is woken."""
+    """A background thread that puts pending vectors into the index once writes pause.
 
-    def __init__(self, connect: Connect) -> None:
+    Work starts :data:`QUIET` seconds after the last write of this process, or at the latest
+    :data:`MAX_DELAY` seconds after the first one not yet handled. A large backlog (a bulk
+    import) waits for the pause in any case and is then rebuilt in one pass by ``rebuild``.
+    """
+
+    QUIET = 0.5
+    MAX_DELAY = 5.0
+
+    def __init__(
+        self, connect: Connect, rebuild: Callable[[psycopg.Connection[Any]], object]
+    ) -> None:
         self._connect = connect
+        self._rebuild = rebuild
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._again = False
+        self._first = self._last = 0.0  # first unhandled and latest kick (0: none)
         self._stop = threading.Event()
 
     def kick(self) -> None:
-        """Make sure the thread runs (or runs once more) to move what is pending now."""
+        """Note a write with vectors; the thread handles them once writes pause."""
         with self._lock:
             if self._stop.is_set():
                 return
-            self._again = True
+            self._last = time.monotonic()
+            self._first = self._first or self._last
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="raeburnmemory-postgres-indexer", daemon=True
                 )
                 self._thread.start()
 
+    def _delay(self, patient: bool) -> float | None:
+        """Seconds to wait before working, or ``None`` when there is nothing to do."""
+        if not self._first:
+            return None
+        due = self._last + self.QUIET
+        if not patient:
+            due = min(due, self._first + self.MAX_DELAY)
+        return max(0.0, due - time.monotonic())
+
     def _run(self) -> None:
-        while True:
+        patient = False  # a large backlog waits for a pause in writing
+        while not self._stop.is_set():
             with self._lock:
-                if not self._again or self._stop.is_set():
+                delay = self._delay(patient)
+                if delay is None:
                     self._thread = None
                     return
-                self._again = False
+                if delay == 0:
+                    self._first = 0.0
+            if delay:
+                self._stop.wait(delay)
+                continue
             try:
                 with self._connect() as conn:
+                    patient = should_rebuild(conn)
+                    if patient and time.monotonic() - self._last < self.QUIET:
+                        with self._lock:
+                            self._first = self._first or self._last
+                        continue
+                    if patient:
+                        self._rebuild(conn)
+                        patient = False
                     while not self._stop.is_set() and move_chunk(conn):
                         pass
             except Exception as exc:  # the next write or open tries again
-                _log.warning("moving pending vectors into the index failed: %s", exc)
+                _log.warning("putting pending vectors into the index failed: %s", exc)
                 with self._lock:
                     self._thread = None
                 return
+        with self._lock:
+            self._thread = None
 
     def wait(self, timeout: float = 60.0) -> None:
-        """Wait until the thread has moved everything it was asked to (for tests and tools)."""
+        """Wait until the thread has handled every write so far (for tests and tools)."""
         with self._lock:
             thread = self._thread
         if thread is not None:
             thread.join(timeout)
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop after the chunk in hand and wait for the thread."""
+        """Stop after the step in hand and wait for the thread."""
         self._stop.set()
         with self._lock:
             thread = self._thread

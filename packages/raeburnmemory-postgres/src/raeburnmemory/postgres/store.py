@@ -90,7 +90,7 @@ class PostgresStore(Store):
         self._pool = pool
         self._settings = config
         self._feed = ChangeFeed(uuid.uuid4().hex)
-        self._indexer = _indexer.Indexer(self._connection)
+        self._indexer = _indexer.Indexer(self._connection, self._rebuild)
         self._closed = False
         self._vectors_ready = False
         self.location = redact(dsn)
@@ -525,7 +525,7 @@ class PostgresStore(Store):
             info = self._read_encoder(conn)
             if info is not None and self._has_vectors(conn):
                 if _indexer.should_rebuild(conn):
-                    retrying(lambda: _indexer.rebuild(conn, self._database.schema, info.dim))
+                    self._rebuild(conn)
                 retrying(lambda: _indexer.drain(conn))
             with conn.transaction():
                 conn.execute(
@@ -535,6 +535,12 @@ class PostgresStore(Store):
                     "((max(xid)::text::numeric) + 1)::text FROM gone HAVING count(*) > 0 "
                     "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
                 )
+
+    def _rebuild(self, conn: psycopg.Connection[Any]) -> None:
+        """Rebuild the HNSW index over every vector, pending ones included."""
+        info = self._read_encoder(conn)
+        if info is not None:
+            retrying(lambda: _indexer.rebuild(conn, self._database.schema, info.dim))
 
     def close(self) -> None:
         """Stop the background indexer and close the pool. Calling it twice is harmless."""
