@@ -1,7 +1,7 @@
 """Benchmark of raeburnmemory-api: similarity searches against health checks, one server.
 
 Run ``python bench/bench_api.py [--n 10000] [--seconds 4] [--rounds 3] [--threads 4]
-[--workers 1]``. It fills a JSON store with ``--n`` interactions (offline encoder), starts
+[--workers <cores>]``. It fills a JSON store with ``--n`` interactions (offline encoder), starts
 ``uvicorn raeburnmemory.api:app`` on 127.0.0.1, and drives it with one load generator (httpx,
 one keep-alive connection per thread). Phases alternate (health, search, health, search, ...)
 so that both rates see the same machine; the figure is the ratio of the summed rates. The
@@ -180,7 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=4.0, help="length of each phase")
     parser.add_argument("--rounds", type=int, default=3, help="health/search phase pairs")
     parser.add_argument("--threads", type=int, default=4, help="load generator threads")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="uvicorn workers (one per core)"
+    )
     parser.add_argument("--top-k", type=int, default=5)
     parser.add_argument(
         "--options", default="{}", help='RAEBURN_STORE_OPTIONS, e.g. {"index": "hnsw"}'
