@@ -623,3 +623,21 @@ def test_journal_lines_across_read_chunks(path: Path, monkeypatch: pytest.Monkey
         assert store.count() == 9
         assert store.links() == [Link("p0", "p8")]
         assert len(store.load_vectors()) == 9
+
+
+def test_load_vectors_after_deletes_from_the_snapshot(path: Path) -> None:
+    vectors = unit_vectors(6, DIM)
+    extra = unit_vectors(1, DIM, seed=9)
+    with _filled(path, 0) as store:
+        store.add(interactions(6), vectors)
+        store.compact()
+        store.delete(["p1", "p3"])
+        store.add([interaction(9)], extra)
+        stored = store.load_vectors()
+    assert stored.ids == ["p0", "p2", "p4", "p5", "p9"]
+    expected = np.vstack([vectors[[0, 2, 4, 5]], extra])
+    np.testing.assert_array_equal(stored.vectors, expected)
+    with _open(path) as store:  # and the same from a fresh process's view
+        again = store.load_vectors()
+        assert again.ids == stored.ids
+        np.testing.assert_array_equal(again.vectors, expected)

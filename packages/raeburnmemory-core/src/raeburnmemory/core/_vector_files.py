@@ -131,27 +131,34 @@ def read_vector_info(path: Path, fmt: str) -> VectorFileInfo:
         raise CorruptStoreError(path, "the vectors file is missing") from None
 
 
-def read_vector_file(info: VectorFileInfo, *, mapped: bool = False) -> Matrix:
+def read_vector_file(
+    info: VectorFileInfo, *, mapped: bool = False, into: Matrix | None = None
+) -> Matrix:
     """Every row of a vectors file as a (rows, dim) float32 matrix.
 
     With ``mapped`` the matrix is a read-only memory map of the file (no copy is made; the
-    mapping stays valid after the file is replaced); otherwise it is a fresh array.
+    mapping stays valid after the file is replaced); with ``into`` (a C-contiguous float32
+    array of the file's shape) the rows are read into it; otherwise into a fresh array.
     """
     if info.rows == 0:
         return np.zeros((0, info.dim), dtype=np.float32)
-    count = info.rows * info.dim
     try:
         if mapped:
             rows: Matrix = np.memmap(
                 info.path, dtype="<f4", mode="r", offset=info.offset, shape=(info.rows, info.dim)
             )
             return rows
-        data = np.fromfile(info.path, dtype="<f4", count=count, offset=info.offset)
-    except (OSError, ValueError) as exc:
+        target = np.empty((info.rows, info.dim), dtype=np.float32) if into is None else into
+        if target.shape != (info.rows, info.dim) or not target.flags.c_contiguous:
+            raise ValueError(f"cannot read {info.rows} x {info.dim} rows into {target.shape}")
+        with info.path.open("rb") as fh:
+            fh.seek(info.offset)
+            done = fh.readinto(target.data.cast("B"))
+    except OSError as exc:
         raise CorruptStoreError(info.path, f"cannot read the vectors ({exc})") from None
-    if data.size != count:
+    if done != target.nbytes:
         raise CorruptStoreError(info.path, "the vectors file is shorter than its header says")
-    return data.astype(np.float32, copy=False).reshape(info.rows, info.dim)
+    return target
 
 
 class VectorFileWriter:

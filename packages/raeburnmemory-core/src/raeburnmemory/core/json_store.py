@@ -905,14 +905,14 @@ class JsonStore(Store):
         if snap_rows:
             assert self._vfmt is not None
             info = read_vector_info(self._files.vectors(self._vfmt), self._vfmt)
-            untouched = len(snap_rows) == len(ids) == info.rows
-            full = read_vector_file(info, mapped=untouched)
-            if untouched:
-                matrix = full  # nothing deleted or added since the snapshot: the file as is
+            if len(snap_rows) == len(ids) == info.rows:
+                matrix = read_vector_file(info, mapped=True)  # unchanged since the snapshot
             else:
-                matrix = np.empty((len(ids), dim), dtype=np.float32)
-                matrix[: len(snap_rows)] = full[snap_rows]
-            del full
+                # one buffer: the file's rows, packed in place, then the journal's after them
+                buffer = np.empty((max(info.rows, len(ids)), dim), dtype=np.float32)
+                read_vector_file(info, into=buffer[: info.rows])
+                _pack_rows(buffer, snap_rows)
+                matrix = buffer[: len(ids)]
         else:
             matrix = np.empty((len(ids), dim), dtype=np.float32)
         self._fill_from_journal(matrix, locations, len(snap_rows))
@@ -1015,6 +1015,15 @@ class JsonStore(Store):
 
     def __repr__(self) -> str:
         return f"JsonStore({self.location!r})"
+
+
+def _pack_rows(buffer: Matrix, rows: list[int], chunk: int = 4096) -> None:
+    """Move ``buffer[rows]`` to the front, in place (``rows`` ascending, so never overtaken)."""
+    if rows == list(range(len(rows))):
+        return
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        buffer[start : start + len(part)] = buffer[part]
 
 
 def _not_serializable(items: Sequence[Interaction]) -> InvalidInteractionError:
