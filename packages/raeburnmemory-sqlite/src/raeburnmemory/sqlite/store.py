@@ -15,6 +15,7 @@ import time
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from itertools import zip_longest
 from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar
@@ -285,14 +286,15 @@ class SQLiteStore(Store):
 
     def _log(self, conn: Any, op: str, prompt_ids: Iterable[str | None]) -> None:
         """Append to the change log, and note which entries are this object's own."""
-        before = self._log_position(conn)
         now = time.time()
+        rows = [(op, pid, self._writer, now) for pid in prompt_ids]
         conn.executemany(
-            "INSERT INTO changes (op, prompt_id, writer, at) VALUES (?, ?, ?, ?)",
-            ((op, pid, self._writer, now) for pid in prompt_ids),
+            "INSERT INTO changes (op, prompt_id, writer, at) VALUES (?, ?, ?, ?)", rows
         )
+        # AUTOINCREMENT numbers our rows one after another: we hold the write lock.
+        after = self._log_position(conn)
         earlier = getattr(self._tls, "logged", None)
-        self._tls.logged = (earlier[0] if earlier else before, self._log_position(conn))
+        self._tls.logged = (earlier[0] if earlier else after - len(rows), after)
 
     # -- encoder -----------------------------------------------------------------------------
 
@@ -370,20 +372,20 @@ class SQLiteStore(Store):
         owners: dict[str, str] = {}
         prompt_ids = list({item.prompt_id: None for item in items})
         response_ids = list({item.response_id: None for item in items})
-        for chunk in _chunks(prompt_ids):
+        for prompts, responses in zip_longest(_chunks(prompt_ids), _chunks(response_ids)):
+            prompts, responses = prompts or [], responses or []
+            wanted = [
+                f"{column} IN ({_placeholders(len(ids))})"
+                for column, ids in (("prompt_id", prompts), ("response_id", responses))
+                if ids  # an empty IN () would make SQLite scan the whole index
+            ]
             for row in conn.execute(
                 "SELECT prompt_id, prompt_text, response_id, response_text, agent_id, session_id "
-                f"FROM interactions WHERE prompt_id IN ({_placeholders(len(chunk))})",
-                tuple(chunk),
+                f"FROM interactions WHERE {' OR '.join(wanted)}",
+                (*prompts, *responses),
             ):
                 stored[row[0]] = tuple(row)
-        for chunk in _chunks(response_ids):
-            for response_id, prompt_id in conn.execute(
-                "SELECT response_id, prompt_id FROM interactions "
-                f"WHERE response_id IN ({_placeholders(len(chunk))})",
-                tuple(chunk),
-            ):
-                owners[response_id] = prompt_id
+                owners[row[2]] = row[0]
         fresh: list[tuple[int, Interaction]] = []
         for row, item in enumerate(items):
             key = (
