@@ -58,6 +58,13 @@ def test_every_variable(tmp_path: Path) -> None:
     assert set(env) <= set(ENVIRONMENT)
 
 
+def test_a_url_as_the_store_path_is_kept_as_it_is() -> None:
+    url = "postgresql://memory@db.internal:5432/memory"
+    settings = Settings.from_env({"RAEBURN_DB_PATH": url})
+    assert settings.db_path == url
+    assert settings.memory_kwargs()["db_path"] == url
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [

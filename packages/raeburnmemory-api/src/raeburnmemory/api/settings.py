@@ -57,6 +57,12 @@ def _json_object(env: Mapping[str, str], name: str) -> dict[str, Any]:
     return value
 
 
+def _location(value: str | None) -> Path | str | None:
+    if value is None or "://" in value:
+        return value  # a server's URL is not a file path
+    return Path(value).expanduser()
+
+
 def _whole_number(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     raw = _text(env, name)
     if raw is None:
@@ -74,7 +80,8 @@ def _whole_number(env: Mapping[str, str], name: str, default: int, minimum: int)
 class Settings:
     """Everything the server needs to know; build it with :meth:`from_env` or by hand."""
 
-    db_path: Path | None = None
+    #: A file path, or a URL for stores on a server (``postgresql://...``).
+    db_path: Path | str | None = None
     storage_backend: str = "json"
     vector_backend: str | None = None
     embedding_model: str | None = None
@@ -95,7 +102,7 @@ class Settings:
         db_path = _text(env, "RAEBURN_DB_PATH")
         limit_db = _text(env, "RAEBURN_RATE_LIMIT_DB")
         settings = cls(
-            db_path=Path(db_path).expanduser() if db_path else None,
+            db_path=_location(db_path),
             storage_backend=_text(env, "RAEBURN_STORAGE_BACKEND") or "json",
             vector_backend=_text(env, "RAEBURN_VECTOR_BACKEND"),
             embedding_model=_text(env, "RAEBURN_EMBED_MODEL"),
