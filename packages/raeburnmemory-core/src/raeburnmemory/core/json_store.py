@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import gc
 import json
-import math
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -36,6 +34,14 @@ from raeburnmemory.core._journal import (
     read_line,
     scan_lines,
 )
+from raeburnmemory.core._json_files import (
+    OPTION_NAMES,
+    StoreFiles,
+    fsync_dir,
+    no_gc,
+    parse_options,
+    recover,
+)
 from raeburnmemory.core._json_state import GraphState, Record
 from raeburnmemory.core._locking import StoreLock
 from raeburnmemory.core._map_file import MapFile, read_map, write_map
@@ -47,7 +53,6 @@ from raeburnmemory.core._snapshot import (
     write_snapshot,
 )
 from raeburnmemory.core._vector_files import (
-    SUFFIXES,
     VectorFileWriter,
     preferred_format,
     read_vector_file,
@@ -76,70 +81,6 @@ PENDING_VECTORS_KEPT = 20_000
 _SNAPSHOT_ROW = -1  # vector location "row of the snapshot's vectors file"
 
 
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while millions of small objects are built."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _options(options: Mapping[str, Any] | None) -> tuple[bool, float]:
-    opts = dict(options or {})
-    unknown = sorted(set(opts) - JsonStore.option_names)
-    if unknown:
-        raise ConfigurationError(
-            f"unknown option(s) {', '.join(unknown)} for the json store; "
-            f"known options: {', '.join(sorted(JsonStore.option_names))}"
-        )
-    fsync = opts.get("fsync", False)
-    if not isinstance(fsync, bool):
-        raise ConfigurationError(f"fsync must be True or False, not {fsync!r}")
-    timeout = opts.get("lock_timeout", 10.0)
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, (int, float))
-        or not math.isfinite(timeout)
-        or timeout < 0
-    ):
-        raise ConfigurationError(f"lock_timeout must be a number of seconds >= 0, not {timeout!r}")
-    return fsync, float(timeout)
-
-
-class _Files:
-    """The paths of one store's files."""
-
-    def __init__(self, graph: Path) -> None:
-        self.graph = graph
-        self.journal = Path(f"{graph}.journal")
-        self.map = Path(f"{graph}.map.json")
-        self.lock = Path(f"{graph}.lock")
-        self.dir = graph.parent
-
-    def vectors(self, fmt: str) -> Path:
-        return Path(f"{self.graph}{SUFFIXES[fmt]}")
-
-    @staticmethod
-    def temp(path: Path) -> Path:
-        return Path(f"{path}.tmp")
-
-    def renames(self) -> list[Path]:
-        """Every file a compaction replaces, in the order it renames them."""
-        return [*(self.vectors(fmt) for fmt in SUFFIXES), self.map, self.graph, self.journal]
-
-
 class JsonStore(Store):
     """The default store: JSON files on local disk, shared safely by several processes.
 
@@ -149,14 +90,14 @@ class JsonStore(Store):
     """
 
     name = "json"
-    option_names = frozenset({"fsync", "lock_timeout"})
+    option_names = OPTION_NAMES
     default_vector_backend = None
     supports_keyword_search = False
 
     def __init__(self, path: Path, *, fsync: bool = False, lock_timeout: float = 10.0) -> None:
         """Use :meth:`open`; this only sets the object up."""
         self.location = str(path)
-        self._files = _Files(path)
+        self._files = StoreFiles(path)
         self._fsync = fsync
         self._lock_timeout = lock_timeout
         self._flock = StoreLock(self._files.lock, lock_timeout)
@@ -202,7 +143,7 @@ class JsonStore(Store):
 
         With ``create=False`` a store that does not exist raises ``StoreNotFoundError``.
         """
-        fsync, timeout = _options(options)
+        fsync, timeout = parse_options(options)
         path = resolve_db_path(location)
         if path.is_dir():
             raise ConfigurationError(f"{path} is a directory; give the path of a graph.json file")
@@ -224,7 +165,7 @@ class JsonStore(Store):
                     self._create_files()
         with self._locked(write=False) as locked:
             if locked:
-                self._recover()
+                recover(self._files)
             self._load()
 
     def _create_files(self) -> None:
@@ -247,37 +188,6 @@ class JsonStore(Store):
         finally:
             self._flock.release()
 
-    def _recover(self) -> None:
-        """Finish a compaction a crash interrupted, or undo one that never got to renaming."""
-        files = self._files
-        marker = files.temp(files.journal)
-        complete = False
-        if marker.exists():
-            try:
-                fd = os.open(marker, os.O_RDONLY)
-                try:
-                    read_header(marker, fd)
-                    complete = True
-                finally:
-                    os.close(fd)
-            except CorruptStoreError:
-                complete = False
-        if complete:
-            for target in files.renames():
-                temp = files.temp(target)
-                if temp.exists():
-                    os.replace(temp, target)
-            _fsync_dir(files.dir)
-            self._drop_other_vectors(read_map(files.map).fmt)
-        else:
-            for target in files.renames():
-                files.temp(target).unlink(missing_ok=True)
-
-    def _drop_other_vectors(self, fmt: str | None) -> None:
-        for other in SUFFIXES:
-            if other != fmt:
-                self._files.vectors(other).unlink(missing_ok=True)
-
     # -- loading -----------------------------------------------------------------------------------
 
     def _load(self, *, keep_pending: bool = False, foreign: bool = False) -> None:
@@ -294,7 +204,7 @@ class JsonStore(Store):
             self._pending_added, self._pending_removed, self._pending_reset = pending
         self._needs_reload = True  # until this load succeeds: a failed one is tried again
         mapping = read_map(files.map)
-        with _no_gc():
+        with no_gc():
             encoder = self._load_graph(mapping)
         try:
             self._encoder = (
@@ -556,7 +466,7 @@ class JsonStore(Store):
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(temp, files.journal)
-        _fsync_dir(files.dir)
+        fsync_dir(files.dir)
         self._close_fd()
         self._open_journal()
 
@@ -794,8 +704,8 @@ class JsonStore(Store):
                 if temp is not None:
                     temp.unlink(missing_ok=True)
             raise
-        self._recover()
-        self._drop_other_vectors(fmt)
+        recover(self._files)
+        self._files.drop_vectors_except(fmt)
         self._hold_pending_vectors()
         self._load(keep_pending=True)  # the interactions now come from the new snapshot
 
@@ -917,7 +827,7 @@ class JsonStore(Store):
             matrix = np.empty((len(ids), dim), dtype=np.float32)
         self._fill_from_journal(matrix, locations, len(snap_rows))
         records = self._state.records
-        with _no_gc():
+        with no_gc():
             payloads = [records[pid].payload() for pid in ids]
         return StoredVectors(ids=ids, vectors=matrix, payloads=payloads)
 
