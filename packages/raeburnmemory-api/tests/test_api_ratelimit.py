@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import multiprocessing
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,25 +41,20 @@ def test_two_limiters_on_one_file_share_the_count(tmp_path: Path) -> None:
     second.close()
 
 
-def _hammer(path: str, count: int, results: multiprocessing.Queue[int]) -> None:
-    limiter = SQLiteRateLimiter(path, limit=25)
-    results.put(sum(limiter.hit("shared").allowed for _ in range(count)))
-    limiter.close()
+_HAMMER = """
+import sys
+from raeburnmemory.api.ratelimit import SQLiteRateLimiter
+limiter = SQLiteRateLimiter(sys.argv[1], limit=25)
+print(sum(limiter.hit("shared").allowed for _ in range(20)))
+"""
 
 
 def test_processes_never_exceed_the_limit_together(tmp_path: Path) -> None:
-    context = multiprocessing.get_context("fork")
-    results: multiprocessing.Queue[int] = context.Queue()
-    workers = [
-        context.Process(target=_hammer, args=(str(tmp_path / "rl.db"), 20, results))
-        for _ in range(3)
-    ]
-    for worker in workers:
-        worker.start()
-    total = sum(results.get(timeout=60) for _ in workers)
-    for worker in workers:
-        worker.join(30)
-    assert total == 25
+    command = [sys.executable, "-c", _HAMMER, str(tmp_path / "rl.db")]
+    workers = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    outputs = [worker.communicate(timeout=60)[0] for worker in workers]
+    assert all(worker.returncode == 0 for worker in workers)
+    assert sum(int(out) for out in outputs) == 25
 
 
 def test_default_file_is_per_store(tmp_path: Path) -> None:
