@@ -449,18 +449,25 @@ class MemoryGraph:
 
     def _vector_search(self, query: Matrix, k: int, flt: SearchFilter) -> ScoredIds:
         info = self.store.encoder_info()
-        if info is None or self.store.count() == 0:
-            raise NoEmbeddingsError(
-                f"the store at {self.store.location} holds no embeddings yet; "
-                "add interactions first"
-            )
+        if info is None:
+            raise self._no_embeddings()
         active = EncoderInfo(self._encoder.name, int(query.shape[1]))
         if info != active:
             raise EmbeddingMismatchError(info.name, info.dim, active.name, active.dim)
         index = self._ensure_index()
         if index is None:
-            return self.store.vector_search(query, k, flt)
-        return index.search(query, k, flt)
+            scored = self.store.vector_search(query, k, flt)
+        else:
+            scored = index.search(query, k, flt)
+        # Only an empty answer needs to know whether anything is stored at all.
+        if not scored and self.store.count() == 0:
+            raise self._no_embeddings()
+        return scored
+
+    def _no_embeddings(self) -> NoEmbeddingsError:
+        return NoEmbeddingsError(
+            f"the store at {self.store.location} holds no embeddings yet; add interactions first"
+        )
 
     def get_similar_prompts(
         self,
