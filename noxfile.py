@@ -34,6 +34,8 @@ DOCS_TOOLS = ("mkdocs==1.6.1", "mkdocs-material==9.8.2", "mkdocstrings[python]==
 TEST_TOOLS = ("pytest>=8", "pytest-xdist>=3.5", "hatchling>=1.21")
 NOT_EMBEDDINGS = ("-m", "not embeddings")
 PYTEST_OPTS = ("-p", "no:cacheprovider")
+# Two workers, each test file kept on one of them (its module fixtures are built once).
+IN_PARALLEL = ("-n", "2", "--dist", "loadfile")
 # Imports every part of an installed raeburnmemory[all] and loads every backend it registers.
 IMPORT_EVERY_PART = f"""
 import importlib, importlib.metadata as md
@@ -122,7 +124,7 @@ def tests(session: nox.Session) -> None:
     """The whole suite with every distribution and extra installed (but the neural model)."""
     _install_everything(session)
     suites = [ROOT / "tests"] + [_tests_dir(part) for part in PARTS if _has_tests(part)]
-    _pytest(session, *suites, extra=(*NOT_EMBEDDINGS, *session.posargs))
+    _pytest(session, *suites, extra=(*IN_PARALLEL, *NOT_EMBEDDINGS, *session.posargs))
 
 
 @nox.session(python="3.10")
