@@ -55,24 +55,21 @@ def test_a_missing_database_is_not_created_when_asked_not_to(tmp_path: Path) -> 
     assert not (tmp_path / "nothing.db").exists()
 
 
-def _other_sqlite_db(path: Path) -> None:
-    conn = SQL.connect(path)
-    conn.execute("CREATE TABLE notes (body TEXT)")
-    conn.execute("INSERT INTO notes VALUES ('keep me')")
-    conn.commit()
-    conn.close()
+def _sqlite_db(*statements: str) -> Callable[[Path], None]:
+    """Makes another application's SQLite database with these statements."""
+
+    def make(path: Path) -> None:
+        conn = SQL.connect(path)
+        for statement in statements:
+            conn.execute(statement)
+        conn.commit()
+        conn.close()
+
+    return make
 
 
 def _garbage_after_header(path: Path) -> None:
     path.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 64)
-
-
-def _meta_of_another_app(path: Path) -> None:
-    conn = SQL.connect(path)
-    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
-    conn.execute("INSERT INTO meta VALUES ('format', 'something-else')")
-    conn.commit()
-    conn.close()
 
 
 @pytest.mark.parametrize(
@@ -81,8 +78,17 @@ def _meta_of_another_app(path: Path) -> None:
         (lambda p: p.write_text('{"nodes": []}'), "not a SQLite database"),
         (lambda p: p.write_bytes(b"\x00" * 5000), "not a SQLite database"),
         (_garbage_after_header, "cannot be"),
-        (_other_sqlite_db, "not a raeburnmemory store"),
-        (_meta_of_another_app, "not a raeburnmemory store"),
+        (
+            _sqlite_db("CREATE TABLE notes (body TEXT)", "INSERT INTO notes VALUES ('keep me')"),
+            "not a raeburnmemory store",
+        ),
+        (
+            _sqlite_db(
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)",
+                "INSERT INTO meta VALUES ('format', 'something-else')",
+            ),
+            "not a raeburnmemory store",
+        ),
     ],
     ids=["json", "zeros", "garbage", "other-app", "other-meta"],
 )
