@@ -109,14 +109,14 @@ def single_add_rate(graph: MemoryGraph, start: int, count: int) -> float:
 def reopen_in_subprocess(path: Path, query: str, options: dict[str, Any]) -> dict[str, float]:
     """Open the store in a fresh process, answer one query; time it and read the peak RSS."""
     code = f"""
-import json, resource, time
+import json, time
 began = time.perf_counter()
 from raeburnmemory.memory_graph import MemoryGraph
 graph = MemoryGraph(db_path={str(path)!r}, embedding_model=None, **{options!r})
 graph.get_similar_prompts({query!r}, 10)
 elapsed = time.perf_counter() - began
-print(json.dumps({{"seconds": elapsed,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+peak = [line for line in open("/proc/self/status") if line.startswith("VmHWM:")]
+print(json.dumps({{"seconds": elapsed, "peak_rss_mb": int(peak[0].split()[1]) / 1024}}))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)  # type: ignore[no-any-return]

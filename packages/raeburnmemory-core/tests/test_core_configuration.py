@@ -86,3 +86,24 @@ def test_an_unavailable_model_falls_back_with_a_warning(tmp_path: Path) -> None:
         warnings.simplefilter("ignore", EncoderFallbackWarning)
         with MemoryGraph(db_path=tmp_path / "g.json", embedding_model="no-such-model-here") as g:
             assert g.get_similar_prompts("Hello") == ["p"]
+
+
+def test_copy_store_keeps_the_vectors_of_a_mixed_batch(tmp_path: Path) -> None:
+    from raeburnmemory.core import EncoderInfo
+    from raeburnmemory.core.json_store import JsonStore
+    from raeburnmemory.core.testing import interactions, unit_vectors
+    from raeburnmemory.core.transfer import copy_store
+
+    source = JsonStore.open(str(tmp_path / "source.json"))
+    target = JsonStore.open(str(tmp_path / "target.json"))
+    try:
+        source.set_encoder_info(EncoderInfo("test", 8))
+        source.add(interactions(3), unit_vectors(3, 8))
+        source.add(interactions(2, 3), None)  # recorded without vectors
+        assert copy_store(source, target) == 5
+        copied = target.load_vectors()
+        assert sorted(copied.ids) == ["p0", "p1", "p2"]
+        assert target.count() == 5
+    finally:
+        source.close()
+        target.close()

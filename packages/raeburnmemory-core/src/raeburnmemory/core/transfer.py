@@ -43,11 +43,13 @@ def copy_store(
 
     def flush() -> None:
         nonlocal added, done
-        if all(item.prompt_id in rows for item in batch) and info is not None:
-            vectors = stored.vectors[[rows[item.prompt_id] for item in batch]].astype(np.float32)
-            added += len(target.add(batch, vectors))
-        else:
-            added += len(target.add(batch, None))
+        with_vectors = [item for item in batch if item.prompt_id in rows]
+        without = [item for item in batch if item.prompt_id not in rows]
+        if with_vectors:
+            picked = [rows[item.prompt_id] for item in with_vectors]
+            added += len(target.add(with_vectors, stored.vectors[picked].astype(np.float32)))
+        if without:
+            added += len(target.add(without, None))
         done += len(batch)
         batch.clear()
         if progress is not None:
