@@ -42,9 +42,11 @@ def _node(value: Any, kind: str, main: str) -> tuple[str, Any, dict[str, Any]]:
             f"{kind} must be a dict with 'id' and '{main}' keys, not {type(value).__name__}"
         )
     ident = _text_id(value.get("id"), f"{kind} id")
-    rest = {k: v for k, v in value.items() if k not in ("id", main)}
-    extra = _json_dict(rest, f"{kind} attributes")
-    check_extra_keys(kind, extra)
+    extra: dict[str, Any] = {}
+    if value.keys() - {"id", main}:
+        rest = {k: v for k, v in value.items() if k not in ("id", main)}
+        extra = _json_dict(rest, f"{kind} attributes")
+        check_extra_keys(kind, extra)
     return ident, value.get(main), extra
 
 
