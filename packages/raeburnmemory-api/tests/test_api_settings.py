@@ -118,3 +118,25 @@ def test_store_options_reach_the_store(monkeypatch: pytest.MonkeyPatch, tmp_path
         memory = app.state.raeburn.memory
         assert memory._index_options == {"index": "hnsw"}
         assert client.get("/memory/stats").status_code == 200
+
+
+def test_workers_of_a_host_open_the_store_in_turn(settings: Settings) -> None:
+    import json
+    import threading
+
+    from filelock import FileLock
+
+    from raeburnmemory.api._hostfiles import host_file
+    from raeburnmemory.api.runtime import _open_memory
+
+    key = json.dumps(settings.memory_kwargs(), sort_keys=True, default=str)
+    opened: list[object] = []
+    with FileLock(host_file("open", key, ".lock")):  # another worker is opening the store
+        worker = threading.Thread(target=lambda: opened.append(_open_memory(settings)))
+        worker.start()
+        worker.join(1.0)
+        assert worker.is_alive()
+        assert not opened
+    worker.join(30)
+    assert len(opened) == 1
+    opened[0].close()  # type: ignore[attr-defined]

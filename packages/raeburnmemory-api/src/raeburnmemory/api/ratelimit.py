@@ -9,16 +9,15 @@ same client were accepted in the last ``window`` seconds, and each check-and-rec
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import sqlite3
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from raeburnmemory.api._hostfiles import host_file
 from raeburnmemory.core.errors import StoreUnavailableError
 
 __all__ = ["RateDecision", "SQLiteRateLimiter", "default_rate_limit_db"]
@@ -33,9 +32,7 @@ _SWEEP_EVERY = 1000
 
 def default_rate_limit_db(store_location: str) -> Path:
     """The counters file shared by the workers serving one store: in the temp dir, by store."""
-    owner = str(os.getuid()) if hasattr(os, "getuid") else "user"
-    digest = hashlib.sha256(f"{owner}\0{store_location}".encode()).hexdigest()[:20]
-    return Path(tempfile.gettempdir()) / f"raeburnmemory-ratelimit-{digest}.sqlite3"
+    return host_file("ratelimit", store_location, ".sqlite3")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import sys
 import threading
@@ -16,8 +17,10 @@ from typing import TYPE_CHECKING, Annotated
 import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from filelock import FileLock
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
+from raeburnmemory.api._hostfiles import host_file
 from raeburnmemory.api._sockets import enable_nodelay_on_listeners
 from raeburnmemory.api.errors import ApiError, AuthenticationError, RateLimitedError
 from raeburnmemory.api.ratelimit import SQLiteRateLimiter, default_rate_limit_db
@@ -43,6 +46,8 @@ def _digest(text: str) -> bytes:
 
 
 _thread_state = threading.local()
+# Seconds a worker waits for the others of its host to finish opening the store.
+_OPEN_TIMEOUT = 600.0
 
 
 def _limit_blas_threads(threads: int) -> None:
@@ -63,6 +68,26 @@ def _limit_openmp_threads(threads: int) -> None:
     if faiss is not None:
         faiss.omp_set_num_threads(threads)
         _thread_state.search_threads = threads
+
+
+def _open_memory(settings: Settings) -> MemoryGraph:
+    """Open the settings' memory graph, one worker of this host at a time.
+
+    The workers of a server start together, and a store opened for the first time by several
+    processes at the same moment may trip over its own set-up (creating files, tables or a
+    database extension); taking turns on a host-wide lock avoids that.
+    """
+    from raeburnmemory.core.memory import MemoryGraph
+
+    kwargs = settings.memory_kwargs()
+    key = json.dumps(kwargs, sort_keys=True, default=str)
+    with FileLock(host_file("open", key, ".lock"), timeout=_OPEN_TIMEOUT):
+        try:
+            return MemoryGraph(**kwargs)
+        except ConfigurationError as exc:
+            if settings.options and "option" in str(exc):
+                raise ConfigurationError(f"RAEBURN_STORE_OPTIONS: {exc}") from exc
+            raise
 
 
 class Runtime:
@@ -91,14 +116,7 @@ class Runtime:
         if settings.search_threads > 0:
             _limit_blas_threads(settings.search_threads)
         if self.memory is None:
-            from raeburnmemory.core.memory import MemoryGraph
-
-            try:
-                self.memory = MemoryGraph(**settings.memory_kwargs())
-            except ConfigurationError as exc:
-                if settings.options and "option" in str(exc):
-                    raise ConfigurationError(f"RAEBURN_STORE_OPTIONS: {exc}") from exc
-                raise
+            self.memory = _open_memory(settings)
             self.owns_memory = True
         if settings.rate_limit > 0:
             path = settings.rate_limit_db or default_rate_limit_db(str(self.memory.location))
