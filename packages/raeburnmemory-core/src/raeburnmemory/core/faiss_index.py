@@ -113,7 +113,7 @@ class FaissIndex(NumpyIndex):
     exact_below: ClassVar[int] = 20_000
 
     def __init__(
-        self, dim: int, *, index: str = "flat", hnsw_m: int = 32, ef_search: int = 96
+        self, dim: int, *, index: str = "flat", hnsw_m: int = 32, ef_search: int = 64
     ) -> None:
         if index not in _INDEX_KINDS:
             kinds = ", ".join(_INDEX_KINDS)
