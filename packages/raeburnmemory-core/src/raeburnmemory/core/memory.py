@@ -423,6 +423,23 @@ class MemoryGraph:
         Filters keep only one session, one agent, or a time window, and ``top_k`` hits still
         come back when that many pass. ``min_score`` drops weaker hits.
         """
+        with self._lock:
+            scored = self._ranked(text, top_k, session_id, agent_id, since, until, min_score, mode)
+            found = {item.prompt_id: item for item in self.store.get_many([p for p, _ in scored])}
+        return [_hit(found[pid], score) for pid, score in scored if pid in found]
+
+    def _ranked(
+        self,
+        text: str,
+        top_k: int,
+        session_id: str | None,
+        agent_id: str | None,
+        since: Any,
+        until: Any,
+        min_score: float | None,
+        mode: str,
+    ) -> ScoredIds:
+        """The ranked ``(prompt id, score)`` pairs of a search, up to date with other writers."""
         if not isinstance(text, str):
             raise ConfigurationError("text must be a string")
         k = _top_k(top_k)
@@ -442,10 +459,9 @@ class MemoryGraph:
                 wide = max(4 * k, 50)
                 by_vector = self._vector_search(query, wide, flt)
                 scored = _fuse(by_vector, self.store.keyword_search(text, wide, flt))[:k]
-            if min_score is not None:
-                scored = [(pid, score) for pid, score in scored if score >= min_score]
-            found = {item.prompt_id: item for item in self.store.get_many([p for p, _ in scored])}
-        return [_hit(found[pid], score) for pid, score in scored if pid in found]
+        if min_score is not None:
+            scored = [(pid, score) for pid, score in scored if score >= min_score]
+        return scored
 
     def _vector_search(self, query: Matrix, k: int, flt: SearchFilter) -> ScoredIds:
         info = self.store.encoder_info()
@@ -479,10 +495,8 @@ class MemoryGraph:
         min_score: float | None = None,
     ) -> list[str]:
         """Ids of the stored prompts most similar to ``text``, best first."""
-        hits = self.search(
-            text, top_k, session_id=session_id, agent_id=agent_id, min_score=min_score
-        )
-        return [hit.id for hit in hits]
+        scored = self._ranked(text, top_k, session_id, agent_id, None, None, min_score, "vector")
+        return [pid for pid, _ in scored]
 
     # -- the graph -------------------------------------------------------------------------------
 
