@@ -38,16 +38,18 @@ def main() -> None:
     encoder = SentenceTransformerEncoder("all-MiniLM-L6-v2")
     encoder.encode(["warm up"])
     model_rates, graph_rates = [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        with MemoryGraph(db_path=Path(tmp) / "graph.json", embedding_model=encoder) as graph:
-            for round_number in range(args.rounds):
-                prompts = texts(args.n, seed=round_number)
-                began = time.perf_counter()
-                encoder.encode(prompts)
-                model_rates.append(args.n / (time.perf_counter() - began))
-                began = time.perf_counter()
-                graph.batch_add(items(prompts, start=round_number * args.n))
-                graph_rates.append(args.n / (time.perf_counter() - began))
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        MemoryGraph(db_path=Path(tmp) / "graph.json", embedding_model=encoder) as graph,
+    ):
+        for round_number in range(args.rounds):
+            prompts = texts(args.n, seed=round_number)
+            began = time.perf_counter()
+            encoder.encode(prompts)
+            model_rates.append(args.n / (time.perf_counter() - began))
+            began = time.perf_counter()
+            graph.batch_add(items(prompts, start=round_number * args.n))
+            graph_rates.append(args.n / (time.perf_counter() - began))
     results = {
         "n": args.n,
         "model_encode_per_s": statistics.median(model_rates),
