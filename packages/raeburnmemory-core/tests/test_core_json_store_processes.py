@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import pytest
 from raeburnmemory.core.json_store import JsonStore
 from raeburnmemory.core.model import EncoderInfo
 from raeburnmemory.core.testing.data import interaction, unit_vectors
+from raeburnmemory.core.testing.processes import kill_after_acknowledged
 
 DIM = 16
 INFO = EncoderInfo("test-encoder", DIM)
@@ -90,26 +90,9 @@ def test_writers_in_several_processes_lose_nothing(path: Path) -> None:
         assert store.get("w1-29") == interaction(29, prefix="w1-")
 
 
-def _kill_after(process: subprocess.Popen[str], acks: int) -> list[str]:
-    """Read acknowledged ids until ``acks`` arrived, then SIGKILL the process mid-loop."""
-    assert process.stdout is not None
-    seen: list[str] = []
-    deadline = time.monotonic() + 120
-    while len(seen) < acks and time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen.append(line.strip())
-    os.kill(process.pid, signal.SIGKILL)
-    rest, _ = process.communicate(timeout=60)
-    seen += rest.split()  # printed after an add returned, before the kill
-    assert process.returncode == -signal.SIGKILL
-    return seen
-
-
 @pytest.mark.parametrize("mode", ["plain", "compact"])
 def test_sigkill_mid_write_loses_no_acknowledged_write(path: Path, mode: str) -> None:
-    acknowledged = _kill_after(_spawn(path, "k-", -1, mode), 40)
+    acknowledged = kill_after_acknowledged(_spawn(path, "k-", -1, mode), 40)
     assert len(acknowledged) >= 40
     with JsonStore.open(str(path), create=False) as store:
         stored = {item.prompt_id for item in store.iter_interactions()}

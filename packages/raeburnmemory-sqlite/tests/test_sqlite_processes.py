@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from raeburnmemory.core.model import EncoderInfo, SearchFilter
-from raeburnmemory.core.testing import interaction, unit_vectors
+from raeburnmemory.core.testing import interaction, kill_after_acknowledged, unit_vectors
 from raeburnmemory.sqlite import SQLiteStore
 from raeburnmemory.sqlite._driver import driver
 
@@ -88,17 +86,7 @@ def test_concurrent_writers_lose_nothing_and_are_seen(db_path: Path, mode: str |
 def test_a_killed_writer_leaves_a_sound_database(db_path: Path, mode: str | None) -> None:
     with SQLiteStore.open(str(db_path), vector_backend=mode) as store:
         store.set_encoder_info(ENCODER)
-    writer = _writer(db_path, "k", 100_000, 5, mode)
-    assert writer.stdout is not None
-    acknowledged: list[str] = []
-    deadline = time.monotonic() + 60
-    for line in writer.stdout:
-        if line.strip() != "ready":
-            acknowledged.append(line.strip())
-        if len(acknowledged) >= 400 or time.monotonic() > deadline:
-            break
-    writer.send_signal(signal.SIGKILL)
-    writer.wait(timeout=30)
+    acknowledged = kill_after_acknowledged(_writer(db_path, "k", 100_000, 5, mode), 400)
     assert len(acknowledged) >= 400
     assert _integrity(db_path) == "ok"
     with SQLiteStore.open(str(db_path), vector_backend=mode) as store:

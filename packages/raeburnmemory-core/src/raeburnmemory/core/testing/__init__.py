@@ -18,6 +18,7 @@ from typing import Any
 
 from raeburnmemory.core.testing.data import interaction, interactions, unit_vectors
 from raeburnmemory.core.testing.graph_contract import MemoryGraphContract
+from raeburnmemory.core.testing.processes import kill_after_acknowledged
 from raeburnmemory.core.testing.vector_contract import VectorIndexContract
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "VectorIndexContract",
     "interaction",
     "interactions",
+    "kill_after_acknowledged",
     "unit_vectors",
 ]
 

@@ -6,11 +6,9 @@ import asyncio
 import gc
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from raeburnmemory.core.errors import (
 from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.model import Interaction
 from raeburnmemory.core.testing.data import interaction, interactions
+from raeburnmemory.core.testing.processes import kill_after_acknowledged
 
 __all__ = ["MemoryGraphContract"]
 
@@ -366,17 +365,7 @@ class MemoryGraphContract:
     def test_a_killed_writer_loses_no_acknowledged_write(self, options: dict[str, Any]) -> None:
         with MemoryGraph(**options) as graph:
             _add(graph, 999)
-        writer = _spawn(options, "k", 100_000, batch=7)
-        assert writer.stdout is not None
-        acknowledged: list[str] = []
-        deadline = time.monotonic() + 60
-        for line in writer.stdout:
-            if line.strip() != "ready":
-                acknowledged.append(line.strip())
-            if len(acknowledged) >= 300 or time.monotonic() > deadline:
-                break
-        writer.send_signal(signal.SIGKILL)
-        writer.wait(timeout=30)
+        acknowledged = kill_after_acknowledged(_spawn(options, "k", 100_000, batch=7), 300)
         assert len(acknowledged) >= 300
         with MemoryGraph(**options) as reopened:
             stored = reopened.stats()["interactions"] - 1
