@@ -96,3 +96,19 @@ def test_a_broken_encoder_is_reported() -> None:
         resolve_encoder(Broken()).encode(["x"])
     with pytest.raises(ConfigurationError):
         resolve_encoder(42)
+
+
+def test_hashing_forgets_cached_words_past_a_bound_with_the_same_vectors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from raeburnmemory.core import encoders
+
+    monkeypatch.setattr(encoders, "_MAX_CACHED_WORDS", 50)
+    encoder = HashingEncoder()
+    texts = [f"query number {i} about word{i}" for i in range(40)]
+    first = encoder.encode(texts[:1])
+    for text in texts:
+        encoder.encode([text])
+    assert len(encoder._vocab) <= 50
+    assert np.array_equal(encoder.encode(texts[:1]), first)
+    assert np.array_equal(encoder.encode(texts), HashingEncoder().encode(texts))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 
 from raeburnmemory.core.numpy_index import NumpyIndex
@@ -57,3 +58,37 @@ def test_unknown_index_kind_is_refused() -> None:
 
     with pytest.raises(ConfigurationError, match="hnsw"):
         FaissIndex(8, index="ivf")
+
+
+@pytest.mark.parametrize("k", [5, 50])
+@pytest.mark.parametrize("density", [0.1, 1.0])
+def test_exact_search_ranks_as_a_full_product_for_sparse_and_dense_queries(
+    k: int, density: float
+) -> None:
+    from raeburnmemory.core.model import SearchFilter, VectorPayload
+
+    rng = np.random.default_rng(3)
+    size, dim = 9_000, 64  # more vectors than one scoring chunk
+    vectors = rng.standard_normal((size, dim)).astype(np.float32)
+    vectors *= rng.random((size, dim)) < density
+    ids = [f"p{i}" for i in range(size)]
+    payloads = [VectorPayload(f"s{i % 3}", f"a{i % 100}", float(i)) for i in range(size)]
+    index = NumpyIndex(dim)
+    index.add(ids, vectors, payloads)
+    index.remove(ids[:10])  # the last rows move into the freed ones
+    live = np.arange(10, size)
+    for query in vectors[[20, 4000, 8999]]:
+        scores = vectors @ query
+        for flt, passing in (
+            (None, live),
+            (SearchFilter(session_id="s1"), live[live % 3 == 1]),  # most rows are scored
+            (SearchFilter(agent_id="a7"), live[live % 100 == 7]),  # a few rows are gathered
+        ):
+            found = index.search(query, k, flt)
+            rows = [int(pid[1:]) for pid, _ in found]
+            assert len(set(rows)) == k
+            assert set(rows) <= set(passing.tolist())
+            # Exact: the k best scores, best first (which of several equal scores is free).
+            assert np.allclose([s for _, s in found], scores[rows], atol=1e-4)
+            expected = np.sort(scores[passing])[::-1][:k]
+            assert np.allclose([s for _, s in found], expected, atol=1e-4)

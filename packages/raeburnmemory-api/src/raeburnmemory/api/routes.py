@@ -1,7 +1,8 @@
 """The routes of the HTTP API.
 
-The handlers are plain functions: FastAPI runs them in its thread pool, so the blocking
-``MemoryGraph`` calls never hold up the event loop.
+Most handlers are plain functions: FastAPI runs them in its thread pool, so the blocking
+``MemoryGraph`` calls never hold up the event loop. ``POST /memory/similar``, the hottest
+route, runs its search on the event loop while searches are quick (see ``_dispatch``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from raeburnmemory.api.models import (
     SimilarRequest,
     SimilarResponse,
 )
-from raeburnmemory.api.runtime import guard, memory_of, runtime_of
+from raeburnmemory.api.runtime import guard, memory_in_pool, memory_of, runtime_of
 
 if TYPE_CHECKING:
     from raeburnmemory.core.memory import MemoryGraph
@@ -55,7 +56,8 @@ def _errors(*extra: int) -> dict[int | str, dict[str, Any]]:
 health_router = APIRouter()
 memory_router = APIRouter(prefix="/memory", dependencies=[Depends(guard)], tags=["memory"])
 
-Memory = Depends(memory_of)
+Memory = Depends(memory_in_pool)
+InlineMemory = Depends(memory_of)
 
 
 @health_router.get("/healthz", tags=["health"])
@@ -86,22 +88,30 @@ def graph(
 
 
 @memory_router.post("/similar", response_model=SimilarResponse, responses=_errors(409))
-def similar(request: SimilarRequest, http: Request, memory: MemoryGraph = Memory) -> Response:
+async def similar(
+    request: SimilarRequest, http: Request, memory: MemoryGraph = InlineMemory
+) -> Response:
     """The prompts most similar to a text, best first (409 if nothing is embedded yet)."""
-    runtime_of(http).limit_search_threads()
-    hits = memory.search(
-        request.text,
-        request.top_k,
-        session_id=request.session_id,
-        agent_id=request.agent_id,
-        since=request.since,
-        until=request.until,
-        min_score=request.min_score,
-        mode=request.mode,
-    )
-    # The hottest route: the answer is serialized once, not validated again on the way out.
-    answer = SimilarResponse(ids=[hit.id for hit in hits], hits=[HitOut.of(hit) for hit in hits])
-    return Response(answer.model_dump_json(), media_type="application/json")
+    runtime = runtime_of(http)
+
+    def search() -> Response:
+        runtime.limit_search_threads()
+        hits = memory.search(
+            request.text,
+            request.top_k,
+            session_id=request.session_id,
+            agent_id=request.agent_id,
+            since=request.since,
+            until=request.until,
+            min_score=request.min_score,
+            mode=request.mode,
+        )
+        # The hottest route: the answer is serialized once, not validated again on the way out.
+        hit_list = [HitOut.of(hit) for hit in hits]
+        answer = SimilarResponse(ids=[hit.id for hit in hits], hits=hit_list)
+        return Response(answer.model_dump_json(), media_type="application/json")
+
+    return await runtime.searches.run(search)
 
 
 @memory_router.post("/interactions", status_code=201, responses=_errors(409, 413))

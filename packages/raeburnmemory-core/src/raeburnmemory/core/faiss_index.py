@@ -159,7 +159,7 @@ class FaissIndex(NumpyIndex):
         size = len(self._ids)
         if size:
             payloads = [self._payloads.payload(row) for row in range(size)]
-            graph.add(list(self._ids), self._matrix[:size], payloads)
+            graph.add(list(self._ids), self._vectors(), payloads)
 
     def search(self, query: Matrix, k: int, flt: SearchFilter | None = None) -> ScoredIds:
         """Top ``k`` among the prompts that pass ``flt``."""
