@@ -1,7 +1,7 @@
 """FAISS vector backend: exact inner-product search, or an HNSW graph for large stores.
 
-Option ``index="flat"`` (default) is exact: the inner product of the query with every vector, as
-one BLAS product, which answers a single query faster than ``IndexFlatIP`` does.
+Option ``index="flat"`` (default) is exact: the inner product of the query with every vector,
+computed by :class:`NumpyIndex`, which answers a single query faster than ``IndexFlatIP`` does.
 ``index="hnsw"`` answers from a FAISS HNSW graph.
 FAISS's HNSW cannot remove vectors, so a removed or replaced prompt is tombstoned: searches skip
 it through an id selector, and the graph is rebuilt from the live vectors once tombstones pass a
@@ -170,8 +170,8 @@ class FaissIndex(NumpyIndex):
         graph = self._hnsw
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
         if graph is None:
-            # Exact search is one BLAS matrix-vector product: for one query at a time it
-            # measured faster than IndexFlatIP, with the same answers.
+            # Exact search is numpy's (a BLAS product, or only a sparse query's dimensions):
+            # for one query at a time it measured faster than IndexFlatIP, with the same answers.
             return super().search(q, k, flt)
         labels = len(graph.labels)
         allowed = graph.payloads.mask(flt, labels)
