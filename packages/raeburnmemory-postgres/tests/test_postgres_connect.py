@@ -173,3 +173,40 @@ def test_a_read_only_server_serves_reads_and_refuses_writes_clearly(
         assert replica.count() == 6
     finally:
         replica.close()
+
+
+@pytest.fixture
+def fresh_database(pg_dsn: str) -> Iterator[str]:
+    """A new, empty database on the test server (no pgvector enabled yet)."""
+    name = f"fresh_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield make_conninfo(pg_dsn, dbname=name)
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def test_hosts_starting_together_on_a_fresh_database_all_open_it(fresh_database: str) -> None:
+    starters = 8
+    gate = threading.Barrier(starters)
+    failures: list[BaseException] = []
+    opened: list[PostgresStore] = []
+
+    def start() -> None:
+        gate.wait()
+        try:
+            opened.append(PostgresStore.open(None, options={"dsn": fresh_database}))
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(starters)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for store in opened:
+        store.close()
+    assert not failures, failures
+    with psycopg.connect(fresh_database) as conn:
+        found = conn.execute("SELECT count(*) FROM pg_extension WHERE extname = 'vector'")
+        assert found.fetchone() == (1,)

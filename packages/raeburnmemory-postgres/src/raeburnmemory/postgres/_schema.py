@@ -152,10 +152,19 @@ def _extension(conn: psycopg.Connection[Any]) -> tuple[str, tuple[int, ...]] | N
 
 
 def _create_extension(conn: psycopg.Connection[Any]) -> tuple[str, tuple[int, ...]]:
+    """Enable pgvector in the database, once, however many hosts start at the same moment.
+
+    Two sessions running ``CREATE EXTENSION IF NOT EXISTS`` at once both find it missing and the
+    second fails on a duplicate key; so sessions of this library take turns on a database-wide
+    advisory lock, and a duplicate caused by anyone else only means the extension is there.
+    """
     database = conn.info.dbname
     try:
         with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key("", "extension"),))
             conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    except psycopg.errors.UniqueViolation:
+        pass  # created by a session that did not take the lock, between our check and ours
     except psycopg.errors.InsufficientPrivilege:
         raise StoreError(
             f"the pgvector extension is not enabled in database {database!r} and this user may "
