@@ -18,6 +18,7 @@ MODULES = [
     "raeburnmemory.core.model",
     "raeburnmemory.core.numpy_index",
     "raeburnmemory.core.paths",
+    "raeburnmemory.core.records",
     "raeburnmemory.core.registry",
     "raeburnmemory.core.store",
     "raeburnmemory.core.testing",

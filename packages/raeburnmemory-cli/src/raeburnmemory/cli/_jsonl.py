@@ -22,10 +22,11 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
-# The same validation MemoryGraph.add_interaction applies (the distributions ship in lockstep).
-from raeburnmemory.core._records import interaction_from_mapping
 from raeburnmemory.core.errors import InvalidInteractionError
 from raeburnmemory.core.model import Interaction
+
+# The same validation MemoryGraph.add_interaction and batch_add apply.
+from raeburnmemory.core.records import interaction_from_mapping
 
 __all__ = ["LineError", "iter_lines", "parse_line"]
 

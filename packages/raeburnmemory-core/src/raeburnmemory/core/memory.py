@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from raeburnmemory.core._records import interaction_from_mapping, make_interaction
 from raeburnmemory.core.encoders import (
     Encoder,
     SentenceTransformerEncoder,
@@ -39,6 +38,7 @@ from raeburnmemory.core.model import (
     SearchHit,
     parse_timestamp,
 )
+from raeburnmemory.core.records import interaction_from_mapping, make_interaction
 from raeburnmemory.core.registry import load_storage_backend, load_vector_backend
 from raeburnmemory.core.store import Matrix, ScoredIds, Store
 from raeburnmemory.core.vectors import VectorIndex

@@ -1,4 +1,8 @@
-"""Turns the caller's dicts into validated :class:`Interaction` records."""
+"""Turns the caller's dicts into validated :class:`Interaction` records.
+
+``MemoryGraph.add_interaction`` and ``batch_add`` apply exactly these checks; tools that read
+input from elsewhere (files, queues) can use them to reject a bad record before writing anything.
+"""
 
 from __future__ import annotations
 
@@ -59,7 +63,10 @@ def make_interaction(
     metadata: Mapping[str, Any] | None = None,
     timestamp: Any = None,
 ) -> Interaction:
-    """Validate ``add_interaction``'s arguments and build the record."""
+    """Validate ``add_interaction``'s arguments and build the record.
+
+    Raises ``InvalidInteractionError`` naming the field that is wrong.
+    """
     prompt_id, prompt_text, prompt_attrs = _node(prompt, "prompt", "text")
     response_id, response_text, response_attrs = _node(response, "response", "text")
     agent_id, agent_name, agent_attrs = _node(agent, "agent", "name")
@@ -89,7 +96,10 @@ def make_interaction(
 
 
 def interaction_from_mapping(item: Mapping[str, Any] | Interaction, position: int) -> Interaction:
-    """One ``batch_add`` item: an ``Interaction``, or a dict of ``add_interaction``'s arguments."""
+    """One ``batch_add`` item: an ``Interaction``, or a dict of ``add_interaction``'s arguments.
+
+    ``position`` is the item's place in its batch, named in the error when the item is invalid.
+    """
     if isinstance(item, Interaction):
         return item
     if not isinstance(item, Mapping):
