@@ -1,9 +1,11 @@
-"""Quick searches run on the event loop; slow ones, and any during a pooled request, do not."""
+"""Quick searches run on the event loop; slow ones, costly ones and ones that would wait do not."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,23 +17,29 @@ from raeburnmemory.api._dispatch import SearchDispatcher
 from raeburnmemory.memory_graph import MemoryGraph
 
 
-def _where(dispatcher: SearchDispatcher, pause: float = 0.0, pooled: bool = False) -> list[str]:
+def _where(
+    dispatcher: SearchDispatcher,
+    *,
+    pause: float = 0.0,
+    cheap: bool = True,
+    would_wait: bool = False,
+) -> list[str]:
     """Run three searches; for each, whether it ran on the event loop's thread or another."""
     places: list[str] = []
 
     async def main() -> None:
         loop_thread = threading.get_ident()
 
-        def search() -> None:
+        def search() -> str:
             time.sleep(pause)
             places.append("loop" if threading.get_ident() == loop_thread else "pool")
+            return "hits"
+
+        def nowait() -> str | None:
+            return None if would_wait else search()
 
         for _ in range(3):
-            if pooled:
-                with dispatcher.pooled():
-                    await dispatcher.run(search)
-            else:
-                await dispatcher.run(search)
+            assert await dispatcher.run(nowait, search, cheap=cheap) == "hits"
 
     anyio.run(main)
     return places
@@ -41,18 +49,19 @@ def test_the_first_search_is_timed_in_the_pool_and_quick_ones_then_run_on_the_lo
     assert _where(SearchDispatcher()) == ["pool", "loop", "loop"]
 
 
-def test_searches_stay_in_the_pool_while_another_request_uses_the_graph_there() -> None:
+def test_costly_requests_and_searches_that_would_wait_go_to_the_pool() -> None:
     dispatcher = SearchDispatcher()
     _where(dispatcher)
-    assert dispatcher.inline
-    assert _where(dispatcher, pooled=True) == ["pool", "pool", "pool"]
+    assert dispatcher.quick
+    assert _where(dispatcher, cheap=False) == ["pool", "pool", "pool"]
+    assert _where(dispatcher, would_wait=True) == ["pool", "pool", "pool"]
 
 
 def test_slow_searches_go_back_to_the_pool() -> None:
     dispatcher = SearchDispatcher(inline_below=0.005)
     _where(dispatcher)
     assert _where(dispatcher, pause=0.05) == ["loop", "pool", "pool"]
-    assert not dispatcher.inline
+    assert not dispatcher.quick
 
 
 def test_errors_of_a_search_reach_the_caller_from_either_place() -> None:
@@ -65,7 +74,7 @@ def test_errors_of_a_search_reach_the_caller_from_either_place() -> None:
         seen = []
         for _ in range(2):
             try:
-                await dispatcher.run(fail)
+                await dispatcher.run(fail, fail, cheap=True)
             except LookupError as exc:
                 seen.append(str(exc))
         return seen
@@ -83,20 +92,83 @@ class _RecordingGraph(MemoryGraph):
         return super().search(*args, **kwargs)
 
 
+def _pooled(threads: list[str]) -> list[bool]:
+    return [name.startswith("AnyIO worker") for name in threads]
+
+
 def test_the_similar_route_answers_the_same_from_the_loop_and_the_pool(
-    tmp_path: Path, make_interaction: Any
+    tmp_path: Path, make_interaction: Callable[..., dict[str, Any]]
 ) -> None:
     memory = _RecordingGraph(tmp_path / "graph.json", embedding_model=None)
     memory.threads = []
     app = create_app(Settings(embedding_model="none"), memory=memory)
     with TestClient(app) as client:
-        client.post("/memory/interactions/batch", json={
-            "interactions": [make_interaction(i) for i in range(20)]
-        })  # fmt: skip
+        batch = {"interactions": [make_interaction(i) for i in range(20)]}
+        client.post("/memory/interactions/batch", json=batch)
         body = {"text": "question number 7 about topic 7", "top_k": 3}
         answers = [client.post("/memory/similar", json=body).json() for _ in range(3)]
+        assert _pooled(memory.threads) == [True, False, False]
+        # Many hits, or another mode: a costlier search, left to the pool.
+        client.post("/memory/similar", json={**body, "top_k": 100})
+        assert _pooled(memory.threads)[-1]
     memory.close()
     assert answers[0]["ids"][0] == "p7"
     assert answers[0] == answers[1] == answers[2]
-    pooled = [name.startswith("AnyIO worker") for name in memory.threads]
-    assert pooled == [True, False, False]
+
+
+def test_a_search_that_must_read_another_writers_changes_runs_in_the_pool(
+    tmp_path: Path, make_interaction: Callable[..., dict[str, Any]]
+) -> None:
+    path = tmp_path / "graph.json"
+    memory = _RecordingGraph(path, embedding_model=None)
+    memory.threads = []
+    app = create_app(Settings(embedding_model="none"), memory=memory)
+    body = {"text": "question number 42 about topic 42", "top_k": 1}
+    with TestClient(app) as client, MemoryGraph(path, embedding_model=None) as other:
+        client.post("/memory/interactions", json=make_interaction(1))
+        for _ in range(3):
+            client.post("/memory/similar", json=body)
+        assert _pooled(memory.threads) == [True, False, False]
+        other.add_interaction(**_arguments(make_interaction(42)))  # another process's write
+        assert client.post("/memory/similar", json=body).json()["ids"] == ["p42"]
+        assert _pooled(memory.threads)[-1]  # catching up takes the writers' lock: not on the loop
+        client.post("/memory/similar", json=body)
+        assert not _pooled(memory.threads)[-1]  # up to date again
+    memory.close()
+
+
+def test_health_checks_are_answered_while_another_process_holds_the_store(
+    tmp_path: Path, make_interaction: Callable[..., dict[str, Any]]
+) -> None:
+    path = tmp_path / "graph.json"
+    memory = MemoryGraph(path, embedding_model=None)
+    app = create_app(Settings(embedding_model="none"), memory=memory)
+    body = {"text": "question number 1 about topic 1", "top_k": 1}
+    with TestClient(app) as client, MemoryGraph(path, embedding_model=None) as other:
+        client.post("/memory/interactions", json=make_interaction(1))
+        for _ in range(3):
+            client.post("/memory/similar", json=body)
+        other.add_interaction(**_arguments(make_interaction(2)))
+        with _holding(other):
+            searching = threading.Thread(target=client.post, args=("/memory/similar",),
+                                         kwargs={"json": body})  # fmt: skip
+            searching.start()
+            time.sleep(0.2)  # the search now waits for the lock, in a worker thread
+            began = time.perf_counter()
+            assert client.get("/healthz").status_code == 200
+            assert time.perf_counter() - began < 0.5
+        searching.join(10)
+        assert not searching.is_alive()
+    memory.close()
+
+
+def _arguments(body: dict[str, Any]) -> dict[str, Any]:
+    keys = ("prompt", "response", "agent", "session_id", "metadata")
+    return {key: body[key] for key in keys if key in body}
+
+
+@contextlib.contextmanager
+def _holding(memory: MemoryGraph) -> Iterator[None]:
+    """Hold the writers' lock of another graph's store, as a long compaction would."""
+    with memory.store._locked(write=True):  # type: ignore[attr-defined]
+        yield

@@ -112,3 +112,20 @@ def test_hashing_forgets_cached_words_past_a_bound_with_the_same_vectors(
     assert len(encoder._vocab) <= 50
     assert np.array_equal(encoder.encode(texts[:1]), first)
     assert np.array_equal(encoder.encode(texts), HashingEncoder().encode(texts))
+
+
+def test_hashing_keeps_its_cache_for_long_texts_of_known_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from raeburnmemory.core import encoders
+
+    monkeypatch.setattr(encoders, "_MAX_CACHED_WORDS", 50)
+    encoder = HashingEncoder()
+    long_text = " ".join(["same few words again"] * 100)  # 400 words, 4 distinct
+    first = encoder.encode([long_text])
+    hashed: list[str] = []
+    original = encoder._add_word
+    monkeypatch.setattr(encoder, "_add_word", lambda word: hashed.append(word) or original(word))
+    again = encoder.encode([long_text, long_text])
+    assert hashed == []  # every word came from the cache
+    assert np.array_equal(again[1], first[0])

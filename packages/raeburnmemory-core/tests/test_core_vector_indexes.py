@@ -92,3 +92,12 @@ def test_exact_search_ranks_as_a_full_product_for_sparse_and_dense_queries(
             assert np.allclose([s for _, s in found], scores[rows], atol=1e-4)
             expected = np.sort(scores[passing])[::-1][:k]
             assert np.allclose([s for _, s in found], expected, atol=1e-4)
+
+
+def test_top_k_never_repeats_a_row_whatever_the_scores() -> None:
+    from raeburnmemory.core.numpy_index import top_k
+
+    scores = np.array([1.0, -np.inf, -np.inf, np.nan, 0.5], dtype=np.float32)
+    picked = top_k(scores, 3)
+    assert len({row for row, _ in picked}) == 3
+    assert picked[0] == (0, 1.0)

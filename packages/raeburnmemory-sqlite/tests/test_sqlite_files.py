@@ -185,3 +185,32 @@ def test_a_writer_that_holds_the_lock_too_long_is_reported(tmp_path: Path) -> No
             blocker.execute("ROLLBACK")
             blocker.close()
         assert store.add(interactions(1), None) == ["p0"]
+
+
+def test_an_hnsw_graph_is_copied_beside_the_database_and_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("faiss")
+    from raeburnmemory.core.faiss_index import FaissIndex
+    from raeburnmemory.memory_graph import MemoryGraph
+
+    monkeypatch.setattr(FaissIndex, "copy_from", 0)
+    path = tmp_path / "mem.db"
+    options: dict[str, Any] = {"storage_backend": "sqlite", "index": "hnsw"}
+    with MemoryGraph(path, embedding_model=None, vector_backend="faiss", **options) as memory:
+        memory.batch_add(
+            {
+                "prompt": {"id": f"p{i}", "text": f"question {i} about topic{i}"},
+                "response": {"id": f"r{i}", "text": "answer"},
+                "agent": {"id": "a"},
+                "session_id": "s",
+            }
+            for i in range(200)
+        )
+        assert memory.get_similar_prompts("question 42 about topic42", 1) == ["p42"]
+    copy = tmp_path / "mem.db.hnsw"
+    assert copy.is_file()
+    written = copy.stat().st_mtime_ns
+    with MemoryGraph(path, embedding_model=None, vector_backend="faiss", **options) as memory:
+        assert memory.get_similar_prompts("question 42 about topic42", 1) == ["p42"]
+    assert copy.stat().st_mtime_ns == written  # read back, not rebuilt and written again

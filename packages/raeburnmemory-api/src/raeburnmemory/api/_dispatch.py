@@ -1,10 +1,9 @@
-"""Where a search runs: on the event loop when searches are quick, else in the thread pool."""
+"""Where a search runs: on the event loop when it is quick and cannot wait, else in a thread."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TypeVar
 
 import anyio.to_thread
@@ -18,49 +17,50 @@ _SMOOTHING = 0.2
 
 
 class SearchDispatcher:
-    """Runs quick searches directly on the event loop and slow ones in the thread pool.
+    """Runs quick searches directly on the event loop and the others in the thread pool.
 
     Handing a call to a worker thread and back costs about a quarter of a millisecond on a
     busy machine: as much as a whole in-memory search of 10,000 prompts. So a search runs on
-    the event loop while this worker's searches have been taking less than ``inline_below``
-    seconds on average and no other request is using the memory graph from the thread pool
-    (the search would then wait for the graph's lock and hold up the loop meanwhile). Searches
-    that go over the network or scan a large table stay in the thread pool, and so does any
-    search until the first one has been timed.
+    the event loop when
+
+    - the request is cheap (the caller says so: a short text, a few hits),
+    - this worker's searches have been taking less than ``inline_below`` seconds on average,
+    - and the search can start without waiting for anything (``nowait`` answers ``None``
+      otherwise: another thread holds the graph, another process's changes must be read
+      under its lock, or the search goes over the network).
+
+    Every other search, and any until the first one has been timed, runs in the thread pool.
     """
 
     def __init__(self, inline_below: float = 0.003) -> None:
         self.inline_below = inline_below
-        self.in_pool = 0
         self._typical: float | None = None
 
     @property
-    def inline(self) -> bool:
-        """Whether the next search would run on the event loop."""
+    def quick(self) -> bool:
+        """Whether searches of this worker have been quick enough to run on the event loop."""
         typical = self._typical
-        return self.in_pool == 0 and typical is not None and typical < self.inline_below
+        return typical is not None and typical < self.inline_below
 
-    @contextmanager
-    def pooled(self) -> Iterator[None]:
-        """Count a request that uses the memory graph from the thread pool (event loop only)."""
-        self.in_pool += 1
-        try:
-            yield
-        finally:
-            self.in_pool -= 1
-
-    async def run(self, search: Callable[[], T]) -> T:
-        """Call ``search`` where it costs least, and time it."""
-        if self.inline:
-            return self._timed(search)
-        with self.pooled():
-            return await anyio.to_thread.run_sync(self._timed, search)
+    async def run(
+        self, nowait: Callable[[], T | None], search: Callable[[], T], *, cheap: bool
+    ) -> T:
+        """The answer of ``nowait`` on the event loop if it gives one, else of ``search``."""
+        if cheap and self.quick:
+            began = time.perf_counter()
+            answer = nowait()
+            if answer is not None:
+                self._record(time.perf_counter() - began)
+                return answer
+        return await anyio.to_thread.run_sync(self._timed, search)
 
     def _timed(self, search: Callable[[], T]) -> T:
         began = time.perf_counter()
         try:
             return search()
         finally:
-            took = time.perf_counter() - began
-            typical = self._typical
-            self._typical = took if typical is None else typical + _SMOOTHING * (took - typical)
+            self._record(time.perf_counter() - began)
+
+    def _record(self, took: float) -> None:
+        typical = self._typical
+        self._typical = took if typical is None else typical + _SMOOTHING * (took - typical)

@@ -2,7 +2,7 @@
 
 Most handlers are plain functions: FastAPI runs them in its thread pool, so the blocking
 ``MemoryGraph`` calls never hold up the event loop. ``POST /memory/similar``, the hottest
-route, runs its search on the event loop while searches are quick (see ``_dispatch``).
+route, runs quick searches on the event loop instead (see ``_dispatch``).
 """
 
 from __future__ import annotations
@@ -29,10 +29,11 @@ from raeburnmemory.api.models import (
     SimilarRequest,
     SimilarResponse,
 )
-from raeburnmemory.api.runtime import guard, memory_in_pool, memory_of, runtime_of
+from raeburnmemory.api.runtime import guard, memory_of, runtime_of
 
 if TYPE_CHECKING:
     from raeburnmemory.core.memory import MemoryGraph
+    from raeburnmemory.core.model import SearchHit
 
 __all__ = ["health_router", "memory_router"]
 
@@ -56,8 +57,11 @@ def _errors(*extra: int) -> dict[int | str, dict[str, Any]]:
 health_router = APIRouter()
 memory_router = APIRouter(prefix="/memory", dependencies=[Depends(guard)], tags=["memory"])
 
-Memory = Depends(memory_in_pool)
-InlineMemory = Depends(memory_of)
+Memory = Depends(memory_of)
+# Searches asking for at most this many hits of a text at most this long may run on the event
+# loop (see _dispatch); longer texts take longer to encode, and more hits longer to read.
+_CHEAP_TOP_K = 32
+_CHEAP_TEXT = 2000
 
 
 @health_router.get("/healthz", tags=["health"])
@@ -88,30 +92,35 @@ def graph(
 
 
 @memory_router.post("/similar", response_model=SimilarResponse, responses=_errors(409))
-async def similar(
-    request: SimilarRequest, http: Request, memory: MemoryGraph = InlineMemory
-) -> Response:
+async def similar(request: SimilarRequest, http: Request, memory: MemoryGraph = Memory) -> Response:
     """The prompts most similar to a text, best first (409 if nothing is embedded yet)."""
     runtime = runtime_of(http)
+    arguments: dict[str, Any] = {
+        "session_id": request.session_id,
+        "agent_id": request.agent_id,
+        "since": request.since,
+        "until": request.until,
+        "min_score": request.min_score,
+        "mode": request.mode,
+    }
 
-    def search() -> Response:
+    def nowait() -> list[SearchHit] | None:
         runtime.limit_search_threads()
-        hits = memory.search(
-            request.text,
-            request.top_k,
-            session_id=request.session_id,
-            agent_id=request.agent_id,
-            since=request.since,
-            until=request.until,
-            min_score=request.min_score,
-            mode=request.mode,
-        )
-        # The hottest route: the answer is serialized once, not validated again on the way out.
-        hit_list = [HitOut.of(hit) for hit in hits]
-        answer = SimilarResponse(ids=[hit.id for hit in hits], hits=hit_list)
-        return Response(answer.model_dump_json(), media_type="application/json")
+        return memory.search_nowait(request.text, request.top_k, **arguments)
 
-    return await runtime.searches.run(search)
+    def search() -> list[SearchHit]:
+        runtime.limit_search_threads()
+        return memory.search(request.text, request.top_k, **arguments)
+
+    cheap = (
+        request.mode == "vector"
+        and request.top_k <= _CHEAP_TOP_K
+        and len(request.text) <= _CHEAP_TEXT
+    )
+    hits = await runtime.searches.run(nowait, search, cheap=cheap)
+    # The hottest route: the answer is serialized once, not validated again on the way out.
+    answer = SimilarResponse(ids=[hit.id for hit in hits], hits=[HitOut.of(hit) for hit in hits])
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 @memory_router.post("/interactions", status_code=201, responses=_errors(409, 413))

@@ -12,7 +12,6 @@ import json
 import logging
 import sys
 import threading
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated
 
 import anyio.to_thread
@@ -32,7 +31,7 @@ from raeburnmemory.core.errors import ConfigurationError
 if TYPE_CHECKING:
     from raeburnmemory.core.memory import MemoryGraph
 
-__all__ = ["Runtime", "guard", "memory_in_pool", "memory_of", "runtime_of"]
+__all__ = ["Runtime", "guard", "memory_of", "runtime_of"]
 
 logger = logging.getLogger("raeburnmemory.api")
 
@@ -168,17 +167,6 @@ async def memory_of(request: Request) -> MemoryGraph:
     if memory is None:
         raise ApiError("the server has not finished starting", status=503)
     return memory
-
-
-async def memory_in_pool(request: Request) -> AsyncIterator[MemoryGraph]:
-    """:func:`memory_of`, for a route that uses the graph from the thread pool.
-
-    While such a request runs, searches of this worker go to the thread pool too, so that
-    none waits on the event loop for the graph's lock.
-    """
-    memory = await memory_of(request)
-    with runtime_of(request).searches.pooled():
-        yield memory
 
 
 async def guard(

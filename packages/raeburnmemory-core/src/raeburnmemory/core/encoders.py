@@ -161,7 +161,8 @@ class HashingEncoder:
         per_text = [len(words) for words in tokenized]
         word_ids: list[int] = []
         with self._lock:
-            if len(self._vocab) + sum(per_text) > _MAX_CACHED_WORDS:
+            unseen = {w for words in tokenized for w in words if w not in self._vocab}
+            if len(self._vocab) + len(unseen) > _MAX_CACHED_WORDS:
                 # Every new word of every query would otherwise stay cached for the life of
                 # the process: start the cache afresh instead (bounded memory in a server).
                 self._vocab = {}

@@ -6,21 +6,24 @@ computed by :class:`NumpyIndex`, which answers a single query faster than ``Inde
 FAISS's HNSW cannot remove vectors, so a removed or replaced prompt is tombstoned: searches skip
 it through an id selector, and the graph is rebuilt from the live vectors once tombstones pass a
 fifth of it. Filters that few prompts pass are answered exactly instead, so ``k`` hits come back
-whenever that many exist.
+whenever that many exist. A store on local disk keeps a copy of the graph beside it
+(``<store>.hnsw``), so the next open loads the graph instead of building it again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
+from raeburnmemory.core import _hnsw_cache
 from raeburnmemory.core.errors import BackendNotInstalledError, ConfigurationError
 from raeburnmemory.core.model import SearchFilter, VectorPayload
 from raeburnmemory.core.numpy_index import NumpyIndex, PayloadColumns
-from raeburnmemory.core.store import Matrix, ScoredIds, Store
+from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoredVectors
 
 __all__ = ["FaissIndex"]
 
@@ -43,13 +46,13 @@ class _HnswGraph:
     def __init__(self, faiss: Any, dim: int, m: int, ef_construction: int, ef_search: int) -> None:
         self._faiss = faiss
         self._dim = dim
-        self._m = m
+        self.m = m
         self._ef_construction = ef_construction
         self.ef_search = ef_search
         self.reset()
 
     def reset(self) -> None:
-        index = self._faiss.IndexHNSWFlat(self._dim, self._m, self._faiss.METRIC_INNER_PRODUCT)
+        index = self._faiss.IndexHNSWFlat(self._dim, self.m, self._faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = self._ef_construction
         self.index = index
         self.labels: list[str] = []
@@ -71,6 +74,22 @@ class _HnswGraph:
         self.payloads.set_many(start, payloads)
         self.labels.extend(ids)
         self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+
+    def adopt(
+        self,
+        cached: _hnsw_cache.CachedGraph,
+        alive: npt.NDArray[np.bool_],
+        payloads: Sequence[VectorPayload],
+    ) -> None:
+        """Take over a graph read back from its copy; labels not ``alive`` are tombstones."""
+        self.reset()
+        self.index = cached.index
+        self.labels = list(cached.labels)
+        self.alive = alive.copy()
+        self.label_of = {self.labels[label]: int(label) for label in np.flatnonzero(alive)}
+        self.payloads.reserve(len(self.labels))
+        self.payloads.set_many(0, payloads)
+        self.dead = len(self.labels) - len(self.label_of)
 
     def tombstone(self, ids: Sequence[str]) -> None:
         for pid in ids:
@@ -111,10 +130,19 @@ class FaissIndex(NumpyIndex):
 
     #: Filters passed by fewer prompts than this are answered by an exact scan (hnsw only).
     exact_below: ClassVar[int] = 20_000
+    #: HNSW graphs of fewer labels than this build quickly and are not copied to disk.
+    copy_from: ClassVar[int] = 5_000
 
     def __init__(
-        self, dim: int, *, index: str = "flat", hnsw_m: int = 32, ef_search: int = 64
+        self,
+        dim: int,
+        *,
+        index: str = "flat",
+        hnsw_m: int = 32,
+        ef_search: int = 64,
+        graph_copy: Path | None = None,
     ) -> None:
+        """``graph_copy``: where to keep a copy of the HNSW graph between runs (none: rebuild)."""
         if index not in _INDEX_KINDS:
             kinds = ", ".join(_INDEX_KINDS)
             raise ConfigurationError(f"index must be one of {kinds}, not {index!r}")
@@ -125,6 +153,9 @@ class FaissIndex(NumpyIndex):
             if index == "hnsw"
             else None
         )
+        self._graph_copy = graph_copy if index == "hnsw" else None
+        # (labels, dead) of the graph when it was last copied or read back; None: never.
+        self._copied: tuple[int, int] | None = None
         super().__init__(dim)
 
     @classmethod
@@ -134,7 +165,56 @@ class FaissIndex(NumpyIndex):
         for key in ("hnsw_m", "ef_search"):
             if key in kwargs and not (isinstance(kwargs[key], int) and kwargs[key] > 0):
                 raise ConfigurationError(f"{key} must be a positive integer")
-        return cls(dim, **kwargs)
+        return cls(dim, graph_copy=store.derived_file(".hnsw"), **kwargs)
+
+    def load(self, stored: StoredVectors) -> None:
+        """Fill the empty index with the store's vectors; an HNSW graph comes from its copy.
+
+        Labels of the copy whose prompt is gone or changed become tombstones, and prompts the
+        copy lacks are added to it; without a usable copy the graph is built and copied.
+        """
+        vectors = np.ascontiguousarray(stored.vectors, dtype=np.float32).reshape(-1, self.dim)
+        NumpyIndex.add(self, stored.ids, vectors, stored.payloads)
+        graph = self._hnsw
+        if graph is None or not len(stored):
+            return
+        cached = None
+        if self._graph_copy is not None:
+            cached = _hnsw_cache.read(self._graph_copy, dim=self.dim, m=graph.m)
+        if cached is None:
+            graph.add(stored.ids, vectors, stored.payloads)
+            self._copy_graph()
+            return
+        alive, row_of = _hnsw_cache.match(cached, self._rows, vectors)
+        blank = VectorPayload("", "", 0.0)
+        payloads = [stored.payloads[row] if row >= 0 else blank for row in row_of.tolist()]
+        graph.adopt(cached, alive, payloads)
+        self._copied = (len(graph.labels), graph.dead)
+        missing = np.ones(len(stored), dtype=np.bool_)
+        missing[row_of[row_of >= 0]] = False
+        rows = np.flatnonzero(missing)
+        if len(rows):
+            added = [stored.ids[r] for r in rows]
+            graph.add(added, vectors[rows], [stored.payloads[r] for r in rows])
+        self._maybe_rebuild()
+        self._copy_graph(unless_within=0.05)
+
+    def _copy_graph(self, *, unless_within: float = 0.0) -> None:
+        """Write the copy of the HNSW graph, unless it changed by less than that fraction."""
+        graph = self._hnsw
+        if graph is None or self._graph_copy is None or len(graph.labels) < self.copy_from:
+            return
+        state = (len(graph.labels), graph.dead)
+        if self._copied is not None:
+            changed = abs(state[0] - self._copied[0]) + abs(state[1] - self._copied[1])
+            if changed <= unless_within * state[0]:
+                return
+        if _hnsw_cache.write(self._graph_copy, graph.index, graph.labels):
+            self._copied = state
+
+    def close(self) -> None:
+        """Copy the HNSW graph to disk when it changed by more than a twentieth since read."""
+        self._copy_graph(unless_within=0.05)
 
     def add(self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]) -> None:
         """Insert or replace vectors."""

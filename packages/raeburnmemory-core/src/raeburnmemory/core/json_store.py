@@ -791,6 +791,23 @@ class JsonStore(Store):
 
     # -- vectors ---------------------------------------------------------------------------------
 
+    def reads_may_wait(self) -> bool:
+        """True when another thread is using the store or other writers' changes are unread.
+
+        Reading those takes the writers' lock, which a writer may hold (a compaction, a
+        write forced to disk); otherwise a read only looks at this process's memory.
+        """
+        if not self._mutex.acquire(blocking=False):
+            return True
+        try:
+            return self._closed or self._journal_changed()
+        finally:
+            self._mutex.release()
+
+    def derived_file(self, suffix: str) -> Path | None:
+        """``<store file><suffix>``, beside the store's own files."""
+        return Path(f"{self._files.graph}{suffix}")
+
     def load_vectors(self) -> StoredVectors:
         """Every stored vector with its id and payload; the next refresh() reports later changes."""
         with self._mutex:

@@ -230,7 +230,7 @@ class MemoryGraph:
             else:
                 stored = self.store.load_vectors()
                 if len(stored):
-                    index.add(stored.ids, stored.vectors, stored.payloads)
+                    index.load(stored)
             self._index = index
         return self._index
 
@@ -267,8 +267,9 @@ class MemoryGraph:
             added = self.store.add(items, vectors)
             if added:
                 self._graph = None
+                built_now = self._index is None  # then built from the store, these included
                 index = self._ensure_index()
-                if index is not None:
+                if index is not None and not built_now:
                     fresh = set(added)
                     rows = [i for i, item in enumerate(items) if item.prompt_id in fresh]
                     picked = [items[i] for i in rows]
@@ -427,6 +428,51 @@ class MemoryGraph:
             scored = self._ranked(text, top_k, session_id, agent_id, since, until, min_score, mode)
             found = {item.prompt_id: item for item in self.store.get_many([p for p, _ in scored])}
         return [_hit(found[pid], score) for pid, score in scored if pid in found]
+
+    def search_nowait(
+        self,
+        text: str,
+        top_k: int = 5,
+        *,
+        session_id: str | None = None,
+        agent_id: str | None = None,
+        since: Any = None,
+        until: Any = None,
+        min_score: float | None = None,
+        mode: str = "vector",
+    ) -> list[SearchHit] | None:
+        """:meth:`search`, or ``None`` at once when answering would mean waiting first.
+
+        It would wait for another thread using this graph, for other writers' changes to be
+        read from the store, or for a store or vector backend that searches over the network
+        or builds its index first. Meant for an event loop, which hands the search to a thread
+        when this returns ``None``.
+        """
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            index = self._index
+            if (
+                self._closed
+                or self._native
+                or index is None
+                or index.persistent
+                or mode != "vector"
+                or self.store.reads_may_wait()
+            ):
+                return None
+            return self.search(
+                text,
+                top_k,
+                session_id=session_id,
+                agent_id=agent_id,
+                since=since,
+                until=until,
+                min_score=min_score,
+                mode=mode,
+            )
+        finally:
+            self._lock.release()
 
     def _ranked(
         self,

@@ -112,7 +112,7 @@ def top_k(
     """The ``k`` best ``(row, score)`` pairs, best first (``rows`` maps positions to rows)."""
     if k <= 0 or scores.size == 0:
         return []
-    if k <= _ARGMAX_UP_TO and k < scores.size:
+    if k <= _ARGMAX_UP_TO and k < scores.size and np.isfinite(scores).all():
         best = _best_by_argmax(scores, k)
     else:
         best = np.argpartition(-scores, k - 1)[:k] if k < scores.size else np.arange(scores.size)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -187,6 +188,21 @@ class Store(ABC):
     @abstractmethod
     def refresh(self) -> StoreChanges:
         """Catch up with other writers: their changes since the last call (never this object's)."""
+
+    def reads_may_wait(self) -> bool:
+        """Whether the next read may have to wait for another writer first (``True`` if unsure).
+
+        A caller that must not block (an event loop) can then hand the read to a thread.
+        """
+        return True
+
+    def derived_file(self, suffix: str) -> Path | None:
+        """A path beside the store for a file a vector index can rebuild (``None``: none).
+
+        An in-memory index that is slow to build (HNSW) keeps a copy of itself there, to load
+        at the next open instead of building again. The store never reads the file.
+        """
+        return None
 
     # -- searches done by the store itself -------------------------------------------------------
 

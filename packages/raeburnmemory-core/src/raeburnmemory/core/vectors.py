@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from raeburnmemory.core.model import SearchFilter, VectorPayload
-from raeburnmemory.core.store import Matrix, ScoredIds, Store
+from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoredVectors
 
 __all__ = ["VectorIndex"]
 
@@ -64,6 +64,10 @@ class VectorIndex(ABC):
     @abstractmethod
     def __len__(self) -> int:
         """How many vectors the index holds."""
+
+    def load(self, stored: StoredVectors) -> None:
+        """Fill the empty index with the store's vectors when a graph opens (``add`` by default)."""
+        self.add(stored.ids, stored.vectors, stored.payloads)
 
     def sync(self, store: Store) -> None:  # noqa: B027 - only persistent indexes need it
         """Reconcile a persistent index with the store, the source of truth (no-op in memory)."""

@@ -624,6 +624,10 @@ class SQLiteStore(Store):
         matrix = np.concatenate(parts) if parts else np.zeros((0, dim), dtype=np.float32)
         return StoredVectors(ids, matrix, payloads)
 
+    def derived_file(self, suffix: str) -> Path | None:
+        """``<database file><suffix>``, beside the database."""
+        return Path(f"{self.path}{suffix}")
+
     def load_vectors(self) -> StoredVectors:
         """Every stored prompt vector with its id and payload, in insertion order."""
         with self._snapshot() as conn:

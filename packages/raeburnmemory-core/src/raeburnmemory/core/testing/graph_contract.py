@@ -260,6 +260,13 @@ class MemoryGraphContract:
         assert hits[0].score >= hits[1].score >= hits[2].score
         assert hits[0].response_text.startswith("Here is how to bake")
 
+    def test_search_nowait_gives_nothing_or_what_search_gives(self, graph: MemoryGraph) -> None:
+        graph.batch_add(interactions(40))
+        expected = graph.search("bake sourdough bread", 3, session_id="session-1")
+        for _ in range(2):  # the first call may build or catch up; the answer never differs
+            found = graph.search_nowait("bake sourdough bread", 3, session_id="session-1")
+            assert found is None or found == expected
+
     def test_an_empty_store_says_it_has_no_embeddings(self, graph: MemoryGraph) -> None:
         with pytest.raises(NoEmbeddingsError):
             graph.search("anything")

@@ -1,0 +1,140 @@
+"""A copy of a FAISS HNSW graph beside the store, loaded at the next open instead of a rebuild.
+
+Building the graph of 100,000 prompts takes tens of seconds; reading it back takes a fraction of
+one. The copy is one file, ``<store>.hnsw``: the graph in FAISS's own format, then the prompt id
+of every label as JSON, then the JSON's offset (8 bytes). It is written to a temporary name and
+renamed, so a reader sees a whole copy or none.
+
+The copy is derived data and never trusted: :func:`match` compares every vector in it with the
+store's vector for the same prompt id, and a label whose prompt is gone or changed is dead. A
+copy that cannot be read is ignored and the graph is rebuilt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import importlib
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["CachedGraph", "match", "read", "write"]
+
+_FORMAT = 1
+_FOOTER = 8
+# Vectors are compared this many at a time (bounded extra memory).
+_COMPARE_CHUNK = 8192
+# A temporary copy untouched for this many seconds was left by a writer that died.
+_ABANDONED_AFTER = 600.0
+
+
+def _faiss() -> Any:
+    return importlib.import_module("faiss")
+
+
+@dataclass
+class CachedGraph:
+    """A graph read back from its copy: the FAISS index and the prompt id of every label."""
+
+    index: Any
+    labels: list[str]
+
+    def vectors(self) -> npt.NDArray[np.float32]:
+        """The graph's own copy of its vectors, one row per label (a view into FAISS memory)."""
+        faiss = _faiss()
+        storage = faiss.downcast_index(self.index.storage)
+        count, dim = int(self.index.ntotal), int(self.index.d)
+        flat = faiss.rev_swig_ptr(storage.get_xb(), count * dim)
+        return np.frombuffer(flat, dtype=np.float32).reshape(count, dim)
+
+
+def read(path: Path, *, dim: int, m: int) -> CachedGraph | None:
+    """The copy at ``path`` if it is whole and was built for ``dim`` and ``m``; else ``None``."""
+    try:
+        faiss = _faiss()
+        with path.open("rb") as file:
+            size = file.seek(0, os.SEEK_END)
+            file.seek(size - _FOOTER)
+            start = int.from_bytes(file.read(_FOOTER), "little")
+            file.seek(start)
+            meta = json.loads(file.read(size - _FOOTER - start))
+        labels = meta["labels"]
+        if meta.get("format") != _FORMAT or not all(isinstance(pid, str) for pid in labels):
+            return None
+        index = faiss.read_index(str(path))
+    except Exception:
+        return None
+    if (
+        not isinstance(index, faiss.IndexHNSWFlat)
+        or index.d != dim
+        or index.hnsw.nb_neighbors(1) != m
+        or index.ntotal != len(labels)
+        or index.metric_type != faiss.METRIC_INNER_PRODUCT
+    ):
+        return None
+    return CachedGraph(index, labels)
+
+
+def write(path: Path, index: Any, labels: list[str]) -> bool:
+    """Write the copy of ``index`` (labels ``labels``) to ``path``; whether it was written."""
+    faiss = _faiss()
+    _remove_abandoned(path)
+    temp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        faiss.write_index(index, str(temp))
+        with temp.open("ab") as file:
+            start = file.tell()
+            file.write(json.dumps({"format": _FORMAT, "labels": labels}).encode())
+            file.write(start.to_bytes(_FOOTER, "little"))
+        os.replace(temp, path)
+    except Exception:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        return False
+    return True
+
+
+def _remove_abandoned(path: Path) -> None:
+    """Delete temporary copies that a process killed while writing left behind."""
+    deadline = time.time() - _ABANDONED_AFTER
+    for temp in path.parent.glob(f"{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if temp.stat().st_mtime < deadline:
+                temp.unlink()
+
+
+def match(
+    cached: CachedGraph, rows: dict[str, int], vectors: npt.NDArray[np.float32]
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.intp]]:
+    """Which labels of ``cached`` still hold the store's vector, and that vector's row.
+
+    ``rows`` maps each stored prompt id to its row of ``vectors``. A label is alive when its
+    prompt is stored with exactly the same vector; of several such labels for one prompt, only
+    the last is. Returns the alive mask and, per label, the stored row (-1 where dead).
+    """
+    labels = cached.labels
+    row_of = np.fromiter((rows.get(pid, -1) for pid in labels), dtype=np.intp, count=len(labels))
+    alive = np.zeros(len(labels), dtype=np.bool_)
+    own = cached.vectors()
+    for start in range(0, len(labels), _COMPARE_CHUNK):
+        stop = min(start + _COMPARE_CHUNK, len(labels))
+        chunk = row_of[start:stop]
+        known = np.flatnonzero(chunk >= 0)
+        same = np.all(own[start:stop][known] == vectors[chunk[known]], axis=1)
+        alive[start + known[same]] = True
+    # A prompt replaced by the same vector has several matching labels: keep the last one.
+    live = np.flatnonzero(alive)
+    reversed_rows = row_of[live][::-1]
+    _, first_from_end = np.unique(reversed_rows, return_index=True)
+    keep = np.zeros(len(labels), dtype=np.bool_)
+    keep[live[len(live) - 1 - first_from_end]] = True
+    row_of[~keep] = -1
+    return keep, row_of
