@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import pytest
 from fastapi.testclient import TestClient
 
 from raeburnmemory.api import Settings, create_app
@@ -96,70 +97,73 @@ def _pooled(threads: list[str]) -> list[bool]:
     return [name.startswith("AnyIO worker") for name in threads]
 
 
-def test_the_similar_route_answers_the_same_from_the_loop_and_the_pool(
-    tmp_path: Path, make_interaction: Callable[..., dict[str, Any]]
-) -> None:
-    memory = _RecordingGraph(tmp_path / "graph.json", embedding_model=None)
-    memory.threads = []
-    app = create_app(Settings(embedding_model="none"), memory=memory)
-    with TestClient(app) as client:
-        batch = {"interactions": [make_interaction(i) for i in range(20)]}
-        client.post("/memory/interactions/batch", json=batch)
-        body = {"text": "question number 7 about topic 7", "top_k": 3}
-        answers = [client.post("/memory/similar", json=body).json() for _ in range(3)]
-        assert _pooled(memory.threads) == [True, False, False]
-        # Many hits, or another mode: a costlier search, left to the pool.
-        client.post("/memory/similar", json={**body, "top_k": 100})
-        assert _pooled(memory.threads)[-1]
-    memory.close()
-    assert answers[0]["ids"][0] == "p7"
-    assert answers[0] == answers[1] == answers[2]
-
-
-def test_a_search_that_must_read_another_writers_changes_runs_in_the_pool(
-    tmp_path: Path, make_interaction: Callable[..., dict[str, Any]]
-) -> None:
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[TestClient, _RecordingGraph, MemoryGraph]]:
+    """An application serving a recording graph, and a second graph on the same store."""
     path = tmp_path / "graph.json"
     memory = _RecordingGraph(path, embedding_model=None)
     memory.threads = []
     app = create_app(Settings(embedding_model="none"), memory=memory)
-    body = {"text": "question number 42 about topic 42", "top_k": 1}
     with TestClient(app) as client, MemoryGraph(path, embedding_model=None) as other:
-        client.post("/memory/interactions", json=make_interaction(1))
-        for _ in range(3):
-            client.post("/memory/similar", json=body)
-        assert _pooled(memory.threads) == [True, False, False]
-        other.add_interaction(**_arguments(make_interaction(42)))  # another process's write
-        assert client.post("/memory/similar", json=body).json()["ids"] == ["p42"]
-        assert _pooled(memory.threads)[-1]  # catching up takes the writers' lock: not on the loop
-        client.post("/memory/similar", json=body)
-        assert not _pooled(memory.threads)[-1]  # up to date again
+        yield client, memory, other
     memory.close()
+
+
+def test_the_similar_route_answers_the_same_from_the_loop_and_the_pool(
+    served: tuple[TestClient, _RecordingGraph, MemoryGraph],
+    make_interaction: Callable[..., dict[str, Any]],
+) -> None:
+    client, memory, _ = served
+    batch = {"interactions": [make_interaction(i) for i in range(20)]}
+    client.post("/memory/interactions/batch", json=batch)
+    body = {"text": "question number 7 about topic 7", "top_k": 3}
+    answers = [client.post("/memory/similar", json=body).json() for _ in range(3)]
+    assert _pooled(memory.threads) == [True, False, False]
+    assert answers[0]["ids"][0] == "p7"
+    assert answers[0] == answers[1] == answers[2]
+    # Many hits: a costlier search, left to the pool.
+    client.post("/memory/similar", json={**body, "top_k": 100})
+    assert _pooled(memory.threads)[-1]
+
+
+def test_a_search_that_must_read_another_writers_changes_runs_in_the_pool(
+    served: tuple[TestClient, _RecordingGraph, MemoryGraph],
+    make_interaction: Callable[..., dict[str, Any]],
+) -> None:
+    client, memory, other = served
+    body = {"text": "question number 42 about topic 42", "top_k": 1}
+    client.post("/memory/interactions", json=make_interaction(1))
+    for _ in range(3):
+        client.post("/memory/similar", json=body)
+    assert _pooled(memory.threads) == [True, False, False]
+    other.add_interaction(**_arguments(make_interaction(42)))  # another process's write
+    assert client.post("/memory/similar", json=body).json()["ids"] == ["p42"]
+    assert _pooled(memory.threads)[-1]  # catching up takes the writers' lock: not on the loop
+    client.post("/memory/similar", json=body)
+    assert not _pooled(memory.threads)[-1]  # up to date again
 
 
 def test_health_checks_are_answered_while_another_process_holds_the_store(
-    tmp_path: Path, make_interaction: Callable[..., dict[str, Any]]
+    served: tuple[TestClient, _RecordingGraph, MemoryGraph],
+    make_interaction: Callable[..., dict[str, Any]],
 ) -> None:
-    path = tmp_path / "graph.json"
-    memory = MemoryGraph(path, embedding_model=None)
-    app = create_app(Settings(embedding_model="none"), memory=memory)
+    client, _, other = served
     body = {"text": "question number 1 about topic 1", "top_k": 1}
-    with TestClient(app) as client, MemoryGraph(path, embedding_model=None) as other:
-        client.post("/memory/interactions", json=make_interaction(1))
-        for _ in range(3):
-            client.post("/memory/similar", json=body)
-        other.add_interaction(**_arguments(make_interaction(2)))
-        with _holding(other):
-            searching = threading.Thread(target=client.post, args=("/memory/similar",),
-                                         kwargs={"json": body})  # fmt: skip
-            searching.start()
-            time.sleep(0.2)  # the search now waits for the lock, in a worker thread
-            began = time.perf_counter()
-            assert client.get("/healthz").status_code == 200
-            assert time.perf_counter() - began < 0.5
-        searching.join(10)
-        assert not searching.is_alive()
-    memory.close()
+    client.post("/memory/interactions", json=make_interaction(1))
+    for _ in range(3):
+        client.post("/memory/similar", json=body)
+    other.add_interaction(**_arguments(make_interaction(2)))
+    with _holding(other):
+        searching = threading.Thread(
+            target=client.post, args=("/memory/similar",), kwargs={"json": body}
+        )
+        searching.start()
+        time.sleep(0.2)  # the search now waits for the lock, in a worker thread
+        began = time.perf_counter()
+        assert client.get("/healthz").status_code == 200
+        assert time.perf_counter() - began < 0.5
+    searching.join(10)
+    assert not searching.is_alive()
 
 
 def _arguments(body: dict[str, Any]) -> dict[str, Any]:

@@ -429,24 +429,13 @@ class MemoryGraph:
             found = {item.prompt_id: item for item in self.store.get_many([p for p, _ in scored])}
         return [_hit(found[pid], score) for pid, score in scored if pid in found]
 
-    def search_nowait(
-        self,
-        text: str,
-        top_k: int = 5,
-        *,
-        session_id: str | None = None,
-        agent_id: str | None = None,
-        since: Any = None,
-        until: Any = None,
-        min_score: float | None = None,
-        mode: str = "vector",
-    ) -> list[SearchHit] | None:
-        """:meth:`search`, or ``None`` at once when answering would mean waiting first.
+    def search_nowait(self, text: str, top_k: int = 5, **options: Any) -> list[SearchHit] | None:
+        """:meth:`search` (same arguments), or ``None`` at once when it would have to wait first.
 
         It would wait for another thread using this graph, for other writers' changes to be
         read from the store, or for a store or vector backend that searches over the network
-        or builds its index first. Meant for an event loop, which hands the search to a thread
-        when this returns ``None``.
+        or builds its index first; only ``mode="vector"`` answers. Meant for an event loop,
+        which hands the search to a thread when this returns ``None``.
         """
         if not self._lock.acquire(blocking=False):
             return None
@@ -457,20 +446,11 @@ class MemoryGraph:
                 or self._native
                 or index is None
                 or index.persistent
-                or mode != "vector"
+                or options.get("mode", "vector") != "vector"
                 or self.store.reads_may_wait()
             ):
                 return None
-            return self.search(
-                text,
-                top_k,
-                session_id=session_id,
-                agent_id=agent_id,
-                since=since,
-                until=until,
-                min_score=min_score,
-                mode=mode,
-            )
+            return self.search(text, top_k, **options)
         finally:
             self._lock.release()
 
