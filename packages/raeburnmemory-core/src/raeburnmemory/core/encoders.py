@@ -157,19 +157,14 @@ class HashingEncoder:
     def encode(self, texts: Sequence[str]) -> Matrix:
         """Hash each text's lower-cased words and their character n-grams into one vector."""
         count = len(texts)
-        tokenized = [_TOKEN.findall(text.lower()) for text in texts]
-        per_text = [len(words) for words in tokenized]
         word_ids: list[int] = []
+        per_text: list[int] = []
         with self._lock:
-            unseen = {w for words in tokenized for w in words if w not in self._vocab}
-            if len(self._vocab) + len(unseen) > _MAX_CACHED_WORDS:
-                # Every new word of every query would otherwise stay cached for the life of
-                # the process: start the cache afresh instead (bounded memory in a server).
-                self._vocab = {}
-                self._used = 0
             vocab = self._vocab
-            for words in tokenized:
+            for text in texts:
+                words = _TOKEN.findall(text.lower())
                 word_ids.extend(vocab[w] if w in vocab else self._add_word(w) for w in words)
+                per_text.append(len(words))
             ids = np.asarray(word_ids, dtype=np.intp)
             starts = self._starts[ids]
             lengths = self._lengths[ids]
@@ -178,6 +173,11 @@ class HashingEncoder:
             feature = np.repeat(starts - offsets, lengths) + np.arange(total, dtype=np.intp)
             columns = self._columns[feature]
             weights = self._weights[feature]
+            if len(vocab) > _MAX_CACHED_WORDS:
+                # Every new word of every query would otherwise stay cached for the life of
+                # the process: start the cache afresh instead (bounded memory in a server).
+                self._vocab = {}
+                self._used = 0
         text_of_word = np.repeat(np.arange(count, dtype=np.intp), per_text)
         rows = np.repeat(text_of_word, lengths)
         flat = np.bincount(rows * self._dim + columns, weights=weights, minlength=count * self._dim)
