@@ -214,3 +214,23 @@ def test_an_hnsw_graph_is_copied_beside_the_database_and_read_back(
     with MemoryGraph(path, embedding_model=None, vector_backend="faiss", **options) as memory:
         assert memory.get_similar_prompts("question 42 about topic42", 1) == ["p42"]
     assert copy.stat().st_mtime_ns == written  # read back, not rebuilt and written again
+
+
+def test_a_search_need_not_wait_while_another_connection_writes(tmp_path: Path) -> None:
+    from raeburnmemory.memory_graph import MemoryGraph
+
+    path = tmp_path / "mem.db"
+    with MemoryGraph(path, storage_backend="sqlite", embedding_model=None) as memory:
+        memory.add_interaction(
+            {"id": "p1", "text": "bake bread"}, {"id": "r1", "text": "ok"}, {"id": "a"}, "s"
+        )
+        writer = SQL.connect(str(path), isolation_level=None)
+        try:
+            writer.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
+            found = memory.search_nowait("bake bread", 1)
+            writer.execute("ROLLBACK")
+        finally:
+            writer.close()
+        assert found is not None
+        assert [hit.id for hit in found] == ["p1"]
+    assert memory.search_nowait("bake bread", 1) is None  # closed

@@ -624,6 +624,10 @@ class SQLiteStore(Store):
         matrix = np.concatenate(parts) if parts else np.zeros((0, dim), dtype=np.float32)
         return StoredVectors(ids, matrix, payloads)
 
+    def reads_may_wait(self) -> bool:
+        """False while the store is open: in WAL mode a read never waits for a writer."""
+        return not self._finalizer.alive
+
     def derived_file(self, suffix: str) -> Path | None:
         """``<database file><suffix>``, beside the database."""
         return Path(f"{self.path}{suffix}")
