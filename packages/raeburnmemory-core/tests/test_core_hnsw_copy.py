@@ -178,3 +178,52 @@ def test_a_temporary_copy_left_by_a_dead_writer_is_removed(
         memory.get_similar_prompts("anything", 1)
     assert not abandoned.exists()
     assert recent.exists()  # perhaps another process is writing it right now
+
+
+def test_a_copy_whose_graph_bytes_were_damaged_is_not_used(
+    tmp_path: Path, built: list[int]
+) -> None:
+    path = tmp_path / "graph.json"
+    with hnsw(path) as memory:
+        memory.batch_add(item(i) for i in range(300))
+        memory.get_similar_prompts("anything", 1)
+    copy = Path(f"{path}.hnsw")
+    data = bytearray(copy.read_bytes())
+    start = len(data) // 20  # in the neighbour lists, which come before the vectors
+    data[start : start + 2048] = bytes(2048)
+    copy.write_bytes(bytes(data))
+    assert _hnsw_cache.read(copy, dim=384, m=32) is None
+    built.clear()
+    with hnsw(path) as memory:
+        assert memory.get_similar_prompts(TEXT_12, 1) == ["p12"]
+    assert built == [300]
+
+
+def test_reindex_builds_the_graph_once_and_replaces_the_copy(
+    tmp_path: Path, built: list[int]
+) -> None:
+    path = tmp_path / "graph.json"
+    with hnsw(path) as memory:
+        memory.batch_add(item(i) for i in range(300))
+        memory.get_similar_prompts("anything", 1)
+        built.clear()
+        memory.reindex()
+        assert built == [300]
+        assert memory.get_similar_prompts(TEXT_12, 1) == ["p12"]
+    assert _hnsw_cache.read(Path(f"{path}.hnsw"), dim=384, m=32) is not None
+
+
+def test_a_copy_is_removed_once_the_graph_is_too_small_to_need_one(
+    tmp_path: Path, built: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(FaissIndex, "copy_from", 200)
+    path = tmp_path / "graph.json"
+    with hnsw(path) as memory:
+        memory.batch_add(item(i) for i in range(300))
+        memory.get_similar_prompts("anything", 1)
+    assert Path(f"{path}.hnsw").exists()
+    with hnsw(path) as memory:
+        memory.get_similar_prompts("anything", 1)
+        for i in range(150):
+            memory.delete_interaction(f"p{i}")
+    assert not Path(f"{path}.hnsw").exists()

@@ -134,6 +134,24 @@ def test_changes_the_collection_missed_are_restored_at_open(tmp_path: Path) -> N
     assert _points(_folder(tmp_path)) == stored
 
 
+def test_the_first_write_to_a_new_store_replaces_a_leftover_point(tmp_path: Path) -> None:
+    with MemoryGraph(**_options(tmp_path)) as graph:
+        graph.batch_add(interactions(10))
+    for leftover in tmp_path.glob("graph.json*"):
+        if leftover.is_file():  # the store is gone; its Qdrant folder stays behind
+            leftover.unlink()
+    with MemoryGraph(**_options(tmp_path)) as graph:
+        graph.add_interaction(
+            {"id": "p1", "text": "tomato soup for a cold evening"},
+            {"id": "r1", "text": "simmer"},
+            {"id": "a"},
+            "s",
+        )
+        hits = graph.search("tomato soup for a cold evening", 1)
+    assert [hit.id for hit in hits] == ["p1"]
+    assert hits[0].score > 0.99  # the new prompt's vector, not the old store's
+
+
 def test_sync_pushes_what_the_collection_lacks(tmp_path: Path) -> None:
     with MemoryGraph(**_options(tmp_path)) as graph:
         graph.batch_add(interactions(8))

@@ -1,9 +1,9 @@
 """A copy of a FAISS HNSW graph beside the store, loaded at the next open instead of a rebuild.
 
 Building the graph of 100,000 prompts takes tens of seconds; reading it back takes a fraction of
-one. The copy is one file, ``<store>.hnsw``: the graph in FAISS's own format, then the prompt id
-of every label as JSON, then the JSON's offset (8 bytes). It is written to a temporary name and
-renamed, so a reader sees a whole copy or none.
+one. The copy is one file, ``<store>.hnsw``: the graph in FAISS's own format, then JSON with the
+prompt id of every label and the CRC-32 of the graph's bytes, then the JSON's offset (8 bytes).
+It is written to a temporary name and renamed, so a reader sees a whole copy or none.
 
 The copy is derived data and never trusted: :func:`match` compares every vector in it with the
 store's vector for the same prompt id, and a label whose prompt is gone or changed is dead. A
@@ -19,6 +19,7 @@ import json
 import os
 import time
 import uuid
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,9 +27,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["CachedGraph", "match", "read", "write"]
+__all__ = ["CachedGraph", "match", "read", "remove", "write"]
 
-_FORMAT = 1
+_FORMAT = 2
 _FOOTER = 8
 # Vectors are compared this many at a time (bounded extra memory).
 _COMPARE_CHUNK = 8192
@@ -57,7 +58,11 @@ class CachedGraph:
 
 
 def read(path: Path, *, dim: int, m: int) -> CachedGraph | None:
-    """The copy at ``path`` if it is whole and was built for ``dim`` and ``m``; else ``None``."""
+    """The copy at ``path`` if it is whole and was built for ``dim`` and ``m``; else ``None``.
+
+    The file is opened once, and the graph's bytes must match the checksum written with them:
+    a graph damaged on disk would otherwise pass the vector check and answer badly.
+    """
     try:
         faiss = _faiss()
         with path.open("rb") as file:
@@ -66,10 +71,16 @@ def read(path: Path, *, dim: int, m: int) -> CachedGraph | None:
             start = int.from_bytes(file.read(_FOOTER), "little")
             file.seek(start)
             meta = json.loads(file.read(size - _FOOTER - start))
-        labels = meta["labels"]
-        if meta.get("format") != _FORMAT or not all(isinstance(pid, str) for pid in labels):
+            labels = meta["labels"]
+            if meta.get("format") != _FORMAT or not all(isinstance(pid, str) for pid in labels):
+                return None
+            file.seek(0)
+            checked = _ChecksummedReader(file, start)
+            reader = faiss.PyCallbackIOReader(checked.read)
+            index = faiss.read_index(reader)
+            del reader
+        if checked.crc != meta["crc32"] or checked.left:
             return None
-        index = faiss.read_index(str(path))
     except Exception:
         return None
     if (
@@ -83,16 +94,40 @@ def read(path: Path, *, dim: int, m: int) -> CachedGraph | None:
     return CachedGraph(index, labels)
 
 
+class _ChecksummedReader:
+    """Hands FAISS the first ``size`` bytes of a file and keeps their CRC-32."""
+
+    def __init__(self, file: Any, size: int) -> None:
+        self._file = file
+        self.left = size
+        self.crc = 0
+
+    def read(self, wanted: int) -> bytes:
+        data = self._file.read(min(wanted, self.left))
+        self.left -= len(data)
+        self.crc = zlib.crc32(data, self.crc)
+        return bytes(data)
+
+
 def write(path: Path, index: Any, labels: list[str]) -> bool:
     """Write the copy of ``index`` (labels ``labels``) to ``path``; whether it was written."""
     faiss = _faiss()
     _remove_abandoned(path)
     temp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
-        faiss.write_index(index, str(temp))
-        with temp.open("ab") as file:
+        with temp.open("wb") as file:
+            crc = 0
+
+            def put(data: bytes) -> None:
+                nonlocal crc
+                crc = zlib.crc32(data, crc)
+                file.write(data)
+
+            writer = faiss.PyCallbackIOWriter(put)
+            faiss.write_index(index, writer)
+            del writer
             start = file.tell()
-            file.write(json.dumps({"format": _FORMAT, "labels": labels}).encode())
+            file.write(json.dumps({"format": _FORMAT, "crc32": crc, "labels": labels}).encode())
             file.write(start.to_bytes(_FOOTER, "little"))
         os.replace(temp, path)
     except Exception:
@@ -100,6 +135,12 @@ def write(path: Path, index: Any, labels: list[str]) -> bool:
             temp.unlink()
         return False
     return True
+
+
+def remove(path: Path) -> None:
+    """Delete the copy at ``path``, if there is one."""
+    with contextlib.suppress(OSError):
+        path.unlink()
 
 
 def _remove_abandoned(path: Path) -> None:

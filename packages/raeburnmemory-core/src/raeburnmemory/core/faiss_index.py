@@ -186,13 +186,18 @@ class FaissIndex(NumpyIndex):
             self._copy_graph()
             return
         alive, row_of = _hnsw_cache.match(cached, self._rows, vectors)
+        missing = np.ones(len(stored), dtype=np.bool_)
+        missing[row_of[row_of >= 0]] = False
+        rows = np.flatnonzero(missing)
+        dead = len(alive) - int(alive.sum())
+        if dead * 5 > len(alive) + len(rows):  # the graph would be rebuilt at once: build it now
+            graph.add(stored.ids, vectors, stored.payloads)
+            self._copy_graph()
+            return
         blank = VectorPayload("", "", 0.0)
         payloads = [stored.payloads[row] if row >= 0 else blank for row in row_of.tolist()]
         graph.adopt(cached, alive, payloads)
         self._copied = (len(graph.labels), graph.dead)
-        missing = np.ones(len(stored), dtype=np.bool_)
-        missing[row_of[row_of >= 0]] = False
-        rows = np.flatnonzero(missing)
         if len(rows):
             added = [stored.ids[r] for r in rows]
             graph.add(added, vectors[rows], [stored.payloads[r] for r in rows])
@@ -202,7 +207,12 @@ class FaissIndex(NumpyIndex):
     def _copy_graph(self, *, unless_within: float = 0.0) -> None:
         """Write the copy of the HNSW graph, unless it changed by less than that fraction."""
         graph = self._hnsw
-        if graph is None or self._graph_copy is None or len(graph.labels) < self.copy_from:
+        if graph is None or self._graph_copy is None:
+            return
+        if len(graph.labels) < max(1, self.copy_from):
+            if self._copied is not None:  # a copy of when the graph was larger: now only a cost
+                _hnsw_cache.remove(self._graph_copy)
+                self._copied = None
             return
         state = (len(graph.labels), graph.dead)
         if self._copied is not None:

@@ -267,9 +267,11 @@ class MemoryGraph:
             added = self.store.add(items, vectors)
             if added:
                 self._graph = None
-                built_now = self._index is None  # then built from the store, these included
+                # An in-memory index built now comes from the store, these included; a persistent
+                # one only adds ids it lacks, so it still needs these vectors.
+                built_now = self._index is None
                 index = self._ensure_index()
-                if index is not None and not built_now:
+                if index is not None and not (built_now and not index.persistent):
                     fresh = set(added)
                     rows = [i for i, item in enumerate(items) if item.prompt_id in fresh]
                     picked = [items[i] for i in rows]
@@ -628,6 +630,7 @@ class MemoryGraph:
                     self._index.clear()
                     self._index.sync(self.store)
                 else:
+                    self._index.clear()  # its vectors are the old model's: nothing to keep
                     self._index.close()
                     self._index = None
                     self._ensure_index()
