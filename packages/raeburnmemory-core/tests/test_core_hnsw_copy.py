@@ -63,6 +63,13 @@ def hnsw(path: Path) -> MemoryGraph:
     return MemoryGraph(path, embedding_model=None, vector_backend="faiss", index="hnsw")
 
 
+def build_and_copy(path: Path) -> None:
+    """Record 300 prompts with HNSW and search once: the graph is built and copied."""
+    with hnsw(path) as memory:
+        memory.batch_add(item(i) for i in range(300))
+        memory.get_similar_prompts("anything", 1)
+
+
 def test_the_graph_is_built_once_then_read_back(tmp_path: Path, built: list[int]) -> None:
     path = tmp_path / "graph.json"
     with hnsw(path) as memory:
@@ -128,9 +135,7 @@ def test_an_unreadable_copy_is_rebuilt_and_replaced(
     tmp_path: Path, built: list[int], damage: str
 ) -> None:
     path = tmp_path / "graph.json"
-    with hnsw(path) as memory:
-        memory.batch_add(item(i) for i in range(300))
-        memory.get_similar_prompts("anything", 1)
+    build_and_copy(path)
     copy = Path(f"{path}.hnsw")
     whole = copy.read_bytes()
     copy.write_bytes(
@@ -145,9 +150,7 @@ def test_an_unreadable_copy_is_rebuilt_and_replaced(
 
 def test_a_copy_built_with_other_parameters_is_not_used(tmp_path: Path, built: list[int]) -> None:
     path = tmp_path / "graph.json"
-    with hnsw(path) as memory:
-        memory.batch_add(item(i) for i in range(300))
-        memory.get_similar_prompts("anything", 1)
+    build_and_copy(path)
     built.clear()
     with MemoryGraph(
         path, embedding_model=None, vector_backend="faiss", index="hnsw", hnsw_m=8
@@ -173,9 +176,7 @@ def test_a_temporary_copy_left_by_a_dead_writer_is_removed(
     for temp in (abandoned, recent):
         temp.write_bytes(b"half a graph")
     os.utime(abandoned, (time.time() - 3600, time.time() - 3600))
-    with hnsw(path) as memory:
-        memory.batch_add(item(i) for i in range(300))
-        memory.get_similar_prompts("anything", 1)
+    build_and_copy(path)
     assert not abandoned.exists()
     assert recent.exists()  # perhaps another process is writing it right now
 
@@ -184,9 +185,7 @@ def test_a_copy_whose_graph_bytes_were_damaged_is_not_used(
     tmp_path: Path, built: list[int]
 ) -> None:
     path = tmp_path / "graph.json"
-    with hnsw(path) as memory:
-        memory.batch_add(item(i) for i in range(300))
-        memory.get_similar_prompts("anything", 1)
+    build_and_copy(path)
     copy = Path(f"{path}.hnsw")
     data = bytearray(copy.read_bytes())
     start = len(data) // 20  # in the neighbour lists, which come before the vectors
@@ -218,9 +217,7 @@ def test_a_copy_is_removed_once_the_graph_is_too_small_to_need_one(
 ) -> None:
     monkeypatch.setattr(FaissIndex, "copy_from", 200)
     path = tmp_path / "graph.json"
-    with hnsw(path) as memory:
-        memory.batch_add(item(i) for i in range(300))
-        memory.get_similar_prompts("anything", 1)
+    build_and_copy(path)
     assert Path(f"{path}.hnsw").exists()
     with hnsw(path) as memory:
         memory.get_similar_prompts("anything", 1)
