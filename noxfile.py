@@ -74,8 +74,19 @@ def _full_requirements(*, editable: bool) -> list[str]:
     return args
 
 
+def _fresh(session: nox.Session) -> list[str]:
+    """Install arguments that keep uv from reusing a cached build of one of our distributions.
+
+    uv caches wheels by name and version, and ours change between commits without a new
+    version: a wheel of the core built for an earlier commit would otherwise be installed.
+    """
+    if session.venv_backend != "uv":
+        return []
+    return [arg for part in PARTS for arg in ("--refresh-package", f"raeburnmemory-{part}")]
+
+
 def _install_everything(session: nox.Session) -> None:
-    session.install(*_full_requirements(editable=True), *TEST_TOOLS)
+    session.install(*_fresh(session), *_full_requirements(editable=True), *TEST_TOOLS)
 
 
 def _build(session: nox.Session, source: Path, out_dir: Path, *, sdist: bool = False) -> None:
@@ -131,7 +142,7 @@ def tests(session: nox.Session) -> None:
 def minimal(session: nox.Session) -> None:
     """raeburnmemory-core alone, at its lowest declared dependency versions, on its fallbacks."""
     lowest = ["--resolution", "lowest-direct"] if session.venv_backend == "uv" else []
-    session.install(*lowest, f"{_package_dir('core')}[test]")
+    session.install(*_fresh(session), *lowest, f"{_package_dir('core')}[test]")
     session.env["RAEBURN_EXPECT_MINIMAL"] = "1"
     _pytest(session, _tests_dir("core"), extra=(*NOT_EMBEDDINGS, *session.posargs))
 
@@ -147,7 +158,9 @@ def isolated(session: nox.Session, part: str) -> None:
     for needed in dict.fromkeys((part, "core")):
         _build(session, _package_dir(needed), wheels)
     # Siblings are not on an index yet: the core's wheel is found beside this one.
-    session.install("--find-links", str(wheels), f"{_wheel_of(wheels, part)}[test]")
+    session.install(
+        *_fresh(session), "--find-links", str(wheels), f"{_wheel_of(wheels, part)}[test]"
+    )
     _pytest(session, _tests_dir(part), extra=(*NOT_EMBEDDINGS, *session.posargs))
 
 
@@ -195,7 +208,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy, strict, over every distribution's src/."""
-    session.install(*_full_requirements(editable=False), MYPY)
+    session.install(*_fresh(session), *_full_requirements(editable=False), MYPY)
     session.run("mypy", *(str(_package_dir(part) / "src") for part in PARTS))
 
 
