@@ -108,6 +108,8 @@ def test_sigkill_mid_write_loses_no_acknowledged_write(path: Path, mode: str) ->
         assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
 
 
+# The child only takes the lock, writes to a pipe and exits: no thread of the parent matters.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_child_takes_its_own_lock(path: Path) -> None:
     store = JsonStore.open(str(path))
     store.add([interaction(0)], unit_vectors(1, DIM))  # the lock file is open before the fork
