@@ -181,19 +181,25 @@ class FaissIndex(NumpyIndex):
         cached = None
         if self._graph_copy is not None:
             cached = _hnsw_cache.read(self._graph_copy, dim=self.dim, m=graph.m)
-        if cached is None:
-            graph.add(stored.ids, vectors, stored.payloads)
-            self._copy_graph()
+        if cached is not None and self._adopt(cached, stored, vectors):
             return
+        graph.add(stored.ids, vectors, stored.payloads)
+        self._copy_graph()
+
+    def _adopt(
+        self, cached: _hnsw_cache.CachedGraph, stored: StoredVectors, vectors: Matrix
+    ) -> bool:
+        """Take over the graph read back from the copy, unless so much of it is stale that it
+        would be rebuilt at once; whether it was taken."""
+        graph = self._hnsw
+        assert graph is not None
         alive, row_of = _hnsw_cache.match(cached, self._rows, vectors)
         missing = np.ones(len(stored), dtype=np.bool_)
         missing[row_of[row_of >= 0]] = False
         rows = np.flatnonzero(missing)
         dead = len(alive) - int(alive.sum())
-        if dead * 5 > len(alive) + len(rows):  # the graph would be rebuilt at once: build it now
-            graph.add(stored.ids, vectors, stored.payloads)
-            self._copy_graph()
-            return
+        if dead * 5 > len(alive) + len(rows):
+            return False
         blank = VectorPayload("", "", 0.0)
         payloads = [stored.payloads[row] if row >= 0 else blank for row in row_of.tolist()]
         graph.adopt(cached, alive, payloads)
@@ -203,6 +209,7 @@ class FaissIndex(NumpyIndex):
             graph.add(added, vectors[rows], [stored.payloads[r] for r in rows])
         self._maybe_rebuild()
         self._copy_graph(unless_within=0.05)
+        return True
 
     def _copy_graph(self, *, unless_within: float = 0.0) -> None:
         """Write the copy of the HNSW graph, unless it changed by less than that fraction."""
