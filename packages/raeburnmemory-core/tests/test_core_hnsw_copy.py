@@ -88,9 +88,7 @@ def test_a_stale_copy_never_returns_deleted_or_changed_prompts(
     tmp_path: Path, built: list[int]
 ) -> None:
     path = tmp_path / "graph.json"
-    with hnsw(path) as memory:
-        memory.batch_add(item(i) for i in range(300))
-        memory.get_similar_prompts("anything", 1)  # builds and copies the graph
+    build_and_copy(path)
     # Another writer, without HNSW: deletes, replaces p5's text, adds new prompts.
     with MemoryGraph(path, embedding_model=None, vector_backend="numpy") as other:
         for i in range(20, 30):

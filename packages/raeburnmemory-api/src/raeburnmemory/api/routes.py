@@ -112,11 +112,8 @@ async def similar(request: SimilarRequest, http: Request, memory: MemoryGraph = 
         runtime.limit_search_threads()
         return memory.search(request.text, request.top_k, **arguments)
 
-    cheap = (
-        request.mode == "vector"
-        and request.top_k <= _CHEAP_TOP_K
-        and len(request.text) <= _CHEAP_TEXT
-    )
+    # search_nowait itself answers only vector searches; the rest go to the pool.
+    cheap = request.top_k <= _CHEAP_TOP_K and len(request.text) <= _CHEAP_TEXT
     hits = await runtime.searches.run(nowait, search, cheap=cheap)
     # The hottest route: the answer is serialized once, not validated again on the way out.
     answer = SimilarResponse(ids=[hit.id for hit in hits], hits=[HitOut.of(hit) for hit in hits])
