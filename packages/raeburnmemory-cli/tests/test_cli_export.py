@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from raeburnmemory.core.testing.export_contract import fingerprint
 
 
 @pytest.fixture
@@ -70,3 +73,90 @@ def test_export_needs_output_and_a_known_format(cli: Any, db: Path) -> None:
 @pytest.mark.usefixtures("filled")
 def test_export_into_a_folder_path_is_one_line(cli: Any, db: Path, tmp_path: Path) -> None:
     cli("--db", db, "export", "--output", tmp_path).assert_error(1, str(tmp_path))
+
+
+MODULE = [sys.executable, "-m", "raeburnmemory.cli"]
+
+
+@pytest.mark.usefixtures("filled")
+def test_export_onto_any_file_of_the_store_is_refused(
+    cli: Any, process: Any, db: Path, tmp_path: Path
+) -> None:
+    files = sorted(path for path in db.parent.iterdir() if path.is_file())
+    assert {db, Path(f"{db}.journal"), Path(f"{db}.lock")} <= set(files)
+    link = tmp_path / "link.json"
+    link.symlink_to(db)
+    before = fingerprint(db.parent)
+    run = process([*MODULE, "--db", str(db), "export", "--output", str(db), "--force"])
+    run.assert_error(2, f"{db}: this is a file of the store", "nothing was written")
+    for target in [*files, link, db.parent / ".." / db.parent.name / db.name]:
+        run = cli("--db", db, "export", "--output", target, "--force")
+        run.assert_error(2, str(target), "a file of the store", "nothing was written")
+    assert fingerprint(db.parent) == before
+    assert link.is_symlink()
+    assert cli("--db", db, "--json", "stats").assert_ok().json()["interactions"] == 3
+
+
+def test_export_onto_the_sqlite_database_is_refused(cli: Any, process: Any, tmp_path: Path) -> None:
+    pytest.importorskip("raeburnmemory.sqlite")
+    db = tmp_path / "m.db"
+    cli("--backend", "sqlite", "--db", db, "add", "--prompt-id", "p1", "--prompt-text", "Hello?",
+        "--response-id", "r1", "--response-text", "Hi!", "--agent-id", "a1",
+        "--session-id", "s1").assert_ok()  # fmt: skip
+    sqlite = [*MODULE, "--backend", "sqlite", "--db", str(db)]
+    process([*sqlite, "export", "--output", str(db), "--force"]).assert_error(
+        2, "a file of the store"
+    )
+    for target in (Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}-journal")):
+        cli("--backend", "sqlite", "--db", db, "export", "--output", target).assert_error(
+            2, "a file of the store"
+        )
+    assert db.read_bytes().startswith(b"SQLite format 3\x00")
+    assert not Path(f"{db}-journal").exists()
+    stats = cli("--backend", "sqlite", "--db", db, "--json", "stats").assert_ok().json()
+    assert stats["interactions"] == 1
+
+
+@pytest.mark.usefixtures("filled")
+def test_an_existing_file_is_replaced_only_with_force(
+    cli: Any, process: Any, db: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "graph-export.json"
+    target.write_text("keep me")
+    run = process([*MODULE, "--db", str(db), "export", "--output", str(target)])
+    run.assert_error(2, f"{target} exists already", "--force")
+    assert target.read_text() == "keep me"
+    cli("--db", db, "export", "--output", target, "--force").assert_ok()
+    assert len([n for n in json.loads(target.read_text())["nodes"] if n["kind"] == "prompt"]) == 3
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not an export")
+    link = tmp_path / "link.json"
+    link.symlink_to(notes)
+    cli("--db", db, "export", "--output", link).assert_error(2, "exists already")
+    cli("--db", db, "export", "--output", link, "--force").assert_ok()
+    assert not link.is_symlink()
+    assert notes.read_text() == "not an export"
+    written = sorted(p.name for p in tmp_path.glob("*.*"))
+    assert written == ["graph-export.json", "link.json", "notes.txt"]
+
+
+# ``python -m raeburnmemory.cli`` with files limited to 1 KiB: a write past that fails (EFBIG).
+LIMITED_MODULE = [
+    sys.executable,
+    "-c",
+    "import resource, runpy; resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024)); "
+    "runpy.run_module('raeburnmemory.cli', run_name='__main__', alter_sys=True)",
+]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+@pytest.mark.usefixtures("filled")
+def test_a_write_failure_names_the_file_and_leaves_nothing(
+    process: Any, db: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "graph-export.json"
+    run = process([*LIMITED_MODULE, "--db", str(db), "export", "--output", str(target)])
+    run.assert_error(1, f"{target}: cannot write the export: File too large")
+    assert list(out.iterdir()) == []

@@ -12,6 +12,7 @@ import pytest
 pytest.importorskip("faiss")
 
 from raeburnmemory.core import _hnsw_cache
+from raeburnmemory.core.errors import ExportTargetError
 from raeburnmemory.core.faiss_index import FaissIndex, _HnswGraph
 from raeburnmemory.memory_graph import MemoryGraph
 
@@ -179,12 +180,17 @@ def test_a_temporary_copy_left_by_a_dead_writer_is_removed(
     assert recent.exists()  # perhaps another process is writing it right now
 
 
+def built_copy(folder: Path) -> tuple[Path, Path]:
+    """A store in ``folder`` whose HNSW graph was built and copied: its path and the copy's."""
+    path = folder / "graph.json"
+    build_and_copy(path)
+    return path, Path(f"{path}.hnsw")
+
+
 def test_a_copy_whose_graph_bytes_were_damaged_is_not_used(
     tmp_path: Path, built: list[int]
 ) -> None:
-    path = tmp_path / "graph.json"
-    build_and_copy(path)
-    copy = Path(f"{path}.hnsw")
+    path, copy = built_copy(tmp_path)
     data = bytearray(copy.read_bytes())
     start = len(data) // 20  # in the neighbour lists, which come before the vectors
     data[start : start + 2048] = bytes(2048)
@@ -222,3 +228,19 @@ def test_a_copy_is_removed_once_the_graph_is_too_small_to_need_one(
         for i in range(150):
             memory.delete_interaction(f"p{i}")
     assert not Path(f"{path}.hnsw").exists()
+
+
+def test_export_never_writes_over_the_copy_or_a_copy_being_written(
+    tmp_path: Path, built: list[int]
+) -> None:
+    path, copy = built_copy(tmp_path)
+    being_written = Path(f"{copy}.0123456789ab.tmp")
+    being_written.write_bytes(b"half a graph")
+    before = (copy.read_bytes(), copy.stat().st_ino)
+    for options in ({"index": "hnsw"}, {"index": "flat"}):
+        with MemoryGraph(path, embedding_model=None, vector_backend="faiss", **options) as memory:
+            for target in (copy, being_written):
+                with pytest.raises(ExportTargetError, match="a file of the store"):
+                    memory.export(target)
+    assert (copy.read_bytes(), copy.stat().st_ino) == before
+    assert being_written.read_bytes() == b"half a graph"

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import errno
 import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
 from raeburnmemory.cli._graphml import write_graphml
 from raeburnmemory.cli._settings import settings_of
+from raeburnmemory.core.errors import ExportTargetError
 
-__all__ = ["ExportFormat", "atomic_text_file", "export"]
+if TYPE_CHECKING:
+    from raeburnmemory.memory_graph import MemoryGraph
+
+__all__ = ["ExportFormat", "export"]
 
 
 class ExportFormat(str, Enum):
@@ -28,31 +30,17 @@ class ExportFormat(str, Enum):
 
 
 @contextmanager
-def atomic_text_file(path: Path) -> Iterator[IO[str]]:
-    """A text file that appears at ``path`` whole, or not at all (temp file, fsync, rename)."""
-    if path.is_dir():
-        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-@contextmanager
-def _target(output: str) -> Iterator[IO[str]]:
+def _target(mg: MemoryGraph, output: str, *, force: bool) -> Iterator[IO[str]]:
+    """Standard output for ``-``; else the file, never a store's own, replaced only with force."""
     if output == "-":
         yield sys.stdout
         sys.stdout.flush()
-    else:
-        with atomic_text_file(Path(output).expanduser()) as handle:
-            yield handle
+        return
+    path = mg.check_export_target(output)
+    if not force and os.path.lexists(path) and not path.is_dir():  # a folder: its own error
+        raise ExportTargetError(f"{path} exists already; add --force to replace it")
+    with mg.open_export(path) as handle:
+        yield handle
 
 
 def export(
@@ -70,6 +58,9 @@ def export(
     session: Annotated[
         str | None, typer.Option("--session", help="Only this session.", metavar="ID")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the output file if it exists.")
+    ] = False,
 ) -> None:
     """Write the graph to a file: node-link JSON (networkx, the HTTP API) or GraphML."""
     settings = settings_of(ctx)
@@ -77,7 +68,7 @@ def export(
         if session is not None:
             mg.get_session(session)  # NotFoundError rather than an empty file
         counts: tuple[int, int] | None = None
-        with _target(output) as handle:
+        with _target(mg, output, force=force) as handle:
             if fmt is ExportFormat.GRAPHML:
                 counts = write_graphml(mg.node_link_data(session_id=session), handle)
             else:

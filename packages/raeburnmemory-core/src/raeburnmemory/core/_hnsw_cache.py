@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["CachedGraph", "match", "read", "remove", "write"]
+__all__ = ["CachedGraph", "match", "read", "remove", "temporaries", "write"]
 
 _FORMAT = 2
 _FOOTER = 8
@@ -143,10 +143,15 @@ def remove(path: Path) -> None:
         path.unlink()
 
 
+def temporaries(path: Path) -> list[Path]:
+    """The temporary copies of ``path`` on disk now: being written, or left by a killed writer."""
+    return sorted(path.parent.glob(f"{glob.escape(path.name)}.*.tmp"))
+
+
 def _remove_abandoned(path: Path) -> None:
     """Delete temporary copies that a process killed while writing left behind."""
     deadline = time.time() - _ABANDONED_AFTER
-    for temp in path.parent.glob(f"{glob.escape(path.name)}.*.tmp"):
+    for temp in temporaries(path):
         with contextlib.suppress(OSError):
             if temp.stat().st_mtime < deadline:
                 temp.unlink()

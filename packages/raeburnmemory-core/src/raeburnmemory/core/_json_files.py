@@ -93,6 +93,11 @@ class StoreFiles:
         """Every file a compaction replaces, in the order it renames them."""
         return [*(self.vectors(fmt) for fmt in SUFFIXES), self.map, self.graph, self.journal]
 
+    def every(self) -> list[Path]:
+        """Every file of the store, the lock and a compaction's temporary names included."""
+        renamed = self.renames()
+        return [*renamed, self.lock, *(self.temp(path) for path in renamed)]
+
     def drop_vectors_except(self, fmt: str | None) -> None:
         """Remove the vectors file of the other format (after a compaction changed it)."""
         for other in SUFFIXES:

@@ -4,7 +4,8 @@ Catch :class:`RaeburnMemoryError` to handle every failure of the library::
 
     RaeburnMemoryError
     ├── ConfigurationError            a bad option or environment value
-    │   └── BackendNotInstalledError  the backend's distribution is not installed (also ImportError)
+    │   ├── BackendNotInstalledError  the backend's distribution is not installed (also ImportError)
+    │   └── ExportTargetError         an export would write over a store file (or an existing one)
     ├── StoreError                    the store cannot be used
     │   ├── CorruptStoreError         a file or database could not be read; it was left untouched
     │   ├── StoreLockedError          another writer held the lock for too long
@@ -28,6 +29,7 @@ __all__ = [
     "ConflictError",
     "CorruptStoreError",
     "EmbeddingMismatchError",
+    "ExportTargetError",
     "InteractionError",
     "InvalidInteractionError",
     "NoEmbeddingsError",
@@ -63,6 +65,11 @@ class BackendNotInstalledError(ConfigurationError, ImportError):
         super().__init__(f"{kind} backend {name!r} is not available: {hint}")
         self.backend = name
         self.distribution = distribution
+
+
+class ExportTargetError(ConfigurationError):
+    """An export was refused where it would write: over one of the store's own files, or over
+    an existing file the caller did not agree to replace. Nothing was written."""
 
 
 class StoreError(RaeburnMemoryError):

@@ -28,6 +28,8 @@ from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoredVectors
 __all__ = ["FaissIndex"]
 
 _INDEX_KINDS = ("flat", "hnsw")
+# The HNSW graph's copy is ``<store><_COPY_SUFFIX>``.
+_COPY_SUFFIX = ".hnsw"
 
 
 def _import_faiss() -> Any:
@@ -165,7 +167,16 @@ class FaissIndex(NumpyIndex):
         for key in ("hnsw_m", "ef_search"):
             if key in kwargs and not (isinstance(kwargs[key], int) and kwargs[key] > 0):
                 raise ConfigurationError(f"{key} must be a positive integer")
-        return cls(dim, graph_copy=store.derived_file(".hnsw"), **kwargs)
+        return cls(dim, graph_copy=store.derived_file(_COPY_SUFFIX), **kwargs)
+
+    @classmethod
+    def own_files(cls, store: Store, options: Mapping[str, Any]) -> list[Path]:
+        """The copy of the HNSW graph beside the store and the temporary copies being written.
+
+        Named whatever ``index`` is: a copy another process made stays this store's file.
+        """
+        copy = store.derived_file(_COPY_SUFFIX)
+        return [] if copy is None else [copy, *_hnsw_cache.temporaries(copy)]
 
     def load(self, stored: StoredVectors) -> None:
         """Fill the empty index with the store's vectors; an HNSW graph comes from its copy.

@@ -804,6 +804,10 @@ class JsonStore(Store):
         finally:
             self._mutex.release()
 
+    def own_files(self) -> list[Path]:
+        """The snapshot, journal, map, both vectors files, the lock and their temporary names."""
+        return self._files.every()
+
     def derived_file(self, suffix: str) -> Path | None:
         """``<store file><suffix>``, beside the store's own files."""
         return Path(f"{self._files.graph}{suffix}")

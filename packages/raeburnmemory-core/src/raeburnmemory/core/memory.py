@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import os
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
+from raeburnmemory.core._export_file import atomic_text_file, refuse_store_file
 from raeburnmemory.core.encoders import (
     Encoder,
     SentenceTransformerEncoder,
@@ -578,30 +579,59 @@ class MemoryGraph:
 
     # -- upkeep ----------------------------------------------------------------------------------
 
+    def own_files(self) -> list[Path]:
+        """Every local file and folder of the store and of its vector index (none on a server).
+
+        Existing or not, temporary names included: the snapshot, journal and lock of a JSON
+        store, a SQLite database with its ``-wal`` and ``-shm`` files, the HNSW graph's copy, a
+        local Qdrant folder. :meth:`export` refuses to write over any of them.
+        """
+        with self._lock:
+            files = list(self.store.own_files())
+            if self._index_cls is not None:
+                files.extend(self._index_cls.own_files(self.store, self._index_options))
+            return files
+
+    def check_export_target(self, path: str | os.PathLike[str]) -> Path:
+        """``path`` as a ``Path``, unless it names one of :meth:`own_files`.
+
+        Symbolic links, ``..`` and hard links are seen through. Raises ``ExportTargetError``.
+        """
+        target = Path(path).expanduser()
+        refuse_store_file(target, self.own_files(), self.store.location)
+        return target
+
+    @contextlib.contextmanager
+    def open_export(self, path: str | os.PathLike[str]) -> Iterator[IO[str]]:
+        """A text file to write an export to, at ``path``; it appears there whole or not at all.
+
+        It is written under a temporary name in the same folder, forced to disk and renamed
+        over ``path``, replacing any file there (a symbolic link at ``path`` is replaced itself;
+        what it points to is not written). One of the store's own files raises
+        ``ExportTargetError`` and nothing is written; a failure to write (a full disk) raises
+        ``StoreError`` naming the file, and no temporary file is left.
+        """
+        target = self.check_export_target(path)
+        with atomic_text_file(target) as handle:
+            yield handle
+
     def export(self, path: str | os.PathLike[str] | None = None) -> None:
         """Make the store compact and durable; with ``path``, also write the node-link JSON there.
 
-        The file is written to a temporary name, flushed to disk and renamed, so a reader never
-        sees half of it.
+        The file is written as :meth:`open_export` writes: whole or not at all, replacing a
+        file at ``path``. A ``path`` that is one of the store's own files (:meth:`own_files`)
+        raises ``ExportTargetError`` before anything is done.
         """
         with self._lock:
+            if path is not None:
+                self.check_export_target(path)
             self._catch_up()
             self.store.compact()
             if path is None:
                 return
-            target = Path(path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as out:
-                    for chunk in self.iter_node_link_json():
-                        out.write(chunk)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(temp, target)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
+            with self.open_export(path) as out:
+                for chunk in self.iter_node_link_json():
+                    out.write(chunk)
 
     def reindex(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Re-embed every prompt with the current encoder, in batches; returns how many.

@@ -196,6 +196,16 @@ class Store(ABC):
         """
         return True
 
+    def own_files(self) -> list[Path]:
+        """Every local file and folder the store keeps, whether it exists now or not.
+
+        Temporary names the store writes and renames are included. Nothing from outside may
+        write over them: :meth:`MemoryGraph.export` refuses to. A store on a server has none.
+        Files a vector index derives from the store (:meth:`derived_file`) are named by the
+        index, not here.
+        """
+        return []
+
     def derived_file(self, suffix: str) -> Path | None:
         """A path beside the store for a file a vector index can rebuild (``None``: none).
 

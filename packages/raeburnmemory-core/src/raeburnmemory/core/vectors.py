@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 from raeburnmemory.core.model import SearchFilter, VectorPayload
@@ -64,6 +65,15 @@ class VectorIndex(ABC):
     @abstractmethod
     def __len__(self) -> int:
         """How many vectors the index holds."""
+
+    @classmethod
+    def own_files(cls, store: Store, options: Mapping[str, Any]) -> list[Path]:
+        """The local files and folders an index of this backend keeps for ``store``.
+
+        ``options`` are the backend's options. Existing or not; an export refuses to write over
+        them. An index kept only in memory or on a server has none.
+        """
+        return []
 
     def load(self, stored: StoredVectors) -> None:
         """Fill the empty index with the store's vectors when a graph opens (``add`` by default)."""

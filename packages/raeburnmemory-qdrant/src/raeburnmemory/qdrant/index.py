@@ -13,6 +13,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -98,6 +99,12 @@ class QdrantVectors(VectorIndex):
             index._release()
             raise
         return index
+
+    @classmethod
+    def own_files(cls, store: Store, options: Mapping[str, Any]) -> list[Path]:
+        """The local folder of embedded Qdrant (none with a server)."""
+        path = resolve_settings(store.location, options).path
+        return [] if path is None else [path]
 
     @property
     def dim(self) -> int:

@@ -8,6 +8,7 @@ A failure at any point leaves no database behind, and the JSON files are only re
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -19,7 +20,13 @@ from raeburnmemory.core.registry import load_storage_backend
 from raeburnmemory.core.store import Store
 from raeburnmemory.core.transfer import copy_store
 
-__all__ = ["BulkTarget", "import_json_store", "json_sibling"]
+__all__ = [
+    "BulkTarget",
+    "database_files",
+    "import_json_store",
+    "import_temporaries",
+    "json_sibling",
+]
 
 
 class BulkTarget(Protocol):
@@ -37,10 +44,20 @@ def json_sibling(db_path: Path) -> Path:
     return db_path.with_suffix(".json")
 
 
-def _sidecars(path: Path) -> Iterator[Path]:
+def database_files(path: Path) -> Iterator[Path]:
+    """The database at ``path`` and the files SQLite keeps beside it."""
     yield path
     for suffix in ("-wal", "-shm", "-journal"):
         yield path.with_name(path.name + suffix)
+
+
+def _temp_prefix(db_path: Path) -> str:
+    return f".{db_path.name}.import-"
+
+
+def import_temporaries(db_path: Path) -> list[Path]:
+    """The files of imports into ``db_path`` under way now (or left by a killed process)."""
+    return sorted(db_path.parent.glob(f"{glob.escape(_temp_prefix(db_path))}*"))
 
 
 def _fsync(path: Path, *, directory: bool = False) -> None:
@@ -70,7 +87,7 @@ def import_json_store(
     ``open_target(path)`` opens an empty SQLite store at a temporary path. Returns ``False``
     when another process created ``db_path`` first (its database is then used as it is).
     """
-    temp = db_path.with_name(f".{db_path.name}.import-{os.getpid()}-{secrets.token_hex(4)}")
+    temp = db_path.with_name(f"{_temp_prefix(db_path)}{os.getpid()}-{secrets.token_hex(4)}")
     source = load_storage_backend("json").open(str(json_path), create=False)
     try:
         target = open_target(temp)
@@ -92,6 +109,6 @@ def import_json_store(
         return True
     finally:
         source.close()
-        for leftover in _sidecars(temp):
+        for leftover in database_files(temp):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()

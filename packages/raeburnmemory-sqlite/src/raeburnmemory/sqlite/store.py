@@ -46,7 +46,12 @@ from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoreChanges, Sto
 from raeburnmemory.sqlite import _fts, _vec
 from raeburnmemory.sqlite._connections import Connection, ThreadConnections
 from raeburnmemory.sqlite._driver import connect, errors, require_vec
-from raeburnmemory.sqlite._json_import import import_json_store, json_sibling
+from raeburnmemory.sqlite._json_import import (
+    database_files,
+    import_json_store,
+    import_temporaries,
+    json_sibling,
+)
 from raeburnmemory.sqlite._meta import add_to_meta, get_meta, set_meta
 from raeburnmemory.sqlite._rows import (
     INTERACTION_COLUMNS,
@@ -627,6 +632,11 @@ class SQLiteStore(Store):
     def reads_may_wait(self) -> bool:
         """False while the store is open: in WAL mode a read never waits for a writer."""
         return not self._finalizer.alive
+
+    def own_files(self) -> list[Path]:
+        """The database, SQLite's ``-wal``, ``-shm`` and ``-journal`` files, and the temporary
+        database of a first-use import under way."""
+        return [*database_files(self.path), *import_temporaries(self.path)]
 
     def derived_file(self, suffix: str) -> Path | None:
         """``<database file><suffix>``, beside the database."""

@@ -27,6 +27,7 @@ from raeburnmemory.core.errors import (
 from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.model import Interaction
 from raeburnmemory.core.testing.data import interaction, interactions
+from raeburnmemory.core.testing.export_contract import ExportContract
 from raeburnmemory.core.testing.processes import kill_after_acknowledged
 
 __all__ = ["MemoryGraphContract"]
@@ -82,7 +83,7 @@ def _spawn(
     )
 
 
-class MemoryGraphContract:
+class MemoryGraphContract(ExportContract):
     """Subclass it and provide ``graph_options``: JSON-serializable ``MemoryGraph`` kwargs.
 
     The options name one store (``db_path`` and/or backend options) that starts empty; every

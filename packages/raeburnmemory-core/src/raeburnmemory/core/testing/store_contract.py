@@ -8,8 +8,10 @@ the contract itself.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -325,3 +327,25 @@ class StoreContract:
         assert second.count() == 2
         with pytest.raises(ConflictError):
             second.add([interaction(0, prompt_text="changed")], unit_vectors(1, DIM))
+
+    # -- files -----------------------------------------------------------------------------------
+
+    def test_own_files_name_every_file_the_store_keeps(self, opened: Callable[..., Store]) -> None:
+        store, other = opened(), opened()
+        store.set_encoder_info(ENCODER)
+        store.add(interactions(6), unit_vectors(6, DIM))
+        store.link(Link("p0", "p5"))
+        store.delete(["p3"])
+        other.refresh()
+        store.compact()
+        store.add([interaction(8)], unit_vectors(1, DIM))
+        files = store.own_files()
+        assert all(isinstance(path, Path) for path in files)
+        if "://" in store.location:  # a database server: nothing of it on local disk
+            return
+        declared = {Path(os.path.realpath(path)) for path in files}
+        assert Path(os.path.realpath(store.location)) in declared
+        folder = Path(store.location).absolute().parent
+        on_disk = {Path(os.path.realpath(p)) for p in folder.rglob("*") if p.is_file()}
+        assert on_disk, "a store on local disk has files"
+        assert on_disk <= declared, f"files of the store it does not name: {on_disk - declared}"
