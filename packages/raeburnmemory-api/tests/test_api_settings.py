@@ -126,12 +126,12 @@ def test_workers_of_a_host_open_the_store_in_turn(settings: Settings) -> None:
 
     from filelock import FileLock
 
-    from raeburnmemory.api._hostfiles import host_file
+    from raeburnmemory.api._private import state_file
     from raeburnmemory.api.runtime import _open_memory
 
     key = json.dumps(settings.memory_kwargs(), sort_keys=True, default=str)
     opened: list[object] = []
-    with FileLock(host_file("open", key, ".lock")):  # another worker is opening the store
+    with FileLock(state_file("open", key, ".lock")):  # another worker is opening the store
         worker = threading.Thread(target=lambda: opened.append(_open_memory(settings)))
         worker.start()
         worker.join(1.0)
