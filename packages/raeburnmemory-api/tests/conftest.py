@@ -101,6 +101,11 @@ def uvicorn_command(port: int, workers: int) -> list[str]:
     ]  # fmt: skip
 
 
+def uvicorn_trace_command(port: int, workers: int) -> list[str]:
+    """The documented launch with uvicorn's most verbose logging, which wraps ``receive``."""
+    return [*uvicorn_command(port, workers), "--log-level", "trace"]
+
+
 def serve_command(port: int, workers: int) -> list[str]:
     """The command line's launch: ``raeburnmemory serve`` (the store comes from RAEBURN_*)."""
     return [
@@ -112,6 +117,7 @@ def serve_command(port: int, workers: int) -> list[str]:
 #: The ways to start a server, by name: ``start_server(env, launch="serve")``.
 LAUNCHES: dict[str, Callable[[int, int], list[str]]] = {
     "uvicorn": uvicorn_command,
+    "uvicorn-trace": uvicorn_trace_command,
     "serve": serve_command,
 }
 

@@ -84,6 +84,14 @@ def test_the_peer_comes_from_the_transport_not_the_scope() -> None:
     assert proxies.client_of(scope, _Cycle(("127.0.0.1", 5555)).receive) == "127.0.0.1"
     # A Unix socket has no IP peer; other servers have no transport: the scope is all there is.
     assert socket_peer(_Cycle("/run/api.sock").receive) is None
+
+    # Wrapped, as uvicorn's trace logger wraps it, the transport is still found.
+    receive = _Cycle(("::1", 5555)).receive
+
+    async def logged() -> dict[str, Any]:
+        return await receive()
+
+    assert socket_peer(logged) == "::1"
     assert proxies.client_of(scope, _Cycle("").receive) == "6.6.6.6"
 
 

@@ -17,7 +17,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 KEY = "gate-key"
-LAUNCHES = ["uvicorn"]
+LAUNCHES = ["uvicorn", "uvicorn-trace"]
 if importlib.util.find_spec("raeburnmemory.cli") is not None:
     LAUNCHES.append("serve")
 

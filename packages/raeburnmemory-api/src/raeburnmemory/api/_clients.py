@@ -30,6 +30,30 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 UNKNOWN = "unknown"
 
 
+# How many wrappers of ``receive`` (uvicorn's trace logger is one) are looked through.
+_WRAPPERS = 3
+
+
+def _transport(receive: Any) -> Any:
+    """The transport of the object whose method ``receive`` is, looking through wrappers.
+
+    A wrapper is a closure over a variable named ``receive``, as uvicorn's message logger
+    (``--log-level trace``) makes.
+    """
+    for _ in range(_WRAPPERS + 1):
+        transport = getattr(getattr(receive, "__self__", None), "transport", None)
+        if transport is not None:
+            return transport
+        code = getattr(receive, "__code__", None)
+        cells = getattr(receive, "__closure__", None) or ()
+        names = code.co_freevars if code is not None else ()
+        wrapped = dict(zip(names, cells, strict=False)).get("receive")
+        if wrapped is None:
+            return None
+        receive = wrapped.cell_contents
+    return None
+
+
 def socket_peer(receive: Receive) -> str | None:
     """The IP address at the other end of the connection, read from uvicorn's transport.
 
@@ -37,8 +61,7 @@ def socket_peer(receive: Receive) -> str | None:
     and that object holds the connection's asyncio transport. ``None`` for other servers and
     for connections without an IP peer (a Unix socket).
     """
-    transport: Any = getattr(getattr(receive, "__self__", None), "transport", None)
-    get_extra_info = getattr(transport, "get_extra_info", None)
+    get_extra_info = getattr(_transport(receive), "get_extra_info", None)
     if get_extra_info is None:
         return None
     try:
