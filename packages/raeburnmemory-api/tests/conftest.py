@@ -49,6 +49,13 @@ def make_interaction() -> Callable[..., dict[str, Any]]:
     return interaction
 
 
+@pytest.fixture(autouse=True)
+def _private_dir_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process servers keep their private directory under ``tmp_path`` too."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings for a JSON store in a temporary folder, with the offline encoder."""
@@ -85,20 +92,52 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class Server:
-    """A real ``uvicorn raeburnmemory.api:app`` process on 127.0.0.1."""
+def uvicorn_command(port: int, workers: int) -> list[str]:
+    """The documented launch: ``uvicorn raeburnmemory.api:app`` with uvicorn's own defaults."""
+    return [
+        sys.executable, "-m", "uvicorn", "raeburnmemory.api:app",
+        "--host", "127.0.0.1", "--port", str(port),
+        "--workers", str(workers), "--no-access-log",
+    ]  # fmt: skip
 
-    def __init__(self, env: dict[str, str], workers: int, log: Path) -> None:
+
+def uvicorn_trace_command(port: int, workers: int) -> list[str]:
+    """The documented launch with uvicorn's most verbose logging, which wraps ``receive``."""
+    return [*uvicorn_command(port, workers), "--log-level", "trace"]
+
+
+def serve_command(port: int, workers: int) -> list[str]:
+    """The command line's launch: ``raeburnmemory serve`` (the store comes from RAEBURN_*)."""
+    return [
+        sys.executable, "-m", "raeburnmemory.cli", "serve",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+    ]  # fmt: skip
+
+
+#: The ways to start a server, by name: ``start_server(env, launch="serve")``.
+LAUNCHES: dict[str, Callable[[int, int], list[str]]] = {
+    "uvicorn": uvicorn_command,
+    "uvicorn-trace": uvicorn_trace_command,
+    "serve": serve_command,
+}
+
+
+class Server:
+    """A real ``uvicorn raeburnmemory.api:app`` process on 127.0.0.1 (or another launch)."""
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        workers: int,
+        log: Path,
+        launch: Callable[[int, int], list[str]] = uvicorn_command,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
         self.log = log
         self._log_file = log.open("wb")
-        command = [
-            sys.executable, "-m", "uvicorn", "raeburnmemory.api:app",
-            "--host", "127.0.0.1", "--port", str(self.port),
-            "--workers", str(workers), "--no-access-log",
-        ]  # fmt: skip
+        command = launch(self.port, workers)
         self.process = subprocess.Popen(
             command,
             env={**os.environ, **env},
@@ -142,17 +181,26 @@ class Server:
 
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    """Starts real servers: ``start_server({"RAEBURN_API_KEY": "k"}, workers=4)``."""
+    """Starts real servers: ``start_server({"RAEBURN_API_KEY": "k"}, workers=4)``.
+
+    ``launch="serve"`` starts ``raeburnmemory serve`` instead of ``uvicorn raeburnmemory.api:app``.
+    """
     servers: list[Server] = []
 
-    def start(env: dict[str, str], workers: int = 4, wait: bool = True) -> Server:
+    def start(
+        env: dict[str, str], workers: int = 4, wait: bool = True, launch: str = "uvicorn"
+    ) -> Server:
         base = {
             "RAEBURN_EMBED_MODEL": "none",
             "RAEBURN_DB_PATH": str(tmp_path / f"store{len(servers)}" / "graph.json"),
             "RAEBURN_RATE_LIMIT_DB": str(tmp_path / f"limits{len(servers)}.sqlite3"),
             "HOME": str(tmp_path),
+            # The server's private directory goes under tmp_path, not the machine's /tmp.
+            "TMPDIR": str(tmp_path),
+            "XDG_RUNTIME_DIR": "",
         }
-        server = Server({**base, **env}, workers, tmp_path / f"server{len(servers)}.log")
+        log = tmp_path / f"server{len(servers)}.log"
+        server = Server({**base, **env}, workers, log, LAUNCHES[launch])
         servers.append(server)
         if wait:
             server.wait_ready()

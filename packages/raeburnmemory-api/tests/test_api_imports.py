@@ -21,6 +21,10 @@ MODULES = [
     "raeburnmemory.api.routes",
     "raeburnmemory.api.runtime",
     "raeburnmemory.api.settings",
+    "raeburnmemory.api._clients",
+    "raeburnmemory.api._docs",
+    "raeburnmemory.api._private",
+    "raeburnmemory.api._responses",
 ]
 
 
@@ -41,8 +45,11 @@ def _run(code: str, tmp_path: Path) -> str:
 
 
 def test_importing_the_app_opens_no_store(tmp_path: Path) -> None:
-    code = "from raeburnmemory.api import app; print(type(app).__name__)"
-    assert _run(code, tmp_path) == "FastAPI"
+    code = (
+        "from fastapi import FastAPI; from raeburnmemory.api import app; "
+        "print(isinstance(app, FastAPI))"
+    )
+    assert _run(code, tmp_path) == "True"
     assert not (tmp_path / "store").exists()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from raeburnmemory.api.ratelimit import SQLiteRateLimiter, default_rate_limit_db
-from raeburnmemory.core.errors import StoreUnavailableError
+from raeburnmemory.core.errors import ConfigurationError
 
 
 def test_limit_then_refusal_then_recovery(tmp_path: Path) -> None:
@@ -65,5 +65,5 @@ def test_default_file_is_per_store(tmp_path: Path) -> None:
 
 def test_unusable_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "dir.db").mkdir()
-    with pytest.raises(StoreUnavailableError, match=r"dir\.db"):
+    with pytest.raises(ConfigurationError, match=r"dir\.db is not a regular file"):
         SQLiteRateLimiter(tmp_path / "dir.db", limit=1)

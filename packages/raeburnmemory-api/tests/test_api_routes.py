@@ -181,7 +181,23 @@ def test_bad_search_is_422(client: TestClient, body: Any) -> None:
 def test_unreadable_body_is_422(client: TestClient, raw: bytes) -> None:
     headers = {"content-type": "application/json"}
     response = client.post("/memory/interactions", content=raw, headers=headers)
-    assert_error(response, 422, "InvalidRequestError")
+    detail = assert_error(response, 422, "InvalidRequestError")
+    assert detail["message"].startswith("the body must be JSON: ")
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/xml", "multipart/form"])
+def test_a_body_not_sent_as_json_is_415(client: TestClient, content_type: str | None) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    response = client.post("/memory/similar", content=b'{"text": "x"}', headers=headers)
+    detail = assert_error(response, 415, "InvalidRequestError")
+    assert detail["message"].startswith("the body must be JSON: send it with")
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/x+json"])
+def test_json_media_types_are_accepted(client: TestClient, content_type: str) -> None:
+    headers = {"content-type": content_type}
+    response = client.post("/memory/similar", content=b'{"text": "x"}', headers=headers)
+    assert response.status_code == 409  # the store is empty: the body itself was fine
 
 
 @pytest.mark.parametrize(

@@ -40,6 +40,7 @@ def test_every_variable(tmp_path: Path) -> None:
         "RAEBURN_POSTGRES_DSN": "postgresql://x@localhost/db",
         "RAEBURN_STORE_OPTIONS": '{"fsync": true}',
         "RAEBURN_SEARCH_THREADS": "0",
+        "RAEBURN_TRUSTED_PROXIES": "10.0.0.5,10.1.0.0/16",
     }
     settings = Settings.from_env(env)
     assert settings.db_path == tmp_path / "g.json"
@@ -48,6 +49,7 @@ def test_every_variable(tmp_path: Path) -> None:
     assert settings.rate_limit_db == tmp_path / "limits.db"
     assert settings.max_body_bytes == 1_048_576
     assert settings.search_threads == 0
+    assert settings.trusted_proxies == ("10.0.0.5", "10.1.0.0/16")
     kwargs = settings.memory_kwargs()
     assert kwargs["vector_backend"] == "numpy"
     assert kwargs["embedding_model"] == "none"
@@ -126,12 +128,12 @@ def test_workers_of_a_host_open_the_store_in_turn(settings: Settings) -> None:
 
     from filelock import FileLock
 
-    from raeburnmemory.api._hostfiles import host_file
+    from raeburnmemory.api._private import state_file
     from raeburnmemory.api.runtime import _open_memory
 
     key = json.dumps(settings.memory_kwargs(), sort_keys=True, default=str)
     opened: list[object] = []
-    with FileLock(host_file("open", key, ".lock")):  # another worker is opening the store
+    with FileLock(state_file("open", key, ".lock")):  # another worker is opening the store
         worker = threading.Thread(target=lambda: opened.append(_open_memory(settings)))
         worker.start()
         worker.join(1.0)

@@ -13,14 +13,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import Receive, Scope, Send
 
-from raeburnmemory.api.errors import (
-    AuthenticationError,
-    RateLimitedError,
-    error_body,
-    error_type,
-    status_for,
-)
+from raeburnmemory.api._docs import add_docs_pages
+from raeburnmemory.api._responses import error_response
+from raeburnmemory.api.errors import error_body
 from raeburnmemory.api.middleware import GateMiddleware
 from raeburnmemory.api.routes import health_router, memory_router
 from raeburnmemory.api.runtime import Runtime
@@ -44,20 +41,49 @@ def _version() -> str:
         return "0+unknown"
 
 
+class _App(FastAPI):
+    """The application, which first settles who the client of each request is.
+
+    The client's address goes into the scope's ``client`` before anything else reads it (see
+    ``_clients``): the TCP peer, or what the trusted proxies forwarded.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            runtime: Runtime = self.state.raeburn
+            client = runtime.proxies.client_of(scope, receive)
+            known = scope.get("client")
+            port = known[1] if known and known[0] == client else 0
+            scope["client"] = (client, port)
+        await super().__call__(scope, receive, send)
+
+
 def _library_error(request: Request, exc: Exception) -> JSONResponse:
-    status = status_for(exc)
-    headers: dict[str, str] = {}
-    if isinstance(exc, AuthenticationError):
-        headers["WWW-Authenticate"] = 'Bearer realm="raeburnmemory"'
-    elif isinstance(exc, RateLimitedError):
-        headers["Retry-After"] = str(max(1, round(exc.retry_after)))
-    if status >= 500:
+    assert isinstance(exc, RaeburnMemoryError)
+    response = error_response(exc)
+    if response.status_code >= 500:
         logger.error("%s %s failed: %s", request.method, request.url.path, exc)
-    return JSONResponse(error_body(error_type(exc), str(exc)), status, headers=headers)
+    return response
+
+
+def _not_json(problem: dict[str, Any]) -> str | None:
+    """What is wrong with a body that is not JSON at all, or ``None`` for other problems."""
+    loc = tuple(problem.get("loc", ()))
+    if problem.get("type") == "json_invalid":
+        reason = str((problem.get("ctx") or {}).get("error", "it cannot be parsed"))
+        where = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+        return f"the body must be JSON: {reason}{where}"
+    if problem.get("type") == "missing" and loc == ("body",):
+        return "the body must be JSON: this request has no body"
+    return None
 
 
 def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    for problem in exc.errors():
+        message = _not_json(problem)
+        if message is not None:
+            return JSONResponse(error_body("InvalidRequestError", message), status_code=422)
     problems = [
         {
             "loc": [str(part) for part in problem.get("loc", ())],
@@ -76,7 +102,7 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 400:  # FastAPI could not decode the body at all (not UTF-8 JSON)
-        message = f"invalid request: the body cannot be read as JSON ({exc.detail})"
+        message = f"the body must be JSON: it is not UTF-8 JSON text ({exc.detail})"
         return JSONResponse(error_body("InvalidRequestError", message), status_code=422)
     if exc.status_code == 404:
         message = f"no route {request.method} {request.url.path}"
@@ -118,13 +144,16 @@ def create_app(settings: Settings | None = None, *, memory: MemoryGraph | None =
         finally:
             await anyio.to_thread.run_sync(runtime.stop)
 
-    app = FastAPI(
+    app = _App(
         title="raeburnmemory",
         version=_version(),
         description="A persistent memory graph for LLM applications, over HTTP.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.raeburn = runtime
+    add_docs_pages(app, app.title)
     app.add_middleware(GateMiddleware, runtime=runtime)
     handlers: dict[Any, Any] = {
         RaeburnMemoryError: _library_error,

@@ -5,6 +5,10 @@ four workers with a limit of 100 requests a minute let one client through 100 ti
 The limit is a sliding log: a request is accepted when fewer than ``limit`` requests of the
 same client were accepted in the last ``window`` seconds, and each check-and-record is one
 ``BEGIN IMMEDIATE`` transaction, so two workers can never both take the last place.
+
+The database is created with mode 0600 (SQLite gives its ``-wal`` and ``-shm`` files the same
+mode), and one that belongs to another user is refused: whoever can write it can change the
+counts.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from raeburnmemory.api._hostfiles import host_file
+from raeburnmemory.api._private import claim_file, refuse_foreign, state_file
 from raeburnmemory.core.errors import StoreUnavailableError
 
 __all__ = ["RateDecision", "SQLiteRateLimiter", "default_rate_limit_db"]
@@ -31,8 +35,8 @@ _SWEEP_EVERY = 1000
 
 
 def default_rate_limit_db(store_location: str) -> Path:
-    """The counters file shared by the workers serving one store: in the temp dir, by store."""
-    return host_file("ratelimit", store_location, ".sqlite3")
+    """The counters file shared by the workers serving one store, in the user's private dir."""
+    return state_file("ratelimit", store_location, ".sqlite3")
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,12 @@ class SQLiteRateLimiter:
         self.window = window
         self._lock = threading.Lock()
         self._calls = 0
+        what = "rate limit database"
+        for companion in ("-wal", "-shm"):
+            refuse_foreign(Path(f"{self.path}{companion}"), what)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            claim_file(self.path, what)
             self._conn = sqlite3.connect(
                 self.path, timeout=30.0, isolation_level=None, check_same_thread=False
             )

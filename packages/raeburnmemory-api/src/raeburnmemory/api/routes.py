@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPBearer
 
 from raeburnmemory.api.models import (
     AddResponse,
@@ -29,7 +30,7 @@ from raeburnmemory.api.models import (
     SimilarRequest,
     SimilarResponse,
 )
-from raeburnmemory.api.runtime import guard, memory_of, runtime_of
+from raeburnmemory.api.runtime import memory_of, runtime_of
 
 if TYPE_CHECKING:
     from raeburnmemory.core.memory import MemoryGraph
@@ -44,6 +45,7 @@ def _errors(*extra: int) -> dict[int | str, dict[str, Any]]:
         404: "no such prompt or session",
         409: "an id exists with different content, or the store has no embeddings yet",
         413: "the request body is over the size limit",
+        415: "the body is not sent as JSON (Content-Type: application/json)",
         422: "the request does not match the schema",
         429: "over the rate limit; see Retry-After",
         503: "the store is unavailable or the server is starting",
@@ -54,8 +56,15 @@ def _errors(*extra: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+# The key and the rate limit are checked by the middleware, before the body is read; this only
+# puts the key in the OpenAPI schema (and the "Authorize" button of /docs).
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="Needed when the server runs with RAEBURN_API_KEY set: Bearer <that key>.",
+)
+
 health_router = APIRouter()
-memory_router = APIRouter(prefix="/memory", dependencies=[Depends(guard)], tags=["memory"])
+memory_router = APIRouter(prefix="/memory", dependencies=[Depends(_bearer)], tags=["memory"])
 
 Memory = Depends(memory_of)
 # Searches asking for at most this many hits of a text at most this long may run on the event
@@ -91,7 +100,7 @@ def graph(
     return StreamingResponse(_chained(first, chunks), media_type="application/json")
 
 
-@memory_router.post("/similar", response_model=SimilarResponse, responses=_errors(409))
+@memory_router.post("/similar", response_model=SimilarResponse, responses=_errors(409, 413, 415))
 async def similar(request: SimilarRequest, http: Request, memory: MemoryGraph = Memory) -> Response:
     """The prompts most similar to a text, best first (409 if nothing is embedded yet)."""
     runtime = runtime_of(http)
@@ -120,7 +129,7 @@ async def similar(request: SimilarRequest, http: Request, memory: MemoryGraph = 
     return Response(answer.model_dump_json(), media_type="application/json")
 
 
-@memory_router.post("/interactions", status_code=201, responses=_errors(409, 413))
+@memory_router.post("/interactions", status_code=201, responses=_errors(409, 413, 415))
 def add_interaction(request: InteractionIn, memory: MemoryGraph = Memory) -> AddResponse:
     """Record one interaction; the same id with the same content again changes nothing."""
     fields = request.as_mapping()
@@ -135,7 +144,7 @@ def add_interaction(request: InteractionIn, memory: MemoryGraph = Memory) -> Add
     return AddResponse(prompt_id=prompt_id)
 
 
-@memory_router.post("/interactions/batch", responses=_errors(409, 413))
+@memory_router.post("/interactions/batch", responses=_errors(409, 413, 415))
 def batch_add(request: BatchRequest, memory: MemoryGraph = Memory) -> BatchResponse:
     """Record many interactions at once; answers with the prompt ids newly recorded."""
     added = memory.batch_add([item.as_mapping() for item in request.interactions])

@@ -1,7 +1,7 @@
 """What one server process holds while it runs: its settings, its memory graph, its limiter.
 
 Each worker process opens its own ``MemoryGraph`` on the shared store when the application
-starts (never at import), and the request guards (rate limit, then API key) read it here.
+starts (never at import), and the request gate (rate limit, then API key) reads it here.
 """
 
 from __future__ import annotations
@@ -12,18 +12,17 @@ import json
 import logging
 import sys
 import threading
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-import anyio.to_thread
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Request
 from filelock import FileLock
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
+from raeburnmemory.api._clients import TrustedProxies
 from raeburnmemory.api._dispatch import SearchDispatcher
-from raeburnmemory.api._hostfiles import host_file
+from raeburnmemory.api._private import claim_file, state_file
 from raeburnmemory.api._sockets import enable_nodelay_on_listeners
-from raeburnmemory.api.errors import ApiError, AuthenticationError, RateLimitedError
+from raeburnmemory.api.errors import ApiError, AuthenticationError
 from raeburnmemory.api.ratelimit import SQLiteRateLimiter, default_rate_limit_db
 from raeburnmemory.api.settings import DEFAULT_MAX_BODY_BYTES, Settings
 from raeburnmemory.core.errors import ConfigurationError
@@ -31,14 +30,9 @@ from raeburnmemory.core.errors import ConfigurationError
 if TYPE_CHECKING:
     from raeburnmemory.core.memory import MemoryGraph
 
-__all__ = ["Runtime", "guard", "memory_of", "runtime_of"]
+__all__ = ["Runtime", "memory_of", "runtime_of"]
 
 logger = logging.getLogger("raeburnmemory.api")
-
-_bearer = HTTPBearer(
-    auto_error=False,
-    description="Needed when the server runs with RAEBURN_API_KEY set: Bearer <that key>.",
-)
 
 
 def _digest(text: str) -> bytes:
@@ -82,7 +76,12 @@ def _open_memory(settings: Settings) -> MemoryGraph:
 
     kwargs = settings.memory_kwargs()
     key = json.dumps(kwargs, sort_keys=True, default=str)
-    with FileLock(host_file("open", key, ".lock"), timeout=_OPEN_TIMEOUT):
+    lock = state_file("open", key, ".lock")
+    try:
+        claim_file(lock, "start-up lock")
+    except OSError as exc:
+        raise ConfigurationError(f"the start-up lock {lock} cannot be made: {exc}") from None
+    with FileLock(lock, timeout=_OPEN_TIMEOUT, mode=0o600):
         try:
             return MemoryGraph(**kwargs)
         except ConfigurationError as exc:
@@ -100,6 +99,7 @@ class Runtime:
         self.memory: MemoryGraph | None = memory
         self.owns_memory = memory is None
         self.limiter: SQLiteRateLimiter | None = None
+        self.proxies = TrustedProxies()
         self.searches = SearchDispatcher()
         self.startup_error: str | None = None
         self._key_digest: bytes | None = None
@@ -114,6 +114,7 @@ class Runtime:
         settings = self.configured or Settings.from_env()
         settings.check()
         self.settings = settings
+        self.proxies = TrustedProxies(settings.trusted_proxies)
         enable_nodelay_on_listeners()
         if settings.search_threads > 0:
             _limit_blas_threads(settings.search_threads)
@@ -145,13 +146,13 @@ class Runtime:
         if self.settings is not None and self.settings.search_threads > 0:
             _limit_openmp_threads(self.settings.search_threads)
 
-    def check_key(self, credentials: HTTPAuthorizationCredentials | None) -> None:
-        """Raise ``AuthenticationError`` unless the request carries the configured key."""
+    def check_key(self, key: str | None) -> None:
+        """Raise ``AuthenticationError`` unless ``key`` is the configured key (if there is one)."""
         if self._key_digest is None:
             return
-        if credentials is None:
+        if key is None:
             raise AuthenticationError("this server needs an API key: Authorization: Bearer <key>")
-        if not hmac.compare_digest(_digest(credentials.credentials), self._key_digest):
+        if not hmac.compare_digest(_digest(key), self._key_digest):
             raise AuthenticationError("the API key is not valid")
 
 
@@ -167,22 +168,3 @@ async def memory_of(request: Request) -> MemoryGraph:
     if memory is None:
         raise ApiError("the server has not finished starting", status=503)
     return memory
-
-
-async def guard(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """Apply the rate limit, then the API key, to a ``/memory`` request."""
-    runtime = runtime_of(request)
-    limiter = runtime.limiter
-    if limiter is not None:
-        client = request.client.host if request.client else "unknown"
-        decision = await anyio.to_thread.run_sync(limiter.hit, client)
-        if not decision.allowed:
-            raise RateLimitedError(
-                f"more than {limiter.limit} requests in a minute from {client}; retry in "
-                f"{decision.retry_after} s",
-                retry_after=decision.retry_after,
-            )
-    runtime.check_key(credentials)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from raeburnmemory.api._clients import TrustedProxies
 from raeburnmemory.core.errors import ConfigurationError
 from raeburnmemory.core.registry import load_storage_backend, load_vector_backend
 
@@ -32,6 +33,8 @@ ENVIRONMENT: dict[str, str] = {
     "RAEBURN_API_KEY": "when set, /memory routes need Authorization: Bearer <key>",
     "RAEBURN_RATE_LIMIT": "requests per minute per client IP on /memory routes (0: no limit)",
     "RAEBURN_RATE_LIMIT_DB": "SQLite file holding the rate counters shared by all workers",
+    "RAEBURN_TRUSTED_PROXIES": "comma-separated IP addresses or networks of the reverse proxies "
+    "whose X-Forwarded-For names the client (default: none; the client is the TCP peer)",
     "RAEBURN_MAX_BODY_BYTES": f"largest request body accepted (default {DEFAULT_MAX_BODY_BYTES})",
     "RAEBURN_STORE_OPTIONS": 'JSON object of further store and index options, e.g. {"fsync": true}',
     "RAEBURN_SEARCH_THREADS": "threads BLAS and FAISS may use for one search in a worker "
@@ -90,10 +93,20 @@ class Settings:
     api_key: str | None = None
     rate_limit: int = 0
     rate_limit_db: Path | None = None
+    #: Addresses or networks (``10.0.0.5``, ``10.0.0.0/24``) of the reverse proxies whose
+    #: ``X-Forwarded-For`` is believed; with none, the client is always the TCP peer.
+    trusted_proxies: tuple[str, ...] = ()
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     search_threads: int = 1
     #: Further keyword options passed to ``MemoryGraph``.
     options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        proxies: Any = self.trusted_proxies
+        if isinstance(proxies, str):  # "10.0.0.5, 10.0.0.6", as in the environment
+            proxies = proxies.split(",")
+        cleaned = tuple(str(item).strip() for item in proxies if str(item).strip())
+        object.__setattr__(self, "trusted_proxies", cleaned)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -111,6 +124,7 @@ class Settings:
             api_key=_text(env, "RAEBURN_API_KEY"),
             rate_limit=_whole_number(env, "RAEBURN_RATE_LIMIT", 0, 0),
             rate_limit_db=Path(limit_db).expanduser() if limit_db else None,
+            trusted_proxies=tuple((_text(env, "RAEBURN_TRUSTED_PROXIES") or "").split(",")),
             max_body_bytes=_whole_number(
                 env, "RAEBURN_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1024
             ),
@@ -136,6 +150,7 @@ class Settings:
             raise ConfigurationError(
                 f"RAEBURN_QDRANT_URL={self.qdrant_url!r} must start with http:// or https://"
             )
+        TrustedProxies(self.trusted_proxies)  # raises, naming the variable, on a bad entry
         try:
             store_cls = load_storage_backend(self.storage_backend)
         except ConfigurationError as exc:

@@ -50,7 +50,11 @@ def serve(
         str, typer.Option("--log-level", help="uvicorn's log level (debug, info, warning, ...).")
     ] = "info",
 ) -> None:
-    """Serve the memory over HTTP (the raeburnmemory-api application under uvicorn)."""
+    """Serve the memory over HTTP (the raeburnmemory-api application under uvicorn).
+
+    The rate limit counts each client by its TCP address; behind a reverse proxy, name the
+    proxy in RAEBURN_TRUSTED_PROXIES so that its X-Forwarded-For is believed.
+    """
     settings = settings_of(ctx)
     if not _api_installed():
         print_error(
@@ -63,4 +67,13 @@ def serve(
     if settings.options:
         print_warning("serve ignores --option; the API reads its settings from RAEBURN_* variables")
     os.environ.update(api_environment(settings))  # read by the API in every worker
-    uvicorn.run(_API_APP, host=host, port=port, workers=workers, log_level=log_level.lower())
+    # uvicorn's own proxy headers would trust 127.0.0.1 by default; which proxies to believe
+    # is the API's one setting, RAEBURN_TRUSTED_PROXIES.
+    uvicorn.run(
+        _API_APP,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level.lower(),
+        proxy_headers=False,
+    )
