@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from raeburnmemory.core.errors import ConfigurationError
+from raeburnmemory.core.limits import MAX_ID_LENGTH, check_id, check_json_object, check_text
 from raeburnmemory.core.model import Interaction, SearchHit, parse_timestamp
 
 __all__ = [
@@ -31,7 +32,18 @@ __all__ = [
     "SimilarResponse",
 ]
 
-_ID = Field(min_length=1, max_length=1024, description="the caller's id")
+_ID = Field(
+    min_length=1,
+    max_length=MAX_ID_LENGTH,
+    description="the caller's id: no control characters, not only whitespace",
+)
+# The library's own rules (raeburnmemory.core.limits); their InvalidInteractionError is a
+# ValueError, which Pydantic reports as a 422 naming the field.
+_Id = Annotated[str, AfterValidator(lambda value: check_id(value, "id"))]
+_Text = Annotated[str, AfterValidator(lambda value: check_text(value, "text"))]
+_Object = Annotated[
+    dict[str, Any] | None, AfterValidator(lambda value: check_json_object(value, "metadata"))
+]
 
 
 def _moment(value: Any, name: str) -> datetime | None:
@@ -48,8 +60,13 @@ class MessageIn(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    id: str = _ID
-    text: str = Field(max_length=1_000_000)
+    id: _Id = _ID
+    text: _Text = Field(max_length=1_000_000)
+
+    @model_validator(mode="after")
+    def _check_attributes(self) -> MessageIn:
+        check_json_object(self.model_extra, "attributes")
+        return self
 
 
 class AgentIn(BaseModel):
@@ -57,8 +74,13 @@ class AgentIn(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    id: str = _ID
-    name: str | None = None
+    id: _Id = _ID
+    name: _Text | None = None
+
+    @model_validator(mode="after")
+    def _check_attributes(self) -> AgentIn:
+        check_json_object(self.model_extra, "attributes")
+        return self
 
 
 class InteractionIn(BaseModel):
@@ -67,8 +89,8 @@ class InteractionIn(BaseModel):
     prompt: MessageIn
     response: MessageIn
     agent: AgentIn
-    session_id: str = _ID
-    metadata: dict[str, Any] | None = None
+    session_id: _Id = _ID
+    metadata: _Object = None
     timestamp: datetime | float | None = Field(
         default=None, description="ISO 8601 date and time, or POSIX seconds; default now"
     )
