@@ -82,6 +82,14 @@ class AgentIn(BaseModel):
         check_json_object(self.model_extra, "attributes")
         return self
 
+    def as_mapping(self) -> dict[str, Any]:
+        """The agent as the library takes it: no ``name`` when none was given, and every
+        attribute, ``null`` ones included."""
+        fields = self.model_dump()
+        if fields["name"] is None:
+            del fields["name"]
+        return fields
+
 
 class InteractionIn(BaseModel):
     """One interaction to record: the body of ``POST /memory/interactions``."""
@@ -105,7 +113,7 @@ class InteractionIn(BaseModel):
         return {
             "prompt": self.prompt.model_dump(),
             "response": self.response.model_dump(),
-            "agent": self.agent.model_dump(exclude_none=True),
+            "agent": self.agent.as_mapping(),
             "session_id": self.session_id,
             "metadata": self.metadata,
             "timestamp": self.timestamp,
