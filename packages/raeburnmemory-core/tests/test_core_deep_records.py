@@ -56,6 +56,9 @@ def _check_reads(memory: MemoryGraph) -> None:
     assert {agent.id for agent in memory.agents()} == {"agent-1", "agent-2"}
     assert memory.search("an ordinary prompt", top_k=1)[0].id == "p0"
     assert memory.stats()["interactions"] == 3
+    graph = json_text.loads("".join(memory.iter_node_link_json()))
+    assert len(graph["nodes"]) == 3 * 2 + 2 + 2  # prompts and responses, agents, sessions
+    assert memory.graph.number_of_nodes() == 10
 
 
 def test_a_journal_line_nested_past_the_recursion_limit_still_opens(tmp_path: Path) -> None:
