@@ -150,6 +150,10 @@ def test_link_relation_follows_the_id_rule(tmp_path: Path) -> None:
         ({"prompt": {"id": "p1", "text": "bad \ud800"}}, "prompt text contains a lone surrogate"),
         ({"response": {"id": "r1", "text": "\udc00"}}, "response text contains a lone surrogate"),
         ({"agent": {"id": "a1", "name": "\ud83d"}}, "agent name contains a lone surrogate"),
+        (
+            {"response": {"id": "r1", "text": "a\x00b"}},
+            r"response text contains NUL \(U\+0000 at 1",
+        ),
         ({"metadata": {"k\ud800": 1}}, r"metadata: key '.*' has a lone surrogate"),
         ({"metadata": {"k": ["ok", "\udfff"]}}, r"metadata\['k'\]\[1\]: the text has a lone"),
         ({"metadata": {"k": float("inf")}}, r"metadata\['k'\]: inf is not a finite number"),

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from raeburnmemory.core.errors import ConfigurationError
-from raeburnmemory.core.limits import MAX_ID_LENGTH, check_id, check_json_object, check_text
+from raeburnmemory.core.limits import MAX_ID_LENGTH
 from raeburnmemory.core.model import Interaction, SearchHit, parse_timestamp
 
 __all__ = [
@@ -32,18 +32,13 @@ __all__ = [
     "SimilarResponse",
 ]
 
+# The library checks every field against its own rules (raeburnmemory.core.limits) and
+# answers InvalidInteractionError, a 422 naming the field; the schema only shows the bounds.
 _ID = Field(
     min_length=1,
     max_length=MAX_ID_LENGTH,
     description="the caller's id: no control characters, not only whitespace",
 )
-# The library's own rules (raeburnmemory.core.limits); their InvalidInteractionError is a
-# ValueError, which Pydantic reports as a 422 naming the field.
-_Id = Annotated[str, AfterValidator(lambda value: check_id(value, "id"))]
-_Text = Annotated[str, AfterValidator(lambda value: check_text(value, "text"))]
-_Object = Annotated[
-    dict[str, Any] | None, AfterValidator(lambda value: check_json_object(value, "metadata"))
-]
 
 
 def _moment(value: Any, name: str) -> datetime | None:
@@ -60,13 +55,8 @@ class MessageIn(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    id: _Id = _ID
-    text: _Text = Field(max_length=1_000_000)
-
-    @model_validator(mode="after")
-    def _check_attributes(self) -> MessageIn:
-        check_json_object(self.model_extra, "attributes")
-        return self
+    id: str = _ID
+    text: str = Field(max_length=1_000_000)
 
 
 class AgentIn(BaseModel):
@@ -74,13 +64,8 @@ class AgentIn(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    id: _Id = _ID
-    name: _Text | None = None
-
-    @model_validator(mode="after")
-    def _check_attributes(self) -> AgentIn:
-        check_json_object(self.model_extra, "attributes")
-        return self
+    id: str = _ID
+    name: str | None = None
 
     def as_mapping(self) -> dict[str, Any]:
         """The agent as the library takes it: no ``name`` when none was given, and every
@@ -97,8 +82,8 @@ class InteractionIn(BaseModel):
     prompt: MessageIn
     response: MessageIn
     agent: AgentIn
-    session_id: _Id = _ID
-    metadata: _Object = None
+    session_id: str = _ID
+    metadata: dict[str, Any] | None = None
     timestamp: datetime | float | None = Field(
         default=None, description="ISO 8601 date and time, or POSIX seconds; default now"
     )

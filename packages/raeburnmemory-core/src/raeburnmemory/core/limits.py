@@ -7,7 +7,7 @@ every other store can hold and every reader can read back:
   :data:`MAX_ID_LENGTH` characters, not only whitespace, without control characters (Unicode
   category ``Cc``: ``U+0000``-``U+001F``, ``U+007F``-``U+009F``) and without lone surrogates;
 * **texts and names** (prompt and response texts, the agent's name): strings without lone
-  surrogates (every character must be encodable as UTF-8);
+  surrogates (every character must be encodable as UTF-8) and without NUL (``U+0000``);
 * **metadata and node attributes**: JSON objects with string keys whose values are strings,
   finite numbers, booleans, ``null``, lists and objects, nested at most :data:`MAX_DEPTH`
   levels (the object itself is level 1) and at most :data:`MAX_JSON_BYTES` bytes once
@@ -110,6 +110,11 @@ def check_text(value: object, what: str) -> str:
         raise InvalidInteractionError(
             f"{what} contains a lone surrogate (U+{ord(value[position]):04X} at {position}), "
             "which UTF-8 cannot hold"
+        )
+    if "\x00" in value:
+        raise InvalidInteractionError(
+            f"{what} contains NUL (U+0000 at {value.index(chr(0))}), which PostgreSQL text "
+            "cannot hold"
         )
     return value
 
