@@ -59,11 +59,22 @@ def test_blank_lines_are_nothing() -> None:
         ('{"hello": 1}', "expected an interaction"),
         (json.dumps(nested(extra=1)), "unknown keys extra"),
         (json.dumps({k: v for k, v in nested().items() if k != "agent"}), "missing keys agent"),
-        (json.dumps(nested(prompt={"id": "", "text": "x"})), "prompt id must be a non-empty"),
+        (json.dumps(nested(prompt={"id": "", "text": "x"})), "prompt id '' must not be empty"),
+        (json.dumps(nested(prompt={"id": "a\nb", "text": "x"})), "must not contain control"),
         (json.dumps(nested(prompt={"id": "p", "text": 3})), "prompt text must be a string"),
         (json.dumps(nested(metadata=[1])), "metadata must be a dict"),
         (json.dumps(nested(timestamp="yesterday")), "ISO 8601"),
-        (json.dumps(nested(session_id=7)), "session_id must be a non-empty string"),
+        (json.dumps(nested(session_id=7)), "session_id must be a string, not int"),
+        (
+            json.dumps(
+                nested(
+                    metadata={
+                        "deep": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[0]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]
+                    }
+                )
+            ),
+            "nested more than 32",
+        ),
         (json.dumps(nested(prompt={"id": "p", "text": "t", "kind": "x"})), "reserved"),
         ('{"prompt_id": "p1", "prompt_text": "x"}', "missing key(s)"),
         (

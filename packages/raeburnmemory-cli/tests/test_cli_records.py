@@ -74,7 +74,11 @@ def test_the_same_id_with_other_content_is_a_conflict(cli: Any, db: Path, add_on
         ("--metadata", "{oops", "'--metadata'"),
         ("--metadata", "[1, 2]", "must be a JSON object"),
         ("--timestamp", "last tuesday", "ISO 8601"),
-        ("--prompt-id", " ", "prompt id must be a non-empty string"),
+        ("--prompt-id", " ", "prompt id ' ' must not be empty or only whitespace"),
+        ("--prompt-id", "two\nlines", "prompt id 'two\\nlines' must not contain control"),
+        ("--session-id", "tab\tid", "session_id 'tab\\tid' must not contain control"),
+        ("--agent-id", "\x1b[31m", "agent id '\\x1b[31m' must not contain control"),
+        ("--response-text", "\ud800", "response text contains a lone surrogate"),
     ],
 )
 def test_bad_add_values_are_usage_errors(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import psycopg
 import pytest
+from psycopg import sql
 
+from raeburnmemory.core import json_text
 from raeburnmemory.core.errors import EmbeddingMismatchError, InvalidInteractionError
 from raeburnmemory.core.model import EncoderInfo, SearchFilter
 from raeburnmemory.core.store import Store
@@ -201,3 +204,25 @@ def test_hnsw_iterative_scans_fill_k_under_a_selective_filter(
         conn.execute("SET LOCAL hnsw.iterative_scan = off")
         with pytest.raises(AssertionError, match="fewer than k"):
             _search.vector_search(conn, query, 5, only)
+
+
+def test_a_record_nested_past_the_recursion_limit_still_reads(
+    store: PostgresStore, open_store: StoreFactory, pg_dsn: str, pg_schema: str
+) -> None:
+    """Such a record can only come from before the limits: it is written into the table here."""
+    store.add(interactions(2), unit_vectors(2, DIM))
+    depth = 3 * sys.getrecursionlimit()
+    deep = '{"in": ' * depth + "1" + "}" * depth
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("UPDATE {}.interactions SET metadata = %s::json WHERE prompt_id = 'p1'").format(
+                sql.Identifier(pg_schema)
+            ),
+            (deep,),
+        )
+    again = open_store(create=False)
+    got = again.get("p1")
+    assert got is not None
+    assert json_text.dumps(got.metadata) == deep
+    assert [item.prompt_id for item in again.session(got.session_id)] == ["p1"]
+    assert again.get("p0") == interaction(0)

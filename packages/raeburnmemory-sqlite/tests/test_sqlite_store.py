@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import os
+import sqlite3
+import sys
 import threading
 import time
 from datetime import datetime, timezone
@@ -13,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from raeburnmemory.core import json_text
 from raeburnmemory.core.errors import (
     ConfigurationError,
     ConflictError,
@@ -222,3 +225,21 @@ def test_count_stays_right_under_concurrent_writers(store: SQLiteStore, open_sto
         store.add(interactions(5), None)
     conn, _ = store._conn()
     assert store.count() == conn.execute("SELECT COUNT(*) FROM interactions").fetchone()[0] == 50
+
+
+def test_a_record_nested_past_the_recursion_limit_still_reads(
+    store: SQLiteStore, open_store: Any, db_path: Path
+) -> None:
+    """Such a record can only come from before the limits: it is written into the file here."""
+    store.add(interactions(2), unit_vectors(2, DIM))
+    depth = 3 * sys.getrecursionlimit()
+    deep = '{"in": ' * depth + "1" + "}" * depth
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE interactions SET agent_attrs = ? WHERE prompt_id = 'p1'", (deep,))
+    store.close()
+    again = open_store(create=False)
+    got = again.get("p1")
+    assert got is not None
+    assert json_text.dumps(got.agent_attrs) == deep
+    assert [item.prompt_id for item in again.iter_interactions()] == ["p0", "p1"]
+    assert again.get("p0") == interaction(0)

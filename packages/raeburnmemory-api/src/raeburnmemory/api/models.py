@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from raeburnmemory.core.errors import ConfigurationError
+from raeburnmemory.core.limits import MAX_ID_LENGTH
 from raeburnmemory.core.model import Interaction, SearchHit, parse_timestamp
 
 __all__ = [
@@ -31,7 +32,13 @@ __all__ = [
     "SimilarResponse",
 ]
 
-_ID = Field(min_length=1, max_length=1024, description="the caller's id")
+# The library checks every field against its own rules (raeburnmemory.core.limits) and
+# answers InvalidInteractionError, a 422 naming the field; the schema only shows the bounds.
+_ID = Field(
+    min_length=1,
+    max_length=MAX_ID_LENGTH,
+    description="the caller's id: no control characters, not only whitespace",
+)
 
 
 def _moment(value: Any, name: str) -> datetime | None:
@@ -60,6 +67,14 @@ class AgentIn(BaseModel):
     id: str = _ID
     name: str | None = None
 
+    def as_mapping(self) -> dict[str, Any]:
+        """The agent as the library takes it: no ``name`` when none was given, and every
+        attribute, ``null`` ones included."""
+        fields = self.model_dump()
+        if fields["name"] is None:
+            del fields["name"]
+        return fields
+
 
 class InteractionIn(BaseModel):
     """One interaction to record: the body of ``POST /memory/interactions``."""
@@ -83,7 +98,7 @@ class InteractionIn(BaseModel):
         return {
             "prompt": self.prompt.model_dump(),
             "response": self.response.model_dump(),
-            "agent": self.agent.model_dump(exclude_none=True),
+            "agent": self.agent.as_mapping(),
             "session_id": self.session_id,
             "metadata": self.metadata,
             "timestamp": self.timestamp,

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from raeburnmemory.core.errors import CorruptStoreError
+from raeburnmemory.core.json_text import loads
 from raeburnmemory.core.store import Matrix
 
 __all__ = [
@@ -40,7 +41,7 @@ def header_line(generation: int) -> bytes:
 
 def _parse(path: Path, number: int, raw: bytes) -> dict[str, Any]:
     try:
-        record = json.loads(raw)
+        record = loads(raw)
     except ValueError as exc:
         raise CorruptStoreError(path, f"line {number} is not valid JSON ({exc})") from None
     if not isinstance(record, dict) or not isinstance(record.get("op"), str):
@@ -130,7 +131,7 @@ def scan_lines(path: Path, fd: int, offset: int, number: int) -> Iterator[Journa
 
 def read_line(fd: int, offset: int, length: int) -> dict[str, Any]:
     """The record of the line at ``offset`` (already checked when it was scanned)."""
-    record: dict[str, Any] = json.loads(os.pread(fd, length, offset))
+    record: dict[str, Any] = loads(os.pread(fd, length, offset))
     return record
 
 

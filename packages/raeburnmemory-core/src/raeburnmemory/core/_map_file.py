@@ -8,12 +8,12 @@ sits), so that opening a store reads no node until one is asked for.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from raeburnmemory.core._snapshot import fsync_file
 from raeburnmemory.core.errors import CorruptStoreError
+from raeburnmemory.core.json_text import dumps, loads
 
 __all__ = ["MapFile", "read_map", "write_map"]
 
@@ -66,14 +66,14 @@ class MapFile:
 def write_map(path: Path, content: MapFile) -> None:
     """Write the map (flushed to disk)."""
     with path.open("w", encoding="utf-8") as fh:
-        json.dump(content.to_json(), fh)
+        fh.write(dumps(content.to_json()))
         fsync_file(fh)
 
 
 def read_map(path: Path) -> MapFile:
     """Read and check the map; ``CorruptStoreError`` names the file when it cannot be used."""
     try:
-        data = json.loads(path.read_bytes())
+        data = loads(path.read_bytes())
     except FileNotFoundError:
         raise CorruptStoreError(path, "the vector map is missing") from None
     except ValueError as exc:

@@ -11,7 +11,6 @@ verified the derived edges need not be parsed, which halves the time to open a l
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
@@ -22,6 +21,7 @@ from typing import Any
 
 from raeburnmemory.core._json_state import GraphState, Record, agent_node_fields
 from raeburnmemory.core.errors import CorruptStoreError
+from raeburnmemory.core.json_text import dumps, loads
 from raeburnmemory.core.model import Link
 
 __all__ = [
@@ -117,7 +117,7 @@ def _json_chunks(parts: Iterator[dict[str, Any]], size: int = 4096) -> Iterator[
         batch = list(islice(parts, size))
         if not batch:
             return
-        text = json.dumps(batch)[1:-1]
+        text = dumps(batch)[1:-1]
         yield text if first else ", " + text
         first = False
 
@@ -192,9 +192,9 @@ def write_snapshot(
     spans: list[int] = []
     with path.open("wb") as fh:
         out = _Output(fh)
-        out.write(json.dumps(head)[:-1] + ', "nodes": [')
+        out.write(dumps(head)[:-1] + ', "nodes": [')
         for record in records:
-            text = json.dumps([record.prompt, record.response])[1:-1]
+            text = dumps([record.prompt, record.response])[1:-1]
             if spans:
                 out.write(", ")
             spans += (out.size, len(text))
@@ -247,7 +247,7 @@ class SnapshotFile:
     def node_range(self, start: int, end: int) -> list[dict[str, Any]]:
         """Every node between two byte offsets (``start`` at a node, ``end`` after one)."""
         try:
-            found = json.loads(b"[" + os.pread(self._fd, end - start, start) + b"]")
+            found = loads(b"[" + os.pread(self._fd, end - start, start) + b"]")
         except ValueError as exc:
             reason = f"unreadable nodes at byte {start} ({exc})"
             raise CorruptStoreError(self.path, reason) from None
@@ -283,7 +283,7 @@ def _nodes_text(data: bytes) -> str | None:
 
 def _parse(path: Path, data: bytes | str) -> Any:
     try:
-        return json.loads(data)
+        return loads(data)
     except (UnicodeDecodeError, ValueError) as exc:
         raise CorruptStoreError(path, f"not valid JSON ({exc})") from None
 

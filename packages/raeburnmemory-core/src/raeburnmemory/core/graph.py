@@ -8,11 +8,11 @@ kind only. Every node has ``kind`` and ``key`` (the caller's id) attributes. Edg
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from raeburnmemory.core.errors import ConfigurationError, InvalidInteractionError
+from raeburnmemory.core.json_text import dumps
 from raeburnmemory.core.model import Interaction, Link
 
 __all__ = [
@@ -164,14 +164,14 @@ def iter_node_link_json(
     """The same JSON as :func:`node_link_data`, produced in text chunks for streaming."""
     nodes, edges = _iter_parts(interactions, links)
     head = {"directed": True, "multigraph": False, "graph": dict(graph_attrs or {})}
-    yield json.dumps(head)[:-1] + ', "nodes": ['
+    yield dumps(head)[:-1] + ', "nodes": ['
     for name, parts in (("nodes", nodes), ("edges", edges)):
         if name == "edges":
             yield '], "edges": ['
         buffer: list[str] = []
         first = True
         for part in parts:
-            buffer.append(json.dumps(part))
+            buffer.append(dumps(part))
             if len(buffer) >= chunk_items:
                 yield ("" if first else ", ") + ", ".join(buffer)
                 first = False

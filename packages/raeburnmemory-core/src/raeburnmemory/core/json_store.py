@@ -68,6 +68,7 @@ from raeburnmemory.core.errors import (
     StoreError,
     StoreNotFoundError,
 )
+from raeburnmemory.core.limits import check_records
 from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link
 from raeburnmemory.core.paths import resolve_db_path
 from raeburnmemory.core.store import Matrix, Store, StoreChanges, StoredVectors
@@ -529,6 +530,7 @@ class JsonStore(Store):
         """Durably record interactions and their vectors; same content is skipped."""
         items = list(interactions)
         block = self._vector_block(vectors, len(items))
+        check_records(items, block)
         with self._writing():
             fresh = self._new_items(items)
             if not fresh:

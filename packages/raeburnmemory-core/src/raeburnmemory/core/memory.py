@@ -29,6 +29,7 @@ from raeburnmemory.core.errors import (
     StoreError,
 )
 from raeburnmemory.core.graph import build_graph, iter_node_link_json, node_link_data, to_networkx
+from raeburnmemory.core.limits import check_id
 from raeburnmemory.core.model import (
     RELATIONS,
     Agent,
@@ -326,9 +327,10 @@ class MemoryGraph:
 
     def link_prompts(self, source_id: str, target_id: str, relation: str = "related_to") -> None:
         """Record a directed edge between two stored prompts."""
-        if not isinstance(relation, str) or not relation.strip() or relation in RELATIONS:
+        check_id(relation, "relation")
+        if relation in RELATIONS:
             raise InvalidInteractionError(
-                f"relation must be a non-empty name other than {', '.join(RELATIONS)}"
+                f"relation must be a name other than {', '.join(RELATIONS)}"
             )
         with self._lock:
             self._catch_up()

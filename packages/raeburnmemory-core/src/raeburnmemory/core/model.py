@@ -49,27 +49,37 @@ def parse_timestamp(
     """
     if value is None:
         return utc_now()
+    try:
+        moment = _moment(value, name)
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc)
+    except (OverflowError, OSError, ValueError) as exc:
+        if isinstance(exc, ConfigurationError):
+            raise
+        raise ConfigurationError(
+            f"{name} {value!r} is outside the years 1 to 9999 in UTC ({exc})"
+        ) from None
+
+
+def _moment(value: datetime | str | float | int, name: str) -> datetime:
     if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, bool):
+        return value
+    if isinstance(value, bool):
         raise ConfigurationError(f"{name} must be a datetime, an ISO 8601 string or seconds")
-    elif isinstance(value, (int, float)):
+    if isinstance(value, (int, float)):
         if not math.isfinite(value):
             raise ConfigurationError(f"{name} must be a finite number of seconds")
-        moment = datetime.fromtimestamp(value, timezone.utc)
-    elif isinstance(value, str):
+        return datetime.fromtimestamp(value, timezone.utc)
+    if isinstance(value, str):
         text = value.strip()
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
         try:
-            moment = datetime.fromisoformat(text)
+            return datetime.fromisoformat(text)
         except ValueError:
             raise ConfigurationError(f"{name} {value!r} is not an ISO 8601 date and time") from None
-    else:
-        raise ConfigurationError(f"{name} must be a datetime, an ISO 8601 string or seconds")
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+    raise ConfigurationError(f"{name} must be a datetime, an ISO 8601 string or seconds")
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,12 @@ input from elsewhere (files, queues) can use them to reject a bad record before 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from raeburnmemory.core.errors import ConfigurationError, InvalidInteractionError
 from raeburnmemory.core.graph import check_extra_keys
+from raeburnmemory.core.limits import check_id, check_interaction, check_json_object, check_text
 from raeburnmemory.core.model import Interaction, parse_timestamp
 
 __all__ = ["interaction_from_mapping", "make_interaction"]
@@ -19,37 +19,16 @@ __all__ = ["interaction_from_mapping", "make_interaction"]
 _BATCH_KEYS = frozenset({"prompt", "response", "agent", "session_id", "metadata", "timestamp"})
 
 
-def _text_id(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInteractionError(f"{what} must be a non-empty string, not {value!r}")
-    return value
-
-
-def _json_dict(value: Any, what: str) -> dict[str, Any]:
-    if value is None or (isinstance(value, dict) and not value):
-        return {}
-    if not isinstance(value, Mapping):
-        raise InvalidInteractionError(f"{what} must be a dict, not {type(value).__name__}")
-    data = dict(value)
-    if not all(isinstance(key, str) for key in data):
-        raise InvalidInteractionError(f"{what} keys must be strings")
-    try:
-        json.dumps(data, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInteractionError(f"{what} is not JSON-serializable: {exc}") from None
-    return data
-
-
 def _node(value: Any, kind: str, main: str) -> tuple[str, Any, dict[str, Any]]:
     if not isinstance(value, Mapping):
         raise InvalidInteractionError(
             f"{kind} must be a dict with 'id' and '{main}' keys, not {type(value).__name__}"
         )
-    ident = _text_id(value.get("id"), f"{kind} id")
+    ident = check_id(value.get("id"), f"{kind} id")
     extra: dict[str, Any] = {}
     if value.keys() - {"id", main}:
         rest = {k: v for k, v in value.items() if k not in ("id", main)}
-        extra = _json_dict(rest, f"{kind} attributes")
+        extra = check_json_object(rest, f"{kind} attributes")
         check_extra_keys(kind, extra)
     return ident, value.get(main), extra
 
@@ -65,30 +44,26 @@ def make_interaction(
 ) -> Interaction:
     """Validate ``add_interaction``'s arguments and build the record.
 
-    Raises ``InvalidInteractionError`` naming the field that is wrong.
+    Raises ``InvalidInteractionError`` naming the field that is wrong; the rules are those of
+    :mod:`raeburnmemory.core.limits`.
     """
     prompt_id, prompt_text, prompt_attrs = _node(prompt, "prompt", "text")
     response_id, response_text, response_attrs = _node(response, "response", "text")
     agent_id, agent_name, agent_attrs = _node(agent, "agent", "name")
-    for value, what in ((prompt_text, "prompt text"), (response_text, "response text")):
-        if not isinstance(value, str):
-            raise InvalidInteractionError(f"{what} must be a string, not {type(value).__name__}")
-    if agent_name is not None and not isinstance(agent_name, str):
-        raise InvalidInteractionError("agent name must be a string")
     try:
         moment = parse_timestamp(timestamp)
     except ConfigurationError as exc:
         raise InvalidInteractionError(str(exc)) from None
     return Interaction(
         prompt_id=prompt_id,
-        prompt_text=prompt_text,
+        prompt_text=check_text(prompt_text, "prompt text"),
         response_id=response_id,
-        response_text=response_text,
+        response_text=check_text(response_text, "response text"),
         agent_id=agent_id,
-        agent_name=agent_name,
-        session_id=_text_id(session_id, "session_id"),
+        agent_name=None if agent_name is None else check_text(agent_name, "agent name"),
+        session_id=check_id(session_id, "session_id"),
         timestamp=moment,
-        metadata=_json_dict(metadata, "metadata"),
+        metadata=check_json_object(metadata, "metadata"),
         prompt_attrs=prompt_attrs,
         response_attrs=response_attrs,
         agent_attrs=agent_attrs,
@@ -101,7 +76,10 @@ def interaction_from_mapping(item: Mapping[str, Any] | Interaction, position: in
     ``position`` is the item's place in its batch, named in the error when the item is invalid.
     """
     if isinstance(item, Interaction):
-        return item
+        try:
+            return check_interaction(item)
+        except InvalidInteractionError as exc:
+            raise InvalidInteractionError(f"item {position}: {exc}") from None
     if not isinstance(item, Mapping):
         raise InvalidInteractionError(f"item {position} must be a dict, not {type(item).__name__}")
     unknown = sorted(set(item) - _BATCH_KEYS)

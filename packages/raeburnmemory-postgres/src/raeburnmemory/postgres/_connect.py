@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import psycopg
 from pgvector.psycopg import register_vector
 from psycopg import sql
+from psycopg.types.json import set_json_loads
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from raeburnmemory.core.errors import (
@@ -18,6 +19,7 @@ from raeburnmemory.core.errors import (
     StoreNotFoundError,
     StoreUnavailableError,
 )
+from raeburnmemory.core.json_text import loads
 from raeburnmemory.postgres._dsn import endpoint
 from raeburnmemory.postgres._rows import RawVector, RawVectorDumper
 from raeburnmemory.postgres._schema import Database, search_path_sql
@@ -63,6 +65,7 @@ def open_pool(dsn: str, database: Database, *, size: int, timeout: int, ef_searc
 
     def configure(conn: psycopg.Connection[Any]) -> None:
         register_vector(conn)
+        set_json_loads(loads, conn)  # a record nested past the recursion limit still reads
         info = conn.adapters.types["vector"]
         dumper = type("VectorDumper", (RawVectorDumper,), {"oid": info.oid})
         conn.adapters.register_dumper(RawVector, dumper)

@@ -22,6 +22,7 @@ from raeburnmemory.core.errors import (
     NotFoundError,
     StoreError,
 )
+from raeburnmemory.core.limits import check_records
 from raeburnmemory.core.model import (
     Agent,
     EncoderInfo,
@@ -238,6 +239,7 @@ class PostgresStore(Store):
         if not items:
             return []
         matrix = _check_vectors(vectors, len(items))
+        check_records(items, matrix)
         rows = [copy_row(item) for item in items]
 
         def work(conn: psycopg.Connection[Any]) -> list[int]:

@@ -25,6 +25,7 @@ from raeburnmemory.core.errors import (
     StoreError,
     StoreUnavailableError,
 )
+from raeburnmemory.core.limits import check_vectors
 from raeburnmemory.core.model import SearchFilter, VectorPayload
 from raeburnmemory.core.store import Matrix, ScoredIds, Store
 from raeburnmemory.core.vectors import VectorIndex
@@ -266,6 +267,7 @@ class QdrantVectors(VectorIndex):
                 f"expected {len(ids)} vectors of {self._dim} dimensions for the Qdrant collection "
                 f"{self._settings.collection!r}, got an array of shape {matrix.shape}"
             )
+        check_vectors(matrix)
         return matrix
 
     def add(self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]) -> None:

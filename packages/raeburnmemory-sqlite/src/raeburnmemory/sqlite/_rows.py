@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from raeburnmemory.core.errors import InvalidInteractionError
+from raeburnmemory.core.json_text import loads
 from raeburnmemory.core.model import Interaction
 from raeburnmemory.core.store import Matrix
 
@@ -82,7 +83,7 @@ def load_dict(text: str) -> dict[str, Any]:
     """A JSON object column as a dict."""
     if text == "{}":
         return {}
-    value = json.loads(text)
+    value = loads(text)
     return value if isinstance(value, dict) else {}
 
 

@@ -33,6 +33,7 @@ from raeburnmemory.core.errors import (
     StoreLockedError,
     StoreNotFoundError,
 )
+from raeburnmemory.core.limits import check_records
 from raeburnmemory.core.model import (
     Agent,
     EncoderInfo,
@@ -358,6 +359,7 @@ class SQLiteStore(Store):
         if not items:
             return []
         matrix = self._check_vectors(vectors, len(items))
+        check_records(items, matrix)
         with self._write() as (conn, _):
             info = self._read_encoder(conn)
             if matrix is not None and info is not None and matrix.shape[1] != info.dim:

@@ -23,6 +23,7 @@ from raeburnmemory.core.errors import (
     NotFoundError,
     StoreNotFoundError,
 )
+from raeburnmemory.core.limits import MAX_DEPTH, MAX_ID_LENGTH, MAX_JSON_BYTES
 from raeburnmemory.core.model import EncoderInfo, Interaction, Link
 from raeburnmemory.core.store import Store
 from raeburnmemory.core.testing.data import interaction, interactions, unit_vectors
@@ -38,6 +39,54 @@ def _rows(store: Store) -> dict[str, Any]:
     stored = store.load_vectors()
     assert len(stored.ids) == len(stored.payloads) == stored.vectors.shape[0]
     return {pid: stored.vectors[i] for i, pid in enumerate(stored.ids)}
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    """A JSON object ``depth`` levels deep (the object itself is level 1)."""
+    value: dict[str, Any] = {"leaf": True}
+    for _ in range(depth - 1):
+        value = {"inner": value}
+    return value
+
+
+#: One value past a limit of :mod:`raeburnmemory.core.limits` for each field of a record.
+OUT_OF_LIMITS: dict[str, Any] = {
+    "prompt_id": "line\nbreak",
+    "response_id": "tab\there",
+    "agent_id": "nul\x00",
+    "session_id": "lone \ud800 surrogate",
+    "prompt_text": "lone \udc00 surrogate",
+    "agent_name": "\udfff",
+    "response_text": "NUL \x00 inside",
+    "metadata": _nested(MAX_DEPTH + 1),
+    "prompt_attrs": {"big": "x" * MAX_JSON_BYTES},
+    "response_attrs": {"key \ud800": 1},
+    "agent_attrs": {"nan": float("nan")},
+    "timestamp": datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))),
+}
+LIMIT_MESSAGES = {
+    "prompt_id": "control character",
+    "response_id": "control character",
+    "agent_id": "control character",
+    "session_id": "lone surrogate",
+    "prompt_text": "lone surrogate",
+    "agent_name": "lone surrogate",
+    "response_text": "NUL",
+    "metadata": "nested more than",
+    "prompt_attrs": "bytes as JSON",
+    "response_attrs": "lone surrogate",
+    "agent_attrs": "finite",
+    "timestamp": "years 1 to 9999",
+}
+#: Values at the limits, which every store keeps and gives back unchanged.
+AT_THE_LIMITS: dict[str, Any] = {
+    "prompt_id": "a/b c?d#e%f\u00e9\u4e2d\U0001f600",
+    "session_id": "s " + "x" * (MAX_ID_LENGTH - 2),
+    "prompt_text": "text\nwith\tcontrols\x7f and \U0001f600",
+    "metadata": {**_nested(MAX_DEPTH), "list": [1, 2.5, None, "\u2028"]},
+    "prompt_attrs": {"big": "x" * (MAX_JSON_BYTES - 12)},
+    "timestamp": datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+}
 
 
 class StoreContract:
@@ -162,6 +211,33 @@ class StoreContract:
             store.add([interaction(0), bad], unit_vectors(2, DIM))
         assert store.count() == 0
         assert len(store.load_vectors()) == 0
+
+    @pytest.mark.parametrize("field", sorted(OUT_OF_LIMITS))
+    def test_refuses_records_outside_the_limits(self, store: Store, field: str) -> None:
+        bad = interaction(1, **{field: OUT_OF_LIMITS[field]})
+        with pytest.raises(InvalidInteractionError, match=LIMIT_MESSAGES[field]):
+            store.add([interaction(0), bad], unit_vectors(2, DIM))
+        assert store.count() == 0
+        assert len(store.load_vectors()) == 0
+
+    @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+    def test_refuses_non_finite_vectors(self, store: Store, value: float) -> None:
+        vectors = unit_vectors(2, DIM)
+        vectors[1, 3] = value
+        with pytest.raises(InvalidInteractionError, match="NaN or infinite"):
+            store.add(interactions(2), vectors)
+        assert store.count() == 0
+        assert len(store.load_vectors()) == 0
+
+    def test_keeps_a_record_at_the_limits(self, opened: Callable[..., Store]) -> None:
+        first = opened()
+        first.set_encoder_info(ENCODER)
+        item = interaction(0, **AT_THE_LIMITS)
+        first.add([item], unit_vectors(1, DIM))
+        first.close()
+        second = opened(create=False)
+        assert second.get(item.prompt_id) == item
+        assert second.session(item.session_id) == [item]
 
     # -- sessions, agents, links ------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from raeburnmemory.core.errors import InvalidInteractionError
 from raeburnmemory.core.model import SearchFilter, VectorPayload
 from raeburnmemory.core.testing.data import unit_vectors
 from raeburnmemory.core.vectors import VectorIndex
@@ -51,6 +52,17 @@ class VectorIndexContract:
         assert len(index) == 0
         assert index.search(unit_vectors(1, DIM)[0], 5) == []
         assert index.dim == DIM
+
+    @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+    def test_add_refuses_non_finite_vectors(self, index: VectorIndex, value: float) -> None:
+        index.add(_ids(3), unit_vectors(3, DIM), _payloads(3))
+        vectors = unit_vectors(2, DIM, seed=1)
+        vectors[1, 0] = value
+        with pytest.raises(InvalidInteractionError, match="NaN or infinite"):
+            index.add(_ids(2, start=3), vectors, _payloads(2, start=3))
+        assert len(index) == 3
+        assert [pid for pid, _ in index.search(vectors[0], 10)] != []
+        assert {pid for pid, _ in index.search(vectors[0], 10)} <= set(_ids(3))
 
     def test_finds_a_stored_vector_first_with_its_cosine(self, index: VectorIndex) -> None:
         vectors = unit_vectors(200, DIM)
