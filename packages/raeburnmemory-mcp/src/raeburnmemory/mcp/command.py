@@ -67,11 +67,11 @@ def build_parser(prog: str = _PROG) -> argparse.ArgumentParser:
     return parser
 
 
-def _error(message: str) -> None:
-    print(f"{_PROG}: error: {message}", file=sys.stderr, flush=True)
+def _say(prog: str, kind: str, message: str) -> None:
+    print(f"{prog}: {kind}: {message}", file=sys.stderr, flush=True)
 
 
-def _serve(args: argparse.Namespace) -> None:
+def _serve(args: argparse.Namespace, prog: str) -> None:
     """Open the memory, build the server and run it until the transport ends."""
     import anyio
     import uvicorn
@@ -99,11 +99,11 @@ def _serve(args: argparse.Namespace) -> None:
             anyio.run(server.run_stdio_async)
             return
         if args.host not in _LOOPBACK:
-            print(
-                f"{_PROG}: warning: the HTTP endpoint has no authentication; anyone who can "
-                f"reach {args.host}:{args.port} can read and change the memory",
-                file=sys.stderr,
-                flush=True,
+            _say(
+                prog,
+                "warning",
+                "the HTTP endpoint has no authentication; anyone who can reach "
+                f"{args.host}:{args.port} can read and change the memory",
             )
         app = server.streamable_http_app(streamable_http_path=args.path, host=args.host)
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
@@ -116,15 +116,16 @@ def main(argv: Sequence[str] | None = None, *, prog: str = _PROG) -> int:
 
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr, format="%(message)s")
     try:
-        _serve(args)
+        _serve(args, prog)
     except ConfigurationError as exc:
-        _error(str(exc))
+        _say(prog, "error", str(exc))
         return EXIT_USAGE
     except RaeburnMemoryError as exc:
-        _error(str(exc) or type(exc).__name__)
+        _say(prog, "error", str(exc) or type(exc).__name__)
         return EXIT_ERROR
     except OSError as exc:
-        _error(f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc))
+        where = f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
+        _say(prog, "error", where)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return _EXIT_INTERRUPTED

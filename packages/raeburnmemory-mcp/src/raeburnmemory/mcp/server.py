@@ -6,10 +6,16 @@ in-process); :func:`open_memory` opens the graph the settings describe.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import tempfile
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from filelock import FileLock
 from mcp.server.mcpserver import MCPServer
 
 from raeburnmemory.mcp.tools import TOOLS, MemoryTools
@@ -22,6 +28,9 @@ __all__ = ["INSTRUCTIONS", "SERVER_NAME", "create_server", "open_memory", "tool_
 
 #: The name the server gives clients.
 SERVER_NAME = "raeburnmemory"
+
+# Seconds a process waits for the others of its host to finish opening the store.
+_OPEN_TIMEOUT = 600.0
 
 #: What the server tells a model about itself when a client connects.
 INSTRUCTIONS = (
@@ -72,12 +81,25 @@ def create_server(
     return server
 
 
+def _open_lock(kwargs: Mapping[str, object]) -> FileLock:
+    """A lock per user and store in the temp folder, the one the HTTP API's workers take too."""
+    key = json.dumps(kwargs, sort_keys=True, default=str)
+    owner = str(os.getuid()) if hasattr(os, "getuid") else "user"
+    digest = hashlib.sha256(f"{owner}\0{key}".encode()).hexdigest()[:20]
+    path = Path(tempfile.gettempdir()) / f"raeburnmemory-open-{digest}.lock"
+    return FileLock(path, timeout=_OPEN_TIMEOUT)
+
+
 def open_memory(settings: McpSettings) -> MemoryGraph:
     """Open the memory graph ``settings`` describe.
 
     A read-only server opens only a store that exists (``StoreNotFoundError`` otherwise); a
-    server that writes creates it.
+    server that writes creates it. Clients often start several servers at once, and a store
+    opened for the first time by several processes at the same moment may trip over its own
+    set-up, so the processes of one host take turns at opening it.
     """
     from raeburnmemory.memory_graph import MemoryGraph
 
-    return MemoryGraph(create=not settings.read_only, **settings.memory_kwargs())
+    kwargs = settings.memory_kwargs()
+    with _open_lock(kwargs):
+        return MemoryGraph(create=not settings.read_only, **kwargs)
