@@ -17,7 +17,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from raeburnmemory.core.errors import InvalidInteractionError, RaeburnMemoryError
+from raeburnmemory.core.errors import RaeburnMemoryError
 from raeburnmemory.mcp._ids import new_id
 from raeburnmemory.mcp.models import (
     ForgetResult,
@@ -194,9 +194,7 @@ class MemoryTools:
         Exactly one of the two must be given; nothing else is ever deleted.
         """
         if (prompt_id is None) == (session_id is None):
-            raise ToolError(
-                str(InvalidInteractionError("give exactly one of prompt_id or session_id"))
-            )
+            raise ToolError("give exactly one of prompt_id or session_id; nothing was forgotten")
         with tool_errors():
             if prompt_id is not None:
                 self.memory.delete_interaction(prompt_id)
