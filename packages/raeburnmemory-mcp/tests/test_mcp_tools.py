@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -227,3 +228,29 @@ def test_descriptions_replace_the_built_in_ones_they_name(memory: MemoryGraph) -
     described = _run(memory, steps, descriptions={"search_memory": "Look here first."})
     assert described["search_memory"] == "Look here first."
     assert described["get_memory"] == "One recorded interaction, by its prompt id."
+
+
+def test_keyword_search_on_a_store_without_it_says_which_stores_have_it(
+    memory: MemoryGraph, refused: Call
+) -> None:
+    memory.add_interaction({"id": "p1", "text": "q"}, {"id": "r1", "text": "a"}, {"id": "a1"}, "s")
+
+    async def steps(client: Client) -> Any:
+        return await refused(client, "search_memory", {"query": "q", "mode": "keyword"})
+
+    assert "cannot search by keyword; use the sqlite or postgres store" in _run(memory, steps)
+
+
+@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+def test_keyword_and_hybrid_search_on_sqlite(tmp_path: Path, call: Call, mode: str) -> None:
+    pytest.importorskip("raeburnmemory.sqlite")
+    with MemoryGraph(tmp_path / "graph.db", embedding_model=None, storage_backend="sqlite") as db:
+
+        async def steps(client: Client) -> Any:
+            for text in ("rotate the api key", "bake sourdough bread", "water the plants"):
+                await call(client, "record_memory", _record("s1", text))
+            return await call(client, "search_memory", {"query": "sourdough", "mode": mode})
+
+        found = _run(db, steps)
+    assert found["mode"] == mode
+    assert found["matches"][0]["prompt_text"] == "bake sourdough bread"
