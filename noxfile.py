@@ -21,7 +21,7 @@ nox.options.error_on_missing_interpreters = False
 nox.options.download_python = "never"
 
 ROOT = Path(__file__).resolve().parent
-PARTS = ("core", "sqlite", "postgres", "qdrant", "api", "cli")
+PARTS = ("core", "sqlite", "postgres", "qdrant", "api", "cli", "mcp")
 PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 DIST = ROOT / "dist"
 
@@ -47,7 +47,7 @@ for group in ("raeburnmemory.storage", "raeburnmemory.vectors"):
     print(group, loaded)
 """
 LOCK_HEADER = """\
-# Pinned versions of every dependency of the six distributions and their extras (all but the
+# Pinned versions of every dependency of the seven distributions and their extras (all but the
 # neural-model one), for deployments. From the repository root: pip install -r requirements.txt
 # The raeburnmemory distributions themselves are installed from ./packages until they are
 # published. Regenerate with: python -m nox -s lock
@@ -268,7 +268,7 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=False, default=False)
 def bump(session: nox.Session) -> None:
-    """Set one new version on all seven distributions: ``nox -s bump -- X.Y.Z``."""
+    """Set one new version on all eight distributions: ``nox -s bump -- X.Y.Z``."""
     session.run(sys.executable, "scripts/bump_version.py", *session.posargs, external=True)
 
 

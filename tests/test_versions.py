@@ -1,4 +1,4 @@
-"""One version for all seven distributions, exact sibling pins, and a lock that covers them."""
+"""One version for all eight distributions, exact sibling pins, and a lock that covers them."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ MODULES = [
     "raeburnmemory.cli._import",
     "raeburnmemory.cli._jsonl",
     "raeburnmemory.cli._maintenance",
+    "raeburnmemory.cli._mcp",
     "raeburnmemory.cli._output",
     "raeburnmemory.cli._records",
     "raeburnmemory.cli._search",

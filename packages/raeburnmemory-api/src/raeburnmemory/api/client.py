@@ -199,8 +199,10 @@ class _Base:
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
 
-    def _request(self, call: _Call[Any]) -> httpx.Request:
-        return httpx.Request(
+    def _request(self, call: _Call[Any], client: httpx.Client | httpx.AsyncClient) -> httpx.Request:
+        # The client builds the request: a test client may be made by httpx2 (Starlette's
+        # TestClient prefers it when installed), whose clients refuse httpx's requests.
+        return client.build_request(
             call.method,
             self.url + call.path,
             params=call.params,
@@ -243,7 +245,7 @@ class MemoryClient(_Base):
 
     def _run(self, call: _Call[T]) -> T:
         try:
-            response = self._client.send(self._request(call))
+            response = self._client.send(self._request(call, self._client))
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from exc
         return self._result(call, response)
@@ -379,7 +381,7 @@ class AsyncMemoryClient(_Base):
 
     async def _run(self, call: _Call[T]) -> T:
         try:
-            response = await self._client.send(self._request(call))
+            response = await self._client.send(self._request(call, self._client))
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from exc
         return self._result(call, response)

@@ -18,7 +18,16 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from raeburnmemory.cli import _demo, _export, _import, _maintenance, _records, _search, _serve
+from raeburnmemory.cli import (
+    _demo,
+    _export,
+    _import,
+    _maintenance,
+    _mcp,
+    _records,
+    _search,
+    _serve,
+)
 from raeburnmemory.cli._output import print_error, print_warning
 from raeburnmemory.cli._settings import Backend, Settings, parse_options
 from raeburnmemory.cli._versions import version_lines
@@ -281,6 +290,7 @@ _COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("reindex", _maintenance.reindex),
     ("migrate", _maintenance.migrate),
     ("serve", _serve.serve),
+    ("mcp", _mcp.mcp),
     ("demo", _demo.demo),
 )
 for _name, _command in _COMMANDS:

@@ -1,0 +1,140 @@
+"""What the tools return: pydantic models, published as each tool's output schema.
+
+Every tool answers with structured content that validates against its model, and the same data
+as JSON text for clients that read only text.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from raeburnmemory.core.model import Interaction, SearchHit
+
+__all__ = [
+    "ForgetResult",
+    "Memory",
+    "MemoryStats",
+    "RecordResult",
+    "SearchMatch",
+    "SearchResult",
+    "SessionHistory",
+    "SessionList",
+]
+
+#: ``search_memory``'s ``mode`` values.
+SearchMode = Literal["vector", "keyword", "hybrid"]
+
+
+class Memory(BaseModel):
+    """One recorded interaction: the prompt, the response, who answered and in which session."""
+
+    prompt_id: str
+    prompt_text: str
+    response_id: str
+    response_text: str
+    agent_id: str
+    agent_name: str | None = None
+    session_id: str
+    timestamp: str = Field(description="When it was recorded, ISO 8601 in UTC.")
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, item: Interaction) -> Memory:
+        """The model of a stored interaction."""
+        return cls(
+            prompt_id=item.prompt_id,
+            prompt_text=item.prompt_text,
+            response_id=item.response_id,
+            response_text=item.response_text,
+            agent_id=item.agent_id,
+            agent_name=item.agent_name,
+            session_id=item.session_id,
+            timestamp=item.timestamp.isoformat(),
+            metadata=dict(item.metadata),
+        )
+
+
+class RecordResult(BaseModel):
+    """The ids under which an interaction was recorded (given by the caller or generated)."""
+
+    prompt_id: str
+    response_id: str
+    agent_id: str
+    session_id: str
+
+
+class SearchMatch(BaseModel):
+    """One search hit: the stored prompt, how well it matched, and its interaction."""
+
+    prompt_id: str
+    score: float = Field(
+        description="Cosine similarity (vector), the full-text rank (keyword) or the fused rank "
+        "(hybrid); higher is better."
+    )
+    prompt_text: str
+    response_id: str
+    response_text: str
+    agent_id: str
+    session_id: str
+    timestamp: str = Field(description="When it was recorded, ISO 8601 in UTC.")
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, hit: SearchHit) -> SearchMatch:
+        """The model of a search hit."""
+        return cls(
+            prompt_id=hit.id,
+            score=hit.score,
+            prompt_text=hit.prompt_text,
+            response_id=hit.response_id,
+            response_text=hit.response_text,
+            agent_id=hit.agent_id,
+            session_id=hit.session_id,
+            timestamp=hit.timestamp.isoformat(),
+            metadata=dict(hit.metadata),
+        )
+
+
+class SearchResult(BaseModel):
+    """The hits of a search, best first."""
+
+    mode: SearchMode
+    matches: list[SearchMatch]
+
+
+class SessionHistory(BaseModel):
+    """A session's interactions, oldest first."""
+
+    session_id: str
+    total: int = Field(description="How many interactions the session holds.")
+    interactions: list[Memory]
+
+
+class SessionList(BaseModel):
+    """Every session id, in order of first appearance."""
+
+    sessions: list[str]
+
+
+class MemoryStats(BaseModel):
+    """What the memory holds and how it is configured."""
+
+    interactions: int
+    sessions: int
+    agents: int
+    links: int
+    vectors: int
+    encoder: str | None = Field(description="The encoder the stored vectors were made with.")
+    dim: int | None = Field(description="The dimension of the stored vectors.")
+    storage_backend: str
+    vector_backend: str
+    read_only: bool = Field(description="Whether this server offers only the tools that read.")
+
+
+class ForgetResult(BaseModel):
+    """The prompt ids forgotten, with their responses, vectors and links."""
+
+    forgotten: list[str]
+    count: int
