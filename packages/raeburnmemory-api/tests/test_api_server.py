@@ -124,3 +124,30 @@ def test_bad_setting_stops_start_up(start_server: Callable[..., Any]) -> None:
     output = server.output()
     assert "RAEBURN_RATE_LIMIT='plenty' is not a whole number" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("backend", ["json", "sqlite"])
+def test_a_refused_batch_larger_than_a_chunk_writes_nothing(
+    start_server: Callable[..., Any], make_interaction: Body, backend: str
+) -> None:
+    if backend not in BACKENDS:
+        pytest.skip(f"the {backend} store is not installed")
+    server = start_server({"RAEBURN_STORAGE_BACKEND": backend}, workers=1)
+    url = f"{server.url}/memory"
+    httpx.post(f"{url}/interactions", json=make_interaction(0), timeout=30).raise_for_status()
+    big = [make_interaction(i) for i in range(10, 2110)]
+    clashes = [
+        make_interaction(0, text="other content for a stored prompt"),
+        make_interaction(12, text="other content for a prompt of the batch"),
+        {**make_interaction(5000), "response": {"id": "r13", "text": "taken"}},
+    ]
+    for clash in clashes:
+        answer = httpx.post(f"{url}/interactions/batch", json={"interactions": [*big, clash]})
+        assert answer.status_code == 409, answer.text
+        assert "nothing was written" in answer.json()["error"]["message"]
+        assert httpx.get(f"{url}/stats").json()["interactions"] == 1
+        assert httpx.get(f"{url}/interactions/p10").status_code == 404
+    again = [*big, make_interaction(0), big[0]]  # same content again is skipped
+    added = httpx.post(f"{url}/interactions/batch", json={"interactions": again}, timeout=60)
+    assert added.json() == {"added": [f"p{i}" for i in range(10, 2110)]}
+    assert httpx.get(f"{url}/stats").json()["interactions"] == 2101

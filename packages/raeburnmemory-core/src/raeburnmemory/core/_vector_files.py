@@ -199,6 +199,10 @@ class VectorFileWriter:
         self._fh.close()
 
     def discard(self) -> None:
-        """Close and remove an unfinished file."""
-        self._fh.close()
-        self.path.unlink(missing_ok=True)
+        """Close and remove an unfinished file (even when closing fails, as on a full disk)."""
+        try:
+            self._fh.close()
+        except OSError:
+            pass  # unflushed rows of a file that is being thrown away
+        finally:
+            self.path.unlink(missing_ok=True)

@@ -45,6 +45,7 @@ from raeburnmemory.core._json_files import (
 from raeburnmemory.core._json_state import GraphState, Record
 from raeburnmemory.core._locking import StoreLock
 from raeburnmemory.core._map_file import MapFile, read_map, write_map
+from raeburnmemory.core._os_errors import file_error
 from raeburnmemory.core._snapshot import (
     FORMAT,
     VERSION,
@@ -65,6 +66,7 @@ from raeburnmemory.core.errors import (
     EmbeddingMismatchError,
     InvalidInteractionError,
     NotFoundError,
+    PartialWriteError,
     StoreError,
     StoreNotFoundError,
 )
@@ -76,6 +78,8 @@ __all__ = ["JsonStore"]
 
 #: The journal is folded into the snapshot on close past this size (or the snapshot's).
 COMPACT_JOURNAL_BYTES = 64 << 20
+#: Interactions per ``add`` line of the journal (a larger batch takes several lines).
+JOURNAL_LINE_ITEMS = 2048
 #: Vectors of other writers' additions held across a compaction until refresh() reports them.
 PENDING_VECTORS_KEPT = 20_000
 _SNAPSHOT_ROW = -1  # vector location "row of the snapshot's vectors file"
@@ -426,37 +430,45 @@ class JsonStore(Store):
                 self._catch_up()
                 yield
 
-    def _append(self, record: dict[str, Any] | bytes) -> tuple[int, int]:
-        """Append one line durably; returns its offset and length."""
-        data = record if isinstance(record, bytes) else (json.dumps(record) + "\n").encode()
+    def _append(self, *lines: bytes) -> list[tuple[int, int]]:
+        """Append whole lines durably, all or nothing; returns the offset and length of each.
+
+        When a write fails the journal is cut back to where it was, so none of the lines is
+        stored. Should even that fail, :class:`_TornAppendError` says how many lines were complete.
+        """
         if self._stale_journal:
             self._replace_journal()
         fd = self._fd
         if os.fstat(fd).st_size != self._j_off:
             os.ftruncate(fd, self._j_off)  # a torn line a crash left: it was never acknowledged
-        offset = self._j_off
+        start = offset = self._j_off
+        placed: list[tuple[int, int]] = []
         try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            for data in lines:
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                placed.append((offset, len(data)))
+                offset += len(data)
             if self._fsync:
                 os.fsync(fd)
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, offset)
-            raise StoreError(f"{self._files.journal}: cannot write ({exc})") from None
-        self._j_off = offset + len(data)
+            try:
+                os.ftruncate(fd, start)
+            except OSError:
+                raise _TornAppendError(self._files.journal, len(placed), exc) from None
+            raise file_error(self._files.journal, "write", exc, "nothing was written") from None
+        self._j_off = offset
         self._j_seen = self._j_off
-        self._j_lines += 1
+        self._j_lines += len(lines)
         self._wrote = True
-        return offset, len(data)
+        return placed
 
-    def _write(self, record: dict[str, Any] | bytes) -> None:
+    def _write(self, record: dict[str, Any]) -> None:
         """Append a record and apply it to this object's state."""
-        offset, length = self._append(record)
-        parsed = record if isinstance(record, dict) else json.loads(record)
-        self._apply(parsed, offset, length, foreign=False, number=self._j_lines)
+        [(offset, length)] = self._append((json.dumps(record) + "\n").encode())
+        self._apply(record, offset, length, foreign=False, number=self._j_lines)
 
     def _replace_journal(self) -> None:
         files = self._files
@@ -526,7 +538,11 @@ class JsonStore(Store):
         return block
 
     def add(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
-        """Durably record interactions and their vectors; same content is skipped."""
+        """Durably record interactions and their vectors, all or nothing; same content is skipped.
+
+        Every item is checked first; the new ones are then appended as lines of at most
+        ``JOURNAL_LINE_ITEMS`` interactions, all of them or none.
+        """
         items = list(interactions)
         block = self._vector_block(vectors, len(items))
         with self._writing():
@@ -534,21 +550,23 @@ class JsonStore(Store):
             if not fresh:
                 return []
             chosen = [items[i] for i in fresh]
-            dicts = [item.to_dict() for item in chosen]
-            try:
-                items_json = json.dumps(dicts, allow_nan=False)
-            except (TypeError, ValueError):
-                raise _not_serializable(chosen) from None
-            head = '{"op": "add"'
-            dim = None
+            rows = None
             if block is not None:
                 rows = block if len(fresh) == len(items) else block[fresh]
-                encoded = base64.b64encode(np.ascontiguousarray(rows, dtype="<f4").tobytes())
-                dim = int(rows.shape[1])
-                head += f', "dim": {dim}, "vectors": "{encoded.decode("ascii")}"'
-            offset, length = self._append(f'{head}, "items": {items_json}}}\n'.encode())
-            records = [Record.from_dict(data) for data in dicts]
-            self._add_records(records, dim, offset, length, foreign=False)
+            lines = [
+                _add_line(chosen[start : start + JOURNAL_LINE_ITEMS], rows, start)
+                for start in range(0, len(chosen), JOURNAL_LINE_ITEMS)
+            ]
+            try:
+                placed = self._append(*(line.data for line in lines))
+            except _TornAppendError as torn:
+                done = [item.prompt_id for line in lines[: torn.complete] for item in line.items]
+                self._needs_reload = True  # the complete lines are read back as stored
+                raise PartialWriteError(torn.path, done, f"cannot write ({torn.cause})") from None
+            dim = None if rows is None else int(rows.shape[1])
+            for line, (offset, length) in zip(lines, placed, strict=True):
+                records = [Record.from_dict(data) for data in line.dicts]
+                self._add_records(records, dim, offset, length, foreign=False)
             return [item.prompt_id for item in chosen]
 
     def link(self, link: Link) -> None:
@@ -645,12 +663,18 @@ class JsonStore(Store):
         temp: Path | None = None
         if fmt is not None:
             temp = files.temp(files.vectors(fmt))
-            writer = VectorFileWriter(temp, fmt, stored.vectors.shape[1])
+            try:
+                writer = VectorFileWriter(temp, fmt, stored.vectors.shape[1])
+            except OSError as exc:
+                temp.unlink(missing_ok=True)
+                raise file_error(temp, "write", exc) from None
             try:
                 writer.append(stored.vectors)
                 writer.finish()
-            except BaseException:
+            except BaseException as exc:
                 writer.discard()
+                if isinstance(exc, OSError):
+                    raise file_error(temp, "write", exc) from None
                 raise
         ids = stored.ids
         del stored
@@ -681,8 +705,10 @@ class JsonStore(Store):
         graph_temp, map_temp, journal_temp = (
             files.temp(p) for p in (files.graph, files.map, files.journal)
         )
+        writing = graph_temp
         try:
             crc, size, index = write_snapshot(graph_temp, self._state, attrs)
+            writing = map_temp
             content = MapFile(
                 generation,
                 self._epoch,
@@ -695,14 +721,17 @@ class JsonStore(Store):
                 index=index,
             )
             write_map(map_temp, content)
+            writing = journal_temp
             with journal_temp.open("wb") as fh:  # written last: all temporary files are ready
                 fh.write(header_line(generation))
                 fh.flush()
                 os.fsync(fh.fileno())
-        except BaseException:
+        except BaseException as exc:
             for temp in (vectors_temp, graph_temp, map_temp, journal_temp):
                 if temp is not None:
                     temp.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise file_error(writing, "write", exc) from None
             raise
         recover(self._files)
         self._files.drop_vectors_except(fmt)
@@ -951,6 +980,43 @@ def _pack_rows(buffer: Matrix, rows: list[int], chunk: int = 4096) -> None:
     for start in range(0, len(rows), chunk):
         part = rows[start : start + chunk]
         buffer[start : start + len(part)] = buffer[part]
+
+
+class _AddLine:
+    """One ``add`` line of the journal: its bytes, its interactions and their dicts."""
+
+    __slots__ = ("data", "dicts", "items")
+
+    def __init__(self, data: bytes, items: list[Interaction], dicts: list[dict[str, Any]]) -> None:
+        self.data = data
+        self.items = items
+        self.dicts = dicts
+
+
+def _add_line(items: list[Interaction], rows: Matrix | None, start: int) -> _AddLine:
+    """The ``add`` line of ``items``, whose vectors are ``rows[start:]`` (``InvalidInteraction``
+    when an item is not JSON-serializable)."""
+    dicts = [item.to_dict() for item in items]
+    try:
+        items_json = json.dumps(dicts, allow_nan=False)
+    except (TypeError, ValueError):
+        raise _not_serializable(items) from None
+    head = '{"op": "add"'
+    if rows is not None:
+        part = rows[start : start + len(items)]
+        encoded = base64.b64encode(np.ascontiguousarray(part, dtype="<f4").tobytes())
+        head += f', "dim": {int(part.shape[1])}, "vectors": "{encoded.decode("ascii")}"'
+    return _AddLine(f'{head}, "items": {items_json}}}\n'.encode(), items, dicts)
+
+
+class _TornAppendError(StoreError):
+    """Appending failed and the journal could not be cut back: ``complete`` lines were stored."""
+
+    def __init__(self, path: Path, complete: int, cause: OSError) -> None:
+        super().__init__(f"{path}: {cause}")
+        self.path = path
+        self.complete = complete
+        self.cause = cause
 
 
 def _not_serializable(items: Sequence[Interaction]) -> InvalidInteractionError:
