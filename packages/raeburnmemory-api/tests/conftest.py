@@ -88,7 +88,13 @@ def free_port() -> int:
 class Server:
     """A real ``uvicorn raeburnmemory.api:app`` process on 127.0.0.1."""
 
-    def __init__(self, env: dict[str, str], workers: int, log: Path) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        workers: int,
+        log: Path,
+        preexec_fn: Callable[[], None] | None = None,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
@@ -105,6 +111,7 @@ class Server:
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=preexec_fn,
         )
 
     def output(self) -> str:
@@ -142,17 +149,26 @@ class Server:
 
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    """Starts real servers: ``start_server({"RAEBURN_API_KEY": "k"}, workers=4)``."""
+    """Starts real servers: ``start_server({"RAEBURN_API_KEY": "k"}, workers=4)``.
+
+    ``preexec_fn`` runs in the server's process before it starts (to drop privileges).
+    """
     servers: list[Server] = []
 
-    def start(env: dict[str, str], workers: int = 4, wait: bool = True) -> Server:
+    def start(
+        env: dict[str, str],
+        workers: int = 4,
+        wait: bool = True,
+        preexec_fn: Callable[[], None] | None = None,
+    ) -> Server:
         base = {
             "RAEBURN_EMBED_MODEL": "none",
             "RAEBURN_DB_PATH": str(tmp_path / f"store{len(servers)}" / "graph.json"),
             "RAEBURN_RATE_LIMIT_DB": str(tmp_path / f"limits{len(servers)}.sqlite3"),
             "HOME": str(tmp_path),
         }
-        server = Server({**base, **env}, workers, tmp_path / f"server{len(servers)}.log")
+        log = tmp_path / f"server{len(servers)}.log"
+        server = Server({**base, **env}, workers, log, preexec_fn)
         servers.append(server)
         if wait:
             server.wait_ready()

@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from raeburnmemory.core.errors import CorruptStoreError
+from raeburnmemory.core.errors import CorruptStoreError, StorePermissionError
 from raeburnmemory.core.store import Matrix
 
 __all__ = [
@@ -154,6 +154,8 @@ def read_vector_file(
         with info.path.open("rb") as fh:
             fh.seek(info.offset)
             done = fh.readinto(target.data.cast("B"))
+    except PermissionError:
+        raise StorePermissionError(info.path, "read") from None
     except OSError as exc:
         raise CorruptStoreError(info.path, f"cannot read the vectors ({exc})") from None
     if done != target.nbytes:

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import json
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,7 @@ from raeburnmemory.core.errors import (
     PartialWriteError,
     StoreError,
     StoreNotFoundError,
+    StorePermissionError,
 )
 from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link
 from raeburnmemory.core.paths import resolve_db_path
@@ -108,6 +110,7 @@ class JsonStore(Store):
         self._mutex = threading.RLock()
         self._closed = False
         self._writable = True
+        self._why_read_only: Callable[[], StoreError] | None = None
         self._wrote = False
         self._fd = -1
         self._needs_reload = False
@@ -152,7 +155,12 @@ class JsonStore(Store):
         if path.is_dir():
             raise ConfigurationError(f"{path} is a directory; give the path of a graph.json file")
         store = cls(path, fsync=fsync, lock_timeout=timeout)
-        store._open(create)
+        try:
+            with _permission_errors("read"):
+                store._open(create)
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def _open(self, create: bool) -> None:
@@ -162,6 +170,8 @@ class JsonStore(Store):
                 raise StoreNotFoundError(f"no raeburnmemory store at {files.graph}")
             try:
                 files.dir.mkdir(parents=True, exist_ok=True)
+            except PermissionError:
+                raise StorePermissionError(files.dir, "create") from None
             except OSError as exc:
                 raise StoreError(f"{files.dir}: cannot create the directory ({exc})") from None
             with self._locked(write=True):
@@ -182,9 +192,10 @@ class JsonStore(Store):
         try:
             self._flock.acquire()
         except OSError as exc:
+            cause = functools.partial(_lock_error, self._files.lock, exc)
             if write:
-                raise StoreError(f"{self._files.lock}: cannot lock the store ({exc})") from None
-            self._writable = False
+                raise cause() from None
+            self._read_only(cause)
             yield False
             return
         try:
@@ -278,7 +289,7 @@ class JsonStore(Store):
             raise CorruptStoreError(files.journal, "the journal is missing") from None
         except PermissionError:
             self._fd = os.open(files.journal, os.O_RDONLY)
-            self._writable = False
+            self._read_only(functools.partial(StorePermissionError, files.journal, "write"))
         stat = os.fstat(self._fd)
         self._j_id = (stat.st_dev, stat.st_ino)
         generation, self._j_off = read_header(files.journal, self._fd)
@@ -416,6 +427,12 @@ class JsonStore(Store):
 
     # -- writing ---------------------------------------------------------------------------------
 
+    def _read_only(self, cause: Callable[[], StoreError]) -> None:
+        """Go on reading only; ``cause()`` makes the error a write then raises."""
+        self._writable = False
+        if self._why_read_only is None:
+            self._why_read_only = cause
+
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError(f"the store at {self.location} is closed")
@@ -425,8 +442,10 @@ class JsonStore(Store):
         with self._mutex:
             self._check_open()
             if not self._writable:
+                if self._why_read_only is not None:
+                    raise self._why_read_only()
                 raise StoreError(f"{self.location}: the store is read-only here")
-            with self._locked(write=True):
+            with _permission_errors("write"), self._locked(write=True):
                 self._catch_up()
                 yield
 
@@ -754,7 +773,7 @@ class JsonStore(Store):
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[GraphState]:
-        with self._mutex:
+        with self._mutex, _permission_errors("read"):
             self._check_open()
             self._sync()
             yield self._state
@@ -839,7 +858,7 @@ class JsonStore(Store):
 
     def load_vectors(self) -> StoredVectors:
         """Every stored vector with its id and payload; the next refresh() reports later changes."""
-        with self._mutex:
+        with self._mutex, _permission_errors("read"):
             self._check_open()
             with self._locked(write=False):
                 self._catch_up()
@@ -908,7 +927,7 @@ class JsonStore(Store):
 
     def refresh(self) -> StoreChanges:
         """Other writers' changes since the last call (or load_vectors), never this object's."""
-        with self._mutex:
+        with self._mutex, _permission_errors("read"):
             self._check_open()
             self._sync()
             if self._pending_reset:
@@ -980,6 +999,25 @@ def _pack_rows(buffer: Matrix, rows: list[int], chunk: int = 4096) -> None:
     for start in range(0, len(rows), chunk):
         part = rows[start : start + chunk]
         buffer[start : start + len(part)] = buffer[part]
+
+
+@contextlib.contextmanager
+def _permission_errors(action: str) -> Iterator[None]:
+    """Turn a ``PermissionError`` on a store file into ``StorePermissionError`` naming it."""
+    try:
+        yield
+    except PermissionError as exc:
+        if isinstance(exc, StorePermissionError):
+            raise
+        where = exc.filename if exc.filename is not None else "the store"
+        raise StorePermissionError(where, action) from None
+
+
+def _lock_error(path: Path, exc: OSError) -> StoreError:
+    """Why the lock file cannot be used (a permission problem, or what the system said)."""
+    if isinstance(exc, PermissionError):
+        return StorePermissionError(path, "write")
+    return StoreError(f"{path}: cannot lock the store ({exc})")
 
 
 class _AddLine:
