@@ -123,6 +123,7 @@ class JsonStore(Store):
         self._encoder: EncoderInfo | None = None
         self._dim: int | None = None
         self._vfmt: str | None = None
+        self._vcrc: int | None = None  # the vectors file's CRC-32 (None: an older map)
         # prompt id -> (journal offset or _SNAPSHOT_ROW, line length, row)
         self._vec: dict[str, tuple[int, int, int]] = {}
         self._j_id: tuple[int, int] = (0, 0)
@@ -260,6 +261,7 @@ class JsonStore(Store):
         """Take the snapshot's vector rows from the map, checked against the vectors file."""
         files = self._files
         self._vfmt = mapping.fmt
+        self._vcrc = mapping.vectors_crc
         self._vec = {}
         if mapping.fmt is None:
             if mapping.ids:
@@ -629,14 +631,14 @@ class JsonStore(Store):
             try:
                 for ids, matrix in batches:
                     self._write_batch(writer, rows, list(ids), matrix, info)
-                writer.finish()
+                crc = writer.finish()
             except BaseException:
                 writer.discard()
                 raise
             before = (self._encoder, self._dim, self._epoch)
             self._encoder, self._dim, self._epoch = info, info.dim, self._epoch + 1
             try:
-                self._commit_snapshot((list(rows), fmt if rows else None), writer.path)
+                self._commit_snapshot((list(rows), fmt if rows else None, crc), writer.path)
             except BaseException:
                 self._encoder, self._dim, self._epoch = before
                 raise
@@ -680,6 +682,7 @@ class JsonStore(Store):
         stored = self._all_vectors()
         fmt = preferred_format() if len(stored) else None
         temp: Path | None = None
+        crc = None
         if fmt is not None:
             temp = files.temp(files.vectors(fmt))
             try:
@@ -689,7 +692,7 @@ class JsonStore(Store):
                 raise file_error(temp, "write", exc) from None
             try:
                 writer.append(stored.vectors)
-                writer.finish()
+                crc = writer.finish()
             except BaseException as exc:
                 writer.discard()
                 if isinstance(exc, OSError):
@@ -697,17 +700,19 @@ class JsonStore(Store):
                 raise
         ids = stored.ids
         del stored
-        self._commit_snapshot((ids, fmt), temp)
+        self._commit_snapshot((ids, fmt, crc), temp)
 
     def _commit_snapshot(
-        self, vectors: tuple[list[str], str | None] | None, vectors_temp: Path | None
+        self,
+        vectors: tuple[list[str], str | None, int | None] | None,
+        vectors_temp: Path | None,
     ) -> None:
         """Write snapshot, map and journal of the next generation and rename them into place.
 
-        ``vectors`` is the (ids, format) of the finished vectors file at ``vectors_temp``.
+        ``vectors`` is the (ids, format, CRC-32) of the finished vectors file at ``vectors_temp``.
         """
         files = self._files
-        ids, fmt = vectors if vectors is not None else ([], None)
+        ids, fmt, vectors_crc = vectors if vectors is not None else ([], None, None)
         generation = self._gen + 1
         dim = self._dim if fmt is not None else (self._encoder.dim if self._encoder else None)
         encoder = None
@@ -738,6 +743,7 @@ class JsonStore(Store):
                 size,
                 encoder=encoder,
                 index=index,
+                vectors_crc=vectors_crc if fmt is not None else None,
             )
             write_map(map_temp, content)
             writing = journal_temp
@@ -881,11 +887,12 @@ class JsonStore(Store):
             assert self._vfmt is not None
             info = read_vector_info(self._files.vectors(self._vfmt), self._vfmt)
             if len(snap_rows) == len(ids) == info.rows:
-                matrix = read_vector_file(info, mapped=True)  # unchanged since the snapshot
+                # unchanged since the snapshot
+                matrix = read_vector_file(info, mapped=True, crc=self._vcrc)
             else:
                 # one buffer: the file's rows, packed in place, then the journal's after them
                 buffer = np.empty((max(info.rows, len(ids)), dim), dtype=np.float32)
-                read_vector_file(info, into=buffer[: info.rows])
+                read_vector_file(info, into=buffer[: info.rows], crc=self._vcrc)
                 _pack_rows(buffer, snap_rows)
                 matrix = buffer[: len(ids)]
         else:
