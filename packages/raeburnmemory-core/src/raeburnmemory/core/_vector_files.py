@@ -12,6 +12,7 @@ is reported instead of changing search results.
 from __future__ import annotations
 
 import importlib.util
+import io
 import os
 import struct
 import zlib
@@ -146,15 +147,6 @@ def file_crc(fd: int, start: int = 0, end: int | None = None, crc: int = 0) -> i
     return crc
 
 
-def _check_crc(info: VectorFileInfo, rows: Matrix, expected: int) -> None:
-    """``CorruptStoreError`` unless the header and ``rows`` (the file's) have the CRC-32."""
-    with info.path.open("rb") as fh:
-        found = zlib.crc32(fh.read(info.offset))
-    found = zlib.crc32(rows.data.cast("B") if rows.flags.c_contiguous else rows.tobytes(), found)
-    if found != expected:
-        raise CorruptStoreError(info.path, "the vectors do not match their checksum in the map")
-
-
 def read_vector_file(
     info: VectorFileInfo,
     *,
@@ -169,39 +161,34 @@ def read_vector_file(
     array of the file's shape) the rows are read into it; otherwise into a fresh array. With
     ``crc`` (the map's) the whole file is checked against it (``CorruptStoreError``).
     """
-    if info.rows == 0:
-        if crc is not None:
-            _check_crc(info, np.zeros((0, info.dim), dtype=np.float32), crc)
-        return np.zeros((0, info.dim), dtype=np.float32)
-    rows = _read_rows(info, mapped, into)
-    if crc is not None:
-        try:
-            _check_crc(info, rows, crc)
-        except PermissionError:
-            raise StorePermissionError(info.path, "read") from None
-        except OSError as exc:
-            raise CorruptStoreError(info.path, f"cannot read the vectors ({exc})") from None
-    return rows
-
-
-def _read_rows(info: VectorFileInfo, mapped: bool, into: Matrix | None) -> Matrix:
     try:
-        if mapped:
-            rows: Matrix = np.memmap(
-                info.path, dtype="<f4", mode="r", offset=info.offset, shape=(info.rows, info.dim)
-            )
-            return rows
-        target = np.empty((info.rows, info.dim), dtype=np.float32) if into is None else into
-        if target.shape != (info.rows, info.dim) or not target.flags.c_contiguous:
-            raise ValueError(f"cannot read {info.rows} x {info.dim} rows into {target.shape}")
-        with info.path.open("rb") as fh:
-            fh.seek(info.offset)
-            done = fh.readinto(target.data.cast("B"))
+        with info.path.open("rb") as fh:  # header and rows from one file, even if it is replaced
+            rows = _read_rows(info, fh, mapped, into)
+            found = None if crc is None else zlib.crc32(os.pread(fh.fileno(), info.offset, 0))
     except PermissionError:
         raise StorePermissionError(info.path, "read") from None
     except OSError as exc:
         raise CorruptStoreError(info.path, f"cannot read the vectors ({exc})") from None
-    if done != target.nbytes:
+    if found is not None and zlib.crc32(rows.data.cast("B"), found) != crc:
+        raise CorruptStoreError(info.path, "the vectors do not match their checksum in the map")
+    return rows
+
+
+def _read_rows(
+    info: VectorFileInfo, fh: io.BufferedReader, mapped: bool, into: Matrix | None
+) -> Matrix:
+    if info.rows == 0:
+        return np.zeros((0, info.dim), dtype=np.float32)
+    if mapped:
+        rows: Matrix = np.memmap(
+            fh, dtype="<f4", mode="r", offset=info.offset, shape=(info.rows, info.dim)
+        )
+        return rows
+    target = np.empty((info.rows, info.dim), dtype=np.float32) if into is None else into
+    if target.shape != (info.rows, info.dim) or not target.flags.c_contiguous:
+        raise ValueError(f"cannot read {info.rows} x {info.dim} rows into {target.shape}")
+    fh.seek(info.offset)
+    if fh.readinto(target.data.cast("B")) != target.nbytes:
         raise CorruptStoreError(info.path, "the vectors file is shorter than its header says")
     return target
 
