@@ -131,6 +131,7 @@ class Server:
         workers: int,
         log: Path,
         launch: Callable[[int, int], list[str]] = uvicorn_command,
+        preexec_fn: Callable[[], None] | None = None,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -144,6 +145,7 @@ class Server:
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=preexec_fn,
         )
 
     def output(self) -> str:
@@ -184,11 +186,16 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """Starts real servers: ``start_server({"RAEBURN_API_KEY": "k"}, workers=4)``.
 
     ``launch="serve"`` starts ``raeburnmemory serve`` instead of ``uvicorn raeburnmemory.api:app``.
+    ``preexec_fn`` runs in the server's process before it starts (to drop privileges).
     """
     servers: list[Server] = []
 
     def start(
-        env: dict[str, str], workers: int = 4, wait: bool = True, launch: str = "uvicorn"
+        env: dict[str, str],
+        workers: int = 4,
+        wait: bool = True,
+        launch: str = "uvicorn",
+        preexec_fn: Callable[[], None] | None = None,
     ) -> Server:
         base = {
             "RAEBURN_EMBED_MODEL": "none",
@@ -200,7 +207,7 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
             "XDG_RUNTIME_DIR": "",
         }
         log = tmp_path / f"server{len(servers)}.log"
-        server = Server({**base, **env}, workers, log, LAUNCHES[launch])
+        server = Server({**base, **env}, workers, log, LAUNCHES[launch], preexec_fn)
         servers.append(server)
         if wait:
             server.wait_ready()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,6 +13,8 @@ import pytest
 
 from raeburnmemory.api.client import MemoryClient
 from raeburnmemory.api.errors import AuthenticationError, RequestTooLargeError
+from raeburnmemory.core.testing import require_file_permissions, without_permission_override
+from raeburnmemory.memory_graph import MemoryGraph
 
 pytestmark = pytest.mark.slow
 
@@ -124,3 +127,53 @@ def test_bad_setting_stops_start_up(start_server: Callable[..., Any]) -> None:
     output = server.output()
     assert "RAEBURN_RATE_LIMIT='plenty' is not a whole number" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("backend", ["json", "sqlite"])
+def test_a_refused_batch_larger_than_a_chunk_writes_nothing(
+    start_server: Callable[..., Any], make_interaction: Body, backend: str
+) -> None:
+    if backend not in BACKENDS:
+        pytest.skip(f"the {backend} store is not installed")
+    server = start_server({"RAEBURN_STORAGE_BACKEND": backend}, workers=1)
+    url = f"{server.url}/memory"
+    httpx.post(f"{url}/interactions", json=make_interaction(0), timeout=30).raise_for_status()
+    big = [make_interaction(i) for i in range(10, 2110)]
+    clashes = [
+        make_interaction(0, text="other content for a stored prompt"),
+        make_interaction(12, text="other content for a prompt of the batch"),
+        {**make_interaction(5000), "response": {"id": "r13", "text": "taken"}},
+    ]
+    for clash in clashes:
+        answer = httpx.post(f"{url}/interactions/batch", json={"interactions": [*big, clash]})
+        assert answer.status_code == 409, answer.text
+        assert "nothing was written" in answer.json()["error"]["message"]
+        assert httpx.get(f"{url}/stats").json()["interactions"] == 1
+        assert httpx.get(f"{url}/interactions/p10").status_code == 404
+    again = [*big, make_interaction(0), big[0]]  # same content again is skipped
+    added = httpx.post(f"{url}/interactions/batch", json={"interactions": again}, timeout=60)
+    assert added.json() == {"added": [f"p{i}" for i in range(10, 2110)]}
+    assert httpx.get(f"{url}/stats").json()["interactions"] == 2101
+
+
+@pytest.mark.parametrize("backend", ["json", "sqlite"])
+def test_a_store_file_it_may_not_read_stops_start_up_with_one_line(
+    start_server: Callable[..., Any], tmp_path: Path, backend: str
+) -> None:
+    if backend not in BACKENDS:
+        pytest.skip(f"the {backend} store is not installed")
+    require_file_permissions(tmp_path)
+    store = tmp_path / "locked" / ("graph.json" if backend == "json" else "graph.db")
+    with MemoryGraph(store, embedding_model=None, storage_backend=backend) as graph:
+        graph.add_interaction({"id": "p", "text": "x"}, {"id": "r", "text": "y"}, {"id": "a"}, "s")
+    store.chmod(0)
+    try:
+        env = {"RAEBURN_STORAGE_BACKEND": backend, "RAEBURN_DB_PATH": str(store)}
+        server = start_server(env, workers=1, wait=False, preexec_fn=without_permission_override)
+        assert server.wait_exit(60) == 3  # uvicorn's start-up failure status
+    finally:
+        store.chmod(0o644)
+    output = server.output()
+    assert f"raeburnmemory API cannot start: {store}: permission denied" in output
+    assert "Traceback" not in output
+    assert sum("permission denied" in line for line in output.splitlines()) == 1

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 
 def write(path: Path, lines: list[str]) -> Path:
@@ -148,4 +151,59 @@ def test_strict_creates_no_store_for_a_file_that_contradicts_itself(
     run = cli("--db", db, "import", "--strict", source)
     assert run.code == 1
     assert f"{source}:2: prompt 'p1' has other content on line 1" in run.stderr
+    assert not db.parent.exists()
+
+
+IMPORT = [sys.executable, "-m", "raeburnmemory.cli"]
+#: More lines than the library encodes at once.
+MANY = 2100
+
+
+@pytest.mark.parametrize("backend", ["json", "sqlite"])
+def test_a_batch_larger_than_a_chunk_is_all_or_nothing_in_a_real_process(
+    process: Any, db: Path, tmp_path: Path, line: Any, backend: str
+) -> None:
+    pytest.importorskip(f"raeburnmemory.{backend}" if backend != "json" else "raeburnmemory.core")
+    store = ["--backend", backend, "--db", str(db)]
+    first = write(tmp_path / "first.jsonl", [line(0)])
+    process([*IMPORT, *store, "import", str(first)]).assert_ok()
+    many = [line(n) for n in range(10, 10 + MANY)]
+    clash = line(0, prompt={"id": "p0", "text": "other content"})  # in the batch's last chunk
+    source = write(tmp_path / "many.jsonl", [*many, clash])
+    run = process([*IMPORT, *store, "--json", "import", str(source), "--batch-size", "5000"])
+    assert run.code == 1
+    report = run.json()
+    assert (report["added"], report["skipped"]) == (MANY, 0)
+    assert [error["line"] for error in report["errors"]] == [MANY + 1]
+    stats = process([*IMPORT, *store, "--json", "stats"]).assert_ok().json()
+    assert stats["interactions"] == MANY + 1
+
+
+def test_strict_writes_nothing_when_the_store_refuses_a_late_line(
+    process: Any, db: Path, tmp_path: Path, line: Any
+) -> None:
+    first = write(tmp_path / "first.jsonl", [line(0)])
+    process([*IMPORT, "--db", str(db), "import", str(first)]).assert_ok()
+    many = [line(n) for n in range(10, 10 + MANY)]
+    thief = line(9000, response={"id": "r0", "text": "a response the store gives to p0"})
+    source = write(tmp_path / "many.jsonl", [*many, thief])
+    run = process([*IMPORT, "--db", str(db), "--json", "import", str(source), "--strict"])
+    assert run.code == 1
+    report = run.json()
+    assert report["written"] is False
+    assert [error["line"] for error in report["errors"]] == [MANY + 1]
+    assert "r0" in report["errors"][0]["error"]
+    stats = process([*IMPORT, "--db", str(db), "--json", "stats"]).assert_ok().json()
+    assert stats["interactions"] == 1
+
+
+def test_strict_finds_a_response_id_given_to_two_prompts(
+    cli: Any, db: Path, tmp_path: Path, line: Any
+) -> None:
+    source = write(
+        tmp_path / "shared.jsonl", [line(1), line(2, response={"id": "r1", "text": "shared"})]
+    )
+    run = cli("--db", db, "import", "--strict", source)
+    assert run.code == 1
+    assert f"{source}:2: response 'r1' belongs to prompt 'p1' on line 1" in run.stderr
     assert not db.parent.exists()

@@ -18,6 +18,7 @@ import pytest
 
 from raeburnmemory.core import json_store as json_store_module
 from raeburnmemory.core._vector_files import (
+    SUFFIXES,
     VectorFileWriter,
     preferred_format,
     read_vector_file,
@@ -422,6 +423,50 @@ def test_vectors_that_do_not_match_the_map(path: Path) -> None:
         _open(path)
     assert info.value.path == str(vectors)
     assert _snapshot_files(path) == before
+
+
+@pytest.mark.parametrize(
+    ("fmt", "at"),
+    [
+        pytest.param("faiss", -3, id="faiss-row"),
+        pytest.param("faiss", 20, id="faiss-header"),  # a field no check of the header reads
+        pytest.param("npy", -3, id="npy-row"),
+    ],
+)
+def test_flipped_bytes_in_the_vectors_file_are_corruption(
+    path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, at: int
+) -> None:
+    monkeypatch.setattr(json_store_module, "preferred_format", lambda: fmt)
+    with _filled(path, 5) as store:
+        store.compact()
+    vectors = Path(f"{path}{SUFFIXES[fmt]}")
+    mapping = json.loads(Path(f"{path}.map.json").read_text())
+    assert mapping["vectors_crc32"] == zlib.crc32(vectors.read_bytes())
+    data = bytearray(vectors.read_bytes())
+    data[at] ^= 0x10
+    vectors.write_bytes(bytes(data))
+    before = _snapshot_files(path)
+    with _open(path) as store, pytest.raises(CorruptStoreError, match="checksum") as info:
+        store.load_vectors()
+    assert info.value.path == str(vectors)
+    assert _snapshot_files(path) == before
+
+
+def test_a_map_written_without_the_vectors_checksum_still_opens(path: Path) -> None:
+    with _filled(path, 5) as store:
+        store.compact()
+        expected = store.load_vectors()
+    map_path = Path(f"{path}.map.json")
+    mapping = json.loads(map_path.read_text())
+    del mapping["vectors_crc32"]
+    map_path.write_text(json.dumps(mapping))
+    with _open(path) as store:
+        stored = store.load_vectors()
+        assert stored.ids == expected.ids
+        np.testing.assert_array_equal(stored.vectors, expected.vectors)
+        store.add([interaction(9)], unit_vectors(1, DIM))
+        store.compact()  # writes the checksum from now on
+    assert isinstance(json.loads(map_path.read_text())["vectors_crc32"], int)
 
 
 def test_map_listing_unknown_prompts(path: Path) -> None:

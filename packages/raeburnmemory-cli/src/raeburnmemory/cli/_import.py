@@ -1,8 +1,9 @@
 """The ``import`` command: interactions from a JSON Lines file, in batches.
 
 Re-running an import adds nothing twice: interactions stored already with the same content are
-skipped. A line that cannot be read or added is reported with its number and the rest still
-loads; with ``--strict`` every line is checked first and nothing is written if one is bad.
+skipped. Each batch is written all or nothing; a line that cannot be read or added is reported
+with its number and the rest still loads. With ``--strict`` every line is checked first and the
+whole file is written as one batch, so nothing is written if one line is bad.
 """
 
 from __future__ import annotations
@@ -122,12 +123,14 @@ def _add(mg: MemoryGraph, batch: list[_Record], report: ImportReport) -> None:
 
 
 def _check_conflicts(settings: Settings, records: list[_Record], report: ImportReport) -> None:
-    """Lines giving a prompt id with other content than an earlier line or than the store."""
+    """Lines giving a prompt id with other content than an earlier line or than the store, or
+    a response id an earlier line gave to another prompt."""
     try:
         mg = settings.open_graph(create=False)
     except StoreNotFoundError:
         mg = None  # a new store: only the file can contradict itself
     seen: dict[str, _Record] = {}
+    owners: dict[str, _Record] = {}
     try:
         for number, record in records:
             first, earlier = seen.setdefault(record.prompt_id, (number, record))
@@ -135,6 +138,14 @@ def _check_conflicts(settings: Settings, records: list[_Record], report: ImportR
                 if not earlier.same_content(record):
                     message = f"prompt {record.prompt_id!r} has other content on line {first}"
                     report.fail(number, message)
+                continue
+            owner_line, owner = owners.setdefault(record.response_id, (number, record))
+            if owner.prompt_id != record.prompt_id:
+                report.fail(
+                    number,
+                    f"response {record.response_id!r} belongs to prompt {owner.prompt_id!r} "
+                    f"on line {owner_line}",
+                )
                 continue
             if mg is None:
                 continue
@@ -149,16 +160,38 @@ def _check_conflicts(settings: Settings, records: list[_Record], report: ImportR
             mg.close()
 
 
+def _add_all_or_nothing(mg: MemoryGraph, records: list[_Record], report: ImportReport) -> None:
+    """Write every record as one batch; on a refusal, report the line at fault."""
+    try:
+        added = mg.batch_add([record for _, record in records])
+    except (ConflictError, InvalidInteractionError) as exc:
+        message = str(exc)
+        at_fault = next(
+            (number for number, record in records if repr(record.prompt_id) in message),
+            records[-1][0],
+        )
+        report.fail(at_fault, message)
+        return
+    report.added += len(added)
+    report.skipped += len(records) - len(added)
+
+
 def import_file(
     ctx: typer.Context,
     file: Annotated[
         str, typer.Argument(help="JSON Lines file of interactions ('-' for standard input).")
     ],
     batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, help="Interactions written per batch.")
+        int,
+        typer.Option(
+            "--batch-size", min=1, help="Interactions written per batch (all or nothing each)."
+        ),
     ] = 1000,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Check every line first; write nothing if one is bad.")
+        bool,
+        typer.Option(
+            "--strict", help="Check every line first; write the file as one batch or nothing."
+        ),
     ] = False,
 ) -> None:
     """Import interactions from a JSON Lines file: one object a line, skipping those stored."""
@@ -172,21 +205,26 @@ def import_file(
             bar(done, size or 0)
 
         records = _read(stream, report, advance)
-        if strict:  # every check before the first write
+        if strict:  # every check before the first write, then the whole file as one batch
             checked = list(records)
             _check_conflicts(settings, checked, report)
             if report.errors:
                 _give_up(out, report)
-            records = iter(checked)
-        with settings.open_graph(create=True) as mg:
-            batch: list[_Record] = []
-            for item in records:
-                batch.append(item)
-                if len(batch) >= batch_size:
+            with settings.open_graph(create=True) as mg:
+                if checked:
+                    _add_all_or_nothing(mg, checked, report)
+            if report.errors:
+                _give_up(out, report)
+        else:
+            with settings.open_graph(create=True) as mg:
+                batch: list[_Record] = []
+                for item in records:
+                    batch.append(item)
+                    if len(batch) >= batch_size:
+                        _add(mg, batch, report)
+                        batch = []
+                if batch:
                     _add(mg, batch, report)
-                    batch = []
-            if batch:
-                _add(mg, batch, report)
     out.message(report.summary(), report.as_dict())
     if report.errors:
         raise typer.Exit(1)

@@ -1,7 +1,8 @@
 """The JSON store's map, ``graph.json.map.json``: the index of a snapshot and its vectors.
 
 It lists the prompt id of each row of the vectors file and holds the generation, the vectors
-epoch (raised when every vector is replaced), the size and CRC-32 of ``graph.json`` and an
+epoch (raised when every vector is replaced), the size and CRC-32 of ``graph.json``, the CRC-32
+of the vectors file (absent in maps written before it was recorded) and an
 index of the snapshot's interactions (ids, sessions, agents, timestamps and where each node pair
 sits), so that opening a store reads no node until one is asked for.
 """
@@ -23,7 +24,18 @@ _COLUMNS = ("prompts", "responses", "sessions", "agents", "stamps")
 class MapFile:
     """The content of ``graph.json.map.json``."""
 
-    __slots__ = ("crc", "dim", "encoder", "epoch", "fmt", "generation", "ids", "index", "size")
+    __slots__ = (
+        "crc",
+        "dim",
+        "encoder",
+        "epoch",
+        "fmt",
+        "generation",
+        "ids",
+        "index",
+        "size",
+        "vectors_crc",
+    )
 
     def __init__(
         self,
@@ -37,6 +49,7 @@ class MapFile:
         *,
         encoder: dict[str, Any] | None = None,
         index: dict[str, Any] | None = None,
+        vectors_crc: int | None = None,
     ) -> None:
         self.generation = generation
         self.epoch = epoch
@@ -47,6 +60,7 @@ class MapFile:
         self.size = size
         self.encoder = encoder
         self.index = index
+        self.vectors_crc = vectors_crc
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object written to the file."""
@@ -57,6 +71,7 @@ class MapFile:
             "dim": self.dim,
             "graph_crc32": self.crc,
             "graph_size": self.size,
+            "vectors_crc32": self.vectors_crc,
             "encoder": self.encoder,
             "ids": self.ids,
             "index": self.index,
@@ -83,6 +98,7 @@ def read_map(path: Path) -> MapFile:
     generation, epoch, fmt = data.get("generation"), data.get("epoch", 0), data.get("vectors")
     dim, ids = data.get("dim"), data.get("ids")
     crc, size = data.get("graph_crc32"), data.get("graph_size")
+    vectors_crc = data.get("vectors_crc32")
     valid = (
         isinstance(generation, int)
         and isinstance(epoch, int)
@@ -92,6 +108,7 @@ def read_map(path: Path) -> MapFile:
         and _all_of(str, ids)
         and (crc is None or isinstance(crc, int))
         and (size is None or isinstance(size, int))
+        and (vectors_crc is None or isinstance(vectors_crc, int))
     )
     if not valid or not isinstance(generation, int) or not isinstance(ids, list):
         raise CorruptStoreError(path, "malformed vector map")
@@ -106,7 +123,18 @@ def read_map(path: Path) -> MapFile:
         raise CorruptStoreError(path, "malformed encoder record")
     if index is not None and not _index_ok(index):
         raise CorruptStoreError(path, "malformed snapshot index")
-    return MapFile(generation, epoch, fmt, dim, ids, crc, size, encoder=encoder, index=index)
+    return MapFile(
+        generation,
+        epoch,
+        fmt,
+        dim,
+        ids,
+        crc,
+        size,
+        encoder=encoder,
+        index=index,
+        vectors_crc=vectors_crc if isinstance(vectors_crc, int) else None,
+    )
 
 
 def _all_of(kind: type, values: list[Any]) -> bool:

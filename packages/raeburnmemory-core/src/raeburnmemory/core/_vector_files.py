@@ -4,26 +4,31 @@ Both formats are a small header followed by the float32 rows in C order, so they
 written here without faiss: the ``.faiss`` file is byte for byte what ``faiss.write_index``
 writes for an ``IndexFlatIP`` (and ``faiss.read_index`` opens it), and the ``.npy`` file is a
 plain numpy array file. Rows are written in a stream and the header is fixed up at the end, so
-a compaction never needs all vectors in memory twice.
+a compaction never needs all vectors in memory twice. The CRC-32 of the whole file is computed
+when it is finished (the map records it) and checked when the rows are read, so a damaged byte
+is reported instead of changing search results.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import io
 import os
 import struct
+import zlib
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
-from raeburnmemory.core.errors import CorruptStoreError
+from raeburnmemory.core.errors import CorruptStoreError, StorePermissionError
 from raeburnmemory.core.store import Matrix
 
 __all__ = [
     "SUFFIXES",
     "VectorFileInfo",
     "VectorFileWriter",
+    "file_crc",
     "preferred_format",
     "read_vector_file",
     "read_vector_info",
@@ -131,32 +136,59 @@ def read_vector_info(path: Path, fmt: str) -> VectorFileInfo:
         raise CorruptStoreError(path, "the vectors file is missing") from None
 
 
+_CRC_CHUNK = 16 << 20
+
+
+def file_crc(fd: int, start: int = 0, end: int | None = None, crc: int = 0) -> int:
+    """The CRC-32 of bytes ``start`` to ``end`` (default: the end) of an open file."""
+    stop = os.fstat(fd).st_size if end is None else end
+    for offset in range(start, stop, _CRC_CHUNK):
+        crc = zlib.crc32(os.pread(fd, min(_CRC_CHUNK, stop - offset), offset), crc)
+    return crc
+
+
 def read_vector_file(
-    info: VectorFileInfo, *, mapped: bool = False, into: Matrix | None = None
+    info: VectorFileInfo,
+    *,
+    mapped: bool = False,
+    into: Matrix | None = None,
+    crc: int | None = None,
 ) -> Matrix:
     """Every row of a vectors file as a (rows, dim) float32 matrix.
 
     With ``mapped`` the matrix is a read-only memory map of the file (no copy is made; the
     mapping stays valid after the file is replaced); with ``into`` (a C-contiguous float32
-    array of the file's shape) the rows are read into it; otherwise into a fresh array.
+    array of the file's shape) the rows are read into it; otherwise into a fresh array. With
+    ``crc`` (the map's) the whole file is checked against it (``CorruptStoreError``).
     """
-    if info.rows == 0:
-        return np.zeros((0, info.dim), dtype=np.float32)
     try:
-        if mapped:
-            rows: Matrix = np.memmap(
-                info.path, dtype="<f4", mode="r", offset=info.offset, shape=(info.rows, info.dim)
-            )
-            return rows
-        target = np.empty((info.rows, info.dim), dtype=np.float32) if into is None else into
-        if target.shape != (info.rows, info.dim) or not target.flags.c_contiguous:
-            raise ValueError(f"cannot read {info.rows} x {info.dim} rows into {target.shape}")
-        with info.path.open("rb") as fh:
-            fh.seek(info.offset)
-            done = fh.readinto(target.data.cast("B"))
+        with info.path.open("rb") as fh:  # header and rows from one file, even if it is replaced
+            rows = _read_rows(info, fh, mapped, into)
+            found = None if crc is None else zlib.crc32(os.pread(fh.fileno(), info.offset, 0))
+    except PermissionError:
+        raise StorePermissionError(info.path, "read") from None
     except OSError as exc:
         raise CorruptStoreError(info.path, f"cannot read the vectors ({exc})") from None
-    if done != target.nbytes:
+    if found is not None and zlib.crc32(rows.data.cast("B"), found) != crc:
+        raise CorruptStoreError(info.path, "the vectors do not match their checksum in the map")
+    return rows
+
+
+def _read_rows(
+    info: VectorFileInfo, fh: io.BufferedReader, mapped: bool, into: Matrix | None
+) -> Matrix:
+    if info.rows == 0:
+        return np.zeros((0, info.dim), dtype=np.float32)
+    if mapped:
+        rows: Matrix = np.memmap(
+            fh, dtype="<f4", mode="r", offset=info.offset, shape=(info.rows, info.dim)
+        )
+        return rows
+    target = np.empty((info.rows, info.dim), dtype=np.float32) if into is None else into
+    if target.shape != (info.rows, info.dim) or not target.flags.c_contiguous:
+        raise ValueError(f"cannot read {info.rows} x {info.dim} rows into {target.shape}")
+    fh.seek(info.offset)
+    if fh.readinto(target.data.cast("B")) != target.nbytes:
         raise CorruptStoreError(info.path, "the vectors file is shorter than its header says")
     return target
 
@@ -173,7 +205,7 @@ class VectorFileWriter:
         self.fmt = fmt
         self.dim = dim
         self.rows = 0
-        self._fh = path.open("wb")
+        self._fh = path.open("w+b")  # read back for the checksum
         self._fh.write(_header(fmt, 0, dim))
         self._offset = self._fh.tell()
 
@@ -191,14 +223,21 @@ class VectorFileWriter:
         self._fh.flush()
         os.pwrite(self._fh.fileno(), data, self._offset + 4 * self.dim * index)
 
-    def finish(self) -> None:
-        """Write the final header and flush the file to disk."""
+    def finish(self) -> int:
+        """Write the final header, flush the file to disk; returns the file's CRC-32."""
         self._fh.flush()
-        os.pwrite(self._fh.fileno(), _header(self.fmt, self.rows, self.dim), 0)
-        os.fsync(self._fh.fileno())
+        fd = self._fh.fileno()
+        os.pwrite(fd, _header(self.fmt, self.rows, self.dim), 0)
+        os.fsync(fd)
+        crc = file_crc(fd)
         self._fh.close()
+        return crc
 
     def discard(self) -> None:
-        """Close and remove an unfinished file."""
-        self._fh.close()
-        self.path.unlink(missing_ok=True)
+        """Close and remove an unfinished file (even when closing fails, as on a full disk)."""
+        try:
+            self._fh.close()
+        except OSError:
+            pass  # unflushed rows of a file that is being thrown away
+        finally:
+            self.path.unlink(missing_ok=True)

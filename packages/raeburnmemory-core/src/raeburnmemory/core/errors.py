@@ -8,8 +8,10 @@ Catch :class:`RaeburnMemoryError` to handle every failure of the library::
     │   └── ExportTargetError         an export would write over a store file (or an existing one)
     ├── StoreError                    the store cannot be used
     │   ├── CorruptStoreError         a file or database could not be read; it was left untouched
+    │   ├── PartialWriteError         a write failed midway; it says which interactions were written
     │   ├── StoreLockedError          another writer held the lock for too long
     │   ├── StoreNotFoundError        a read was asked of a store that does not exist
+    │   ├── StorePermissionError      the process may not read or write a file of the store
     │   └── StoreUnavailableError     a server (database, vector service) cannot be reached
     ├── EmbeddingMismatchError        the store was written with another encoder
     ├── InteractionError              a request about interactions cannot be met
@@ -23,6 +25,8 @@ Catch :class:`RaeburnMemoryError` to handle every failure of the library::
 
 from __future__ import annotations
 
+import os
+
 __all__ = [
     "BackendNotInstalledError",
     "ConfigurationError",
@@ -34,11 +38,13 @@ __all__ = [
     "InvalidInteractionError",
     "NoEmbeddingsError",
     "NotFoundError",
+    "PartialWriteError",
     "RaeburnMemoryError",
     "SearchError",
     "StoreError",
     "StoreLockedError",
     "StoreNotFoundError",
+    "StorePermissionError",
     "StoreUnavailableError",
     "UnsupportedSearchError",
 ]
@@ -85,6 +91,28 @@ class CorruptStoreError(StoreError):
         self.reason = reason
 
 
+class PartialWriteError(StoreError):
+    """A write failed after part of it was stored; ``written_ids`` lists the prompts stored.
+
+    The stored part is durable and complete; the rest of the batch was not written.
+    """
+
+    def __init__(self, path: object, written_ids: list[str], reason: str) -> None:
+        count = len(written_ids)
+        if count:
+            done = (
+                f"{count} interaction{'s' * (count != 1)} were written before the failure "
+                f"(first {written_ids[0]!r}, last {written_ids[-1]!r}; see written_ids)"
+            )
+        else:
+            done = "nothing was written"
+        super().__init__(f"{path}: {reason}; {done}")
+        self.path = str(path)
+        self.reason = reason
+        #: The prompt ids stored before the failure, in the order of the batch.
+        self.written_ids = list(written_ids)
+
+
 class StoreLockedError(StoreError):
     """Another writer held the store's lock for longer than the timeout."""
 
@@ -96,6 +124,23 @@ class StoreLockedError(StoreError):
 
 class StoreNotFoundError(StoreError, FileNotFoundError):
     """A read was asked of a store that does not exist."""
+
+
+class StorePermissionError(StoreError, PermissionError):
+    """The process may not read or write a file (or directory) of the store."""
+
+    def __init__(self, path: object, action: str) -> None:
+        super().__init__(
+            f"{path}: permission denied: this process (user id {_uid()}) may not {action} it; "
+            "check the owner and mode of the file and of its directory"
+        )
+        self.path = str(path)
+        self.action = action
+
+
+def _uid() -> str:
+    getuid = getattr(os, "getuid", None)
+    return str(getuid()) if getuid is not None else "unknown"
 
 
 class StoreUnavailableError(StoreError):

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import json
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ from raeburnmemory.core._json_files import (
 from raeburnmemory.core._json_state import GraphState, Record
 from raeburnmemory.core._locking import StoreLock
 from raeburnmemory.core._map_file import MapFile, read_map, write_map
+from raeburnmemory.core._os_errors import file_error
 from raeburnmemory.core._snapshot import (
     FORMAT,
     VERSION,
@@ -65,8 +67,10 @@ from raeburnmemory.core.errors import (
     EmbeddingMismatchError,
     InvalidInteractionError,
     NotFoundError,
+    PartialWriteError,
     StoreError,
     StoreNotFoundError,
+    StorePermissionError,
 )
 from raeburnmemory.core.limits import check_records
 from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link
@@ -77,6 +81,8 @@ __all__ = ["JsonStore"]
 
 #: The journal is folded into the snapshot on close past this size (or the snapshot's).
 COMPACT_JOURNAL_BYTES = 64 << 20
+#: Interactions per ``add`` line of the journal (a larger batch takes several lines).
+JOURNAL_LINE_ITEMS = 2048
 #: Vectors of other writers' additions held across a compaction until refresh() reports them.
 PENDING_VECTORS_KEPT = 20_000
 _SNAPSHOT_ROW = -1  # vector location "row of the snapshot's vectors file"
@@ -105,6 +111,7 @@ class JsonStore(Store):
         self._mutex = threading.RLock()
         self._closed = False
         self._writable = True
+        self._why_read_only: Callable[[], StoreError] | None = None
         self._wrote = False
         self._fd = -1
         self._needs_reload = False
@@ -117,6 +124,7 @@ class JsonStore(Store):
         self._encoder: EncoderInfo | None = None
         self._dim: int | None = None
         self._vfmt: str | None = None
+        self._vcrc: int | None = None  # the vectors file's CRC-32 (None: an older map)
         # prompt id -> (journal offset or _SNAPSHOT_ROW, line length, row)
         self._vec: dict[str, tuple[int, int, int]] = {}
         self._j_id: tuple[int, int] = (0, 0)
@@ -149,7 +157,12 @@ class JsonStore(Store):
         if path.is_dir():
             raise ConfigurationError(f"{path} is a directory; give the path of a graph.json file")
         store = cls(path, fsync=fsync, lock_timeout=timeout)
-        store._open(create)
+        try:
+            with _permission_errors("read"):
+                store._open(create)
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def _open(self, create: bool) -> None:
@@ -159,6 +172,8 @@ class JsonStore(Store):
                 raise StoreNotFoundError(f"no raeburnmemory store at {files.graph}")
             try:
                 files.dir.mkdir(parents=True, exist_ok=True)
+            except PermissionError:
+                raise StorePermissionError(files.dir, "create") from None
             except OSError as exc:
                 raise StoreError(f"{files.dir}: cannot create the directory ({exc})") from None
             with self._locked(write=True):
@@ -179,9 +194,10 @@ class JsonStore(Store):
         try:
             self._flock.acquire()
         except OSError as exc:
+            cause = functools.partial(_lock_error, self._files.lock, exc)
             if write:
-                raise StoreError(f"{self._files.lock}: cannot lock the store ({exc})") from None
-            self._writable = False
+                raise cause() from None
+            self._read_only(cause)
             yield False
             return
         try:
@@ -246,6 +262,7 @@ class JsonStore(Store):
         """Take the snapshot's vector rows from the map, checked against the vectors file."""
         files = self._files
         self._vfmt = mapping.fmt
+        self._vcrc = mapping.vectors_crc
         self._vec = {}
         if mapping.fmt is None:
             if mapping.ids:
@@ -275,7 +292,7 @@ class JsonStore(Store):
             raise CorruptStoreError(files.journal, "the journal is missing") from None
         except PermissionError:
             self._fd = os.open(files.journal, os.O_RDONLY)
-            self._writable = False
+            self._read_only(functools.partial(StorePermissionError, files.journal, "write"))
         stat = os.fstat(self._fd)
         self._j_id = (stat.st_dev, stat.st_ino)
         generation, self._j_off = read_header(files.journal, self._fd)
@@ -413,6 +430,12 @@ class JsonStore(Store):
 
     # -- writing ---------------------------------------------------------------------------------
 
+    def _read_only(self, cause: Callable[[], StoreError]) -> None:
+        """Go on reading only; ``cause()`` makes the error a write then raises."""
+        self._writable = False
+        if self._why_read_only is None:
+            self._why_read_only = cause
+
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError(f"the store at {self.location} is closed")
@@ -422,42 +445,52 @@ class JsonStore(Store):
         with self._mutex:
             self._check_open()
             if not self._writable:
+                if self._why_read_only is not None:
+                    raise self._why_read_only()
                 raise StoreError(f"{self.location}: the store is read-only here")
-            with self._locked(write=True):
+            with _permission_errors("write"), self._locked(write=True):
                 self._catch_up()
                 yield
 
-    def _append(self, record: dict[str, Any] | bytes) -> tuple[int, int]:
-        """Append one line durably; returns its offset and length."""
-        data = record if isinstance(record, bytes) else (json.dumps(record) + "\n").encode()
+    def _append(self, *lines: bytes) -> list[tuple[int, int]]:
+        """Append whole lines durably, all or nothing; returns the offset and length of each.
+
+        When a write fails the journal is cut back to where it was, so none of the lines is
+        stored. Should even that fail, :class:`_TornAppendError` says how many lines were complete.
+        """
         if self._stale_journal:
             self._replace_journal()
         fd = self._fd
         if os.fstat(fd).st_size != self._j_off:
             os.ftruncate(fd, self._j_off)  # a torn line a crash left: it was never acknowledged
-        offset = self._j_off
+        start = offset = self._j_off
+        placed: list[tuple[int, int]] = []
         try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            for data in lines:
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                placed.append((offset, len(data)))
+                offset += len(data)
             if self._fsync:
                 os.fsync(fd)
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, offset)
-            raise StoreError(f"{self._files.journal}: cannot write ({exc})") from None
-        self._j_off = offset + len(data)
+            try:
+                os.ftruncate(fd, start)
+            except OSError:
+                raise _TornAppendError(self._files.journal, len(placed), exc) from None
+            raise file_error(self._files.journal, "write", exc, "nothing was written") from None
+        self._j_off = offset
         self._j_seen = self._j_off
-        self._j_lines += 1
+        self._j_lines += len(lines)
         self._wrote = True
-        return offset, len(data)
+        return placed
 
-    def _write(self, record: dict[str, Any] | bytes) -> None:
+    def _write(self, record: dict[str, Any]) -> None:
         """Append a record and apply it to this object's state."""
-        offset, length = self._append(record)
-        parsed = record if isinstance(record, dict) else json.loads(record)
-        self._apply(parsed, offset, length, foreign=False, number=self._j_lines)
+        [(offset, length)] = self._append((json.dumps(record) + "\n").encode())
+        self._apply(record, offset, length, foreign=False, number=self._j_lines)
 
     def _replace_journal(self) -> None:
         files = self._files
@@ -527,7 +560,11 @@ class JsonStore(Store):
         return block
 
     def add(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
-        """Durably record interactions and their vectors; same content is skipped."""
+        """Durably record interactions and their vectors, all or nothing; same content is skipped.
+
+        Every item is checked first; the new ones are then appended as lines of at most
+        ``JOURNAL_LINE_ITEMS`` interactions, all of them or none.
+        """
         items = list(interactions)
         block = self._vector_block(vectors, len(items))
         check_records(items, block)
@@ -536,21 +573,23 @@ class JsonStore(Store):
             if not fresh:
                 return []
             chosen = [items[i] for i in fresh]
-            dicts = [item.to_dict() for item in chosen]
-            try:
-                items_json = json.dumps(dicts, allow_nan=False)
-            except (TypeError, ValueError):
-                raise _not_serializable(chosen) from None
-            head = '{"op": "add"'
-            dim = None
+            rows = None
             if block is not None:
                 rows = block if len(fresh) == len(items) else block[fresh]
-                encoded = base64.b64encode(np.ascontiguousarray(rows, dtype="<f4").tobytes())
-                dim = int(rows.shape[1])
-                head += f', "dim": {dim}, "vectors": "{encoded.decode("ascii")}"'
-            offset, length = self._append(f'{head}, "items": {items_json}}}\n'.encode())
-            records = [Record.from_dict(data) for data in dicts]
-            self._add_records(records, dim, offset, length, foreign=False)
+            lines = [
+                _add_line(chosen[start : start + JOURNAL_LINE_ITEMS], rows, start)
+                for start in range(0, len(chosen), JOURNAL_LINE_ITEMS)
+            ]
+            try:
+                placed = self._append(*(line.data for line in lines))
+            except _TornAppendError as torn:
+                done = [item.prompt_id for line in lines[: torn.complete] for item in line.items]
+                self._needs_reload = True  # the complete lines are read back as stored
+                raise PartialWriteError(torn.path, done, f"cannot write ({torn.cause})") from None
+            dim = None if rows is None else int(rows.shape[1])
+            for line, (offset, length) in zip(lines, placed, strict=True):
+                records = [Record.from_dict(data) for data in line.dicts]
+                self._add_records(records, dim, offset, length, foreign=False)
             return [item.prompt_id for item in chosen]
 
     def link(self, link: Link) -> None:
@@ -594,14 +633,14 @@ class JsonStore(Store):
             try:
                 for ids, matrix in batches:
                     self._write_batch(writer, rows, list(ids), matrix, info)
-                writer.finish()
+                crc = writer.finish()
             except BaseException:
                 writer.discard()
                 raise
             before = (self._encoder, self._dim, self._epoch)
             self._encoder, self._dim, self._epoch = info, info.dim, self._epoch + 1
             try:
-                self._commit_snapshot((list(rows), fmt if rows else None), writer.path)
+                self._commit_snapshot((list(rows), fmt if rows else None, crc), writer.path)
             except BaseException:
                 self._encoder, self._dim, self._epoch = before
                 raise
@@ -645,28 +684,37 @@ class JsonStore(Store):
         stored = self._all_vectors()
         fmt = preferred_format() if len(stored) else None
         temp: Path | None = None
+        crc = None
         if fmt is not None:
             temp = files.temp(files.vectors(fmt))
-            writer = VectorFileWriter(temp, fmt, stored.vectors.shape[1])
+            try:
+                writer = VectorFileWriter(temp, fmt, stored.vectors.shape[1])
+            except OSError as exc:
+                temp.unlink(missing_ok=True)
+                raise file_error(temp, "write", exc) from None
             try:
                 writer.append(stored.vectors)
-                writer.finish()
-            except BaseException:
+                crc = writer.finish()
+            except BaseException as exc:
                 writer.discard()
+                if isinstance(exc, OSError):
+                    raise file_error(temp, "write", exc) from None
                 raise
         ids = stored.ids
         del stored
-        self._commit_snapshot((ids, fmt), temp)
+        self._commit_snapshot((ids, fmt, crc), temp)
 
     def _commit_snapshot(
-        self, vectors: tuple[list[str], str | None] | None, vectors_temp: Path | None
+        self,
+        vectors: tuple[list[str], str | None, int | None] | None,
+        vectors_temp: Path | None,
     ) -> None:
         """Write snapshot, map and journal of the next generation and rename them into place.
 
-        ``vectors`` is the (ids, format) of the finished vectors file at ``vectors_temp``.
+        ``vectors`` is the (ids, format, CRC-32) of the finished vectors file at ``vectors_temp``.
         """
         files = self._files
-        ids, fmt = vectors if vectors is not None else ([], None)
+        ids, fmt, vectors_crc = vectors if vectors is not None else ([], None, None)
         generation = self._gen + 1
         dim = self._dim if fmt is not None else (self._encoder.dim if self._encoder else None)
         encoder = None
@@ -683,8 +731,10 @@ class JsonStore(Store):
         graph_temp, map_temp, journal_temp = (
             files.temp(p) for p in (files.graph, files.map, files.journal)
         )
+        writing = graph_temp
         try:
             crc, size, index = write_snapshot(graph_temp, self._state, attrs)
+            writing = map_temp
             content = MapFile(
                 generation,
                 self._epoch,
@@ -695,16 +745,20 @@ class JsonStore(Store):
                 size,
                 encoder=encoder,
                 index=index,
+                vectors_crc=vectors_crc if fmt is not None else None,
             )
             write_map(map_temp, content)
+            writing = journal_temp
             with journal_temp.open("wb") as fh:  # written last: all temporary files are ready
                 fh.write(header_line(generation))
                 fh.flush()
                 os.fsync(fh.fileno())
-        except BaseException:
+        except BaseException as exc:
             for temp in (vectors_temp, graph_temp, map_temp, journal_temp):
                 if temp is not None:
                     temp.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise file_error(writing, "write", exc) from None
             raise
         recover(self._files)
         self._files.drop_vectors_except(fmt)
@@ -727,7 +781,7 @@ class JsonStore(Store):
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[GraphState]:
-        with self._mutex:
+        with self._mutex, _permission_errors("read"):
             self._check_open()
             self._sync()
             yield self._state
@@ -816,7 +870,7 @@ class JsonStore(Store):
 
     def load_vectors(self) -> StoredVectors:
         """Every stored vector with its id and payload; the next refresh() reports later changes."""
-        with self._mutex:
+        with self._mutex, _permission_errors("read"):
             self._check_open()
             with self._locked(write=False):
                 self._catch_up()
@@ -839,11 +893,12 @@ class JsonStore(Store):
             assert self._vfmt is not None
             info = read_vector_info(self._files.vectors(self._vfmt), self._vfmt)
             if len(snap_rows) == len(ids) == info.rows:
-                matrix = read_vector_file(info, mapped=True)  # unchanged since the snapshot
+                # unchanged since the snapshot
+                matrix = read_vector_file(info, mapped=True, crc=self._vcrc)
             else:
                 # one buffer: the file's rows, packed in place, then the journal's after them
                 buffer = np.empty((max(info.rows, len(ids)), dim), dtype=np.float32)
-                read_vector_file(info, into=buffer[: info.rows])
+                read_vector_file(info, into=buffer[: info.rows], crc=self._vcrc)
                 _pack_rows(buffer, snap_rows)
                 matrix = buffer[: len(ids)]
         else:
@@ -885,7 +940,7 @@ class JsonStore(Store):
 
     def refresh(self) -> StoreChanges:
         """Other writers' changes since the last call (or load_vectors), never this object's."""
-        with self._mutex:
+        with self._mutex, _permission_errors("read"):
             self._check_open()
             self._sync()
             if self._pending_reset:
@@ -957,6 +1012,62 @@ def _pack_rows(buffer: Matrix, rows: list[int], chunk: int = 4096) -> None:
     for start in range(0, len(rows), chunk):
         part = rows[start : start + chunk]
         buffer[start : start + len(part)] = buffer[part]
+
+
+@contextlib.contextmanager
+def _permission_errors(action: str) -> Iterator[None]:
+    """Turn a ``PermissionError`` on a store file into ``StorePermissionError`` naming it."""
+    try:
+        yield
+    except PermissionError as exc:
+        if isinstance(exc, StorePermissionError):
+            raise
+        where = exc.filename if exc.filename is not None else "the store"
+        raise StorePermissionError(where, action) from None
+
+
+def _lock_error(path: Path, exc: OSError) -> StoreError:
+    """Why the lock file cannot be used (a permission problem, or what the system said)."""
+    if isinstance(exc, PermissionError):
+        return StorePermissionError(path, "write")
+    return StoreError(f"{path}: cannot lock the store ({exc})")
+
+
+class _AddLine:
+    """One ``add`` line of the journal: its bytes, its interactions and their dicts."""
+
+    __slots__ = ("data", "dicts", "items")
+
+    def __init__(self, data: bytes, items: list[Interaction], dicts: list[dict[str, Any]]) -> None:
+        self.data = data
+        self.items = items
+        self.dicts = dicts
+
+
+def _add_line(items: list[Interaction], rows: Matrix | None, start: int) -> _AddLine:
+    """The ``add`` line of ``items``, whose vectors are ``rows[start:]`` (``InvalidInteraction``
+    when an item is not JSON-serializable)."""
+    dicts = [item.to_dict() for item in items]
+    try:
+        items_json = json.dumps(dicts, allow_nan=False)
+    except (TypeError, ValueError):
+        raise _not_serializable(items) from None
+    head = '{"op": "add"'
+    if rows is not None:
+        part = rows[start : start + len(items)]
+        encoded = base64.b64encode(np.ascontiguousarray(part, dtype="<f4").tobytes())
+        head += f', "dim": {int(part.shape[1])}, "vectors": "{encoded.decode("ascii")}"'
+    return _AddLine(f'{head}, "items": {items_json}}}\n'.encode(), items, dicts)
+
+
+class _TornAppendError(StoreError):
+    """Appending failed and the journal could not be cut back: ``complete`` lines were stored."""
+
+    def __init__(self, path: Path, complete: int, cause: OSError) -> None:
+        super().__init__(f"{path}: {cause}")
+        self.path = path
+        self.complete = complete
+        self.cause = cause
 
 
 def _not_serializable(items: Sequence[Interaction]) -> InvalidInteractionError:

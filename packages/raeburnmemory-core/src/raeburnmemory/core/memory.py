@@ -261,8 +261,21 @@ class MemoryGraph:
 
     # -- writes ----------------------------------------------------------------------------------
 
+    def _encode_in_chunks(self, items: Sequence[Interaction]) -> Matrix:
+        """The prompt vectors of ``items``, encoded ``BATCH_CHUNK`` at a time into one matrix."""
+        first = self._encode([item.prompt_text for item in items[:BATCH_CHUNK]])
+        if len(items) <= BATCH_CHUNK:
+            return first
+        vectors = np.empty((len(items), first.shape[1]), dtype=np.float32)
+        vectors[: len(first)] = first
+        for start in range(BATCH_CHUNK, len(items), BATCH_CHUNK):
+            part = items[start : start + BATCH_CHUNK]
+            vectors[start : start + len(part)] = self._encode([item.prompt_text for item in part])
+        return vectors
+
     def _write(self, items: Sequence[Interaction]) -> list[str]:
-        vectors = self._encode([item.prompt_text for item in items])
+        """Write ``items`` with one call of the store, so that the whole batch is all or nothing."""
+        vectors = self._encode_in_chunks(items)
         with self._lock:
             self._catch_up()
             self._check_encoder()
@@ -308,22 +321,22 @@ class MemoryGraph:
         return item.prompt_id
 
     def batch_add(self, interactions: Iterable[Mapping[str, Any] | Interaction]) -> list[str]:
-        """Record many interactions, encoded and written durably in chunks.
+        """Record many interactions durably, all or nothing; returns the prompt ids newly added.
 
         Each item is a dict of :meth:`add_interaction`'s arguments (``prompt``, ``response``,
         ``agent``, ``session_id``, optional ``metadata`` and ``timestamp``) or an ``Interaction``.
-        Every chunk is all or nothing. Returns the prompt ids newly added, in order.
+        Every item is checked before anything is written: an invalid item
+        (``InvalidInteractionError``), or a prompt id stored, or given earlier in the batch,
+        with other content (``ConflictError``), and nothing is written. Items stored already
+        with the same content are skipped. Prompts are encoded 2,048 at a time, and
+        the whole batch is then written by one call of the store (its vectors are held in
+        memory until then). A store that fails after it began writing and cannot undo it
+        raises ``PartialWriteError``, whose ``written_ids`` lists what was stored.
         """
-        added: list[str] = []
-        chunk: list[Interaction] = []
-        for position, item in enumerate(interactions):
-            chunk.append(interaction_from_mapping(item, position))
-            if len(chunk) >= BATCH_CHUNK:
-                added += self._write(chunk)
-                chunk = []
-        if chunk:
-            added += self._write(chunk)
-        return added
+        items = [interaction_from_mapping(item, n) for n, item in enumerate(interactions)]
+        if not items:
+            return []
+        return self._write(items)
 
     def link_prompts(self, source_id: str, target_id: str, relation: str = "related_to") -> None:
         """Record a directed edge between two stored prompts."""

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any, cast
-from urllib.parse import quote
 
 from raeburnmemory.core.errors import BackendNotInstalledError, ConfigurationError
+from raeburnmemory.sqlite._access import Access, uri_for
 
 __all__ = ["DRIVER_ENV", "Driver", "connect", "driver", "errors", "require_vec"]
 
@@ -101,30 +101,40 @@ def _load_vec(conn: sqlite3.Connection) -> bool:
 
 
 def connect(
-    path: Path, *, busy_timeout: float, synchronous: str, read_only: bool = False
+    path: Path,
+    *,
+    busy_timeout: float,
+    synchronous: str,
+    read_only: bool = False,
+    access: Access = Access.WRITE,
 ) -> tuple[sqlite3.Connection, bool]:
     """A connection in autocommit mode (transactions are explicit) and whether vec0 is loaded.
 
+    ``access`` opens it read-only or frozen (:mod:`raeburnmemory.sqlite._access`);
+    ``read_only`` also skips the store's settings and sqlite-vec, for a quick look at a file.
     ``check_same_thread`` is off so :meth:`close` may close every thread's connection; each
     thread still uses only its own.
     """
     module = driver().module
-    target = f"file:{quote(path.as_posix())}?mode=ro" if read_only else str(path)
+    if read_only and access is Access.WRITE:
+        access = Access.READ
+    uri = access is not Access.WRITE
     conn = cast(
         sqlite3.Connection,
         module.connect(
-            target,
+            uri_for(path, access) if uri else str(path),
             timeout=busy_timeout,
             isolation_level=None,
             check_same_thread=False,
-            uri=read_only,
+            uri=uri,
         ),
     )
     if read_only:
         return conn, False
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-        conn.execute(f"PRAGMA synchronous = {synchronous}")
+        if access is Access.WRITE:
+            conn.execute(f"PRAGMA synchronous = {synchronous}")
         conn.execute("PRAGMA foreign_keys = OFF")
         conn.execute("PRAGMA temp_store = MEMORY")
     except BaseException:

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 
-from raeburnmemory.core.errors import CorruptStoreError, StoreError
+from raeburnmemory.core.errors import CorruptStoreError, StoreError, StorePermissionError
+from raeburnmemory.sqlite._access import Access
 from raeburnmemory.sqlite._driver import connect, errors
 from raeburnmemory.sqlite._meta import set_meta
 
@@ -25,7 +26,11 @@ __all__ = [
     "FileState",
     "ensure_schema",
     "inspect_file",
+    "is_permission_error",
 ]
+
+# Primary result codes of SQLite that mean "not allowed here", not "damaged".
+_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_CANTOPEN = 3, 8, 14
 
 #: ``PRAGMA application_id`` of every raeburnmemory database ("RBM1").
 APPLICATION_ID = 0x52424D31
@@ -103,7 +108,7 @@ class FileState(Enum):
     OLDER = "older"
 
 
-def inspect_file(path: Path) -> FileState:
+def inspect_file(path: Path, access: Access = Access.READ) -> FileState:
     """Tell whether ``path`` holds a raeburnmemory database, without writing to it.
 
     Raises ``CorruptStoreError`` naming the file when it is not a SQLite database, cannot be
@@ -116,6 +121,8 @@ def inspect_file(path: Path) -> FileState:
         return FileState.MISSING
     except IsADirectoryError:
         raise CorruptStoreError(path, "is a directory, not a SQLite database") from None
+    except PermissionError:
+        raise StorePermissionError(path, "read") from None
     except OSError as exc:
         raise StoreError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
     if not header:
@@ -123,15 +130,33 @@ def inspect_file(path: Path) -> FileState:
     if header != _SQLITE_MAGIC:
         raise CorruptStoreError(path, "is not a SQLite database, so not a raeburnmemory store")
     try:
-        conn, _ = connect(path, busy_timeout=5.0, synchronous="NORMAL", read_only=True)
+        conn, _ = connect(
+            path, busy_timeout=5.0, synchronous="NORMAL", read_only=True, access=access
+        )
     except errors().Error as exc:
-        raise CorruptStoreError(path, f"cannot be opened as a SQLite database: {exc}") from exc
+        raise _unreadable(path, "cannot be opened as a SQLite database", exc) from exc
     try:
         return _read_marks(conn, path)
     except errors().DatabaseError as exc:
-        raise CorruptStoreError(path, f"cannot be read as a SQLite database: {exc}") from exc
+        raise _unreadable(path, "cannot be read as a SQLite database", exc) from exc
     finally:
         conn.close()
+
+
+def _unreadable(path: Path, what: str, exc: Exception) -> StoreError:
+    """A permission problem as such; anything else means the file is not a usable database."""
+    if is_permission_error(exc):
+        return StorePermissionError(path, "read")
+    return CorruptStoreError(path, f"{what}: {exc}")
+
+
+def is_permission_error(exc: Exception) -> bool:
+    """Whether a driver error comes from files the process may not write (or open)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_CANTOPEN)
+    message = str(exc).lower()
+    return any(text in message for text in ("readonly", "read-only", "unable to open", "denied"))
 
 
 def _read_marks(conn: sqlite3.Connection, path: Path) -> FileState:

@@ -32,6 +32,7 @@ from raeburnmemory.core.errors import (
     StoreError,
     StoreLockedError,
     StoreNotFoundError,
+    StorePermissionError,
 )
 from raeburnmemory.core.limits import check_records
 from raeburnmemory.core.model import (
@@ -45,6 +46,7 @@ from raeburnmemory.core.model import (
 from raeburnmemory.core.paths import resolve_db_path
 from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoreChanges, StoredVectors
 from raeburnmemory.sqlite import _fts, _vec
+from raeburnmemory.sqlite._access import Access, access_for
 from raeburnmemory.sqlite._connections import Connection, ThreadConnections
 from raeburnmemory.sqlite._driver import connect, errors, require_vec
 from raeburnmemory.sqlite._json_import import (
@@ -64,7 +66,13 @@ from raeburnmemory.sqlite._rows import (
     to_row,
     vector_blob,
 )
-from raeburnmemory.sqlite._schema import PAGE_SIZE, FileState, ensure_schema, inspect_file
+from raeburnmemory.sqlite._schema import (
+    PAGE_SIZE,
+    FileState,
+    ensure_schema,
+    inspect_file,
+    is_permission_error,
+)
 
 __all__ = ["SQLiteStore"]
 
@@ -117,8 +125,13 @@ class SQLiteStore(Store):
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         synchronous: str = "NORMAL",
         vector_backend: str | None = None,
+        access: Access = Access.WRITE,
     ) -> None:
-        """Prefer :meth:`open`, which checks the file and creates or migrates the schema."""
+        """Prefer :meth:`open`, which checks the file and creates or migrates the schema.
+
+        ``access`` below ``WRITE`` opens every connection read-only (writes then raise
+        ``StorePermissionError``).
+        """
         self.path = path
         self.location = str(path)
         self.vector_backend = vector_backend
@@ -128,8 +141,9 @@ class SQLiteStore(Store):
         self._refresh_lock = threading.Lock()
         self._tls = threading.local()
         self._bulk_conn: Any = None
+        self.access = access
         factory = functools.partial(
-            connect, path, busy_timeout=busy_timeout, synchronous=synchronous
+            connect, path, busy_timeout=busy_timeout, synchronous=synchronous, access=access
         )
         self._pool = ThreadConnections(factory, self.location)
         self._finalizer = weakref.finalize(self, self._pool.close)
@@ -160,7 +174,8 @@ class SQLiteStore(Store):
         if vector_backend == "sqlite-vec":
             require_vec()
         path = resolve_db_path(location, suffix=".db")
-        state = inspect_file(path)
+        access = access_for(path)
+        state = inspect_file(path, access)
         if state is FileState.MISSING:
             json_path = json_sibling(path)
             if json_path.is_file():
@@ -171,13 +186,18 @@ class SQLiteStore(Store):
             else:
                 try:
                     path.parent.mkdir(parents=True, exist_ok=True)
+                except PermissionError:
+                    raise StorePermissionError(path.parent, "create") from None
                 except OSError as exc:
                     raise StoreError(f"{path.parent}: cannot create the directory: {exc}") from exc
+        if state is not FileState.CURRENT and access is not Access.WRITE:
+            raise StorePermissionError(path, "write")  # to create or upgrade its tables
         store = cls(
             path,
             busy_timeout=busy_timeout,
             synchronous="FULL" if fsync else "NORMAL",
             vector_backend=vector_backend,
+            access=access,
         )
         try:
             store._initialize(state)
@@ -219,6 +239,9 @@ class SQLiteStore(Store):
     def _translate(self, exc: Exception) -> RaeburnMemoryError:
         message = str(exc)
         lowered = message.lower()
+        if is_permission_error(exc):
+            readonly = self.access is not Access.WRITE or "readonly" in lowered
+            return StorePermissionError(self.path, "write" if readonly else "open")
         if "locked" in lowered or "busy" in lowered:
             return StoreLockedError(self.path, self._busy_timeout)
         if any(word in lowered for word in ("malformed", "not a database", "corrupt")):

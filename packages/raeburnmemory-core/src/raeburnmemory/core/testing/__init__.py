@@ -18,17 +18,31 @@ from typing import Any
 
 from raeburnmemory.core.testing.data import interaction, interactions, unit_vectors
 from raeburnmemory.core.testing.graph_contract import MemoryGraphContract
-from raeburnmemory.core.testing.processes import kill_after_acknowledged
+from raeburnmemory.core.testing.processes import (
+    assert_permission_error,
+    file_permissions_apply,
+    kill_after_acknowledged,
+    modes_restored,
+    probe_held_to_permissions,
+    require_file_permissions,
+    without_permission_override,
+)
 from raeburnmemory.core.testing.vector_contract import VectorIndexContract
 
 __all__ = [
     "MemoryGraphContract",
     "StoreContract",
     "VectorIndexContract",
+    "assert_permission_error",
+    "file_permissions_apply",
     "interaction",
     "interactions",
     "kill_after_acknowledged",
+    "modes_restored",
+    "probe_held_to_permissions",
+    "require_file_permissions",
     "unit_vectors",
+    "without_permission_override",
 ]
 
 

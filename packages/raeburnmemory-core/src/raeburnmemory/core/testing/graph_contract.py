@@ -33,6 +33,8 @@ from raeburnmemory.core.testing.processes import kill_after_acknowledged
 __all__ = ["MemoryGraphContract"]
 
 _T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+#: More interactions than ``batch_add`` encodes at once.
+BIG_BATCH = 2100
 
 
 class CountingEncoder:
@@ -211,6 +213,30 @@ class MemoryGraphContract(ExportContract):
         with pytest.raises(ConflictError):
             graph.batch_add(batch)
         assert graph.stats()["interactions"] == 3
+
+    def test_a_batch_larger_than_a_chunk_is_all_or_nothing(self, options: dict[str, Any]) -> None:
+        with MemoryGraph(**options) as graph:
+            graph.batch_add(interactions(2))
+            big = interactions(BIG_BATCH, start=10)
+            refused: list[tuple[list[Any], type[Exception]]] = [
+                ([*big, interaction(1, prompt_text="changed")], ConflictError),
+                ([*big, interaction(11, prompt_text="changed")], ConflictError),
+                ([*big, interaction(9000, response_id="r-p12")], ConflictError),
+                ([*big, {"prompt": {"id": "p9000"}}], InvalidInteractionError),
+            ]
+            for batch, error in refused:
+                with pytest.raises(error):
+                    graph.batch_add(batch)
+                assert graph.stats()["interactions"] == 2
+                assert graph.get_similar_prompts(big[-1].prompt_text, 1) != [big[-1].prompt_id]
+        with MemoryGraph(**options) as reopened:
+            assert reopened.stats()["interactions"] == 2
+            again = [*big, *interactions(2), interaction(10)]  # same content again: skipped
+            assert reopened.batch_add(again) == [item.prompt_id for item in big]
+            assert reopened.batch_add(again) == []
+            assert reopened.get_similar_prompts(big[-1].prompt_text, 1) == [big[-1].prompt_id]
+        with MemoryGraph(**options) as reopened:
+            assert reopened.stats()["interactions"] == BIG_BATCH + 2
 
     # -- reading ---------------------------------------------------------------------------------
 

@@ -1,13 +1,73 @@
-"""Helpers for tests that kill writer processes in the middle of their work."""
+"""Helpers for tests that run stores in real processes: killed writers, denied permissions."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import json
 import os
 import signal
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
-__all__ = ["kill_after_acknowledged"]
+__all__ = [
+    "assert_permission_error",
+    "file_permissions_apply",
+    "kill_after_acknowledged",
+    "modes_restored",
+    "probe_held_to_permissions",
+    "require_file_permissions",
+    "without_permission_override",
+]
+
+_PR_CAPBSET_DROP = 24
+# Capabilities that let root read and write whatever the mode bits say.
+_CAP_DAC_OVERRIDE = 1
+_CAP_DAC_READ_SEARCH = 2
+
+
+def without_permission_override() -> None:
+    """A ``preexec_fn`` after which the child is held to files' mode bits, even as root.
+
+    Root bypasses file permissions through two capabilities; dropping them from the bounding
+    set before ``exec`` leaves the child (and its children) without them, so a file of mode
+    ``000`` or a directory of mode ``555`` stops it like any other user, while the interpreter
+    stays reachable (unlike switching to another user, which may not read root's home). Does
+    nothing for other users, who are held to the mode bits already.
+    """
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH):
+        if libc.prctl(_PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "cannot drop the file permission capabilities")
+
+
+def file_permissions_apply(probe_dir: str) -> bool:
+    """Whether a child started with :func:`without_permission_override` is refused a file of
+    mode ``000`` in ``probe_dir`` (false where capabilities cannot be dropped)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    probe = os.path.join(probe_dir, ".permission-probe")
+    with open(probe, "w", encoding="utf-8") as fh:
+        fh.write("x")
+    os.chmod(probe, 0)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", f"open({probe!r}).read()"],
+            preexec_fn=without_permission_override,
+            capture_output=True,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    finally:
+        os.unlink(probe)
+    return done.returncode != 0 and b"PermissionError" in done.stderr
 
 
 def kill_after_acknowledged(
@@ -32,3 +92,61 @@ def kill_after_acknowledged(
     seen += [word for word in rest.split() if word != "ready"]
     assert process.returncode == -signal.SIGKILL
     return seen
+
+
+def probe_held_to_permissions(
+    db_path: Path, storage_backend: str = "json", *, write: bool = True
+) -> dict[str, Any]:
+    """Open a store in a subprocess held to the files' mode bits: read it, then try a write.
+
+    The store is opened with the offline encoder and numpy vectors. Returns what the process
+    reported: ``count`` and ``found`` (the ids found for sample interaction 3), ``wrote``, and
+    ``error`` as ``[class name, message]`` when something was raised.
+    """
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "raeburnmemory.core.testing._probe",
+            json.dumps({"db_path": str(db_path), "storage_backend": storage_backend}),
+            "write" if write else "read",
+        ],
+        preexec_fn=without_permission_override,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"the probe failed:\n{done.stderr}")
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
+
+
+def require_file_permissions(folder: Path) -> None:
+    """Skip the test where :func:`without_permission_override` cannot hold a child to the mode
+    bits of files in ``folder``."""
+    import pytest
+
+    if not file_permissions_apply(str(folder)):
+        pytest.skip("file permissions cannot be enforced on this system")
+
+
+def assert_permission_error(report: dict[str, Any], path: Path, action: str) -> None:
+    """The probe's ``report`` holds the ``StorePermissionError`` for ``action`` on ``path``."""
+    kind, message = report["error"]
+    assert kind == "StorePermissionError", message
+    assert message.startswith(f"{path}: permission denied: this process (user id "), message
+    assert f"may not {action} it" in message, message
+
+
+@contextlib.contextmanager
+def modes_restored(folder: Path) -> Iterator[Path]:
+    """Give ``folder`` and its files back their usual modes afterwards, so they can be removed."""
+    try:
+        yield folder
+    finally:
+        if folder.exists():
+            folder.chmod(0o755)
+            for path in folder.iterdir():
+                path.chmod(0o644)

@@ -31,6 +31,8 @@ from raeburnmemory.core.testing.data import interaction, interactions, unit_vect
 __all__ = ["StoreContract"]
 
 DIM = 32
+#: More interactions than one chunk of ``MemoryGraph.batch_add`` or one journal line.
+BIG_BATCH = 2100
 ENCODER = EncoderInfo("contract-encoder", DIM)
 StoreFactory = Callable[..., Store]
 
@@ -238,6 +240,28 @@ class StoreContract:
         second = opened(create=False)
         assert second.get(item.prompt_id) == item
         assert second.session(item.session_id) == [item]
+
+    def test_a_batch_of_several_thousand_is_all_or_nothing(
+        self, store: Store, opened: Callable[..., Store]
+    ) -> None:
+        store.add(interactions(2), unit_vectors(2, DIM))
+        big = interactions(BIG_BATCH, start=10)
+        refused = [
+            [*big, interaction(1, prompt_text="changed")],  # conflicts with a stored prompt
+            [*big, interaction(11, prompt_text="changed")],  # with its own first part
+            [*big, interaction(9000, response_id="r-p12")],  # claims a response of the batch
+            [*big, interaction(9000, metadata={"when": object()})],  # cannot be stored
+        ]
+        for batch in refused:
+            with pytest.raises((ConflictError, InvalidInteractionError)):
+                store.add(batch, unit_vectors(len(batch), DIM))
+            assert store.count() == 2
+        assert opened().count() == 2
+        assert sorted(_rows(store)) == ["p0", "p1"]
+        again = [*big, *interactions(2), interaction(10)]  # same content again: skipped
+        assert store.add(again, unit_vectors(len(again), DIM)) == [i.prompt_id for i in big]
+        assert store.add(again, unit_vectors(len(again), DIM)) == []
+        assert opened().count() == BIG_BATCH + 2
 
     # -- sessions, agents, links ------------------------------------------------------------------
 
