@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 from collections.abc import Iterator
 
 import httpx
@@ -14,19 +13,27 @@ from raeburnmemory.qdrant.settings import QdrantSettings
 
 # Server answers that mean "try again later": overloaded, restarting, behind a failing proxy.
 _RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+# What Qdrant Edge's messages say when its files cannot be read or written (disk full, folder
+# removed, permissions): it raises plain ``Exception`` for everything.
+_EDGE_IO_WORDS = ("os error", "No space left", "Permission denied", "Read-only file system")
+
+
+class CollectionMissingError(StoreError):
+    """The collection or shard was removed from under this process (it is rebuilt, not awaited)."""
 
 
 def is_unavailable(exc: BaseException, settings: QdrantSettings) -> bool:
     """Whether ``exc`` means Qdrant is down or out of reach (the change should wait)."""
-    if isinstance(exc, StoreError):  # the pool could not (re)open the local folder
+    if isinstance(exc, CollectionMissingError):
+        return False
+    if isinstance(exc, StoreError):  # the shard is held by another process, or closed
         return True
     if isinstance(exc, UnexpectedResponse):
         return exc.status_code in _RETRYABLE_STATUS
     if isinstance(exc, (ResponseHandlingException, httpx.TransportError, OSError)):
         return True
-    # Local mode: a client closed underneath ("QdrantLocal instance is closed"), or its SQLite
-    # file failing (disk full, folder removed).
-    return settings.local and isinstance(exc, (RuntimeError, sqlite3.Error))
+    message = str(exc)
+    return settings.local and any(word in message for word in _EDGE_IO_WORDS)
 
 
 def describe(exc: BaseException) -> str:
