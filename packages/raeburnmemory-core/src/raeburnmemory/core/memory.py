@@ -579,7 +579,8 @@ class MemoryGraph:
     # -- upkeep ----------------------------------------------------------------------------------
 
     def export(self, path: str | os.PathLike[str] | None = None) -> None:
-        """Make the store compact and durable; with ``path``, also write the node-link JSON there.
+        """Make the store compact and durable, and build what the vector index defers (an HNSW
+        graph); with ``path``, also write the node-link JSON there.
 
         The file is written to a temporary name, flushed to disk and renamed, so a reader never
         sees half of it.
@@ -587,6 +588,8 @@ class MemoryGraph:
         with self._lock:
             self._catch_up()
             self.store.compact()
+            if self._index is not None:
+                self._index.optimize()
             if path is None:
                 return
             target = Path(path)
@@ -634,6 +637,8 @@ class MemoryGraph:
                     self._index.close()
                     self._index = None
                     self._ensure_index()
+            if self._index is not None:
+                self._index.optimize()
             return total
 
     def sync(self) -> None:

@@ -2,9 +2,11 @@
 
 One shard per store, in the folder beside it, created on first use with payload indexes on the
 fields searches filter on. Qdrant Edge builds its HNSW search index only when asked
-(``optimize``): below :data:`HNSW_THRESHOLD` points not yet indexed, searches scan the vectors
-(exact, and fast at that size); past it the index builds the HNSW graph at ``reindex()``,
-``export()`` and ``sync()``. Until then searches stay exact, and correct.
+(``optimize``), and holds the interpreter's lock (the GIL) for the whole build, so a thread of
+this process cannot run it in the background without stopping every other thread meanwhile. So
+it runs only where the caller asks for upkeep, at ``export()`` and ``reindex()``, and only past
+:data:`HNSW_THRESHOLD` points not yet indexed. Points outside the HNSW index are scanned
+exactly, so searches are correct before, during and after a build.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from qdrant_edge import (
     CountRequest,
     Distance,
     EdgeConfig,
+    EdgeOptimizersConfig,
     EdgeShard,
     EdgeVectorParams,
     FieldCondition,
@@ -99,13 +102,18 @@ class EdgeEngine(Engine):
     # -- the shard itself ----------------------------------------------------------------------
 
     def _create(self, handle: ShardHandle, dim: int, encoder: EncoderInfo | None) -> None:
+        # Qdrant Edge indexes a segment once it passes its indexing threshold, in kilobytes of
+        # vectors: the size of HNSW_THRESHOLD vectors of this dimension.
+        threshold_kb = max(1, HNSW_THRESHOLD * dim * 4 // 1024)
         shard = handle.create(
-            EdgeConfig(vectors=EdgeVectorParams(size=dim, distance=Distance.Cosine))
+            EdgeConfig(
+                vectors=EdgeVectorParams(size=dim, distance=Distance.Cosine),
+                optimizers=EdgeOptimizersConfig(indexing_threshold=threshold_kb),
+            )
         )
         for field, kind in FILTER_FIELDS.items():
             shard.update(UpdateOperation.create_field_index(field, _SCHEMAS[kind]))
         handle.write_marker(marker(dim, encoder))
-        _legacy.retire(self.settings)
 
     def _found(self, handle: ShardHandle) -> Found:
         params = handle.vector_params()
@@ -129,14 +137,16 @@ class EdgeEngine(Engine):
         with self._handle() as handle:
             if not handle.exists():
                 self._create(handle, dim, encoder)
-                return
-            action = decide(self.settings, "shard", self._found(handle), dim, encoder)
-            if action == "record":
-                handle.write_marker(marker(dim, encoder))
-            elif action == "rebuild":
-                self._create(handle, dim, encoder)
             else:
-                handle.shard()
+                action = decide(self.settings, "shard", self._found(handle), dim, encoder)
+                if action == "record":
+                    handle.write_marker(marker(dim, encoder))
+                elif action == "rebuild":
+                    self._create(handle, dim, encoder)
+                else:
+                    handle.shard()
+        # The store refills the shard (every open reconciles): an earlier version's copy goes.
+        _legacy.retire(self.settings)
 
     def recreate(self, dim: int, encoder: EncoderInfo | None) -> None:
         """Delete the shard and create it empty."""

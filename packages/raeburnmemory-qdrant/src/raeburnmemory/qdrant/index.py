@@ -306,6 +306,20 @@ class QdrantVectors(VectorIndex):
             self._pending.full_sync = True
             self._flush("syncing with the store", force=True)
 
+    def optimize(self) -> None:
+        """Push waiting changes, then build the embedded shard's HNSW index past its threshold.
+
+        ``MemoryGraph.export()`` and ``reindex()`` call it; a server builds its index by itself.
+        When Qdrant is out of reach the build waits for a later call, and nothing is raised.
+        """
+        with self._lock:
+            if not self._release.alive:
+                return
+            if self._flush("building the search index", force=True) is not None:
+                return
+            with translated(self._settings, "building the search index"):
+                self._open_engine().optimize()
+
     def close(self) -> None:
         """Push waiting changes if Qdrant is reachable, then give the pooled client back."""
         with self._lock:
