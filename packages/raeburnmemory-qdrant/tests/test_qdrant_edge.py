@@ -102,8 +102,11 @@ def test_both_engines_translate_one_filter_description(flt: SearchFilter) -> Non
     assert _edge.to_filter(None) is None
 
 
-def _legacy_folder(tmp_path: Path) -> Path:
-    """A folder as earlier versions wrote it: raeburnmemory's collection, and someone else's."""
+def _legacy_folder(tmp_path: Path, stored: int) -> Path:
+    """A store of ``stored`` interactions, and beside it a folder as earlier versions wrote it:
+    raeburnmemory's collection (out of step with the store), and someone else's."""
+    with MemoryGraph(**_options(tmp_path, backend="numpy")) as graph:
+        graph.batch_add(interactions(stored))
     folder = tmp_path / "graph.json.qdrant"
     client = QdrantClient(path=str(folder))
     params = models.VectorParams(size=384, distance=models.Distance.COSINE)
@@ -123,9 +126,7 @@ def _legacy_folder(tmp_path: Path) -> Path:
 def test_a_folder_of_the_earlier_local_mode_is_rebuilt_from_the_store(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with MemoryGraph(**_options(tmp_path, backend="numpy")) as graph:
-        graph.batch_add(interactions(12))
-    folder = _legacy_folder(tmp_path)
+    folder = _legacy_folder(tmp_path, stored=12)
     with (
         caplog.at_level(logging.WARNING, logger="raeburnmemory.qdrant"),
         MemoryGraph(**_options(tmp_path)) as graph,
@@ -144,9 +145,7 @@ def test_a_folder_of_the_earlier_local_mode_is_rebuilt_from_the_store(
 def test_an_earlier_local_mode_still_in_use_is_left_in_place(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with MemoryGraph(**_options(tmp_path, backend="numpy")) as graph:
-        graph.batch_add(interactions(4))
-    folder = _legacy_folder(tmp_path)
+    folder = _legacy_folder(tmp_path, stored=4)
     holder = QdrantClient(path=str(folder))  # an earlier version's process, still running
     try:
         with (

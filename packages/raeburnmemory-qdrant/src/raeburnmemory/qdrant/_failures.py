@@ -1,12 +1,13 @@
-"""Telling "Qdrant cannot be reached right now" apart from every other failure."""
+"""Telling "Qdrant cannot be reached right now" apart from every other failure.
+
+qdrant-client (and its HTTP stack) is imported only for a server: importing it costs seconds,
+and embedded Qdrant Edge never raises its exceptions.
+"""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-
-import httpx
-from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from raeburnmemory.core.errors import RaeburnMemoryError, StoreError, StoreUnavailableError
 from raeburnmemory.qdrant.settings import QdrantSettings
@@ -22,26 +23,38 @@ class CollectionMissingError(StoreError):
     """The collection or shard was removed from under this process (it is rebuilt, not awaited)."""
 
 
+def _server_unavailable(exc: BaseException) -> bool:
+    import httpx
+    from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+    if isinstance(exc, UnexpectedResponse):
+        return exc.status_code in _RETRYABLE_STATUS
+    return isinstance(exc, (ResponseHandlingException, httpx.TransportError, OSError))
+
+
 def is_unavailable(exc: BaseException, settings: QdrantSettings) -> bool:
     """Whether ``exc`` means Qdrant is down or out of reach (the change should wait)."""
     if isinstance(exc, CollectionMissingError):
         return False
     if isinstance(exc, StoreError):  # the shard is held by another process, or closed
         return True
-    if isinstance(exc, UnexpectedResponse):
-        return exc.status_code in _RETRYABLE_STATUS
-    if isinstance(exc, (ResponseHandlingException, httpx.TransportError, OSError)):
+    if not settings.local:
+        return _server_unavailable(exc)
+    if isinstance(exc, OSError):
         return True
     message = str(exc)
-    return settings.local and any(word in message for word in _EDGE_IO_WORDS)
+    return any(word in message for word in _EDGE_IO_WORDS)
 
 
-def describe(exc: BaseException) -> str:
-    """A one-line reason, without the raw response dump."""
-    if isinstance(exc, ResponseHandlingException):
-        return str(exc.source) or type(exc.source).__name__
-    if isinstance(exc, UnexpectedResponse):
-        return f"HTTP {exc.status_code} {exc.reason_phrase}".strip()
+def describe(exc: BaseException, settings: QdrantSettings) -> str:
+    """A one-line reason, without a server's raw response dump."""
+    if not settings.local:
+        from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+        if isinstance(exc, ResponseHandlingException):
+            return str(exc.source) or type(exc.source).__name__
+        if isinstance(exc, UnexpectedResponse):
+            return f"HTTP {exc.status_code} {exc.reason_phrase}".strip()
     return str(exc) or type(exc).__name__
 
 
@@ -50,7 +63,7 @@ def unavailable(settings: QdrantSettings, exc: BaseException, doing: str) -> Sto
     if isinstance(exc, StoreError):
         return exc
     return StoreUnavailableError(
-        f"Qdrant at {settings.where} cannot be reached while {doing}: {describe(exc)}"
+        f"Qdrant at {settings.where} cannot be reached while {doing}: {describe(exc, settings)}"
     )
 
 
@@ -60,7 +73,7 @@ def failed(settings: QdrantSettings, exc: BaseException, doing: str) -> StoreErr
         return exc
     return StoreError(
         f"Qdrant at {settings.where} (collection {settings.collection!r}) failed while {doing}: "
-        f"{describe(exc)}"
+        f"{describe(exc, settings)}"
     )
 
 

@@ -14,12 +14,13 @@ import contextlib
 import os
 import threading
 from contextlib import AbstractContextManager
-from typing import Any
-
-from qdrant_client import QdrantClient
+from typing import TYPE_CHECKING, Any
 
 from raeburnmemory.qdrant._shard import ShardHandle
 from raeburnmemory.qdrant.settings import QdrantSettings
+
+if TYPE_CHECKING:  # imported when a server is used: qdrant-client takes seconds to import
+    from qdrant_client import QdrantClient
 
 _REMOTE_TIMEOUT_S = 10
 
@@ -40,6 +41,8 @@ class _Entry:
         if settings.local:
             self.shard = ShardHandle(settings)
         else:
+            from qdrant_client import QdrantClient
+
             self.client = QdrantClient(
                 url=settings.url,
                 api_key=settings.api_key,
