@@ -22,7 +22,7 @@ from typing import Any
 from qdrant_edge import EdgeShard
 
 from raeburnmemory.core._locking import StoreLock
-from raeburnmemory.core.errors import StoreLockedError, StoreUnavailableError
+from raeburnmemory.core.errors import ConfigurationError, StoreLockedError, StoreUnavailableError
 from raeburnmemory.qdrant.settings import QdrantSettings
 
 #: The file Qdrant Edge writes into every shard it creates.
@@ -46,7 +46,7 @@ class ShardHandle:
 
     def __init__(self, settings: QdrantSettings) -> None:
         if settings.path is None:
-            raise ValueError("an Edge shard needs a local folder")
+            raise ConfigurationError("an embedded Qdrant shard needs a local folder")
         self.settings = settings
         base = settings.path / "shards"
         self.path = base / settings.collection
