@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
+import subprocess
+import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +18,7 @@ from qdrant_client import QdrantClient, models
 from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.model import SearchFilter
 from raeburnmemory.core.testing import interaction, interactions
-from raeburnmemory.qdrant import _edge, _pool, _server
+from raeburnmemory.qdrant import _edge, _points, _pool, _server
 from raeburnmemory.qdrant.settings import resolve_settings
 
 QUERIES = [interaction(i).prompt_text for i in (3, 17, 41)]
@@ -160,3 +164,51 @@ def test_an_earlier_local_mode_still_in_use_is_left_in_place(
     with MemoryGraph(**_options(tmp_path)) as graph:  # the next open removes it
         assert len(graph.get_similar_prompts("anything", 10)) == 4
     assert not (folder / "collection" / "graph_json").exists()
+
+
+def test_point_ids_are_the_name_based_uuids_of_the_prompt_ids() -> None:
+    for prompt in ["p1", "", "héllo wörld", "x" * 300, "a/b:c"]:
+        assert _points.point_id(prompt) == str(uuid.uuid5(_points.POINT_NAMESPACE, prompt))
+
+
+def test_a_shard_that_cannot_be_read_is_rebuilt_from_the_store(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with MemoryGraph(**_options(tmp_path)) as graph:
+        graph.batch_add(interactions(10))
+    config = tmp_path / "graph.json.qdrant" / "shards" / "graph_json" / "edge_config.json"
+    config.write_text("{ not json")
+    with (
+        caplog.at_level(logging.WARNING, logger="raeburnmemory.qdrant"),
+        MemoryGraph(**_options(tmp_path)) as graph,
+    ):
+        assert len(graph.get_similar_prompts("anything", 20)) == 10
+    assert "cannot be opened" in caplog.text
+
+
+_WRITE_AND_WAIT = """
+import json, sys, time
+from raeburnmemory.core.memory import MemoryGraph
+from raeburnmemory.core.testing import interactions
+graph = MemoryGraph(**json.loads(sys.argv[1]))
+graph.batch_add(interactions(40))
+print("added", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_process_killed_before_a_flush_loses_nothing(tmp_path: Path) -> None:
+    options = _options(tmp_path)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _WRITE_AND_WAIT, json.dumps(options)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout is not None
+    assert writer.stdout.readline().strip() == "added"
+    writer.send_signal(signal.SIGKILL)
+    writer.wait(timeout=30)
+    with MemoryGraph(**options) as graph:
+        found = graph.get_similar_prompts(interaction(7).prompt_text, 50)
+    assert found[0] == "p7"
+    assert sorted(found) == sorted(f"p{i}" for i in range(40))

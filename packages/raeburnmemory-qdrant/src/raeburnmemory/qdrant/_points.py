@@ -8,6 +8,7 @@ server and the embedded engine each translate the description into their own fil
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import Literal
@@ -46,9 +47,20 @@ class Range:
 Condition = Match | Range
 
 
+_NAMESPACE_BYTES = POINT_NAMESPACE.bytes
+
+
 def point_id(prompt_id: str) -> str:
-    """The point id of a prompt: a UUID derived from its id."""
-    return str(uuid.uuid5(POINT_NAMESPACE, prompt_id))
+    """The point id of a prompt: the name-based UUID (version 5) of its id.
+
+    The same value as ``str(uuid.uuid5(POINT_NAMESPACE, prompt_id))``, computed without building
+    UUID objects: every open lists the store's prompts through it.
+    """
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + prompt_id.encode("utf-8")).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def payload(prompt_id: str, item: VectorPayload) -> dict[str, object]:
