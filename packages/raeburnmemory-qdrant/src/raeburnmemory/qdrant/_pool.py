@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import os
 import threading
 from contextlib import AbstractContextManager
@@ -23,6 +24,8 @@ if TYPE_CHECKING:  # imported when a server is used: qdrant-client takes seconds
     from qdrant_client import QdrantClient
 
 _REMOTE_TIMEOUT_S = 10
+
+_log = logging.getLogger("raeburnmemory.qdrant")
 
 _Key = tuple[str, ...]
 
@@ -57,11 +60,14 @@ class _Entry:
         )
 
     def close(self) -> None:
-        with self.lock, contextlib.suppress(Exception):
-            if self.shard is not None:
-                self.shard.close()
-            if self.client is not None:
-                self.client.close()
+        with self.lock:
+            try:
+                if self.shard is not None:
+                    self.shard.close()
+                if self.client is not None:
+                    self.client.close()
+            except Exception as exc:  # the store keeps every change: the next open restores it
+                _log.warning("closing Qdrant at %s failed: %s", self.settings.where, exc)
 
 
 class Lease:
