@@ -2,9 +2,14 @@
 
 Run ``python bench/bench_qdrant.py [--n 100000] [--qdrant-url URL] [--storage json|sqlite]``.
 JSON store with the offline encoder in a child process (so its peak RSS is its own), then a
-fresh process reopens it and answers a first query. Qdrant runs in embedded local mode, and also
-on a server when ``--qdrant-url`` (or ``$RAEBURN_QDRANT_URL``) names one. Figures are compared
-only within this run. Results go to ``bench/results/qdrant.json``.
+fresh process reopens it and answers a first query. Qdrant runs embedded (Qdrant Edge), and
+also on a server when ``--qdrant-url`` (or ``$RAEBURN_QDRANT_URL``) names one; FAISS (exact)
+runs in the same run. Searches are timed twice: ``MemoryGraph.get_similar_prompts`` (encoding
+the query and reading the store included) and the vector index alone on encoded queries, before
+and after ``export()`` (which builds the embedded shard's HNSW index). Recall@10 compares the
+index's answers with an exact scan of the store's vectors; prompts tied with the tenth exact
+score count as found. Figures are compared only within this run. Results go to
+``bench/results/qdrant.json``.
 """
 
 from __future__ import annotations
@@ -12,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -21,16 +25,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from bench_core import items, texts
 
 RESULTS = Path(__file__).parent / "results"
-QUERIES = 30
-FILTERED_QUERIES = 10
-UPSERT_CHUNK = 4096
-# The bare upsert is measured on at most this many of the stored vectors (local mode is slow).
-BARE_UPSERT_MAX = 20_000
-# Points written with Qdrant's own local-mode settings (an fsync per point), for the ratio.
-UNTUNED_POINTS = 300
+QUERIES = 50
+FILTERED_QUERIES = 20
+TIE = 1e-5
 
 
 def _p50_ms(samples: list[float]) -> float:
@@ -46,8 +47,30 @@ def _timed_queries(graph: Any, queries: list[str], **filters: Any) -> float:
     return _p50_ms(samples)
 
 
+def _index_queries(index: Any, vectors: Any, flt: Any = None) -> tuple[float, list[Any]]:
+    """p50 of the index alone, and its answers."""
+    samples, answers = [], []
+    for vector in vectors:
+        began = time.perf_counter()
+        answers.append(index.search(vector, 10, flt))
+        samples.append(time.perf_counter() - began)
+    return _p50_ms(samples), answers
+
+
+def _recall(answers: list[Any], exact_scores: Any) -> float:
+    """Share of the exact top 10 found, counting prompts tied with the tenth exact score."""
+    found = [
+        sum(1 for _, score in answer if score >= scores[-1] - TIE) / len(scores)
+        for answer, scores in zip(answers, exact_scores, strict=True)
+    ]
+    return float(np.mean(found))
+
+
 def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident memory (``VmHWM``: not inherited from the parent)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+    return peak / 1024
 
 
 def _graph_kwargs(path: str, backend: str, url: str | None) -> dict[str, Any]:
@@ -63,8 +86,27 @@ def _graph_kwargs(path: str, backend: str, url: str | None) -> dict[str, Any]:
     return kwargs
 
 
+def _search_figures(graph: Any, queries: list[str], when: str) -> dict[str, Any]:
+    from raeburnmemory.core.model import SearchFilter
+
+    index = graph._index  # the benchmark times the index alone too
+    vectors = graph._encode(queries)
+    stored = graph.store.load_vectors()
+    exact = np.sort(stored.vectors @ vectors.T, axis=0)[::-1][:10].T
+    out: dict[str, Any] = {f"search_p50_ms_{when}": _timed_queries(graph, queries)}
+    out[f"index_p50_ms_{when}"], answers = _index_queries(index, vectors)
+    out[f"recall_at_10_{when}"] = _recall(answers, exact)
+    out[f"filtered_search_p50_ms_{when}"] = _timed_queries(
+        graph, queries[:FILTERED_QUERIES], session_id="session-7"
+    )
+    out[f"filtered_index_p50_ms_{when}"], _ = _index_queries(
+        index, vectors[:FILTERED_QUERIES], SearchFilter(session_id="session-7")
+    )
+    return out
+
+
 def build(path: str, backend: str, n: int, url: str | None) -> dict[str, Any]:
-    """Child: fill a store with ``n`` interactions, time writes and searches."""
+    """Child: fill a store with ``n`` interactions, time writes, searches and the index build."""
     from raeburnmemory.memory_graph import MemoryGraph
 
     queries = texts(QUERIES, seed=99)
@@ -74,64 +116,13 @@ def build(path: str, backend: str, n: int, url: str | None) -> dict[str, Any]:
         began = time.perf_counter()
         graph.batch_add(batch)
         out["batch_add_per_s"] = n / (time.perf_counter() - began)
-        out["search_p50_ms"] = _timed_queries(graph, queries)
-        out["filtered_search_p50_ms"] = _timed_queries(
-            graph, queries[:FILTERED_QUERIES], session_id="session-7"
-        )
-        if backend == "qdrant":
-            out["bare_upsert_per_s"] = _bare_upsert_rate(graph.store, url)
-            if not url:
-                out["untuned_local_upsert_per_s"] = _untuned_upsert_rate(graph.store)
+        out.update(_search_figures(graph, queries, "before"))
+        began = time.perf_counter()
         graph.export()
+        out["export_s"] = time.perf_counter() - began
+        out.update(_search_figures(graph, queries, "after"))
     out["peak_rss_mb"] = _peak_rss_mb()
     return out
-
-
-def _bare_upsert_rate(store: Any, url: str | None) -> float:
-    """Points per second upserted by the index alone, with the store's vectors, in big batches."""
-    from raeburnmemory.qdrant import QdrantVectors
-
-    stored = store.load_vectors()
-    count = min(len(stored), BARE_UPSERT_MAX)
-    options: dict[str, Any] = {"collection": "bench_bare_upsert"}
-    if url:
-        options["qdrant_url"] = url
-    index = QdrantVectors.create(dim=stored.vectors.shape[1], store=store, options=options)
-    try:
-        index.clear()
-        began = time.perf_counter()
-        for start in range(0, count, UPSERT_CHUNK):
-            end = min(start + UPSERT_CHUNK, count)
-            index.add(stored.ids[start:end], stored.vectors[start:end], stored.payloads[start:end])
-        rate = count / (time.perf_counter() - began)
-        index.clear()  # an empty collection costs nothing when the folder is opened again
-    finally:
-        index.close()
-    return rate
-
-
-def _untuned_upsert_rate(store: Any) -> float:
-    """Points per second of a bare local-mode client left with its own SQLite settings."""
-    from qdrant_client import QdrantClient, models
-
-    from raeburnmemory.qdrant._points import batches
-
-    stored = store.load_vectors()
-    count = min(len(stored), UNTUNED_POINTS)
-    with tempfile.TemporaryDirectory() as folder:
-        client = QdrantClient(path=folder)
-        client.create_collection(
-            "untuned",
-            vectors_config=models.VectorParams(
-                size=stored.vectors.shape[1], distance=models.Distance.COSINE
-            ),
-        )
-        began = time.perf_counter()
-        for batch in batches(stored.ids[:count], stored.vectors[:count], stored.payloads, count):
-            client.upsert("untuned", points=batch, wait=True)
-        rate = count / (time.perf_counter() - began)
-        client.close()
-    return rate
 
 
 def reopen(path: str, backend: str, url: str | None) -> dict[str, Any]:
@@ -151,7 +142,7 @@ def reopen(path: str, backend: str, url: str | None) -> dict[str, Any]:
 def _child(phase: str, path: Path, backend: str, n: int, url: str | None) -> dict[str, Any]:
     command = [sys.executable, __file__, "--child", phase, str(path), backend, str(n), url or ""]
     env = dict(os.environ)
-    env.pop("RAEBURN_QDRANT_URL", None)  # local mode unless this run names a server
+    env.pop("RAEBURN_QDRANT_URL", None)  # embedded unless this run names a server
     done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         raise SystemExit(f"{backend} {phase} failed:\n{done.stderr}")
@@ -163,7 +154,7 @@ def run(n: int, url: str | None, storage: str) -> dict[str, Any]:
     """Every figure, for each backend, at ``n`` interactions."""
     setups: list[tuple[str, str, str | None]] = [
         ("faiss", "faiss", None),
-        ("qdrant local", "qdrant", None),
+        ("qdrant edge", "qdrant", None),
     ]
     if url:
         setups.append(("qdrant server", "qdrant", url))
@@ -187,30 +178,37 @@ def run(n: int, url: str | None, storage: str) -> dict[str, Any]:
 
 
 ROWS = (
-    ("batch_add interactions/s", "batch_add_per_s"),
-    ("bare upsert points/s (4,096 a call)", "bare_upsert_per_s"),
-    ("same, Qdrant's own local settings", "untuned_local_upsert_per_s"),
-    ("search p50 ms (top 10)", "search_p50_ms"),
-    ("search p50 ms, one session", "filtered_search_p50_ms"),
-    ("reopen + first query s", "reopen_first_query_s"),
-    ("search p50 ms after reopen", "search_p50_after_reopen_ms"),
-    ("peak RSS MB, building", "build_peak_rss_mb"),
-    ("peak RSS MB, reopening", "reopen_peak_rss_mb"),
+    ("batch_add interactions/s", "batch_add_per_s", 1),
+    ("search p50 ms (top 10), before export", "search_p50_ms_before", 2),
+    ("  index alone", "index_p50_ms_before", 2),
+    ("  recall@10", "recall_at_10_before", 3),
+    ("search p50 ms, one session, before", "filtered_search_p50_ms_before", 2),
+    ("  index alone", "filtered_index_p50_ms_before", 3),
+    ("export() s (HNSW build)", "export_s", 1),
+    ("search p50 ms (top 10), after export", "search_p50_ms_after", 2),
+    ("  index alone", "index_p50_ms_after", 2),
+    ("  recall@10", "recall_at_10_after", 3),
+    ("search p50 ms, one session, after", "filtered_search_p50_ms_after", 2),
+    ("  index alone", "filtered_index_p50_ms_after", 3),
+    ("reopen + first query s", "reopen_first_query_s", 2),
+    ("search p50 ms after reopen", "search_p50_after_reopen_ms", 2),
+    ("peak RSS MB, building", "build_peak_rss_mb", 0),
+    ("peak RSS MB, reopening", "reopen_peak_rss_mb", 0),
 )
 
 
 def report(results: dict[str, Any]) -> str:
     """A readable table: one column per backend."""
     labels = list(results["backends"])
-    width = max(len(name) for name, _ in ROWS)
+    width = max(len(name) for name, _, _ in ROWS)
     title = f"{results['storage']} store, {results['n']:,} interactions"
     lines = [f"{title:<{width}}"]
     lines[0] += "".join(f"  {label:>14}" for label in labels)
-    for name, key in ROWS:
+    for name, key, digits in ROWS:
         cells = []
         for label in labels:
             value = results["backends"][label].get(key)
-            cells.append(f"  {'-':>14}" if value is None else f"  {value:>14,.1f}")
+            cells.append(f"  {'-':>14}" if value is None else f"  {value:>14,.{digits}f}")
         lines.append(f"{name:<{width}}" + "".join(cells))
     return "\n".join(lines)
 

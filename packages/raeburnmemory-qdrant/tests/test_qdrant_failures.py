@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
 import socket
 import subprocess
 import sys
@@ -11,7 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from qdrant_client import QdrantClient, models
+from qdrant_edge import (
+    Distance,
+    EdgeConfig,
+    EdgeShard,
+    EdgeVectorParams,
+    Point,
+    ScrollRequest,
+    UpdateOperation,
+)
 
 from raeburnmemory.core.errors import (
     ConfigurationError,
@@ -24,13 +34,14 @@ from raeburnmemory.core.testing import interaction, interactions
 from raeburnmemory.qdrant import _pending, _pool
 from raeburnmemory.qdrant.settings import resolve_settings
 
-_HOLD_FOLDER = """
+_HOLD_SHARD = """
 import sys
-from qdrant_client import QdrantClient
-client = QdrantClient(path=sys.argv[1])
+from raeburnmemory.qdrant import _pool
+from raeburnmemory.qdrant.settings import resolve_settings
+lease = _pool.acquire(resolve_settings(sys.argv[1], {}))
 print("holding", flush=True)
 sys.stdin.read()
-client.close()
+lease.release()
 """
 
 
@@ -58,14 +69,20 @@ def _add(graph: MemoryGraph, index: int) -> str:
     )
 
 
-def _points(folder: Path, collection: str = "graph_json") -> set[str]:
-    """The prompt ids the collection holds, read by a client of its own (folder must be free)."""
-    client = QdrantClient(path=str(folder))
+def _shard_path(tmp_path: Path, collection: str = "graph_json") -> Path:
+    return _folder(tmp_path) / "shards" / collection
+
+
+def _points(tmp_path: Path) -> set[str]:
+    """The prompt ids the store's shard holds, read under its lock (it must be free)."""
+    lease = _pool.acquire(resolve_settings(str(tmp_path / "graph.json"), {}))
     try:
-        records, _ = client.scroll(collection, limit=10_000, with_payload=["prompt_id"])
+        shard = lease.shard.shard()
+        assert shard is not None
+        records, _ = shard.scroll(ScrollRequest(limit=10_000, with_payload=["prompt_id"]))
         return {str((record.payload or {})["prompt_id"]) for record in records}
     finally:
-        client.close()
+        lease.release()
 
 
 def _free_port() -> int:
@@ -87,10 +104,10 @@ def test_writes_wait_while_qdrant_is_out_of_reach_and_nothing_is_lost(
         monkeypatch.setattr(_pending, "MAX_PENDING", max_pending)
     with MemoryGraph(**_options(tmp_path)) as graph:
         graph.batch_add(interactions(10))
-        # Qdrant goes away: this process's client is closed and another process takes the folder.
+        # Qdrant goes away: this process's shard is closed and another process takes it.
         _pool.close_all()
         holder = subprocess.Popen(
-            [sys.executable, "-c", _HOLD_FOLDER, str(_folder(tmp_path))],
+            [sys.executable, "-c", _HOLD_SHARD, str(tmp_path / "graph.json")],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -117,7 +134,7 @@ def test_writes_wait_while_qdrant_is_out_of_reach_and_nothing_is_lost(
         assert found[0] == "p11"
         assert sorted(found) == sorted(f"p{i}" for i in range(1, 13))
         assert "reachable again" in caplog.text
-    assert _points(_folder(tmp_path)) == {f"p{i}" for i in range(1, 13)}
+    assert _points(tmp_path) == {f"p{i}" for i in range(1, 13)}
 
 
 def test_changes_the_collection_missed_are_restored_at_open(tmp_path: Path) -> None:
@@ -128,10 +145,10 @@ def test_changes_the_collection_missed_are_restored_at_open(tmp_path: Path) -> N
         other.batch_add(interactions(5, 20))
         other.delete_session("session-1")
     stored = {f"p{i}" for i in range(25) if i % 4 != 1}
-    assert _points(_folder(tmp_path)) == {f"p{i}" for i in range(20)}
+    assert _points(tmp_path) == {f"p{i}" for i in range(20)}
     with MemoryGraph(**_options(tmp_path)) as reopened:
         assert set(reopened.get_similar_prompts("anything at all", 50)) == stored
-    assert _points(_folder(tmp_path)) == stored
+    assert _points(tmp_path) == stored
 
 
 def test_the_first_write_to_a_new_store_replaces_a_leftover_point(tmp_path: Path) -> None:
@@ -196,8 +213,6 @@ def test_a_second_process_is_refused_with_a_clear_error(tmp_path: Path) -> None:
         "except RaeburnMemoryError as exc:\n"
         "    print(type(exc).__name__, exc)\n"
     )
-    import json
-
     with MemoryGraph(**options) as graph:
         _add(graph, 1)
         began = time.monotonic()
@@ -230,61 +245,61 @@ def test_graphs_of_one_process_share_one_client_and_free_the_folder(tmp_path: Pa
     _add(second, 2)  # still open: the shared client outlives the first graph
     assert len(second.get_similar_prompts("anything", 10)) == 2
     second.close()
-    assert _points(_folder(tmp_path)) == {"p1", "p2"}  # the last close freed the folder
+    assert _points(tmp_path) == {"p1", "p2"}  # the last close freed the folder
 
 
-def test_a_collection_removed_by_someone_else_is_rebuilt(tmp_path: Path) -> None:
+def test_a_shard_removed_by_someone_else_is_rebuilt(tmp_path: Path) -> None:
     with MemoryGraph(**_options(tmp_path)) as graph:
         graph.batch_add(interactions(6))
-        lease = _pool.acquire(resolve_settings(graph.location, {}))
-        with lease.lock:
-            lease.client.delete_collection("graph_json")
-        lease.release()
+        _pool.close_all()  # let the shard go, as at exit, and remove it
+        shutil.rmtree(_shard_path(tmp_path))
         _add(graph, 6)
         assert sorted(graph.get_similar_prompts("anything", 20)) == sorted(
             f"p{i}" for i in range(7)
         )
 
 
-def test_a_collection_raeburnmemory_did_not_make_is_left_alone(tmp_path: Path) -> None:
-    folder = _folder(tmp_path)
-    client = QdrantClient(path=str(folder))
-    client.create_collection(
-        "theirs", vectors_config=models.VectorParams(size=16, distance=models.Distance.DOT)
-    )
-    client.create_collection(
-        "full", vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE)
-    )
-    client.upsert("full", points=[models.PointStruct(id=1, vector=[0.1] * 384, payload={"x": 1})])
-    client.close()
+def _foreign_shard(path: Path, size: int, distance: Distance, points: int = 0) -> None:
+    shard = EdgeShard.create(str(path), EdgeConfig(vectors=EdgeVectorParams(size, distance)))
+    if points:
+        shard.update(
+            UpdateOperation.upsert_points(
+                [Point(i + 1, [0.1] * size, {"x": i}) for i in range(points)]
+            )
+        )
+    shard.close()
+
+
+def test_a_shard_raeburnmemory_did_not_make_is_left_alone(tmp_path: Path) -> None:
+    _foreign_shard(_shard_path(tmp_path, "theirs"), 16, Distance.Dot)
+    _foreign_shard(_shard_path(tmp_path, "full"), 384, Distance.Cosine, points=1)
     graph = MemoryGraph(**_options(tmp_path, collection="theirs"))
     with pytest.raises(ConfigurationError, match=r"'theirs'.*16-dimensional.*384 dimensions"):
-        _add(graph, 1)  # the collection is opened with the first vectors
+        _add(graph, 1)  # the shard is opened with the first vectors
     graph.close()
     with pytest.raises(ConfigurationError, match=r"'full'.*1 points not made by raeburnmemory"):
         MemoryGraph(**_options(tmp_path, collection="full"))
-    client = QdrantClient(path=str(folder))
-    assert client.count("full").count == 1
-    assert client.get_collection("theirs").config.params.vectors.size == 16  # type: ignore[union-attr]
-    client.close()
+    full = EdgeShard.load(str(_shard_path(tmp_path, "full")))
+    assert full.info().points_count == 1
+    full.close()
+    config = json.loads((_shard_path(tmp_path, "theirs") / "edge_config.json").read_text())
+    assert config["vectors"][""]["size"] == 16
 
 
-def test_a_collection_of_another_encoder_is_rebuilt_from_the_store(
+def test_a_shard_of_another_encoder_is_rebuilt_from_the_store(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     with MemoryGraph(**_options(tmp_path)) as graph:
         graph.batch_add(interactions(5))
-    client = QdrantClient(path=str(_folder(tmp_path)))
-    client.update_collection(
-        "graph_json", metadata={"raeburnmemory": {"format": 1, "dim": 384, "encoder": "old"}}
-    )
-    client.close()
+    marker = _folder(tmp_path) / "shards" / "graph_json.json"
+    marker.write_text(json.dumps({"raeburnmemory": {"format": 1, "dim": 384, "encoder": "old"}}))
     with (
         caplog.at_level(logging.WARNING, logger="raeburnmemory.qdrant"),
         MemoryGraph(**_options(tmp_path)) as graph,
     ):
         assert graph.get_similar_prompts(interaction(3).prompt_text, 1) == ["p3"]
     assert "rebuilding it from the store" in caplog.text
+    assert "old" not in marker.read_text()
 
 
 def test_a_closed_index_says_so(tmp_path: Path) -> None:

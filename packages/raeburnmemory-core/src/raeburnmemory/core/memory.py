@@ -631,7 +631,8 @@ class MemoryGraph:
             yield handle
 
     def export(self, path: str | os.PathLike[str] | None = None) -> None:
-        """Make the store compact and durable; with ``path``, also write the node-link JSON there.
+        """Make the store compact and durable, and build what the vector index defers (an HNSW
+        graph); with ``path``, also write the node-link JSON there.
 
         The file is written as :meth:`open_export` writes: whole or not at all, replacing a
         file at ``path``. A ``path`` that is one of the store's own files (:meth:`own_files`)
@@ -642,6 +643,8 @@ class MemoryGraph:
                 self.check_export_target(path)
             self._catch_up()
             self.store.compact()
+            if self._index is not None:
+                self._index.optimize()
             if path is None:
                 return
             with self.open_export(path) as out:
@@ -679,6 +682,8 @@ class MemoryGraph:
                     self._index.close()
                     self._index = None
                     self._ensure_index()
+            if self._index is not None:
+                self._index.optimize()
             return total
 
     def sync(self) -> None:

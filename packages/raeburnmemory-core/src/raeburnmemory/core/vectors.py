@@ -82,5 +82,8 @@ class VectorIndex(ABC):
     def sync(self, store: Store) -> None:  # noqa: B027 - only persistent indexes need it
         """Reconcile a persistent index with the store, the source of truth (no-op in memory)."""
 
+    def optimize(self) -> None:  # noqa: B027 - only indexes that defer building need it
+        """Build what the index defers (a search graph) now; export() and reindex() call it."""
+
     def close(self) -> None:  # noqa: B027 - only indexes holding resources need it
         """Release what the index holds (clients, files)."""

@@ -1,4 +1,4 @@
-"""raeburnmemory-qdrant: prompt vectors in Qdrant, embedded in a local folder or on a server.
+"""raeburnmemory-qdrant: prompt vectors in Qdrant, embedded (Qdrant Edge) or on a server.
 
 Use it with ``MemoryGraph(vector_backend="qdrant")``; the options ``qdrant_url``,
 ``qdrant_api_key`` and ``collection`` say where the vectors go.

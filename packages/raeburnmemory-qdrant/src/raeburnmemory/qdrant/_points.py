@@ -1,34 +1,66 @@
-"""How prompts become Qdrant points, and search filters become Qdrant filters.
+"""How prompts become Qdrant points, and search filters become conditions, for either engine.
 
 Qdrant accepts only unsigned integers and UUIDs as point ids, so a prompt id is mapped to a
 name-based UUID (the same prompt id gives the same point on every host) and kept in the payload,
-beside the fields searches filter on.
+beside the fields searches filter on. Filters are described here once, engine-neutral; the
+server and the embedded engine each translate the description into their own filter types.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from collections.abc import Iterator, Sequence
-
-from qdrant_client import models
+from dataclasses import dataclass
+from typing import Literal
 
 from raeburnmemory.core.model import SearchFilter, VectorPayload
-from raeburnmemory.core.store import Matrix
 
 #: Namespace of the name-based UUIDs that identify prompts' points.
 POINT_NAMESPACE = uuid.UUID("6a0f6b1e-6d1c-5b7e-9a57-52aeb0a1e3d7")
 #: Payload fields: the prompt id, and the ones searches filter on (with their index types).
 PROMPT_FIELD = "prompt_id"
-FILTER_FIELDS: dict[str, models.PayloadSchemaType] = {
-    "session_id": models.PayloadSchemaType.KEYWORD,
-    "agent_id": models.PayloadSchemaType.KEYWORD,
-    "timestamp": models.PayloadSchemaType.FLOAT,
+FieldType = Literal["keyword", "float"]
+FILTER_FIELDS: dict[str, FieldType] = {
+    "session_id": "keyword",
+    "agent_id": "keyword",
+    "timestamp": "float",
 }
 
 
+@dataclass(frozen=True)
+class Match:
+    """The payload field ``field`` equals ``value``."""
+
+    field: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Range:
+    """The payload field ``field`` lies between ``gte`` and ``lte`` (inclusive; ``None``: open)."""
+
+    field: str
+    gte: float | None
+    lte: float | None
+
+
+Condition = Match | Range
+
+
+_NAMESPACE_BYTES = POINT_NAMESPACE.bytes
+
+
 def point_id(prompt_id: str) -> str:
-    """The point id of a prompt: a UUID derived from its id."""
-    return str(uuid.uuid5(POINT_NAMESPACE, prompt_id))
+    """The point id of a prompt: the name-based UUID (version 5) of its id.
+
+    The same value as ``str(uuid.uuid5(POINT_NAMESPACE, prompt_id))``, computed without building
+    UUID objects: every open lists the store's prompts through it.
+    """
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + prompt_id.encode("utf-8")).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def payload(prompt_id: str, item: VectorPayload) -> dict[str, object]:
@@ -41,32 +73,14 @@ def payload(prompt_id: str, item: VectorPayload) -> dict[str, object]:
     }
 
 
-def to_filter(flt: SearchFilter | None) -> models.Filter | None:
-    """The Qdrant filter for a search filter, or ``None`` when it lets everything through."""
+def conditions(flt: SearchFilter | None) -> list[Condition]:
+    """The conditions a point must all meet to pass ``flt`` (none: everything passes)."""
     if flt is None or flt.is_empty:
-        return None
-    must: list[models.Condition] = []
-    for key, value in (("session_id", flt.session_id), ("agent_id", flt.agent_id)):
+        return []
+    found: list[Condition] = []
+    for field, value in (("session_id", flt.session_id), ("agent_id", flt.agent_id)):
         if value is not None:
-            must.append(models.FieldCondition(key=key, match=models.MatchValue(value=value)))
+            found.append(Match(field, value))
     if flt.since is not None or flt.until is not None:
-        must.append(
-            models.FieldCondition(key="timestamp", range=models.Range(gte=flt.since, lte=flt.until))
-        )
-    return models.Filter(must=must)
-
-
-def batches(
-    ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload], size: int
-) -> Iterator[models.Batch]:
-    """Upsert requests of at most ``size`` points each."""
-    for start in range(0, len(ids), size):
-        chunk = ids[start : start + size]
-        yield models.Batch(
-            ids=[point_id(pid) for pid in chunk],
-            vectors=vectors[start : start + size].tolist(),
-            payloads=[
-                payload(pid, item)
-                for pid, item in zip(chunk, payloads[start : start + size], strict=True)
-            ],
-        )
+        found.append(Range("timestamp", flt.since, flt.until))
+    return found

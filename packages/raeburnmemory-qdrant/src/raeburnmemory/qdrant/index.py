@@ -1,23 +1,23 @@
-"""Prompt vectors in a Qdrant collection, embedded in a local folder or on a server.
+"""Prompt vectors in Qdrant: embedded (Qdrant Edge) in a folder beside the store, or on a server.
 
 The store stays the source of truth: MemoryGraph writes it first, then tells this index. When
 Qdrant cannot be reached, the change waits in memory (with a warning in the log) and is pushed by
 the next write, search or :meth:`QdrantVectors.sync`; a change lost with the process is restored
 by the ``sync`` every MemoryGraph runs when it opens, which makes the collection match the store.
+Both engines sit behind the same calls (see ``_engine``): Qdrant Edge without a URL, qdrant-client
+with one.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from qdrant_client import QdrantClient, models
 
 from raeburnmemory.core.errors import (
     ConfigurationError,
@@ -29,29 +29,33 @@ from raeburnmemory.core.limits import check_vectors
 from raeburnmemory.core.model import SearchFilter, VectorPayload
 from raeburnmemory.core.store import Matrix, ScoredIds, Store
 from raeburnmemory.core.vectors import VectorIndex
-from raeburnmemory.qdrant import _collection, _pool
+from raeburnmemory.qdrant._engine import Engine
 from raeburnmemory.qdrant._failures import failed, is_unavailable, translated, unavailable
 from raeburnmemory.qdrant._outage import Outage
 from raeburnmemory.qdrant._pending import MAX_PENDING, PendingChanges
-from raeburnmemory.qdrant._points import PROMPT_FIELD, batches, point_id, to_filter
+from raeburnmemory.qdrant._points import point_id
 from raeburnmemory.qdrant.settings import QdrantSettings, resolve_settings
 
 __all__ = ["QdrantVectors"]
 
 _log = logging.getLogger("raeburnmemory.qdrant")
 
-#: Points per upsert request, and ids per delete request.
-UPSERT_BATCH = 512
-#: Point ids per page when listing a collection on a server, and in local mode (where every
-#: page costs a sort of the whole collection, so fewer and bigger pages are cheaper).
-SCROLL_PAGE = 10_000
-LOCAL_SCROLL_PAGE = 250_000
+
+def _engine_for(settings: QdrantSettings) -> Engine:
+    """Qdrant Edge for a local folder, qdrant-client for a server (imported only when used)."""
+    if settings.local:
+        from raeburnmemory.qdrant._edge import EdgeEngine
+
+        return EdgeEngine(settings)
+    from raeburnmemory.qdrant._server import ServerEngine
+
+    return ServerEngine(settings)
 
 
 class QdrantVectors(VectorIndex):
-    """A persistent vector index in a Qdrant collection (``vector_backend="qdrant"``).
+    """A persistent vector index in Qdrant (``vector_backend="qdrant"``).
 
-    Options: ``qdrant_url`` (else ``$RAEBURN_QDRANT_URL``; none means embedded local mode in
+    Options: ``qdrant_url`` (else ``$RAEBURN_QDRANT_URL``; none means embedded Qdrant Edge in
     ``<store file>.qdrant/``), ``qdrant_api_key`` (else ``$RAEBURN_QDRANT_API_KEY``) and
     ``collection`` (default: from the store's file name).
     """
@@ -62,14 +66,12 @@ class QdrantVectors(VectorIndex):
     )
     persistent: ClassVar[bool] = True
 
-    def __init__(
-        self, dim: int, store: Store, settings: QdrantSettings, lease: _pool.ClientLease
-    ) -> None:
+    def __init__(self, dim: int, store: Store, settings: QdrantSettings, engine: Engine) -> None:
         self._dim = dim
         self._store = store
         self._settings = settings
-        self._lease = lease
-        self._release = weakref.finalize(self, lease.release)
+        self._engine = engine
+        self._release = weakref.finalize(self, engine.release)
         self._lock = threading.RLock()
         self._pending = PendingChanges()
         self._outage = Outage(settings.where)
@@ -79,17 +81,17 @@ class QdrantVectors(VectorIndex):
     def create(cls, *, dim: int, store: Store, options: Mapping[str, Any]) -> QdrantVectors:
         """Open (creating it if needed) the collection of ``store`` for ``dim``-dimensional vectors.
 
-        Raises ``StoreLockedError`` when another process uses the local folder, and
+        Raises ``StoreLockedError`` when another process holds the store's embedded shard, and
         ``ConfigurationError`` when the named collection exists but was not made for this store's
         vectors. A server that cannot be reached is not an error here: the index opens with a full
         reconciliation pending, so writes still succeed, and ``sync`` or a search will raise
         ``StoreUnavailableError`` while the server stays out of reach.
         """
         settings = resolve_settings(store.location, options)
-        index = cls(dim, store, settings, _pool.acquire(settings))
+        index = cls(dim, store, settings, _engine_for(settings))
         try:
-            with translated(settings, "opening the collection"), index._client() as client:
-                _collection.open_collection(client, settings, dim, store.encoder_info())
+            with translated(settings, "opening the collection"):
+                index._open_engine().open(dim, store.encoder_info())
         except StoreUnavailableError as exc:
             if settings.local:
                 index._release()
@@ -125,32 +127,25 @@ class QdrantVectors(VectorIndex):
 
     # -- talking to Qdrant ---------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _client(self) -> Iterator[QdrantClient]:
-        """The pooled client, held for one call (opened again first if it was closed)."""
+    def _open_engine(self) -> Engine:
+        """The engine, for one call (its shard taken again first if it was closed)."""
         if not self._release.alive:
             raise StoreError(f"the Qdrant index of {self._settings.where} is closed")
-        self._lease.reopen_if_closed()
-        with self._lease.lock:
-            yield self._lease.client
+        self._engine.reopen_if_closed()
+        return self._engine
 
     def _upsert(
         self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]
     ) -> None:
-        for batch in batches(ids, vectors, payloads, UPSERT_BATCH):
-            with self._client() as client:
-                client.upsert(self._settings.collection, points=batch, wait=True)
+        self._open_engine().upsert(ids, vectors, payloads)
 
     def _delete_points(self, point_ids: Sequence[str]) -> None:
-        for start in range(0, len(point_ids), UPSERT_BATCH):
-            selector = models.PointIdsList(points=list(point_ids[start : start + UPSERT_BATCH]))
-            with self._client() as client:
-                client.delete(self._settings.collection, points_selector=selector, wait=True)
+        if point_ids:
+            self._open_engine().delete(point_ids)
 
     def _recreate(self) -> None:
         encoder = self._store.encoder_info()
-        with self._client() as client:
-            _collection.recreate(client, self._settings, self._dim, encoder)
+        self._open_engine().recreate(self._dim, encoder)
         self._encoder_recorded = encoder is not None
 
     def _record_encoder(self) -> None:
@@ -158,27 +153,8 @@ class QdrantVectors(VectorIndex):
             return
         encoder = self._store.encoder_info()
         if encoder is not None:
-            with self._client() as client:
-                _collection.record_encoder(client, self._settings, self._dim, encoder)
+            self._open_engine().record_encoder(self._dim, encoder)
             self._encoder_recorded = True
-
-    def _point_ids(self) -> set[str]:
-        """Every point id in the collection (ids only: no payload to copy)."""
-        page = LOCAL_SCROLL_PAGE if self._settings.local else SCROLL_PAGE
-        found: set[str] = set()
-        offset: models.ExtendedPointId | None = None
-        while True:
-            with self._client() as client:
-                records, offset = client.scroll(
-                    self._settings.collection,
-                    limit=page,
-                    offset=offset,
-                    with_payload=False,
-                    with_vectors=False,
-                )
-            found.update(str(record.id) for record in records)
-            if offset is None:
-                return found
 
     def _reconcile(self, store: Store) -> None:
         """Make the collection hold exactly the store's vectors."""
@@ -186,11 +162,10 @@ class QdrantVectors(VectorIndex):
         if self._pending.reset:
             self._recreate()
         else:
-            with self._client() as client:
-                _collection.open_collection(client, self._settings, self._dim, encoder)
+            self._open_engine().open(self._dim, encoder)
         # The collection is listed before the store is read: another process writes the store
         # first, so a point it adds meanwhile is in the store read too and is never deleted here.
-        present = self._point_ids()
+        present = self._open_engine().point_ids()
         stored = store.load_vectors()
         wanted = [point_id(pid) for pid in stored.ids]
         self._delete_points(sorted(present.difference(wanted)))
@@ -223,11 +198,7 @@ class QdrantVectors(VectorIndex):
         self._record_encoder()
 
     def _collection_missing(self) -> bool:
-        try:
-            with self._client() as client:
-                return not client.collection_exists(self._settings.collection)
-        except Exception:
-            return False
+        return self._release.alive and self._engine.missing()
 
     def _flush(self, doing: str, *, force: bool = False) -> BaseException | None:
         """Push waiting changes; returns why Qdrant is out of reach, or ``None`` when done.
@@ -312,19 +283,8 @@ class QdrantVectors(VectorIndex):
             reason = self._flush("searching", force=True)
             if reason is not None:
                 raise unavailable(self._settings, reason, "searching") from reason
-        with translated(self._settings, "searching"), self._client() as client:
-            response = client.query_points(
-                self._settings.collection,
-                query=vector.tolist(),
-                limit=k,
-                query_filter=to_filter(flt),
-                with_payload=[PROMPT_FIELD],
-                with_vectors=False,
-            )
-        return [
-            (str((point.payload or {})[PROMPT_FIELD]), float(point.score))
-            for point in response.points
-        ]
+        with translated(self._settings, "searching"):
+            return self._open_engine().search(vector, k, flt)
 
     def clear(self) -> None:
         """Drop every vector (the collection is created again, empty)."""
@@ -339,8 +299,8 @@ class QdrantVectors(VectorIndex):
             reason = self._flush("counting vectors", force=True)
             if reason is not None:
                 raise unavailable(self._settings, reason, "counting vectors") from reason
-            with translated(self._settings, "counting vectors"), self._client() as client:
-                return int(client.count(self._settings.collection, exact=True).count)
+            with translated(self._settings, "counting vectors"):
+                return self._open_engine().count()
 
     def sync(self, store: Store) -> None:
         """Make the collection hold exactly the store's vectors, pushing what it missed.
@@ -354,6 +314,20 @@ class QdrantVectors(VectorIndex):
             self._store = store
             self._pending.full_sync = True
             self._flush("syncing with the store", force=True)
+
+    def optimize(self) -> None:
+        """Push waiting changes, then build the embedded shard's HNSW index past its threshold.
+
+        ``MemoryGraph.export()`` and ``reindex()`` call it; a server builds its index by itself.
+        When Qdrant is out of reach the build waits for a later call, and nothing is raised.
+        """
+        with self._lock:
+            if not self._release.alive:
+                return
+            if self._flush("building the search index", force=True) is not None:
+                return
+            with translated(self._settings, "building the search index"):
+                self._open_engine().optimize()
 
     def close(self) -> None:
         """Push waiting changes if Qdrant is reachable, then give the pooled client back."""

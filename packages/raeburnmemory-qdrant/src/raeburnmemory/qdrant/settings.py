@@ -2,7 +2,7 @@
 
 The options ``qdrant_url``, ``qdrant_api_key`` and ``collection`` of ``MemoryGraph(**options)``
 win over the environment variables ``RAEBURN_QDRANT_URL`` and ``RAEBURN_QDRANT_API_KEY``. With no
-URL at all, Qdrant runs embedded (local mode) in the folder ``<store file>.qdrant/``.
+URL at all, Qdrant runs embedded (Qdrant Edge) in the folder ``<store file>.qdrant/``.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class QdrantSettings:
 
     @property
     def local(self) -> bool:
-        """True for embedded local mode (a folder), False for a server."""
+        """True for embedded Qdrant Edge (a folder), False for a server."""
         return self.path is not None
 
     @property
