@@ -65,7 +65,12 @@ def export(
     ],
     fmt: Annotated[
         ExportFormat,
-        typer.Option("--format", case_sensitive=False, help="node-link JSON or GraphML."),
+        typer.Option(
+            "--format",
+            case_sensitive=False,
+            help="node-link JSON or GraphML.",
+            metavar="[json|graphml]",
+        ),
     ] = ExportFormat.JSON,
     session: Annotated[
         str | None, typer.Option("--session", help="Only this session.", metavar="ID")

@@ -8,9 +8,8 @@ loads; with ``--strict`` every line is checked first and nothing is written if o
 from __future__ import annotations
 
 import errno
-import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +34,6 @@ if TYPE_CHECKING:
 __all__ = ["ImportReport", "import_file"]
 
 _Record = tuple[int, Interaction]
-# Lines read between two updates of the progress bar.
-_PROGRESS_EVERY = 256
 
 
 @dataclass
@@ -71,26 +68,32 @@ class ImportReport:
         return text
 
 
+def _count_lines(stream: IO[bytes]) -> int:
+    """How many lines a seekable file holds (read in large blocks, then rewound)."""
+    lines = 0
+    last = b"\n"
+    while block := stream.read(1 << 20):
+        lines += block.count(b"\n")
+        last = block[-1:]
+    stream.seek(0)
+    return lines + (last != b"\n")
+
+
 @contextmanager
-def _open(source: str) -> Iterator[tuple[IO[bytes], int | None]]:
+def _open(source: str) -> Iterator[tuple[IO[bytes], int]]:
+    """The file and how many lines it has (0: unknown, for standard input)."""
     if source == "-":
-        yield sys.stdin.buffer, None
+        yield sys.stdin.buffer, 0
         return
     path = Path(source).expanduser()
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a directory, not a JSON Lines file", str(path))
     with path.open("rb") as stream:
-        yield stream, os.fstat(stream.fileno()).st_size
+        yield stream, _count_lines(stream)
 
 
-def _read(
-    stream: IO[bytes], report: ImportReport, progress: Callable[[int], None]
-) -> Iterator[_Record]:
-    done = 0
-    for number, size, text in iter_lines(stream):
-        done += size
-        if number % _PROGRESS_EVERY == 0:
-            progress(done)
+def _read(stream: IO[bytes], report: ImportReport) -> Iterator[_Record]:
+    for number, _, text in iter_lines(stream):
         if text is None:
             report.fail(number, "not UTF-8 text")
             continue
@@ -101,7 +104,6 @@ def _read(
             continue
         if record is not None:
             yield number, record
-    progress(done)
 
 
 def _add(mg: MemoryGraph, batch: list[_Record], report: ImportReport) -> None:
@@ -152,10 +154,14 @@ def _check_conflicts(settings: Settings, records: list[_Record], report: ImportR
 def import_file(
     ctx: typer.Context,
     file: Annotated[
-        str, typer.Argument(help="JSON Lines file of interactions ('-' for standard input).")
+        str,
+        typer.Argument(
+            help="JSON Lines file of interactions ('-' for standard input).", metavar="FILE"
+        ),
     ],
     batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, help="Interactions written per batch.")
+        int,
+        typer.Option("--batch-size", min=1, help="Interactions written per batch.", metavar="N"),
     ] = 1000,
     strict: Annotated[
         bool, typer.Option("--strict", help="Check every line first; write nothing if one is bad.")
@@ -166,12 +172,8 @@ def import_file(
     out = settings.output
     report = ImportReport("<stdin>" if file == "-" else file)
     description = f"importing {Path(report.source).name}"
-    with _open(file) as (stream, size), out.progress(description) as bar:
-
-        def advance(done: int) -> None:
-            bar(done, size or 0)
-
-        records = _read(stream, report, advance)
+    with _open(file) as (stream, lines), out.progress(description) as bar:
+        records = _read(stream, report)
         if strict:  # every check before the first write
             checked = list(records)
             _check_conflicts(settings, checked, report)
@@ -184,9 +186,11 @@ def import_file(
                 batch.append(item)
                 if len(batch) >= batch_size:
                     _add(mg, batch, report)
+                    bar(batch[-1][0], lines)  # lines read and written, so far
                     batch = []
             if batch:
                 _add(mg, batch, report)
+            bar(lines, lines)
     out.message(report.summary(), report.as_dict())
     if report.errors:
         raise typer.Exit(1)

@@ -7,6 +7,7 @@ Catch :class:`RaeburnMemoryError` to handle every failure of the library::
     │   └── BackendNotInstalledError  the backend's distribution is not installed (also ImportError)
     ├── StoreError                    the store cannot be used
     │   ├── CorruptStoreError         a file or database could not be read; it was left untouched
+    │   │   └── NotAStoreError        the file is something else (settings, a SQLite database...)
     │   ├── StoreLockedError          another writer held the lock for too long
     │   ├── StoreNotFoundError        a read was asked of a store that does not exist
     │   └── StoreUnavailableError     a server (database, vector service) cannot be reached
@@ -31,6 +32,7 @@ __all__ = [
     "InteractionError",
     "InvalidInteractionError",
     "NoEmbeddingsError",
+    "NotAStoreError",
     "NotFoundError",
     "RaeburnMemoryError",
     "SearchError",
@@ -76,6 +78,16 @@ class CorruptStoreError(StoreError):
         super().__init__(f"{path}: {reason} (the file was left untouched)")
         self.path = str(path)
         self.reason = reason
+
+
+class NotAStoreError(CorruptStoreError):
+    """The path holds a file that is not this kind of store (another program's, or another
+    backend's); it has not been modified."""
+
+    def __init__(self, path: object, message: str) -> None:
+        StoreError.__init__(self, message)
+        self.path = str(path)
+        self.reason = message
 
 
 class StoreLockedError(StoreError):

@@ -19,6 +19,7 @@ from typing import Any
 from raeburnmemory.core.errors import ConfigurationError
 
 __all__ = [
+    "MAX_TOP_K",
     "RELATIONS",
     "Agent",
     "EncoderInfo",
@@ -33,6 +34,9 @@ __all__ = [
 
 #: Edge relations the graph uses; callers may add their own with ``link_prompts``.
 RELATIONS = ("responded_with", "generated_by", "belongs_to", "followed_by")
+#: The most hits one search returns: ``top_k`` is from 1 to this in the library, the command
+#: line and the HTTP API alike.
+MAX_TOP_K = 1000
 
 
 def utc_now() -> datetime:

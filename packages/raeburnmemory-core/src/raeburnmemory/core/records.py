@@ -73,6 +73,8 @@ def make_interaction(
     for value, what in ((prompt_text, "prompt text"), (response_text, "response text")):
         if not isinstance(value, str):
             raise InvalidInteractionError(f"{what} must be a string, not {type(value).__name__}")
+    if not prompt_text.strip():
+        raise InvalidInteractionError("prompt text is empty: give the words of the prompt")
     if agent_name is not None and not isinstance(agent_name, str):
         raise InvalidInteractionError("agent name must be a string")
     try:
