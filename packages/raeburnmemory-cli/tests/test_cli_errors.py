@@ -85,12 +85,12 @@ def test_an_unexpected_error_is_still_one_line(
     if importlib.util.find_spec("raeburnmemory.sqlite") is None:
         pytest.skip("raeburnmemory-sqlite is not installed")
     add_one(1)
-    from raeburnmemory.cli import _maintenance
+    from raeburnmemory.core import transfer
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("wires crossed")
 
-    monkeypatch.setattr(_maintenance, "copy_store", broken)
+    monkeypatch.setattr(transfer, "copy_store", broken)
     run = cli("--db", db, "migrate", "--to", "sqlite")
     run.assert_error(1, "RuntimeError", "wires crossed", "RAEBURN_DEBUG")
 

@@ -14,7 +14,6 @@ from typing import IO, Annotated
 
 import typer
 
-from raeburnmemory.cli._graphml import write_graphml
 from raeburnmemory.cli._settings import settings_of
 
 __all__ = ["ExportFormat", "atomic_text_file", "export"]
@@ -84,6 +83,8 @@ def export(
         counts: tuple[int, int] | None = None
         with _target(output) as handle:
             if fmt is ExportFormat.GRAPHML:
+                from raeburnmemory.cli._graphml import write_graphml
+
                 counts = write_graphml(mg.node_link_data(session_id=session), handle)
             else:
                 for chunk in mg.iter_node_link_json(session_id=session):

@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import typer
 
-from raeburnmemory.cli._jsonl import LineError, iter_lines, parse_line
 from raeburnmemory.cli._output import Output, print_error
 from raeburnmemory.cli._settings import Settings, settings_of
 from raeburnmemory.core.errors import (
@@ -26,14 +25,14 @@ from raeburnmemory.core.errors import (
     NotFoundError,
     StoreNotFoundError,
 )
-from raeburnmemory.core.model import Interaction
 
 if TYPE_CHECKING:
+    from raeburnmemory.core.model import Interaction
     from raeburnmemory.memory_graph import MemoryGraph
 
 __all__ = ["ImportReport", "import_file"]
 
-_Record = tuple[int, Interaction]
+_Record: TypeAlias = "tuple[int, Interaction]"
 
 
 @dataclass
@@ -93,6 +92,8 @@ def _open(source: str) -> Iterator[tuple[IO[bytes], int]]:
 
 
 def _read(stream: IO[bytes], report: ImportReport) -> Iterator[_Record]:
+    from raeburnmemory.cli._jsonl import LineError, iter_lines, parse_line
+
     for number, _, text in iter_lines(stream):
         if text is None:
             report.fail(number, "not UTF-8 text")

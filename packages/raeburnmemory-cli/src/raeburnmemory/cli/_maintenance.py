@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from raeburnmemory.cli._settings import FILE_BACKENDS, Backend, Settings, settings_of
 from raeburnmemory.core.errors import EmbeddingMismatchError
 from raeburnmemory.core.paths import resolve_db_path
-from raeburnmemory.core.registry import load_storage_backend
-from raeburnmemory.core.store import Store
-from raeburnmemory.core.transfer import copy_store
+
+if TYPE_CHECKING:  # the stores load numpy: imported when a command runs, not for --help
+    from raeburnmemory.core.store import Store
 
 __all__ = ["migrate", "reindex", "stats"]
 
@@ -103,6 +103,9 @@ def migrate(
             f"the store is a {settings.backend} store already; pick another --to",
             param_hint="'--to'",
         )
+    from raeburnmemory.core.registry import load_storage_backend
+    from raeburnmemory.core.transfer import copy_store
+
     source_cls = load_storage_backend(settings.backend)
     target_cls = load_storage_backend(to.value)
     source_location = None if settings.db is None else settings.db

@@ -9,18 +9,27 @@ is always one line.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # rich is imported when a command first prints: --help stays quick
     from rich.console import Console
     from rich.text import Text
 
-__all__ = ["Column", "Output", "ProgressCallback", "plain", "print_error", "print_warning"]
+__all__ = [
+    "Column",
+    "Output",
+    "ProgressCallback",
+    "is_terminal",
+    "plain",
+    "print_error",
+    "print_warning",
+]
 
 #: ``progress(done, total)``: the shape of every progress callback of the library.
 ProgressCallback = Callable[[int, int], None]
@@ -44,6 +53,21 @@ def plain(value: object) -> str:
     """A value as one line of text: escaped tabs and newlines, ``-`` for nothing."""
     text = _text(value)
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def is_terminal(stream: IO[str]) -> bool:
+    """Whether ``stream`` is a terminal, decided as rich decides it (``TTY_COMPATIBLE``,
+    ``FORCE_COLOR``, then ``isatty``) without importing rich."""
+    compatible = os.environ.get("TTY_COMPATIBLE", "")
+    if compatible in ("0", "1"):
+        return compatible == "1"
+    force = os.environ.get("FORCE_COLOR")
+    if force is not None:
+        return force != ""
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed file
+        return False
 
 
 def _one_line(message: str) -> str:
@@ -96,7 +120,7 @@ class Output:
     @property
     def rich(self) -> bool:
         """Whether results are drawn as rich tables (a terminal, and no ``--json``)."""
-        return not self.json_mode and self._console.is_terminal
+        return not self.json_mode and is_terminal(sys.stdout)
 
     def json(self, data: object) -> None:
         """Print ``data`` as JSON (one document, indented)."""
@@ -119,7 +143,7 @@ class Output:
         """A hint for people, on standard error; never mixed into results."""
         if self.json_mode:
             return
-        if self._err_console.is_terminal:
+        if is_terminal(sys.stderr):
             self._err_console.print(text, style="dim", markup=False, highlight=False)
         else:
             sys.stderr.write(text + "\n")
@@ -186,7 +210,7 @@ class Output:
         finishing, until the ``with`` block ends (so after the last write, not the last item).
         ``total`` 0 means unknown.
         """
-        if self.json_mode or not self._err_console.is_terminal:
+        if self.json_mode or not is_terminal(sys.stderr):
             yield _ignore_progress
             return
         from raeburnmemory.cli._progress import make_progress

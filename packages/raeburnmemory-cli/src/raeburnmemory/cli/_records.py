@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from raeburnmemory.cli._output import Column
 from raeburnmemory.cli._settings import settings_of
-from raeburnmemory.core.model import Interaction
-from raeburnmemory.core.records import make_interaction
+
+if TYPE_CHECKING:
+    from raeburnmemory.core.model import Interaction
 
 __all__ = ["add", "delete", "history", "interaction_fields", "show"]
 
@@ -131,6 +132,8 @@ def add(
     ] = None,
 ) -> None:
     """Record one interaction: a prompt, its response, the agent and the session."""
+    from raeburnmemory.core.records import make_interaction
+
     settings = settings_of(ctx)
     record = make_interaction(  # checked before the store is opened, let alone made
         {"id": prompt_id, "text": prompt_text},

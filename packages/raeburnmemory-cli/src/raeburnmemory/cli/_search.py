@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from raeburnmemory.cli._output import Column, Output
 from raeburnmemory.cli._settings import settings_of
-from raeburnmemory.core.model import MAX_TOP_K, SearchHit
+from raeburnmemory.core.limits import MAX_TOP_K
+
+if TYPE_CHECKING:
+    from raeburnmemory.core.model import SearchHit
 
 __all__ = ["Mode", "print_hits", "similar", "top_k_option"]
 

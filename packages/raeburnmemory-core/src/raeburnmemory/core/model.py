@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from raeburnmemory.core.errors import ConfigurationError
+from raeburnmemory.core.limits import MAX_TOP_K
 
 __all__ = [
     "MAX_TOP_K",
@@ -34,9 +35,6 @@ __all__ = [
 
 #: Edge relations the graph uses; callers may add their own with ``link_prompts``.
 RELATIONS = ("responded_with", "generated_by", "belongs_to", "followed_by")
-#: The most hits one search returns: ``top_k`` is from 1 to this in the library, the command
-#: line and the HTTP API alike.
-MAX_TOP_K = 1000
 
 
 def utc_now() -> datetime:
