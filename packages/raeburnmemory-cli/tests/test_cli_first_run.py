@@ -176,8 +176,9 @@ def test_a_read_only_command_never_imports_a_json_store(
 ) -> None:
     _add(raeburn, "--db", tmp_path / "g.json").assert_ok()
     before = _listing(tmp_path)
-    run = raeburn("--db", tmp_path / "g.db", *command)
-    run.assert_error(1, str(tmp_path / "g.db"))
+    for backend in (["--backend", "sqlite"], []):
+        run = raeburn(*backend, "--db", tmp_path / "g.db", *command)
+        run.assert_error(1, str(tmp_path / "g.db"))
     assert _listing(tmp_path) == before
     assert not Path("out.json").exists()
 
