@@ -85,6 +85,8 @@ def test_an_unexpected_error_is_still_one_line(
     if importlib.util.find_spec("raeburnmemory.sqlite") is None:
         pytest.skip("raeburnmemory-sqlite is not installed")
     add_one(1)
+    # Import the modules that bind copy_store before it is patched, so none keeps the broken one.
+    importlib.import_module("raeburnmemory.sqlite.store")
     from raeburnmemory.core import transfer
 
     def broken(*args: Any, **kwargs: Any) -> None:
