@@ -86,15 +86,25 @@ def cli() -> Cli:
 
 
 def _run_process(
-    args: Sequence[str], *, env: Mapping[str, str] | None = None, timeout: float = 60
+    args: Sequence[str | os.PathLike[str]],
+    *,
+    env: Mapping[str, str] | None = None,
+    unset: Sequence[str] = (),
+    timeout: float = 60,
 ) -> Run:
-    """Run a command in a real subprocess and collect what it printed."""
+    """Run a command in a real subprocess and collect what it printed.
+
+    ``env`` is added to this process's environment, and the variables in ``unset`` removed.
+    """
+    environment = {**os.environ, **(env or {})}
+    for name in unset:
+        environment.pop(name, None)
     done = subprocess.run(
-        list(args),
+        [os.fspath(arg) for arg in args],
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, **(env or {})},
+        env=environment,
         check=False,
     )
     return Run(done.returncode, done.stdout, done.stderr)
@@ -115,7 +125,7 @@ def _interaction_line(index: int, session: str = "s1", **changes: Any) -> str:
 
 @pytest.fixture
 def process() -> Callable[..., Run]:
-    """``process([args], env={...})`` runs a command in a real subprocess."""
+    """``process([args], env={...}, unset=[...])`` runs a command in a real subprocess."""
     return _run_process
 
 

@@ -19,7 +19,7 @@ def test_demo_records_into_a_local_folder_and_shows_hits(cli: Any, offline_home:
     hits = [line.split("\t") for line in lines[1:]]
     assert len(hits) == 3
     assert hits[0][0] == "demo-p2"  # "remember facts from earlier sessions"
-    assert "similar --text" in run.stderr
+    assert 'similar "your question"' in run.stderr
     assert "--model none" in run.stderr
     # RAEBURN_DB_PATH (the user's own memory) was not touched.
     assert not (offline_home / ".raeburnbrain").exists()

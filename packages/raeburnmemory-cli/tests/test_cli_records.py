@@ -107,7 +107,8 @@ def test_show_of_an_unknown_prompt(cli: Any, db: Path, add_one: Any) -> None:
 def test_history_lists_sessions_then_a_session_in_order(cli: Any, db: Path, add_one: Any) -> None:
     for n, session in ((1, "s1"), (2, "s2"), (3, "s1")):
         add_one(n, session=session)
-    assert cli("--db", db, "history").assert_ok().lines() == ["s1", "s2"]
+    listed = cli("--db", db, "history").assert_ok().lines()
+    assert [row.split("\t")[:2] for row in listed] == [["s1", "2"], ["s2", "1"]]
     assert cli("--db", db, "--json", "history").json() == ["s1", "s2"]
     rows = [line.split("\t") for line in cli("--db", db, "history", "--session", "s1").lines()]
     assert [row[0] for row in rows] == ["p1", "p3"]
@@ -143,7 +144,7 @@ def test_delete_a_session_with_yes(cli: Any, db: Path, add_one: Any) -> None:
         add_one(n, session=session)
     data = cli("--db", db, "--json", "delete", "--session", "s1", "--yes").assert_ok().json()
     assert data == {"deleted": ["p1", "p3"]}
-    assert cli("--db", db, "history").lines() == ["s2"]
+    assert [row.split("\t")[0] for row in cli("--db", db, "history").lines()] == ["s2"]
     hits = cli("--db", db, "--json", "similar", "--text", "question 1 about the topic 1").json()
     assert hits["ids"] == ["p2"]
 

@@ -16,6 +16,7 @@ from raeburnmemory.core.errors import (
     StoreNotFoundError,
 )
 from raeburnmemory.core.testing import interactions
+from raeburnmemory.memory_graph import MemoryGraph
 from raeburnmemory.sqlite import SCHEMA_VERSION, SQLiteStore, _schema
 from raeburnmemory.sqlite._driver import driver
 
@@ -28,11 +29,31 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_another_extension_is_replaced_by_db(tmp_path: Path) -> None:
-    with SQLiteStore.open(str(tmp_path / "mem.json")) as store:
-        assert store.location == str(tmp_path / "mem.db")
-    assert (tmp_path / "mem.db").is_file()
-    assert not (tmp_path / "mem.json").exists()
+@pytest.mark.parametrize("name", ["mem.sqlite", "mem.sqlite3", "mem.json", "memory"])
+def test_the_path_is_used_as_given(tmp_path: Path, name: str) -> None:
+    with SQLiteStore.open(str(tmp_path / name)) as store:
+        assert store.location == str(tmp_path / name)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def test_a_json_store_is_not_opened_as_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "mem.json"
+    with MemoryGraph(str(path), embedding_model=None) as graph:
+        graph.batch_add(interactions(2))
+    before = {p.name: _digest(p) for p in tmp_path.iterdir()}
+    with pytest.raises(CorruptStoreError, match=r"mem\.json is a raeburnmemory JSON store"):
+        SQLiteStore.open(str(path))
+    assert {p.name: _digest(p) for p in tmp_path.iterdir()} == before
+
+
+def test_a_read_never_makes_a_database(tmp_path: Path) -> None:
+    (tmp_path / "empty.db").write_bytes(b"")
+    with pytest.raises(StoreNotFoundError):
+        SQLiteStore.open(str(tmp_path / "mem.db"), create=False)
+    with pytest.raises(CorruptStoreError, match="empty file"):
+        SQLiteStore.open(str(tmp_path / "empty.db"), create=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]
+    assert (tmp_path / "empty.db").read_bytes() == b""
 
 
 def test_the_default_follows_raeburn_db_path(offline_home: Path) -> None:

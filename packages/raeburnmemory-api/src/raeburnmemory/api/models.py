@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from raeburnmemory.core.errors import ConfigurationError
 from raeburnmemory.core.limits import MAX_ID_LENGTH
-from raeburnmemory.core.model import Interaction, SearchHit, parse_timestamp
+from raeburnmemory.core.model import MAX_TOP_K, Interaction, SearchHit, parse_timestamp
 
 __all__ = [
     "AddResponse",
@@ -126,8 +126,10 @@ class BatchResponse(BaseModel):
 class SimilarRequest(BaseModel):
     """A similarity search: the body of ``POST /memory/similar``."""
 
-    text: str = Field(min_length=1, max_length=100_000)
-    top_k: int = Field(default=5, ge=1, le=1000)
+    text: str = Field(max_length=100_000, description="the text to search for (not blank)")
+    top_k: int = Field(
+        default=5, ge=1, le=MAX_TOP_K, description=f"how many hits at most, 1 to {MAX_TOP_K}"
+    )
     session_id: str | None = None
     agent_id: str | None = None
     since: datetime | float | None = Field(default=None, description="earliest timestamp")

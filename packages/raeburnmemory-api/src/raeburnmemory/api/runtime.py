@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 import threading
+import warnings
 from typing import TYPE_CHECKING
 
 from fastapi import Request
@@ -90,6 +91,22 @@ def _open_memory(settings: Settings) -> MemoryGraph:
             raise
 
 
+def _announce_encoder(memory: MemoryGraph) -> None:
+    """Load the encoder now, so that a missing model is said once, at start-up, in the log."""
+    from raeburnmemory.core.encoders import EncoderFallbackWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", EncoderFallbackWarning)
+        memory.encoder_name  # noqa: B018 - loads the model, or falls back and warns
+    for warning in caught:
+        if issubclass(warning.category, EncoderFallbackWarning):
+            logger.warning("%s", warning.message)
+        else:
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+
+
 class Runtime:
     """The state of one running application; filled in at start-up, emptied at shutdown."""
 
@@ -121,6 +138,7 @@ class Runtime:
         if self.memory is None:
             self.memory = _open_memory(settings)
             self.owns_memory = True
+            _announce_encoder(self.memory)
         if settings.rate_limit > 0:
             path = settings.rate_limit_db or default_rate_limit_db(str(self.memory.location))
             self.limiter = SQLiteRateLimiter(path, settings.rate_limit)

@@ -1,5 +1,6 @@
 """The ``raeburnmemory`` Typer application: global options, error handling and ``main()``.
 
+Global options (``--db``, ``--backend``, ``--json``, ...) go before or after the command.
 Every failure ends as one line on standard error and an exit status: 2 for a usage error (an
 unknown option, a bad flag value, a bad configuration), 1 for anything else the library refuses
 (a missing or corrupt store, no embeddings yet, an unknown id), 130 when interrupted. Set
@@ -9,6 +10,7 @@ unknown option, a bad flag value, a bad configuration), 1 for anything else the 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -16,7 +18,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from raeburnmemory.cli import (
     _demo,
@@ -28,10 +30,11 @@ from raeburnmemory.cli import (
     _search,
     _serve,
 )
+from raeburnmemory.cli._arguments import global_options_first
 from raeburnmemory.cli._output import print_error, print_warning
 from raeburnmemory.cli._settings import Backend, Settings, parse_options
 from raeburnmemory.cli._versions import version_lines
-from raeburnmemory.core.encoders import EncoderFallbackWarning
+from raeburnmemory.cli._words import cli_words
 from raeburnmemory.core.errors import (
     BackendNotInstalledError,
     ConfigurationError,
@@ -65,20 +68,10 @@ def _click_message(exc: Exception) -> str:
     return str(format_message()) if callable(format_message) else str(exc)
 
 
-_GLOBAL_OPTIONS = frozenset(
-    {"--db", "--backend", "--vectors", "--model", "--option", "-o", "--json", "--version"}
-)
-
-
 def _usage_message(exc: Exception) -> str:
     message = _click_message(exc)
     ctx = getattr(exc, "ctx", None)
     path = getattr(ctx, "command_path", None) or "raeburnmemory"
-    if getattr(exc, "option_name", None) in _GLOBAL_OPTIONS and path != "raeburnmemory":
-        option = getattr(exc, "option_name", "")
-        command = path.split()[-1]
-        where = f"raeburnmemory {option} ... {command} ..."
-        return f"{message}; it is a global option and goes before the command: {where}"
     return f"{message} (see '{path} --help')"
 
 
@@ -91,7 +84,7 @@ def _exit_code(exc: RaeburnMemoryError) -> int:
 
 
 def _library_message(exc: RaeburnMemoryError) -> str:
-    message = str(exc) or type(exc).__name__
+    message = cli_words(str(exc) or type(exc).__name__)
     if isinstance(exc, StoreNotFoundError):
         message += " (add, import and demo create one; --db names another)"
     return message
@@ -109,16 +102,25 @@ def _one_line_warnings() -> Iterator[None]:
     original = warnings.showwarning
 
     def show(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
-        text = str(message)
-        if issubclass(category, EncoderFallbackWarning):
-            text += " On the command line: --model none."
-        print_warning(text)
+        print_warning(cli_words(str(message)))
 
     warnings.showwarning = show
     try:
         yield
     finally:
         warnings.showwarning = original
+
+
+# "  TEXT <str>  The text ..." in a command's Arguments section: the metavariable says enough.
+_ARGUMENT_TYPE = re.compile(r"^(  [A-Z][A-Z_]*) <\w+>", re.M)
+
+
+class _Command(TyperCommand):
+    """A command whose help names its arguments by their metavariable alone, like options."""
+
+    def get_help(self, ctx: Any) -> str:
+        """The help text, with ``TEXT`` rather than ``TEXT <str>`` for arguments."""
+        return _ARGUMENT_TYPE.sub(lambda match: match.group(1) + " " * 6, super().get_help(ctx))
 
 
 class _Group(TyperGroup):
@@ -135,6 +137,10 @@ class _Group(TyperGroup):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         sys.exit(self._run(args, prog_name, complete_var, extra))
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Take the global options wherever they are, before or after the command."""
+        return super().parse_args(ctx, global_options_first(self, ctx, args))
 
     def _run(
         self,
@@ -185,6 +191,7 @@ app = typer.Typer(
     help="Record LLM interactions in a persistent memory graph and search them by similarity.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # plain help: flags shown as flags, and no rich import to show it
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -221,9 +228,16 @@ def _global_options(
         ),
     ] = None,
     backend: Annotated[
-        Backend,
-        typer.Option("--backend", help="Storage backend.", case_sensitive=False),
-    ] = Backend.JSON,
+        Backend | None,
+        typer.Option(
+            "--backend",
+            help="Storage backend: json, sqlite or postgres. Default: what an existing file "
+            "holds, else sqlite for .db, .sqlite and .sqlite3 files, else json.",
+            case_sensitive=False,
+            metavar="[json|sqlite|postgres]",
+            show_default=False,
+        ),
+    ] = None,
     vectors: Annotated[
         str | None,
         typer.Option(
@@ -239,8 +253,8 @@ def _global_options(
             "--model",
             envvar="RAEBURN_EMBED_MODEL",
             show_envvar=True,
-            help="Embedding model name, or 'none' for the built-in offline encoder. "
-            "Default: all-MiniLM-L6-v2.",
+            help="Embedding model name, or 'none' for the built-in offline encoder. Default: "
+            "the encoder that made the store's vectors, else all-MiniLM-L6-v2.",
             metavar="NAME",
         ),
     ] = None,
@@ -269,7 +283,8 @@ def _global_options(
     """Record LLM interactions in a persistent memory graph and search them by similarity."""
     ctx.obj = Settings(
         db=_blank_is_none(db),
-        backend=backend.value,
+        backend=backend.value if backend is not None else "json",
+        backend_given=backend is not None,
         vectors=_blank_is_none(vectors),
         model=_blank_is_none(model),
         options=parse_options(option),
@@ -294,7 +309,7 @@ _COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("demo", _demo.demo),
 )
 for _name, _command in _COMMANDS:
-    app.command(_name)(_command)
+    app.command(_name, cls=_Command)(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -13,8 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from raeburnmemory.cli._search import print_hits
-from raeburnmemory.cli._settings import settings_of
+from raeburnmemory.cli._search import print_hits, top_k_option
+from raeburnmemory.cli._settings import raw_settings_of
 
 __all__ = ["DEMO_QUERY", "conversation", "demo"]
 
@@ -105,20 +105,20 @@ def conversation() -> list[dict[str, Any]]:
 def demo(
     ctx: typer.Context,
     query: Annotated[
-        str, typer.Option("--query", help="The similarity search to show.")
+        str, typer.Option("--query", help="The similarity search to show.", metavar="TEXT")
     ] = DEMO_QUERY,
-    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="How many hits to show.")] = 3,
+    top_k: Annotated[int, top_k_option("How many hits to show")] = 3,
 ) -> None:
     """Record a short planner/researcher/writer conversation and search it.
 
     The store is ./raeburnmemory-demo/graph.json unless --db is given on the command line
     (RAEBURN_DB_PATH is not used, so the demo never writes into your own memory).
     """
-    settings = settings_of(ctx)
+    settings = raw_settings_of(ctx)
     if "db" not in settings.given and settings.is_file_store:
-        settings = dataclasses.replace(
-            settings, db=str(Path.cwd() / "raeburnmemory-demo" / "graph.json")
-        )
+        name = "graph.db" if settings.backend == "sqlite" else "graph.json"
+        settings = dataclasses.replace(settings, db=str(Path.cwd() / "raeburnmemory-demo" / name))
+    settings = settings.located()
     offline = "model" not in settings.given
     if offline:
         settings = dataclasses.replace(settings, model=None)
@@ -149,4 +149,4 @@ def demo(
     print_hits(out, query, hits)
     backend = "" if settings.backend == "json" else f" --backend {settings.backend}"
     model = " --model none" if offline else f" --model {settings.model}"
-    out.note(f'next: raeburnmemory{backend} --db {where}{model} similar --text "your question"')
+    out.note(f'next: raeburnmemory{backend} --db {where}{model} similar "your question"')

@@ -12,7 +12,6 @@ from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from raeburnmemory.cli._graphml import write_graphml
 from raeburnmemory.cli._settings import settings_of
 from raeburnmemory.core.errors import ExportTargetError
 
@@ -53,7 +52,12 @@ def export(
     ],
     fmt: Annotated[
         ExportFormat,
-        typer.Option("--format", case_sensitive=False, help="node-link JSON or GraphML."),
+        typer.Option(
+            "--format",
+            case_sensitive=False,
+            help="node-link JSON or GraphML.",
+            metavar="[json|graphml]",
+        ),
     ] = ExportFormat.JSON,
     session: Annotated[
         str | None, typer.Option("--session", help="Only this session.", metavar="ID")
@@ -70,6 +74,8 @@ def export(
         counts: tuple[int, int] | None = None
         with _target(mg, output, force=force) as handle:
             if fmt is ExportFormat.GRAPHML:
+                from raeburnmemory.cli._graphml import write_graphml
+
                 counts = write_graphml(mg.node_link_data(session_id=session), handle)
             else:
                 for chunk in mg.iter_node_link_json(session_id=session):

@@ -9,17 +9,15 @@ whole file is written as one batch, so nothing is written if one line is bad.
 from __future__ import annotations
 
 import errno
-import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import typer
 
-from raeburnmemory.cli._jsonl import LineError, iter_lines, parse_line
 from raeburnmemory.cli._output import Output, print_error
 from raeburnmemory.cli._settings import Settings, settings_of
 from raeburnmemory.core.errors import (
@@ -28,16 +26,14 @@ from raeburnmemory.core.errors import (
     NotFoundError,
     StoreNotFoundError,
 )
-from raeburnmemory.core.model import Interaction
 
 if TYPE_CHECKING:
+    from raeburnmemory.core.model import Interaction
     from raeburnmemory.memory_graph import MemoryGraph
 
 __all__ = ["ImportReport", "import_file"]
 
-_Record = tuple[int, Interaction]
-# Lines read between two updates of the progress bar.
-_PROGRESS_EVERY = 256
+_Record: TypeAlias = "tuple[int, Interaction]"
 
 
 @dataclass
@@ -72,26 +68,34 @@ class ImportReport:
         return text
 
 
+def _count_lines(stream: IO[bytes]) -> int:
+    """How many lines a seekable file holds (read in large blocks, then rewound)."""
+    lines = 0
+    last = b"\n"
+    while block := stream.read(1 << 20):
+        lines += block.count(b"\n")
+        last = block[-1:]
+    stream.seek(0)
+    return lines + (last != b"\n")
+
+
 @contextmanager
-def _open(source: str) -> Iterator[tuple[IO[bytes], int | None]]:
+def _open(source: str) -> Iterator[tuple[IO[bytes], int]]:
+    """The file and how many lines it has (0: unknown, for standard input)."""
     if source == "-":
-        yield sys.stdin.buffer, None
+        yield sys.stdin.buffer, 0
         return
     path = Path(source).expanduser()
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a directory, not a JSON Lines file", str(path))
     with path.open("rb") as stream:
-        yield stream, os.fstat(stream.fileno()).st_size
+        yield stream, _count_lines(stream)
 
 
-def _read(
-    stream: IO[bytes], report: ImportReport, progress: Callable[[int], None]
-) -> Iterator[_Record]:
-    done = 0
-    for number, size, text in iter_lines(stream):
-        done += size
-        if number % _PROGRESS_EVERY == 0:
-            progress(done)
+def _read(stream: IO[bytes], report: ImportReport) -> Iterator[_Record]:
+    from raeburnmemory.cli._jsonl import LineError, iter_lines, parse_line
+
+    for number, _, text in iter_lines(stream):
         if text is None:
             report.fail(number, "not UTF-8 text")
             continue
@@ -102,7 +106,6 @@ def _read(
             continue
         if record is not None:
             yield number, record
-    progress(done)
 
 
 def _add(mg: MemoryGraph, batch: list[_Record], report: ImportReport) -> None:
@@ -179,12 +182,18 @@ def _add_all_or_nothing(mg: MemoryGraph, records: list[_Record], report: ImportR
 def import_file(
     ctx: typer.Context,
     file: Annotated[
-        str, typer.Argument(help="JSON Lines file of interactions ('-' for standard input).")
+        str,
+        typer.Argument(
+            help="JSON Lines file of interactions ('-' for standard input).", metavar="FILE"
+        ),
     ],
     batch_size: Annotated[
         int,
         typer.Option(
-            "--batch-size", min=1, help="Interactions written per batch (all or nothing each)."
+            "--batch-size",
+            min=1,
+            help="Interactions written per batch (all or nothing each).",
+            metavar="N",
         ),
     ] = 1000,
     strict: Annotated[
@@ -199,12 +208,8 @@ def import_file(
     out = settings.output
     report = ImportReport("<stdin>" if file == "-" else file)
     description = f"importing {Path(report.source).name}"
-    with _open(file) as (stream, size), out.progress(description) as bar:
-
-        def advance(done: int) -> None:
-            bar(done, size or 0)
-
-        records = _read(stream, report, advance)
+    with _open(file) as (stream, lines), out.progress(description) as bar:
+        records = _read(stream, report)
         if strict:  # every check before the first write, then the whole file as one batch
             checked = list(records)
             _check_conflicts(settings, checked, report)
@@ -222,9 +227,11 @@ def import_file(
                     batch.append(item)
                     if len(batch) >= batch_size:
                         _add(mg, batch, report)
+                        bar(batch[-1][0], lines)  # lines read and written, so far
                         batch = []
                 if batch:
                     _add(mg, batch, report)
+        bar(lines, lines)
     out.message(report.summary(), report.as_dict())
     if report.errors:
         raise typer.Exit(1)

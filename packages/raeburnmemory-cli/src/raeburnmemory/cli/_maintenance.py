@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from raeburnmemory.cli._settings import FILE_BACKENDS, Backend, Settings, settings_of
 from raeburnmemory.core.errors import EmbeddingMismatchError
 from raeburnmemory.core.paths import resolve_db_path
-from raeburnmemory.core.registry import load_storage_backend
-from raeburnmemory.core.store import Store
-from raeburnmemory.core.transfer import copy_store
+
+if TYPE_CHECKING:  # the stores load numpy: imported when a command runs, not for --help
+    from raeburnmemory.core.store import Store
 
 __all__ = ["migrate", "reindex", "stats"]
 
@@ -60,9 +60,13 @@ def _target_location(settings: Settings, to: str, dsn: str | None) -> str | None
     if to not in FILE_BACKENDS:
         return dsn  # None: the backend's own default (RAEBURN_POSTGRES_DSN)
     if dsn is not None:
-        path = Path(dsn).expanduser().absolute()
+        path = Path(dsn).expanduser().absolute()  # used exactly as given
     else:
         path = resolve_db_path(settings.db, suffix=".json" if to == "json" else ".db")
+    if path == settings.store_path():
+        raise typer.BadParameter(
+            f"{path} is the store being copied; name another file", param_hint="'--dsn'"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     return str(path)
 
@@ -71,19 +75,24 @@ def migrate(
     ctx: typer.Context,
     to: Annotated[
         Backend,
-        typer.Option("--to", case_sensitive=False, help="The storage backend to copy into."),
+        typer.Option(
+            "--to",
+            case_sensitive=False,
+            help="The storage backend to copy into.",
+            metavar="[json|sqlite|postgres]",
+        ),
     ],
     dsn: Annotated[
         str | None,
         typer.Option(
             "--dsn",
-            help="Where the copy goes: a PostgreSQL DSN, or a file for json and sqlite "
-            "(default: --db with the target's extension).",
+            help="Where the copy goes: a PostgreSQL DSN, or a file for json and sqlite, used as "
+            "given (default: --db with the target's extension, .json or .db).",
             metavar="DSN",
         ),
     ] = None,
     batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, help="Interactions copied per batch.")
+        int, typer.Option("--batch-size", min=1, help="Interactions copied per batch.", metavar="N")
     ] = 2048,
 ) -> None:
     """Copy the whole store (--backend, --db) into another backend, vectors without re-encoding."""
@@ -94,6 +103,9 @@ def migrate(
             f"the store is a {settings.backend} store already; pick another --to",
             param_hint="'--to'",
         )
+    from raeburnmemory.core.registry import load_storage_backend
+    from raeburnmemory.core.transfer import copy_store
+
     source_cls = load_storage_backend(settings.backend)
     target_cls = load_storage_backend(to.value)
     source_location = None if settings.db is None else settings.db
@@ -106,19 +118,26 @@ def migrate(
         options=_options(source_cls, settings.options),
     )
     try:
-        target = target_cls.open(
-            _target_location(settings, to.value, dsn),
-            create=True,
-            vector_backend=_native(target_cls, None),
-            options=_options(target_cls, settings.options),
+        location = _target_location(settings, to.value, dsn)
+        # A new SQLite file imports the JSON store of its name as it is made: that copy counts.
+        new_file = (
+            location is not None and to.value in FILE_BACKENDS and not Path(location).exists()
         )
-        try:
-            with out.progress(f"copying into {target.location}") as bar:
+        with out.progress("copying interactions") as bar:
+            target = target_cls.open(
+                location,
+                create=True,
+                vector_backend=_native(target_cls, None),
+                options=_options(target_cls, settings.options),
+            )
+            try:
                 added = copy_store(source, target, batch_size=batch_size, progress=bar)
-            total, held = source.count(), target.count()
-            target_location = target.location
-        finally:
-            target.close()
+                total, held = source.count(), target.count()
+                target_location = target.location
+            finally:
+                target.close()  # the last write (a JSON store folds its journal): bar still up
+        if new_file:
+            added = held
     finally:
         source.close()
     out.message(

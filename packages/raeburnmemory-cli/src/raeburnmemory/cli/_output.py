@@ -9,18 +9,27 @@ is always one line.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import IO, TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
-from rich.text import Text
+if TYPE_CHECKING:  # rich is imported when a command first prints: --help stays quick
+    from rich.console import Console
+    from rich.text import Text
 
-__all__ = ["Column", "Output", "ProgressCallback", "plain", "print_error", "print_warning"]
+__all__ = [
+    "Column",
+    "Output",
+    "ProgressCallback",
+    "is_terminal",
+    "plain",
+    "print_error",
+    "print_warning",
+]
 
 #: ``progress(done, total)``: the shape of every progress callback of the library.
 ProgressCallback = Callable[[int, int], None]
@@ -44,6 +53,21 @@ def plain(value: object) -> str:
     """A value as one line of text: escaped tabs and newlines, ``-`` for nothing."""
     text = _text(value)
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def is_terminal(stream: IO[str]) -> bool:
+    """Whether ``stream`` is a terminal, decided as rich decides it (``TTY_COMPATIBLE``,
+    ``FORCE_COLOR``, then ``isatty``) without importing rich."""
+    compatible = os.environ.get("TTY_COMPATIBLE", "")
+    if compatible in ("0", "1"):
+        return compatible == "1"
+    force = os.environ.get("FORCE_COLOR")
+    if force is not None:
+        return force != ""
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed file
+        return False
 
 
 def _one_line(message: str) -> str:
@@ -79,14 +103,24 @@ class Output:
 
     def __init__(self, *, json_mode: bool) -> None:
         self.json_mode = json_mode
-        # Consoles are made per run, so they write to the streams of this run.
-        self._console = Console(highlight=False)
-        self._err_console = Console(stderr=True, highlight=False)
+
+    # Consoles are made per run, so they write to the streams of this run.
+    @cached_property
+    def _console(self) -> Console:
+        from rich.console import Console
+
+        return Console(highlight=False)
+
+    @cached_property
+    def _err_console(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True, highlight=False)
 
     @property
     def rich(self) -> bool:
         """Whether results are drawn as rich tables (a terminal, and no ``--json``)."""
-        return not self.json_mode and self._console.is_terminal
+        return not self.json_mode and is_terminal(sys.stdout)
 
     def json(self, data: object) -> None:
         """Print ``data`` as JSON (one document, indented)."""
@@ -109,7 +143,7 @@ class Output:
         """A hint for people, on standard error; never mixed into results."""
         if self.json_mode:
             return
-        if self._err_console.is_terminal:
+        if is_terminal(sys.stderr):
             self._err_console.print(text, style="dim", markup=False, highlight=False)
         else:
             sys.stderr.write(text + "\n")
@@ -135,6 +169,8 @@ class Output:
         if not rows:
             self.note(empty)
             return
+        from rich.table import Table
+
         table = Table(title=title, title_justify="left", header_style="bold")
         for column in columns:
             table.add_column(
@@ -157,6 +193,8 @@ class Output:
             for key, value in fields.items():
                 self.line(f"{key}: {plain(value)}")
             return
+        from rich.table import Table
+
         table = Table(show_header=False, box=None, padding=(0, 2, 0, 0))
         table.add_column(style="bold")
         table.add_column(overflow="fold")
@@ -165,27 +203,41 @@ class Output:
         self._console.print(table)
 
     @contextmanager
-    def progress(self, description: str) -> Iterator[ProgressCallback]:
-        """A ``progress(done, total)`` callback drawing a bar on a terminal's standard error."""
-        bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=self._err_console,
-            transient=True,
-            disable=self.json_mode or not self._err_console.is_terminal,
-        )
+    def progress(self, description: str, unit: str = "interactions") -> Iterator[ProgressCallback]:
+        """A ``progress(done, total)`` callback drawing a bar on a terminal's standard error.
+
+        The bar counts ``unit`` with their rate and the time left; it stays up, saying it is
+        finishing, until the ``with`` block ends (so after the last write, not the last item).
+        ``total`` 0 means unknown.
+        """
+        if self.json_mode or not is_terminal(sys.stderr):
+            yield _ignore_progress
+            return
+        from raeburnmemory.cli._progress import make_progress
+
+        bar = make_progress(self._err_console, unit)
         task = bar.add_task(description, total=None)
 
         def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            finishing = total > 0 and done >= total
+            bar.update(
+                task,
+                completed=done,
+                total=total or None,
+                description=f"{description} (finishing)" if finishing else description,
+            )
 
         with bar:
             yield update
 
 
+def _ignore_progress(done: int, total: int) -> None:
+    """The progress callback when no bar is drawn."""
+
+
 def _cell(value: object, preview: bool = False) -> Text:
+    from rich.text import Text
+
     text = _text(value)
     if preview and len(text) > _PREVIEW:
         text = text[: _PREVIEW - 1] + "…"

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from raeburnmemory.cli._output import Column
 from raeburnmemory.cli._settings import settings_of
-from raeburnmemory.core.model import Interaction
+
+if TYPE_CHECKING:
+    from raeburnmemory.core.model import Interaction
 
 __all__ = ["add", "delete", "history", "interaction_fields", "show"]
 
@@ -21,6 +23,26 @@ _HISTORY_COLUMNS = (
     Column("prompt_text", "prompt text", text=True),
     Column("response_text", "response text", text=True),
 )
+
+
+_SESSION_COLUMNS = (
+    Column("session_id", "session"),
+    Column("interactions", "interactions", justify="right"),
+    Column("first", "first"),
+    Column("last", "last"),
+)
+_TIME = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _session_row(session_id: str, items: list[Interaction]) -> dict[str, Any]:
+    """A session as ``history`` lists it: its size and its first and last times."""
+    times = [item.timestamp for item in items]
+    return {
+        "session_id": session_id,
+        "interactions": len(items),
+        "first": min(times).strftime(_TIME) if times else None,
+        "last": max(times).strftime(_TIME) if times else None,
+    }
 
 
 def _metadata(raw: str | None) -> dict[str, Any] | None:
@@ -66,7 +88,7 @@ def interaction_fields(item: Interaction) -> dict[str, Any]:
 def _history_row(item: Interaction) -> dict[str, Any]:
     return {
         "prompt_id": item.prompt_id,
-        "time": item.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "time": item.timestamp.strftime(_TIME),
         "agent_id": item.agent_id,
         "prompt_text": item.prompt_text,
         "response_text": item.response_text,
@@ -75,37 +97,52 @@ def _history_row(item: Interaction) -> dict[str, Any]:
 
 def add(
     ctx: typer.Context,
-    prompt_id: Annotated[str, typer.Option("--prompt-id", help="Id of the prompt.")],
-    prompt_text: Annotated[str, typer.Option("--prompt-text", help="Text of the prompt.")],
-    response_id: Annotated[str, typer.Option("--response-id", help="Id of the response.")],
-    response_text: Annotated[str, typer.Option("--response-text", help="Text of the response.")],
-    agent_id: Annotated[str, typer.Option("--agent-id", help="Id of the agent that answered.")],
-    session_id: Annotated[str, typer.Option("--session-id", help="Id of the session.")],
+    prompt_id: Annotated[str, typer.Option("--prompt-id", help="Id of the prompt.", metavar="ID")],
+    prompt_text: Annotated[
+        str, typer.Option("--prompt-text", help="Text of the prompt.", metavar="TEXT")
+    ],
+    response_id: Annotated[
+        str, typer.Option("--response-id", help="Id of the response.", metavar="ID")
+    ],
+    response_text: Annotated[
+        str, typer.Option("--response-text", help="Text of the response.", metavar="TEXT")
+    ],
+    agent_id: Annotated[
+        str, typer.Option("--agent-id", help="Id of the agent that answered.", metavar="ID")
+    ],
+    session_id: Annotated[
+        str, typer.Option("--session-id", help="Id of the session.", metavar="ID")
+    ],
     agent_name: Annotated[
-        str | None, typer.Option("--agent-name", help="Name of the agent.")
+        str | None, typer.Option("--agent-name", help="Name of the agent.", metavar="NAME")
     ] = None,
     metadata: Annotated[
         str | None,
-        typer.Option("--metadata", help="A JSON object kept with the interaction: '{\"k\": 1}'."),
+        typer.Option(
+            "--metadata",
+            help="A JSON object kept with the interaction: '{\"k\": 1}'.",
+            metavar="JSON",
+        ),
     ] = None,
     timestamp: Annotated[
         str | None,
-        typer.Option("--timestamp", help="When it happened, ISO 8601 (default: now)."),
+        typer.Option(
+            "--timestamp", help="When it happened, ISO 8601 (default: now).", metavar="TIME"
+        ),
     ] = None,
 ) -> None:
     """Record one interaction: a prompt, its response, the agent and the session."""
+    from raeburnmemory.core.records import make_interaction
+
     settings = settings_of(ctx)
-    record: dict[str, Any] = {
-        "prompt": {"id": prompt_id, "text": prompt_text},
-        "response": {"id": response_id, "text": response_text},
-        "agent": {"id": agent_id} if agent_name is None else {"id": agent_id, "name": agent_name},
-        "session_id": session_id,
-    }
-    meta = _metadata(metadata)
-    if meta is not None:
-        record["metadata"] = meta
-    if timestamp is not None:
-        record["timestamp"] = timestamp
+    record = make_interaction(  # checked before the store is opened, let alone made
+        {"id": prompt_id, "text": prompt_text},
+        {"id": response_id, "text": response_text},
+        {"id": agent_id} if agent_name is None else {"id": agent_id, "name": agent_name},
+        session_id,
+        metadata=_metadata(metadata),
+        timestamp=timestamp,
+    )
     with settings.open_graph(create=True) as mg:
         added = bool(mg.batch_add([record]))
     text = f"added {prompt_id}" if added else f"{prompt_id} is stored already; nothing changed"
@@ -129,18 +166,22 @@ def history(
     ctx: typer.Context,
     session: Annotated[
         str | None,
-        typer.Option("--session", help="The session to show; without it, list the sessions."),
+        typer.Option(
+            "--session",
+            help="The session to show; without it, list the sessions with their sizes and times.",
+            metavar="ID",
+        ),
     ] = None,
 ) -> None:
-    """Show a session's interactions in order, or list the sessions."""
+    """Show a session's interactions in order, or list the sessions with their sizes and times."""
     settings = settings_of(ctx)
     out = settings.output
     with settings.open_graph(create=False) as mg:
         if session is None:
             sessions = mg.sessions()
             out.table(
-                [Column("session_id", "session")],
-                [{"session_id": sid} for sid in sessions],
+                _SESSION_COLUMNS,
+                [_session_row(sid, mg.get_session(sid)) for sid in sessions],
                 data=sessions,
                 empty="the store holds no sessions yet",
             )

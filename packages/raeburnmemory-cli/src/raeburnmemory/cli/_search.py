@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from raeburnmemory.cli._output import Column, Output
 from raeburnmemory.cli._settings import settings_of
-from raeburnmemory.core.model import SearchHit
+from raeburnmemory.core.model import MAX_TOP_K
 
-__all__ = ["Mode", "print_hits", "similar"]
+if TYPE_CHECKING:
+    from raeburnmemory.core.model import SearchHit
+
+__all__ = ["Mode", "print_hits", "similar", "top_k_option"]
 
 _HIT_COLUMNS = (
     Column("id", "prompt"),
@@ -31,6 +34,13 @@ class Mode(str, Enum):
     HYBRID = "hybrid"
 
 
+def top_k_option(what: str) -> Any:
+    """``--top-k``/``-k N``, bounded as the library bounds it, the bounds stated in the help."""
+    return typer.Option(
+        "--top-k", "-k", min=1, max=MAX_TOP_K, help=f"{what}, from 1 to {MAX_TOP_K}.", metavar="N"
+    )
+
+
 def print_hits(out: Output, query: str, hits: Sequence[SearchHit]) -> None:
     """Print search hits: a table, ``id<TAB>score<TAB>...`` lines, or JSON with ids and hits."""
     out.table(
@@ -44,10 +54,17 @@ def print_hits(out: Output, query: str, hits: Sequence[SearchHit]) -> None:
 
 def similar(
     ctx: typer.Context,
-    text: Annotated[str, typer.Option("--text", help="The text to compare the prompts with.")],
-    top_k: Annotated[
-        int, typer.Option("--top-k", "-k", min=1, max=10_000, help="How many prompts at most.")
-    ] = 5,
+    text: Annotated[
+        str | None,
+        typer.Argument(
+            help="The text to compare the prompts with.", metavar="TEXT", show_default=False
+        ),
+    ] = None,
+    text_option: Annotated[
+        str | None,
+        typer.Option("--text", help="The text, as an option (the same as TEXT).", metavar="TEXT"),
+    ] = None,
+    top_k: Annotated[int, top_k_option("How many prompts at most")] = 5,
     session: Annotated[
         str | None, typer.Option("--session", help="Only prompts of this session.", metavar="ID")
     ] = None,
@@ -55,7 +72,8 @@ def similar(
         str | None, typer.Option("--agent", help="Only prompts this agent answered.", metavar="ID")
     ] = None,
     min_score: Annotated[
-        float | None, typer.Option("--min-score", help="Leave out weaker matches.")
+        float | None,
+        typer.Option("--min-score", help="Leave out weaker matches.", metavar="SCORE"),
     ] = None,
     mode: Annotated[
         Mode,
@@ -63,18 +81,27 @@ def similar(
             "--mode",
             case_sensitive=False,
             help="vector similarity, keyword match (sqlite, postgres) or both.",
+            metavar="[vector|keyword|hybrid]",
         ),
     ] = Mode.VECTOR,
 ) -> None:
-    """Find the stored prompts most similar to a text: ids and scores, best first."""
+    """Find the stored prompts most similar to TEXT: ids and scores, best first."""
+    if text is not None and text_option is not None and text != text_option:
+        raise typer.BadParameter("give the text once: as TEXT or as --text", param_hint="'TEXT'")
+    query = text if text is not None else text_option
+    if query is None:
+        raise typer.BadParameter(
+            'give the text to search for: raeburnmemory similar "your question"',
+            param_hint="'TEXT'",
+        )
     settings = settings_of(ctx)
     with settings.open_graph(create=False) as mg:
         hits = mg.search(
-            text,
+            query,
             top_k,
             session_id=session,
             agent_id=agent,
             min_score=min_score,
             mode=mode.value,
         )
-    print_hits(settings.output, text, hits)
+    print_hits(settings.output, query, hits)

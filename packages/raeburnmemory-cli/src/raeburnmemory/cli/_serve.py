@@ -39,15 +39,21 @@ def _api_installed() -> bool:
 
 def serve(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on.", metavar="ADDRESS")
+    ] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")
+        int, typer.Option("--port", min=1, max=65535, help="Port to listen on.", metavar="PORT")
     ] = 8000,
     workers: Annotated[
-        int, typer.Option("--workers", min=1, help="Worker processes sharing the store.")
+        int,
+        typer.Option("--workers", min=1, help="Worker processes sharing the store.", metavar="N"),
     ] = 1,
     log_level: Annotated[
-        str, typer.Option("--log-level", help="uvicorn's log level (debug, info, warning, ...).")
+        str,
+        typer.Option(
+            "--log-level", help="uvicorn's log level (debug, info, warning, ...).", metavar="LEVEL"
+        ),
     ] = "info",
 ) -> None:
     """Serve the memory over HTTP (the raeburnmemory-api application under uvicorn).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,13 +13,30 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from raeburnmemory.cli._output import Output
-from raeburnmemory.core.errors import ConfigurationError
+from raeburnmemory.core.errors import (
+    BackendNotInstalledError,
+    ConfigurationError,
+    NotAStoreError,
+)
 from raeburnmemory.core.paths import resolve_db_path
+from raeburnmemory.core.store_files import (
+    SQLITE_EXTENSIONS,
+    StoreFileKind,
+    identify_store_file,
+    not_a_store_reason,
+)
 
 if TYPE_CHECKING:
     from raeburnmemory.memory_graph import MemoryGraph
 
-__all__ = ["FILE_BACKENDS", "Backend", "Settings", "parse_options", "settings_of"]
+__all__ = [
+    "FILE_BACKENDS",
+    "Backend",
+    "Settings",
+    "parse_options",
+    "raw_settings_of",
+    "settings_of",
+]
 
 #: Storage backends whose ``--db`` is a file path (the others take a server address).
 FILE_BACKENDS = frozenset({"json", "sqlite"})
@@ -51,6 +69,16 @@ def parse_options(pairs: list[str] | None) -> dict[str, Any]:
     return options
 
 
+# The backend an existing file's content says it belongs to, and what to say when
+# --backend names another one.
+_BACKEND_OF_FILE = {StoreFileKind.SQLITE: "sqlite", StoreFileKind.JSON_STORE: "json"}
+_MISMATCH = {
+    "sqlite": "{path} is a SQLite database: add --backend sqlite instead of --backend {given}",
+    "json": "{path} is a raeburnmemory JSON store, not a {given} store: leave out --backend "
+    "{given} (migrate --to {given} copies it into one)",
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the global options say: which store, which vectors, which encoder, which output."""
@@ -64,6 +92,10 @@ class Settings:
     json_mode: bool = False
     #: Global options given on the command line itself (not taken from the environment).
     given: frozenset[str] = frozenset()
+    #: Whether ``--backend`` was given; otherwise an existing file's content decides.
+    backend_given: bool = False
+    #: Whether :meth:`located` has decided the backend and the exact path already.
+    is_located: bool = False
 
     @property
     def output(self) -> Output:
@@ -76,12 +108,39 @@ class Settings:
         return self.backend in FILE_BACKENDS
 
     def store_path(self) -> Path | None:
-        """The file the store lives in (``None`` for server stores)."""
-        if self.backend == "json":
-            return resolve_db_path(self.db)
-        if self.backend == "sqlite":
-            return resolve_db_path(self.db, suffix=".db")
-        return None
+        """The file the store lives in (``None`` for server stores): ``--db`` as given."""
+        if self.backend not in FILE_BACKENDS:
+            return None
+        if self.db is None and self.backend == "sqlite":
+            path = resolve_db_path(None)
+            return path if path.suffix in SQLITE_EXTENSIONS else path.with_suffix(".db")
+        return resolve_db_path(self.db)
+
+    def located(self) -> Settings:
+        """These settings with the store's backend and path decided, checking the file.
+
+        An existing file's content decides its backend, and a ``--backend`` that disagrees is
+        an error saying what the file is; a new file's backend is ``--backend``, else its
+        extension (``.db``, ``.sqlite``, ``.sqlite3``: sqlite), else json. Nothing is created.
+        """
+        if self.is_located:
+            return self
+        if self.backend_given and self.backend not in FILE_BACKENDS:
+            return dataclasses.replace(self, is_located=True)
+        path = self.store_path()
+        assert path is not None
+        kind = identify_store_file(path)
+        backend = self.backend
+        found = _BACKEND_OF_FILE.get(kind)
+        if found is not None:
+            if self.backend_given and backend != found:
+                raise NotAStoreError(path, _MISMATCH[found].format(path=path, given=backend))
+            backend = found
+        elif kind is not StoreFileKind.MISSING:
+            raise NotAStoreError(path, f"{not_a_store_reason(path, kind)}; it was left untouched")
+        elif not self.backend_given:
+            backend = "sqlite" if path.suffix in SQLITE_EXTENSIONS else "json"
+        return dataclasses.replace(self, db=str(path), backend=backend, is_located=True)
 
     def describe(self) -> str:
         """The store as people should read it in messages."""
@@ -122,6 +181,9 @@ class Settings:
         """
         from raeburnmemory.memory_graph import MemoryGraph
 
+        if not self.is_located:
+            return self.located().open_graph(create=create, offline=offline, reindex=reindex)
+        _check_faiss_options(self)
         if create:
             path = self.store_path()
             if path is not None:
@@ -130,9 +192,42 @@ class Settings:
         return MemoryGraph(create=create, reindex=reindex, **kwargs)
 
 
-def settings_of(ctx: typer.Context) -> Settings:
-    """The settings the top-level options stored on the click context."""
+_FAISS_OPTIONS = ("index", "hnsw_m", "ef_search")
+
+
+class _FaissMissingError(BackendNotInstalledError):
+    """A FAISS option was given where FAISS is not installed."""
+
+    def __init__(self, option: str) -> None:
+        ConfigurationError.__init__(
+            self,
+            f"-o {option} is an option of FAISS vectors, and FAISS is not installed: "
+            "pip install 'raeburnmemory-core[faiss]'",
+        )
+        self.backend = "faiss"
+        self.distribution = "raeburnmemory-core[faiss]"
+
+
+def _check_faiss_options(settings: Settings) -> None:
+    """``-o index=hnsw`` without FAISS: say which install brings it (not "unknown option")."""
+    given = [name for name in _FAISS_OPTIONS if name in settings.options]
+    if not given or settings.vectors not in (None, "faiss") or settings.backend == "postgres":
+        return
+    import importlib.util
+
+    if importlib.util.find_spec("faiss") is None:
+        value = settings.options[given[0]]
+        raise _FaissMissingError(f"{given[0]}={value}")
+
+
+def raw_settings_of(ctx: typer.Context) -> Settings:
+    """The settings the global options stored on the click context, store not located yet."""
     root = ctx.find_root()
     if not isinstance(root.obj, Settings):
         raise ConfigurationError("the command was run without the raeburnmemory top-level options")
     return root.obj
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    """The settings of the global options, with the store's backend and path decided."""
+    return raw_settings_of(ctx).located()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import distributions
-
 __all__ = ["installed_versions", "version_lines"]
 
 _PREFIX = "raeburnmemory"
@@ -11,6 +9,8 @@ _PREFIX = "raeburnmemory"
 
 def installed_versions() -> dict[str, str]:
     """Every installed ``raeburnmemory`` / ``raeburnmemory-*`` distribution and its version."""
+    from importlib.metadata import distributions  # slow to import: only for --version
+
     found: dict[str, str] = {}
     for dist in distributions():
         name = (dist.metadata["Name"] or "").strip()

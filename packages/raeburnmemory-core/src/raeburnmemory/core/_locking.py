@@ -12,8 +12,7 @@ import errno
 import os
 import time
 from pathlib import Path
-
-import filelock
+from typing import Any
 
 from raeburnmemory.core.errors import StoreLockedError
 
@@ -36,14 +35,18 @@ class StoreLock:
         self.timeout = timeout
         self._fd = -1
         self._pid = os.getpid()
-        self._portable = None if fcntl is not None else filelock.FileLock(str(path))
+        self._portable: Any = None
+        if fcntl is None:  # pragma: no cover - Windows
+            import filelock  # only where it is used: it is slow to import
+
+            self._portable = filelock.FileLock(str(path))
 
     def acquire(self) -> None:
         """Wait for the lock (``OSError`` when the lock file cannot be opened)."""
         if self._portable is not None:  # pragma: no cover - Windows
             try:
                 self._portable.acquire(timeout=self.timeout)
-            except filelock.Timeout:
+            except TimeoutError:  # filelock.Timeout
                 raise StoreLockedError(self.path, self.timeout) from None
             return
         if self._fd >= 0 and self._pid != os.getpid():

@@ -65,6 +65,27 @@ class EncoderFallbackWarning(UserWarning):
     """A neural model could not be loaded, so the offline hashing encoder is used instead."""
 
 
+# Models whose fallback was announced already: once per process and model is enough.
+_ANNOUNCED_FALLBACKS: set[str] = set()
+
+
+def _warn_fallback(model_name: str, reason: str, fallback_name: str) -> None:
+    """Say in one line, once per process and model, that the offline encoder stands in."""
+    if model_name in _ANNOUNCED_FALLBACKS:
+        return
+    _ANNOUNCED_FALLBACKS.add(model_name)
+    package = _PACKAGED_MODELS.get(model_name)
+    weights = f" {package.replace('_', '-')}" if package else ""
+    warnings.warn(
+        f"the embedding model {model_name!r} is not available ({reason}), so the offline "
+        f"encoder {fallback_name} is used: set RAEBURN_EMBED_MODEL=none (or pass "
+        "embedding_model=None) to choose it without this message, or install the model with "
+        f"pip install 'raeburnmemory-core[embeddings]'{weights}",
+        EncoderFallbackWarning,
+        stacklevel=5,
+    )
+
+
 @runtime_checkable
 class Encoder(Protocol):
     """What MemoryGraph needs of an encoder."""
@@ -252,26 +273,15 @@ class SentenceTransformerEncoder:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError:
-            reason = (
-                f"the model {self._model_name!r} needs sentence-transformers, which is not "
-                "installed; install it with pip install 'raeburnmemory-core[embeddings]'"
-            )
+            reason = "sentence-transformers is not installed"
         else:
             try:
                 model = SentenceTransformer(_model_source(self._model_name))
             except Exception as exc:  # any loading failure means: fall back
-                reason = (
-                    f"the model {self._model_name!r} could not be loaded ({type(exc).__name__}: "
-                    f"{exc}); install its weights locally or pass another model"
-                )
+                reason = f"{type(exc).__name__}: {exc}"
             else:
                 return ObjectEncoder(model, name=self._model_name)
-        warnings.warn(
-            f"{reason}. Using the offline hashing encoder {self._fallback.name} instead; pass "
-            "embedding_model=None to choose it without this warning.",
-            EncoderFallbackWarning,
-            stacklevel=4,
-        )
+        _warn_fallback(self._model_name, reason, self._fallback.name)
         return self._fallback
 
     @property

@@ -8,6 +8,7 @@ Catch :class:`RaeburnMemoryError` to handle every failure of the library::
     │   └── ExportTargetError         an export would write over a store file (or an existing one)
     ├── StoreError                    the store cannot be used
     │   ├── CorruptStoreError         a file or database could not be read; it was left untouched
+    │   │   └── NotAStoreError        the file is something else (settings, a SQLite database...)
     │   ├── PartialWriteError         a write failed midway; it says which interactions were written
     │   ├── StoreLockedError          another writer held the lock for too long
     │   ├── StoreNotFoundError        a read was asked of a store that does not exist
@@ -37,6 +38,7 @@ __all__ = [
     "InteractionError",
     "InvalidInteractionError",
     "NoEmbeddingsError",
+    "NotAStoreError",
     "NotFoundError",
     "PartialWriteError",
     "RaeburnMemoryError",
@@ -111,6 +113,16 @@ class PartialWriteError(StoreError):
         self.reason = reason
         #: The prompt ids stored before the failure, in the order of the batch.
         self.written_ids = list(written_ids)
+
+
+class NotAStoreError(CorruptStoreError):
+    """The path holds a file that is not this kind of store (another program's, or another
+    backend's); it has not been modified."""
+
+    def __init__(self, path: object, message: str) -> None:
+        StoreError.__init__(self, message)
+        self.path = str(path)
+        self.reason = message
 
 
 class StoreLockedError(StoreError):

@@ -12,6 +12,7 @@ whenever that many exist. A store on local disk keeps a copy of the graph beside
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -148,13 +149,14 @@ class FaissIndex(NumpyIndex):
         if index not in _INDEX_KINDS:
             kinds = ", ".join(_INDEX_KINDS)
             raise ConfigurationError(f"index must be one of {kinds}, not {index!r}")
-        self._faiss = _import_faiss()
         self.kind = index
-        self._hnsw = (
-            _HnswGraph(self._faiss, dim, hnsw_m, max(40, 2 * hnsw_m), ef_search)
-            if index == "hnsw"
-            else None
-        )
+        self._hnsw: _HnswGraph | None = None
+        if index == "hnsw":
+            faiss = _import_faiss()
+            self._hnsw = _HnswGraph(faiss, dim, hnsw_m, max(40, 2 * hnsw_m), ef_search)
+        elif importlib.util.find_spec("faiss") is None:
+            _import_faiss()  # says what to install
+        # An exact search is NumpyIndex's own: FAISS is not even loaded for it.
         self._graph_copy = graph_copy if index == "hnsw" else None
         # (labels, dead) of the graph when it was last copied or read back; None: never.
         self._copied: tuple[int, int] | None = None

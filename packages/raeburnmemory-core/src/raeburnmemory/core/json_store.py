@@ -66,6 +66,7 @@ from raeburnmemory.core.errors import (
     CorruptStoreError,
     EmbeddingMismatchError,
     InvalidInteractionError,
+    NotAStoreError,
     NotFoundError,
     PartialWriteError,
     StoreError,
@@ -76,6 +77,7 @@ from raeburnmemory.core.limits import check_records
 from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link
 from raeburnmemory.core.paths import resolve_db_path
 from raeburnmemory.core.store import Matrix, Store, StoreChanges, StoredVectors
+from raeburnmemory.core.store_files import StoreFileKind, identify_store_file, not_a_store_reason
 
 __all__ = ["JsonStore"]
 
@@ -156,6 +158,7 @@ class JsonStore(Store):
         path = resolve_db_path(location)
         if path.is_dir():
             raise ConfigurationError(f"{path} is a directory; give the path of a graph.json file")
+        _check_is_json_store(path)
         store = cls(path, fsync=fsync, lock_timeout=timeout)
         try:
             with _permission_errors("read"):
@@ -1003,6 +1006,18 @@ class JsonStore(Store):
 
     def __repr__(self) -> str:
         return f"JsonStore({self.location!r})"
+
+
+def _check_is_json_store(path: Path) -> None:
+    """Refuse, before any file is made beside it, a file that is not a JSON store."""
+    kind = identify_store_file(path)
+    if kind in (StoreFileKind.MISSING, StoreFileKind.JSON_STORE):
+        return
+    if kind is StoreFileKind.SQLITE:
+        raise NotAStoreError(
+            path, f"{path} is a SQLite database: open it with storage_backend='sqlite'"
+        )
+    raise NotAStoreError(path, f"{not_a_store_reason(path, kind)}; it was left untouched")
 
 
 def _pack_rows(buffer: Matrix, rows: list[int], chunk: int = 4096) -> None:

@@ -30,12 +30,13 @@ from typing import Any
 import numpy as np
 
 from raeburnmemory.core.errors import InvalidInteractionError
-from raeburnmemory.core.model import Interaction
+from raeburnmemory.core.model import MAX_TOP_K, Interaction
 
 __all__ = [
     "MAX_DEPTH",
     "MAX_ID_LENGTH",
     "MAX_JSON_BYTES",
+    "MAX_TOP_K",
     "check_id",
     "check_interaction",
     "check_json_object",

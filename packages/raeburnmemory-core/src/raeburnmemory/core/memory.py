@@ -15,6 +15,7 @@ import numpy as np
 
 from raeburnmemory.core._export_file import atomic_text_file, refuse_store_file
 from raeburnmemory.core.encoders import (
+    EMBED_MODEL_ENV,
     Encoder,
     SentenceTransformerEncoder,
     default_model_name,
@@ -31,6 +32,7 @@ from raeburnmemory.core.errors import (
 from raeburnmemory.core.graph import build_graph, iter_node_link_json, node_link_data, to_networkx
 from raeburnmemory.core.limits import check_id
 from raeburnmemory.core.model import (
+    MAX_TOP_K,
     RELATIONS,
     Agent,
     EncoderInfo,
@@ -45,7 +47,7 @@ from raeburnmemory.core.registry import load_storage_backend, load_vector_backen
 from raeburnmemory.core.store import Matrix, ScoredIds, Store
 from raeburnmemory.core.vectors import VectorIndex
 
-__all__ = ["SEARCH_MODES", "MemoryGraph"]
+__all__ = ["MAX_TOP_K", "SEARCH_MODES", "MemoryGraph"]
 
 #: ``search(mode=...)`` values.
 SEARCH_MODES = ("vector", "keyword", "hybrid")
@@ -64,8 +66,16 @@ def _default_vector_backend() -> str:
 
 
 def _top_k(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigurationError(f"top_k must be a positive integer, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TOP_K:
+        raise ConfigurationError(f"top_k must be an integer from 1 to {MAX_TOP_K}, not {value!r}")
+    return value
+
+
+def _query_text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ConfigurationError(f"the search text must be a string, not {type(value).__name__}")
+    if not value.strip():
+        raise ConfigurationError("the search text is empty: give the words to search for")
     return value
 
 
@@ -83,9 +93,10 @@ class MemoryGraph:
     Args:
         db_path: Where the store lives; ``None`` uses ``$RAEBURN_DB_PATH`` or
             ``~/.raeburnbrain/graph.json`` (stores on a server take their address from options).
-        embedding_model: A sentence-transformers model name (default ``$RAEBURN_EMBED_MODEL`` or
-            ``all-MiniLM-L6-v2``, loaded on first use), an object with ``encode(list[str])``, or
-            ``None`` / ``"none"`` for the built-in offline encoder.
+        embedding_model: A sentence-transformers model name (loaded on first use), an object
+            with ``encode(list[str])``, or ``None`` / ``"none"`` for the built-in offline encoder.
+            Default: ``$RAEBURN_EMBED_MODEL``, else the encoder that made the store's vectors,
+            else ``all-MiniLM-L6-v2``.
         storage_backend: ``"json"`` (default), ``"sqlite"``, ``"postgres"`` or any registered store.
         vector_backend: ``"faiss"``, ``"numpy"``, ``"qdrant"``, or a store's in-database search
             (``"sqlite-vec"``, ``"pgvector"``); ``None`` picks the store's default, else FAISS when
@@ -113,6 +124,8 @@ class MemoryGraph:
         self._lock = threading.RLock()
         self._index: VectorIndex | None = None
         self._graph: Any = None
+        # Named by the caller or RAEBURN_EMBED_MODEL; otherwise a store with vectors keeps its own.
+        named = embedding_model is not _DEFAULT or bool(os.environ.get(EMBED_MODEL_ENV, "").strip())
         model = default_model_name() if embedding_model is _DEFAULT else embedding_model
         self._encoder: Encoder = resolve_encoder(model)
         if not isinstance(storage_backend, str):
@@ -144,6 +157,9 @@ class MemoryGraph:
         )
         self._closed = False
         try:
+            recorded = None if named else self._store.encoder_info()
+            if recorded is not None:
+                self._encoder = resolve_encoder(recorded.name)
             self._check_encoder_at_open(reindex)
             if self._index_cls is not None and self._index_cls.persistent:
                 info = self._store.encoder_info()
@@ -440,7 +456,8 @@ class MemoryGraph:
         ``"keyword"`` by the store's full-text rank; ``"hybrid"`` fuses both rankings by
         reciprocal rank fusion (stores without keyword search raise ``UnsupportedSearchError``).
         Filters keep only one session, one agent, or a time window, and ``top_k`` hits still
-        come back when that many pass. ``min_score`` drops weaker hits.
+        come back when that many pass. ``min_score`` drops weaker hits. An empty or blank
+        ``text``, or a ``top_k`` outside 1 to :data:`MAX_TOP_K`, raises ``ConfigurationError``.
         """
         with self._lock:
             scored = self._ranked(text, top_k, session_id, agent_id, since, until, min_score, mode)
@@ -484,8 +501,7 @@ class MemoryGraph:
         mode: str,
     ) -> ScoredIds:
         """The ranked ``(prompt id, score)`` pairs of a search, up to date with other writers."""
-        if not isinstance(text, str):
-            raise ConfigurationError("text must be a string")
+        text = _query_text(text)
         k = _top_k(top_k)
         if mode not in SEARCH_MODES:
             raise ConfigurationError(f"mode must be one of {', '.join(SEARCH_MODES)}, not {mode!r}")

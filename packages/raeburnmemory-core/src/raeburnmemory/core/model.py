@@ -19,6 +19,7 @@ from typing import Any
 from raeburnmemory.core.errors import ConfigurationError
 
 __all__ = [
+    "MAX_TOP_K",
     "RELATIONS",
     "Agent",
     "EncoderInfo",
@@ -30,6 +31,10 @@ __all__ = [
     "parse_timestamp",
     "utc_now",
 ]
+
+#: The most hits one search returns: ``top_k`` is from 1 to this in the library, the command
+#: line and the HTTP API alike.
+MAX_TOP_K = 1000
 
 #: Edge relations the graph uses; callers may add their own with ``link_prompts``.
 RELATIONS = ("responded_with", "generated_by", "belongs_to", "followed_by")

@@ -50,6 +50,13 @@ def make_interaction(
     prompt_id, prompt_text, prompt_attrs = _node(prompt, "prompt", "text")
     response_id, response_text, response_attrs = _node(response, "response", "text")
     agent_id, agent_name, agent_attrs = _node(agent, "agent", "name")
+    for value, what in ((prompt_text, "prompt text"), (response_text, "response text")):
+        if not isinstance(value, str):
+            raise InvalidInteractionError(f"{what} must be a string, not {type(value).__name__}")
+    if not prompt_text.strip():
+        raise InvalidInteractionError("prompt text is empty: give the words of the prompt")
+    if agent_name is not None and not isinstance(agent_name, str):
+        raise InvalidInteractionError("agent name must be a string")
     try:
         moment = parse_timestamp(timestamp)
     except ConfigurationError as exc:

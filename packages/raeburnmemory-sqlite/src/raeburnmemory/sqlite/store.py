@@ -27,6 +27,7 @@ from raeburnmemory.core.errors import (
     ConflictError,
     CorruptStoreError,
     EmbeddingMismatchError,
+    NotAStoreError,
     NotFoundError,
     RaeburnMemoryError,
     StoreError,
@@ -43,8 +44,9 @@ from raeburnmemory.core.model import (
     SearchFilter,
     VectorPayload,
 )
-from raeburnmemory.core.paths import resolve_db_path
+from raeburnmemory.core.paths import default_db_path
 from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoreChanges, StoredVectors
+from raeburnmemory.core.store_files import SQLITE_EXTENSIONS, StoreFileKind, identify_store_file
 from raeburnmemory.sqlite import _fts, _vec
 from raeburnmemory.sqlite._access import Access, access_for
 from raeburnmemory.sqlite._connections import Connection, ThreadConnections
@@ -91,6 +93,16 @@ def _placeholders(count: int) -> str:
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _database_path(location: str | None) -> Path:
+    """``location`` exactly as given; the default store path with a SQLite extension."""
+    if location is not None:
+        return Path(location).expanduser().absolute()
+    path = default_db_path()
+    if path.suffix not in SQLITE_EXTENSIONS:
+        path = path.with_suffix(".db")
+    return path.absolute()
 
 
 def _parse_options(options: Mapping[str, Any] | None) -> tuple[float, bool]:
@@ -159,11 +171,12 @@ class SQLiteStore(Store):
         vector_backend: str | None = None,
         options: Mapping[str, Any] | None = None,
     ) -> SQLiteStore:
-        """Open the database at ``location`` (``mem.json`` opens ``mem.db``; default ``graph.db``).
+        """Open the database at ``location``, used exactly as given (default ``graph.db``).
 
-        A missing database is imported from the JSON store of the same name when that exists,
-        else created (``create=False``: ``StoreNotFoundError``). A file that is not a
-        raeburnmemory database raises ``CorruptStoreError`` and is left untouched.
+        With ``create=True`` a missing database is imported from the raeburnmemory JSON store of
+        the same stem (``mem.db`` from ``mem.json``) when there is one, else created empty;
+        with ``create=False`` it raises ``StoreNotFoundError`` and nothing is made. A file that
+        is not a raeburnmemory database raises ``CorruptStoreError`` and is left untouched.
         """
         busy_timeout, fsync = _parse_options(options)
         if vector_backend not in (None, "sqlite-vec"):
@@ -173,16 +186,22 @@ class SQLiteStore(Store):
             )
         if vector_backend == "sqlite-vec":
             require_vec()
-        path = resolve_db_path(location, suffix=".db")
+        path = _database_path(location)
+        if identify_store_file(path) is StoreFileKind.JSON_STORE:
+            raise NotAStoreError(
+                path, f"{path} is a raeburnmemory JSON store: open it with storage_backend='json'"
+            )
         access = access_for(path)
         state = inspect_file(path, access)
+        if state is FileState.EMPTY and not create:
+            raise NotAStoreError(path, f"{path} is an empty file, not a raeburnmemory store yet")
         if state is FileState.MISSING:
             json_path = json_sibling(path)
-            if json_path.is_file():
+            if not create:
+                raise StoreNotFoundError(f"{path}: no raeburnmemory database here")
+            if json_path != path and identify_store_file(json_path) is StoreFileKind.JSON_STORE:
                 import_json_store(json_path, path, functools.partial(_open_import_target, cls))
                 state = inspect_file(path)
-            elif not create:
-                raise StoreNotFoundError(f"{path}: no raeburnmemory database here")
             else:
                 try:
                     path.parent.mkdir(parents=True, exist_ok=True)
