@@ -13,7 +13,6 @@ from raeburnmemory.core import (
     ConfigurationError,
     EncoderFallbackWarning,
     StoreNotFoundError,
-    UnsupportedSearchError,
 )
 from raeburnmemory.core.registry import load_storage_backend, load_vector_backend
 from raeburnmemory.memory_graph import MemoryGraph
@@ -63,11 +62,13 @@ def test_a_read_of_a_missing_store_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "absent.json").exists()
 
 
-def test_keyword_search_needs_a_store_that_can(tmp_path: Path) -> None:
+def test_bad_search_arguments_are_refused(tmp_path: Path) -> None:
     with MemoryGraph(db_path=tmp_path / "g.json", embedding_model=None) as graph:
         graph.add_interaction({"id": "p", "text": "t"}, {"id": "r", "text": "t"}, {"id": "a"}, "s")
-        with pytest.raises(UnsupportedSearchError, match="sqlite"):
-            graph.search("t", mode="hybrid")
+        with pytest.raises(ConfigurationError, match="vector_weight"):
+            graph.search("t", mode="hybrid", vector_weight=1.5)
+        with pytest.raises(ConfigurationError, match="only for mode='hybrid'"):
+            graph.search("t", vector_weight=0.5)
         with pytest.raises(ConfigurationError, match="top_k"):
             graph.search("t", top_k=0)
         with pytest.raises(ConfigurationError, match="mode"):

@@ -27,6 +27,7 @@ from raeburnmemory.core.errors import (
     NotFoundError,
     StoreError,
 )
+from raeburnmemory.core.fusion import candidate_depth, fuse, vector_weight
 from raeburnmemory.core.graph import build_graph, iter_node_link_json, node_link_data, to_networkx
 from raeburnmemory.core.model import (
     RELATIONS,
@@ -49,8 +50,6 @@ __all__ = ["SEARCH_MODES", "MemoryGraph"]
 SEARCH_MODES = ("vector", "keyword", "hybrid")
 #: Interactions encoded and written together by ``batch_add``.
 BATCH_CHUNK = 2048
-#: Reciprocal rank fusion constant (the usual 60).
-RRF_K = 60
 
 _DEFAULT: Any = object()
 # Vector backends that run inside a database, and the store that has them.
@@ -417,17 +416,24 @@ class MemoryGraph:
         until: Any = None,
         min_score: float | None = None,
         mode: str = "vector",
+        vector_weight: float | None = None,
     ) -> list[SearchHit]:
         """The stored prompts most like ``text``, best first, with their interactions.
 
         ``mode="vector"`` ranks by cosine similarity of prompt embeddings (the score);
-        ``"keyword"`` by the store's full-text rank; ``"hybrid"`` fuses both rankings by
-        reciprocal rank fusion (stores without keyword search raise ``UnsupportedSearchError``).
-        Filters keep only one session, one agent, or a time window, and ``top_k`` hits still
-        come back when that many pass. ``min_score`` drops weaker hits.
+        ``"keyword"`` by the store's full-text rank of the words that carry weight (stop words
+        left out); ``"hybrid"`` fuses both rankings' normalized scores, the vector's counting
+        ``vector_weight`` (default :data:`~raeburnmemory.core.fusion.HYBRID_VECTOR_WEIGHT`)
+        and the keyword's the rest (stores without keyword search raise
+        ``UnsupportedSearchError``). Filters keep only one session, one agent, or a time
+        window, and ``top_k`` hits still come back when that many pass. ``min_score`` drops
+        weaker hits.
         """
+        weight = _checked_weight(vector_weight, mode)
         with self._lock:
-            scored = self._ranked(text, top_k, session_id, agent_id, since, until, min_score, mode)
+            scored = self._ranked(
+                text, top_k, session_id, agent_id, since, until, min_score, mode, weight
+            )
             found = {item.prompt_id: item for item in self.store.get_many([p for p, _ in scored])}
         return [_hit(found[pid], score) for pid, score in scored if pid in found]
 
@@ -466,6 +472,7 @@ class MemoryGraph:
         until: Any,
         min_score: float | None,
         mode: str,
+        weight: float | None = None,
     ) -> ScoredIds:
         """The ranked ``(prompt id, score)`` pairs of a search, up to date with other writers."""
         if not isinstance(text, str):
@@ -484,9 +491,10 @@ class MemoryGraph:
                 scored = self._vector_search(query, k, flt)
             else:
                 assert query is not None
-                wide = max(4 * k, 50)
-                by_vector = self._vector_search(query, wide, flt)
-                scored = _fuse(by_vector, self.store.keyword_search(text, wide, flt))[:k]
+                depth = candidate_depth(k)
+                by_vector = self._vector_search(query, depth, flt)
+                by_keyword = self.store.keyword_search(text, depth, flt)
+                scored = fuse(by_vector, by_keyword, vector_weight(weight))[:k]
         if min_score is not None:
             scored = [(pid, score) for pid, score in scored if score >= min_score]
         return scored
@@ -695,13 +703,13 @@ class MemoryGraph:
         return await asyncio.to_thread(self.search, *args, **kwargs)
 
 
-def _fuse(*rankings: ScoredIds) -> ScoredIds:
-    """Reciprocal rank fusion of several rankings."""
-    fused: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, (pid, _) in enumerate(ranking):
-            fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
-    return sorted(fused.items(), key=lambda pair: pair[1], reverse=True)
+def _checked_weight(weight: float | None, mode: str) -> float | None:
+    """``vector_weight`` checked; it is only for ``mode="hybrid"``."""
+    if weight is None:
+        return None
+    if mode != "hybrid":
+        raise ConfigurationError("vector_weight is only for mode='hybrid'")
+    return vector_weight(weight)
 
 
 def _hit(item: Interaction, score: float) -> SearchHit:
