@@ -4,7 +4,8 @@ Catch :class:`RaeburnMemoryError` to handle every failure of the library::
 
     RaeburnMemoryError
     ├── ConfigurationError            a bad option or environment value
-    │   └── BackendNotInstalledError  the backend's distribution is not installed (also ImportError)
+    │   ├── BackendNotInstalledError  the backend's distribution is not installed (also ImportError)
+    │   └── ModelUnavailableError     a named embedding model cannot be loaded
     ├── StoreError                    the store cannot be used
     │   ├── CorruptStoreError         a file or database could not be read; it was left untouched
     │   ├── StoreLockedError          another writer held the lock for too long
@@ -30,6 +31,7 @@ __all__ = [
     "EmbeddingMismatchError",
     "InteractionError",
     "InvalidInteractionError",
+    "ModelUnavailableError",
     "NoEmbeddingsError",
     "NotFoundError",
     "RaeburnMemoryError",
@@ -63,6 +65,15 @@ class BackendNotInstalledError(ConfigurationError, ImportError):
         super().__init__(f"{kind} backend {name!r} is not available: {hint}")
         self.backend = name
         self.distribution = distribution
+
+
+class ModelUnavailableError(ConfigurationError):
+    """An embedding model the caller named cannot be loaded; the message says how to get it."""
+
+    def __init__(self, model: str, reason: str) -> None:
+        super().__init__(f"the embedding model {model!r} cannot be loaded: {reason}")
+        self.model = model
+        self.reason = reason
 
 
 class StoreError(RaeburnMemoryError):

@@ -13,11 +13,14 @@ from typing import Any
 
 import numpy as np
 
+from raeburnmemory.core._threads import search_threads
 from raeburnmemory.core.encoders import (
     Encoder,
     SentenceTransformerEncoder,
-    default_model_name,
+    canonical_model_name,
+    default_encoder,
     resolve_encoder,
+    same_encoder,
 )
 from raeburnmemory.core.errors import (
     ConfigurationError,
@@ -110,8 +113,9 @@ class MemoryGraph:
         self._lock = threading.RLock()
         self._index: VectorIndex | None = None
         self._graph: Any = None
-        model = default_model_name() if embedding_model is _DEFAULT else embedding_model
-        self._encoder: Encoder = resolve_encoder(model)
+        self._encoder: Encoder = (
+            default_encoder() if embedding_model is _DEFAULT else resolve_encoder(embedding_model)
+        )
         if not isinstance(storage_backend, str):
             raise ConfigurationError("storage_backend must be a backend name such as 'json'")
         store_cls = load_storage_backend(storage_backend)
@@ -154,22 +158,26 @@ class MemoryGraph:
     # -- encoder ---------------------------------------------------------------------------------
 
     def _check_encoder_at_open(self, reindex: bool) -> None:
-        """Refuse a store embedded by another encoder, without loading a lazy model."""
+        """Refuse (or, with ``reindex``, re-embed) a store embedded by another encoder.
+
+        A lazy model is not loaded when the store was made by it, or by the offline encoder the
+        default model falls back to (the model may still fail to load: decide at first use);
+        otherwise, and always with ``reindex``, the encoder actually in use is compared.
+        """
         info = self.store.encoder_info()
         if info is None:
             return
         encoder = self._encoder
-        if isinstance(encoder, SentenceTransformerEncoder):
-            # The fallback's vectors are fine while the model still cannot load: decide later.
-            if info.name in (encoder.requested, encoder.fallback_name):
+        if isinstance(encoder, SentenceTransformerEncoder) and not reindex:
+            if canonical_model_name(info.name) == encoder.requested:
                 return
-            mismatch = EmbeddingMismatchError(info.name, info.dim, encoder.requested, 0)
-        elif info.name == encoder.name and info.dim == encoder.dim:
+            if not encoder.named and info.name == encoder.fallback_name:
+                return
+        active = EncoderInfo(encoder.name, encoder.dim)  # loads a lazy model
+        if same_encoder(info, active):
             return
-        else:
-            mismatch = EmbeddingMismatchError(info.name, info.dim, encoder.name, encoder.dim)
         if not reindex:
-            raise mismatch
+            raise EmbeddingMismatchError(info.name, info.dim, active.name, active.dim)
         self.reindex()
 
     def _check_encoder(self) -> EncoderInfo:
@@ -178,7 +186,7 @@ class MemoryGraph:
         stored = self.store.encoder_info()
         if stored is None:
             self.store.set_encoder_info(active)
-        elif stored != active:
+        elif not same_encoder(stored, active):
             raise EmbeddingMismatchError(stored.name, stored.dim, active.name, active.dim)
         return active
 
@@ -504,13 +512,14 @@ class MemoryGraph:
         if info is None:
             raise self._no_embeddings()
         active = EncoderInfo(self._encoder.name, int(query.shape[1]))
-        if info != active:
+        if not same_encoder(info, active):
             raise EmbeddingMismatchError(info.name, info.dim, active.name, active.dim)
         index = self._ensure_index()
         if index is None:
             scored = self.store.vector_search(query, k, flt)
         else:
-            scored = index.search(query, k, flt)
+            with search_threads():  # not fighting the model's threads for the cores
+                scored = index.search(query, k, flt)
         # Only an empty answer needs to know whether anything is stored at all.
         if not scored and self.store.count() == 0:
             raise self._no_embeddings()
