@@ -76,8 +76,10 @@ def test_the_index_follows_writes_and_deletes_of_every_writer(tmp_path: Path) ->
         theirs.add([interaction(17)], None)
         theirs.delete(["p9"])
         assert set(_ids(mine, "sourdough")) == {"p1", "p17"}
+        built = mine._keywords
         mine.delete(["p1"])
         assert _ids(mine, "sourdough") == ["p17"]
+        assert mine._keywords is built  # a delete is filtered out, not a reason to rebuild
         mine.add([interaction(1, prompt_text="sourdough revisited")], None)  # same id, anew
         assert set(_ids(mine, "sourdough")) == {"p1", "p17"}
         assert set(_ids(theirs, "revisited")) == {"p1"}

@@ -801,7 +801,7 @@ class JsonStore(Store):
         """
         with self._reading() as state:
             records = state.records
-            last = next(reversed(records.values())).seq if records else 0
+            last = state.last_seq  # deletes leave it alone: they are filtered out below
             index = self._keywords
             if index is None or index.version != (state, last):
                 index = self._keywords = None  # let the old one go before building anew

@@ -30,9 +30,9 @@ def stop_words() -> frozenset[str]:
     return frozenset(word for word in STOPWORDS_EN_PLUS if "'" not in word)
 
 
-def _fold(word: str) -> str:
+def _fold(text: str) -> str:
     """Lower case without diacritics (``Crème`` -> ``creme``), as FTS5's ``unicode61`` does."""
-    lowered = word.casefold()
+    lowered = text.casefold()
     if lowered.isascii():
         return lowered
     decomposed = unicodedata.normalize("NFKD", lowered)
@@ -41,7 +41,7 @@ def _fold(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """Every word of ``text``, folded to lower case without diacritics, stop words included."""
-    return [_fold(word) for word in _WORD.findall(text)]
+    return _WORD.findall(_fold(text))
 
 
 def keyword_terms(text: str) -> list[str]:
