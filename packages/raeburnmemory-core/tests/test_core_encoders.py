@@ -10,13 +10,18 @@ import numpy as np
 import pytest
 
 from raeburnmemory.core.encoders import (
+    EMBED_MODEL_ENV,
     EncoderFallbackWarning,
     HashingEncoder,
     ObjectEncoder,
     SentenceTransformerEncoder,
+    canonical_model_name,
+    default_encoder,
     resolve_encoder,
+    same_encoder,
 )
-from raeburnmemory.core.errors import ConfigurationError
+from raeburnmemory.core.errors import ConfigurationError, ModelUnavailableError
+from raeburnmemory.core.model import EncoderInfo
 
 
 def test_hashing_vectors_are_normalized_and_deterministic() -> None:
@@ -63,14 +68,58 @@ def test_none_selects_the_offline_encoder(value: object) -> None:
     assert isinstance(resolve_encoder(value), HashingEncoder)
 
 
-def test_a_model_name_is_loaded_lazily_and_falls_back_with_one_warning() -> None:
-    encoder = resolve_encoder("surely-not-an-installed-model-xyz")
+def test_the_default_model_is_loaded_lazily_and_falls_back_with_one_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    encoder = resolve_encoder("surely-not-an-installed-model-xyz", named=False)
     assert isinstance(encoder, SentenceTransformerEncoder)
+    assert not encoder.loaded
     with pytest.warns(EncoderFallbackWarning, match="surely-not-an-installed-model-xyz"):
         assert encoder.name == "raeburn-hashing-384"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert encoder.encode(["x"]).shape == (1, 384)
+
+
+def test_a_named_model_loads_or_raises_saying_how_to_get_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    encoder = resolve_encoder("surely-not-an-installed-model-xyz")
+    assert isinstance(encoder, SentenceTransformerEncoder)
+    assert encoder.named
+    assert not encoder.loaded  # nothing is loaded at construction
+    with pytest.raises(ModelUnavailableError, match="surely-not-an-installed-model-xyz") as caught:
+        encoder.encode(["x"])
+    assert "install" in str(caught.value) or "download" in str(caught.value)
+    with pytest.raises(ModelUnavailableError):
+        encoder.name  # noqa: B018 - asking loads, and fails again
+
+
+def test_the_environment_names_a_model_and_unset_means_the_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(EMBED_MODEL_ENV, "sentence-transformers/some-model")
+    named = default_encoder()
+    assert isinstance(named, SentenceTransformerEncoder)
+    assert (named.named, named.requested) == (True, "some-model")
+    monkeypatch.delenv(EMBED_MODEL_ENV)
+    unnamed = default_encoder()
+    assert isinstance(unnamed, SentenceTransformerEncoder)
+    assert (unnamed.named, unnamed.requested) == (False, "all-MiniLM-L6-v2")
+    monkeypatch.setenv(EMBED_MODEL_ENV, "none")
+    assert isinstance(default_encoder(), HashingEncoder)
+
+
+def test_two_spellings_of_a_model_are_one_encoder() -> None:
+    long = "sentence-transformers/all-MiniLM-L6-v2"
+    assert canonical_model_name(long) == canonical_model_name("all-MiniLM-L6-v2")
+    assert canonical_model_name("intfloat/e5-small") == "intfloat/e5-small"
+    assert resolve_encoder(long).requested == "all-MiniLM-L6-v2"  # type: ignore[attr-defined]
+    assert same_encoder(EncoderInfo(long, 384), EncoderInfo("all-MiniLM-L6-v2", 384))
+    assert not same_encoder(EncoderInfo(long, 384), EncoderInfo("all-MiniLM-L6-v2", 768))
+    assert not same_encoder(EncoderInfo("a/x", 8), EncoderInfo("b/x", 8))
 
 
 def test_objects_with_encode_are_used_as_is() -> None:

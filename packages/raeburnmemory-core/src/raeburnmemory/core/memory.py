@@ -14,12 +14,15 @@ from typing import IO, Any
 import numpy as np
 
 from raeburnmemory.core._export_file import atomic_text_file, refuse_store_file
+from raeburnmemory.core._threads import search_threads
 from raeburnmemory.core.encoders import (
     EMBED_MODEL_ENV,
     Encoder,
     SentenceTransformerEncoder,
-    default_model_name,
+    canonical_model_name,
+    default_encoder,
     resolve_encoder,
+    same_encoder,
 )
 from raeburnmemory.core.errors import (
     ConfigurationError,
@@ -29,6 +32,7 @@ from raeburnmemory.core.errors import (
     NotFoundError,
     StoreError,
 )
+from raeburnmemory.core.fusion import candidate_depth, fuse, vector_weight
 from raeburnmemory.core.graph import build_graph, iter_node_link_json, node_link_data, to_networkx
 from raeburnmemory.core.limits import check_id
 from raeburnmemory.core.model import (
@@ -53,8 +57,6 @@ __all__ = ["MAX_TOP_K", "SEARCH_MODES", "MemoryGraph"]
 SEARCH_MODES = ("vector", "keyword", "hybrid")
 #: Interactions encoded and written together by ``batch_add``.
 BATCH_CHUNK = 2048
-#: Reciprocal rank fusion constant (the usual 60).
-RRF_K = 60
 
 _DEFAULT: Any = object()
 # Vector backends that run inside a database, and the store that has them.
@@ -126,8 +128,9 @@ class MemoryGraph:
         self._graph: Any = None
         # Named by the caller or RAEBURN_EMBED_MODEL; otherwise a store with vectors keeps its own.
         named = embedding_model is not _DEFAULT or bool(os.environ.get(EMBED_MODEL_ENV, "").strip())
-        model = default_model_name() if embedding_model is _DEFAULT else embedding_model
-        self._encoder: Encoder = resolve_encoder(model)
+        self._encoder: Encoder = (
+            default_encoder() if embedding_model is _DEFAULT else resolve_encoder(embedding_model)
+        )
         if not isinstance(storage_backend, str):
             raise ConfigurationError("storage_backend must be a backend name such as 'json'")
         store_cls = load_storage_backend(storage_backend)
@@ -173,22 +176,26 @@ class MemoryGraph:
     # -- encoder ---------------------------------------------------------------------------------
 
     def _check_encoder_at_open(self, reindex: bool) -> None:
-        """Refuse a store embedded by another encoder, without loading a lazy model."""
+        """Refuse (or, with ``reindex``, re-embed) a store embedded by another encoder.
+
+        A lazy model is not loaded when the store was made by it, or by the offline encoder the
+        default model falls back to (the model may still fail to load: decide at first use);
+        otherwise, and always with ``reindex``, the encoder actually in use is compared.
+        """
         info = self.store.encoder_info()
         if info is None:
             return
         encoder = self._encoder
-        if isinstance(encoder, SentenceTransformerEncoder):
-            # The fallback's vectors are fine while the model still cannot load: decide later.
-            if info.name in (encoder.requested, encoder.fallback_name):
+        if isinstance(encoder, SentenceTransformerEncoder) and not reindex:
+            if canonical_model_name(info.name) == encoder.requested:
                 return
-            mismatch = EmbeddingMismatchError(info.name, info.dim, encoder.requested, 0)
-        elif info.name == encoder.name and info.dim == encoder.dim:
+            if not encoder.named and info.name == encoder.fallback_name:
+                return
+        active = EncoderInfo(encoder.name, encoder.dim)  # loads a lazy model
+        if same_encoder(info, active):
             return
-        else:
-            mismatch = EmbeddingMismatchError(info.name, info.dim, encoder.name, encoder.dim)
         if not reindex:
-            raise mismatch
+            raise EmbeddingMismatchError(info.name, info.dim, active.name, active.dim)
         self.reindex()
 
     def _check_encoder(self) -> EncoderInfo:
@@ -197,7 +204,7 @@ class MemoryGraph:
         stored = self.store.encoder_info()
         if stored is None:
             self.store.set_encoder_info(active)
-        elif stored != active:
+        elif not same_encoder(stored, active):
             raise EmbeddingMismatchError(stored.name, stored.dim, active.name, active.dim)
         return active
 
@@ -449,18 +456,25 @@ class MemoryGraph:
         until: Any = None,
         min_score: float | None = None,
         mode: str = "vector",
+        vector_weight: float | None = None,
     ) -> list[SearchHit]:
         """The stored prompts most like ``text``, best first, with their interactions.
 
         ``mode="vector"`` ranks by cosine similarity of prompt embeddings (the score);
-        ``"keyword"`` by the store's full-text rank; ``"hybrid"`` fuses both rankings by
-        reciprocal rank fusion (stores without keyword search raise ``UnsupportedSearchError``).
-        Filters keep only one session, one agent, or a time window, and ``top_k`` hits still
-        come back when that many pass. ``min_score`` drops weaker hits. An empty or blank
-        ``text``, or a ``top_k`` outside 1 to :data:`MAX_TOP_K`, raises ``ConfigurationError``.
+        ``"keyword"`` by the store's full-text rank of the words that carry weight (stop words
+        left out); ``"hybrid"`` fuses both rankings' normalized scores, the vector's counting
+        ``vector_weight`` (default :data:`~raeburnmemory.core.fusion.HYBRID_VECTOR_WEIGHT`)
+        and the keyword's the rest (stores without keyword search raise
+        ``UnsupportedSearchError``). Filters keep only one session, one agent, or a time
+        window, and ``top_k`` hits still come back when that many pass. ``min_score`` drops
+        weaker hits. An empty or blank ``text``, or a ``top_k`` outside 1 to
+        :data:`MAX_TOP_K`, raises ``ConfigurationError``.
         """
+        weight = _checked_weight(vector_weight, mode)
         with self._lock:
-            scored = self._ranked(text, top_k, session_id, agent_id, since, until, min_score, mode)
+            scored = self._ranked(
+                text, top_k, session_id, agent_id, since, until, min_score, mode, weight
+            )
             found = {item.prompt_id: item for item in self.store.get_many([p for p, _ in scored])}
         return [_hit(found[pid], score) for pid, score in scored if pid in found]
 
@@ -499,6 +513,7 @@ class MemoryGraph:
         until: Any,
         min_score: float | None,
         mode: str,
+        weight: float | None = None,
     ) -> ScoredIds:
         """The ranked ``(prompt id, score)`` pairs of a search, up to date with other writers."""
         text = _query_text(text)
@@ -516,9 +531,10 @@ class MemoryGraph:
                 scored = self._vector_search(query, k, flt)
             else:
                 assert query is not None
-                wide = max(4 * k, 50)
-                by_vector = self._vector_search(query, wide, flt)
-                scored = _fuse(by_vector, self.store.keyword_search(text, wide, flt))[:k]
+                depth = candidate_depth(k)
+                by_vector = self._vector_search(query, depth, flt)
+                by_keyword = self.store.keyword_search(text, depth, flt)
+                scored = fuse(by_vector, by_keyword, vector_weight(weight))[:k]
         if min_score is not None:
             scored = [(pid, score) for pid, score in scored if score >= min_score]
         return scored
@@ -528,13 +544,14 @@ class MemoryGraph:
         if info is None:
             raise self._no_embeddings()
         active = EncoderInfo(self._encoder.name, int(query.shape[1]))
-        if info != active:
+        if not same_encoder(info, active):
             raise EmbeddingMismatchError(info.name, info.dim, active.name, active.dim)
         index = self._ensure_index()
         if index is None:
             scored = self.store.vector_search(query, k, flt)
         else:
-            scored = index.search(query, k, flt)
+            with search_threads():  # not fighting the model's threads for the cores
+                scored = index.search(query, k, flt)
         # Only an empty answer needs to know whether anything is stored at all.
         if not scored and self.store.count() == 0:
             raise self._no_embeddings()
@@ -761,13 +778,13 @@ class MemoryGraph:
         return await asyncio.to_thread(self.search, *args, **kwargs)
 
 
-def _fuse(*rankings: ScoredIds) -> ScoredIds:
-    """Reciprocal rank fusion of several rankings."""
-    fused: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, (pid, _) in enumerate(ranking):
-            fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
-    return sorted(fused.items(), key=lambda pair: pair[1], reverse=True)
+def _checked_weight(weight: float | None, mode: str) -> float | None:
+    """``vector_weight`` checked; it is only for ``mode="hybrid"``."""
+    if weight is None:
+        return None
+    if mode != "hybrid":
+        raise ConfigurationError("vector_weight is only for mode='hybrid'")
+    return vector_weight(weight)
 
 
 def _hit(item: Interaction, score: float) -> SearchHit:

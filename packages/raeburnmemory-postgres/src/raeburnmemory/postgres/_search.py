@@ -10,6 +10,7 @@ were lost, say behind a transaction-pooling proxy).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -17,12 +18,15 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
+from raeburnmemory.core.keywords import MAX_TERMS, keyword_terms
 from raeburnmemory.core.model import SearchFilter
 from raeburnmemory.core.store import Matrix, ScoredIds
 
-__all__ = ["filter_sql", "keyword_search", "vector_search"]
+__all__ = ["filter_sql", "keyword_search", "query_sql", "vector_search"]
 
 _TEXT_SEARCH_CONFIG = "english"
+# A quoted phrase (closed or not) or a run of other characters, either may start with "-".
+_PIECE = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
 
 
 def filter_sql(flt: SearchFilter, alias: str = "") -> tuple[sql.Composable, dict[str, Any]]:
@@ -88,20 +92,58 @@ def _exact(
     return conn.execute(statement, {"q": vector, "k": k, **params}).fetchall()
 
 
+def query_sql(text: str) -> tuple[sql.Composable, dict[str, Any]] | None:
+    """A ``tsquery`` expression for free text and its parameters, ``None`` if nothing to find.
+
+    Words that carry weight (English stop words left out, the same as every store) are
+    alternatives, so a prompt matching any of them is found and ``ts_rank`` puts those matching
+    more first; a quoted phrase is one more alternative, matched as a phrase; a word or phrase
+    after ``-`` excludes the prompts that have it. The text only ever fills parameters.
+    """
+    wanted: list[tuple[str, str]] = []
+    unwanted: list[tuple[str, str]] = []
+    for minus, phrase, minus_word, word in _PIECE.findall(text.replace("\x00", " ")):
+        if phrase.strip():
+            (unwanted if minus else wanted).append(("phraseto_tsquery", phrase))
+        elif minus_word and word:
+            unwanted.extend(("plainto_tsquery", term) for term in keyword_terms(word))
+        elif word:
+            wanted.extend(("plainto_tsquery", term) for term in keyword_terms(word))
+    wanted = list(dict.fromkeys(wanted))[:MAX_TERMS]
+    if not wanted:
+        return None
+    params: dict[str, Any] = {}
+
+    def call(function: str, value: str) -> sql.Composable:
+        name = f"w{len(params)}"
+        params[name] = value
+        return sql.SQL("{}({}::regconfig, {})").format(
+            sql.Identifier(function), sql.Literal(_TEXT_SEARCH_CONFIG), sql.Placeholder(name)
+        )
+
+    query = sql.SQL(" || ").join(call(function, value) for function, value in wanted)
+    for function, value in list(dict.fromkeys(unwanted))[:MAX_TERMS]:
+        query = sql.SQL("({}) && !!{}").format(query, call(function, value))
+    return query, params
+
+
 def keyword_search(
     conn: psycopg.Connection[Any], text: str, k: int, flt: SearchFilter
 ) -> ScoredIds:
     """Prompts whose prompt or response text matches ``text`` best by full-text rank.
 
-    ``websearch_to_tsquery`` accepts any input: quotes make phrases, ``or`` alternatives and a
-    leading ``-`` excludes a word; text without searchable words matches nothing.
+    See :func:`query_sql` for how the text is read: any text is accepted, and text without a
+    word that carries weight matches nothing.
     """
+    built = query_sql(text)
+    if built is None or k <= 0:
+        return []
+    query, query_params = built
     where, params = filter_sql(flt, "i")
     statement = sql.SQL(
         "SELECT i.prompt_id, ts_rank(i.search_text, q.query) AS rank "
-        "FROM interactions i, websearch_to_tsquery({config}::regconfig, %(text)s) AS q(query) "
+        "FROM interactions i, (SELECT {query} AS query) AS q "
         "WHERE i.search_text @@ q.query AND {where} ORDER BY rank DESC, i.seq LIMIT %(k)s"
-    ).format(config=sql.Literal(_TEXT_SEARCH_CONFIG), where=where)
-    named = {"text": text.replace("\x00", " "), "k": k, **params}
-    rows = conn.execute(statement, named).fetchall()
+    ).format(query=query, where=where)
+    rows = conn.execute(statement, {"k": k, **query_params, **params}).fetchall()
     return [(str(pid), float(rank)) for pid, rank in rows]

@@ -4,16 +4,18 @@ Writes do not index their text: tokenizing is most of the cost of a write, and m
 never searched by keyword. The index is brought up to date instead by the next keyword search
 (and by ``compact``), which indexes every row added since ``meta.fts_seq`` in one transaction.
 
-The user's text is never handed to FTS5's query language: it is cut into words and each word
-is quoted, so quotes, operators (``AND``, ``NEAR``, ``*``, ``:``) and stray brackets are just
-text. A prompt matches when any word matches; bm25 ranks prompts with more and rarer words first.
+The user's text is never handed to FTS5's query language: it is cut into words, English stop
+words are dropped (:func:`raeburnmemory.core.keywords.keyword_terms`, the same for every store)
+and each word left is quoted, so quotes, operators (``AND``, ``NEAR``, ``*``, ``:``) and stray
+brackets are just text. A prompt matches when any of those words matches; bm25 ranks prompts
+with more and rarer words first.
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
 
+from raeburnmemory.core.keywords import keyword_terms
 from raeburnmemory.core.model import SearchFilter
 from raeburnmemory.core.store import ScoredIds
 from raeburnmemory.sqlite._filters import filter_sql
@@ -21,22 +23,13 @@ from raeburnmemory.sqlite._meta import get_meta, set_meta
 
 __all__ = ["catch_up", "is_current", "keyword_search", "match_expression"]
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-#: Words beyond this many are ignored, to keep the query small.
-_MAX_WORDS = 64
-
 
 def match_expression(text: str) -> str | None:
-    """A safe FTS5 ``MATCH`` expression for free text, or ``None`` when it holds no word."""
-    words: list[str] = []
-    for word in _WORD.findall(text):
-        if word not in words:
-            words.append(word)
-        if len(words) >= _MAX_WORDS:
-            break
-    if not words:
+    """A safe FTS5 ``MATCH`` expression for free text, or ``None`` when no word carries weight."""
+    terms = keyword_terms(text)
+    if not terms:
         return None
-    return " OR ".join('"' + word.replace('"', '""') + '"' for word in words)
+    return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
 
 
 def _indexed_up_to(conn: sqlite3.Connection) -> int:
