@@ -197,7 +197,8 @@ RECORDS = st.fixed_dictionaries(
         "response_id": _IDS,
         "agent_id": _IDS,
         "session_id": _IDS,
-        "prompt_text": st.text(_TEXT_CHARS, max_size=200),
+        # a prompt needs words: an empty or blank prompt text is refused
+        "prompt_text": st.text(_TEXT_CHARS, min_size=1, max_size=200).filter(str.strip),
         "response_text": st.text(_TEXT_CHARS, max_size=200),
         "agent_name": st.none() | st.text(_TEXT_CHARS, max_size=20),
         "metadata": _OBJECTS,

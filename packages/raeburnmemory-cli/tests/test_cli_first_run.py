@@ -416,8 +416,6 @@ def test_errors_speak_command_line_words(raeburn: Raeburn, tmp_path: Path) -> No
     _add(raeburn, "--db", store).assert_ok()
     run = raeburn("--db", store, "--vectors", "sqlite-vec", "stats")
     run.assert_error(2, "--backend sqlite")
-    run = raeburn("--db", store, "similar", "bread", "--mode", "keyword")
-    run.assert_error(1, "--backend sqlite", "--mode keyword")
     run = raeburn("--db", store, "-o", "colour=blue", "stats")
     run.assert_error(2, "-o option")
     assert "storage_backend" not in run.stderr

@@ -176,7 +176,7 @@ def test_forget_one_memory_or_one_session_and_never_everything(
         ("search_memory", {"query": "x", "top_k": 0}, "top_k"),
         ("search_memory", {"query": "x", "mode": "fuzzy"}, "mode"),
         ("record_memory", {"prompt": "no response"}, "response"),
-        ("record_memory", _record("", "q"), "session_id must be a non-empty string"),
+        ("record_memory", _record("", "q"), "must not be empty or only whitespace"),
         ("record_memory", _record("s", "q", prompt_id="p1", response="other"), "p1"),
     ],
 )
@@ -230,15 +230,16 @@ def test_descriptions_replace_the_built_in_ones_they_name(memory: MemoryGraph) -
     assert described["get_memory"] == "One recorded interaction, by its prompt id."
 
 
-def test_keyword_search_on_a_store_without_it_says_which_stores_have_it(
-    memory: MemoryGraph, refused: Call
-) -> None:
-    memory.add_interaction({"id": "p1", "text": "q"}, {"id": "r1", "text": "a"}, {"id": "a1"}, "s")
+def test_keyword_search_on_the_json_store(memory: MemoryGraph, call: Call) -> None:
+    memory.add_interaction(
+        {"id": "p1", "text": "bake sourdough bread"}, {"id": "r1", "text": "a"}, {"id": "a1"}, "s"
+    )
 
     async def steps(client: Client) -> Any:
-        return await refused(client, "search_memory", {"query": "q", "mode": "keyword"})
+        return await call(client, "search_memory", {"query": "sourdough", "mode": "keyword"})
 
-    assert "cannot search by keyword; use the sqlite or postgres store" in _run(memory, steps)
+    found = _run(memory, steps)
+    assert [match["prompt_id"] for match in found["matches"]] == ["p1"]
 
 
 @pytest.mark.parametrize("mode", ["keyword", "hybrid"])
