@@ -6,7 +6,7 @@ encoder's vectors (``sparse``) and dense ones hashed from the same features (``d
 ``batch_add`` (its rate excludes encoding; the encoder's own rate is reported beside it). BLAS
 is held to one thread (``--blas-threads``), as in the HTTP API's workers. Every
 ratio compares figures measured in this same run, because the machine may be noisy. ``--n
-1000000`` runs in about 10 GB of memory (it is not the default: it takes long). Results go to
+1000000`` needs an estimated 12 GB of memory (it is not the default: it takes long). Results go to
 ``bench/results/core.json``, one entry per workload.
 """
 
@@ -209,7 +209,8 @@ def run(n: int, workload: str = "sparse") -> dict[str, Any]:
             )
             results["build_peak_rss_mb"] = peak_rss_mb()
             results["disk_mb"] = disk_mb(path)
-            del precomputed, prompts
+            precomputed.forget()
+            del prompts
             # Alternate rounds on the small and the large store so both see the same load.
             at_1k, at_n = [], []
             for round_number in range(6):

@@ -125,6 +125,11 @@ class PrecomputedEncoder:
         """The encoder's dimension."""
         return int(self._encoder.dim)
 
+    def forget(self) -> None:
+        """Drop the vectors computed beforehand (their memory counts at a million)."""
+        self._rows = {}
+        self.vectors = np.empty((0, self.dim), dtype=np.float32)
+
     def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Vectors computed beforehand where known, else the encoder's."""
         rows = [self._rows.get(text, -1) for text in texts]
