@@ -59,8 +59,8 @@ class DenseHashingEncoder:
         n = self._ngram
         return [f"w:{word}", *(padded[i : i + n] for i in range(max(1, len(padded) - n + 1)))]
 
-    def _learn(self, words: list[str]) -> None:
-        """Compute and cache the dense vectors of ``words``, all at once."""
+    def _learn(self, words: list[str]) -> npt.NDArray[np.float32]:
+        """The dense vectors of ``words``, computed all at once and cached."""
         grams = [self._grams(word) for word in words]
         width = max(len(g) for g in grams)
         hashes = np.zeros((len(words), width), dtype=np.intp)
@@ -75,19 +75,24 @@ class DenseHashingEncoder:
         if len(self._words) + len(words) > _MAX_CACHED_WORDS:
             self._words.clear()
         self._words.update(zip(words, vectors, strict=True))
+        return vectors
 
     def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """One L2-normalized dense row per text: the sum of its words' vectors."""
         words = [_TOKEN.findall(text.lower()) for text in texts]
         local: dict[str, int] = {}
         ids = [[local.setdefault(word, len(local)) for word in text] for text in words]
-        new = [word for word in local if word not in self._words]
-        if new:
-            self._learn(new)
         # Row 0 of the table is zeros: it pads texts shorter than the longest.
         table = np.zeros((len(local) + 1, self._dim), dtype=np.float32)
+        new = []
         for word, row in local.items():
-            table[row + 1] = self._words[word]
+            known = self._words.get(word)
+            if known is None:
+                new.append(word)
+            else:
+                table[row + 1] = known
+        if new:
+            table[[local[word] + 1 for word in new]] = self._learn(new)
         width = max((len(row) for row in ids), default=0)
         padded = np.zeros((len(texts), width), dtype=np.intp)
         for row, found in enumerate(ids):
