@@ -2,7 +2,8 @@
 
 Building the graph of 100,000 prompts takes tens of seconds; reading it back takes a fraction of
 one. The copy is one file, ``<store>.hnsw``: the graph in FAISS's own format, then JSON with the
-prompt id of every label and the CRC-32 of the graph's bytes, then the JSON's offset (8 bytes).
+prompt id of every label, the CRC-32 of the graph's bytes and the ``ef_search`` measured for the
+graph (with the size it was measured at), then the JSON's offset (8 bytes).
 It is written to a temporary name and renamed, so a reader sees a whole copy or none.
 
 The copy is derived data and never trusted: :func:`match` compares every vector in it with the
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["CachedGraph", "match", "read", "remove", "temporaries", "write"]
+__all__ = ["CachedGraph", "Tuning", "match", "read", "remove", "temporaries", "write"]
 
 _FORMAT = 2
 _FOOTER = 8
@@ -41,12 +42,36 @@ def _faiss() -> Any:
     return importlib.import_module("faiss")
 
 
+@dataclass(frozen=True)
+class Tuning:
+    """The ``ef_search`` measured for a graph, and how many live prompts it held then."""
+
+    ef_search: int
+    size: int
+
+    def to_json(self) -> dict[str, int]:
+        """The form kept in the copy."""
+        return {"ef_search": self.ef_search, "size": self.size}
+
+    @classmethod
+    def from_json(cls, value: Any) -> Tuning | None:
+        """The tuning a copy recorded, or ``None`` when it has none (or none that makes sense)."""
+        if not isinstance(value, dict):
+            return None
+        ef_search, size = value.get("ef_search"), value.get("size")
+        if type(ef_search) is not int or type(size) is not int or ef_search < 1 or size < 1:
+            return None
+        return cls(ef_search, size)
+
+
 @dataclass
 class CachedGraph:
-    """A graph read back from its copy: the FAISS index and the prompt id of every label."""
+    """A graph read back from its copy: the FAISS index, the prompt id of every label, and the
+    ``ef_search`` measured for it (``None`` when the copy has none)."""
 
     index: Any
     labels: list[str]
+    tuning: Tuning | None = None
 
     def vectors(self) -> npt.NDArray[np.float32]:
         """The graph's own copy of its vectors, one row per label (a view into FAISS memory)."""
@@ -91,7 +116,7 @@ def read(path: Path, *, dim: int, m: int) -> CachedGraph | None:
         or index.metric_type != faiss.METRIC_INNER_PRODUCT
     ):
         return None
-    return CachedGraph(index, labels)
+    return CachedGraph(index, labels, Tuning.from_json(meta.get("tuning")))
 
 
 class _ChecksummedReader:
@@ -109,8 +134,9 @@ class _ChecksummedReader:
         return bytes(data)
 
 
-def write(path: Path, index: Any, labels: list[str]) -> bool:
-    """Write the copy of ``index`` (labels ``labels``) to ``path``; whether it was written."""
+def write(path: Path, index: Any, labels: list[str], tuning: Tuning | None = None) -> bool:
+    """Write the copy of ``index`` (labels ``labels``, measured ``tuning``) to ``path``;
+    whether it was written."""
     faiss = _faiss()
     _remove_abandoned(path)
     temp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:12]}.tmp")
@@ -127,7 +153,10 @@ def write(path: Path, index: Any, labels: list[str]) -> bool:
             faiss.write_index(index, writer)
             del writer
             start = file.tell()
-            file.write(json.dumps({"format": _FORMAT, "crc32": crc, "labels": labels}).encode())
+            meta: dict[str, Any] = {"format": _FORMAT, "crc32": crc, "labels": labels}
+            if tuning is not None:
+                meta["tuning"] = tuning.to_json()
+            file.write(json.dumps(meta).encode())
             file.write(start.to_bytes(_FOOTER, "little"))
         os.replace(temp, path)
     except Exception:

@@ -8,6 +8,11 @@ it through an id selector, and the graph is rebuilt from the live vectors once t
 fifth of it. Filters that few prompts pass are answered exactly instead, so ``k`` hits come back
 whenever that many exist. A store on local disk keeps a copy of the graph beside it
 (``<store>.hnsw``), so the next open loads the graph instead of building it again.
+
+Unless the caller sets ``ef_search``, the graph chooses it from its own vectors (see
+:mod:`raeburnmemory.core._hnsw_tuning`): when it is built, and again when it has doubled in
+size, from the vectors of an insertion that brings at least fifty new prompts. The choice is
+kept in the graph's copy, so a reopen does not measure again.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from raeburnmemory.core import _hnsw_cache
+from raeburnmemory.core import _hnsw_cache, _hnsw_tuning
 from raeburnmemory.core.errors import BackendNotInstalledError, ConfigurationError
 from raeburnmemory.core.model import SearchFilter, VectorPayload
 from raeburnmemory.core.numpy_index import NumpyIndex, PayloadColumns
@@ -31,6 +36,10 @@ __all__ = ["FaissIndex"]
 _INDEX_KINDS = ("flat", "hnsw")
 # The HNSW graph's copy is ``<store><_COPY_SUFFIX>``.
 _COPY_SUFFIX = ".hnsw"
+# ``ef_search`` before the graph has measured its own, and the least it chooses.
+_DEFAULT_EF_SEARCH = 64
+# Recall is measured for this many hits (recall@10).
+_TUNED_FOR_K = 10
 
 
 def _import_faiss() -> Any:
@@ -46,13 +55,23 @@ def _import_faiss() -> Any:
 class _HnswGraph:
     """A FAISS HNSW graph over labels 0..n-1 with tombstones and per-label payloads."""
 
-    def __init__(self, faiss: Any, dim: int, m: int, ef_construction: int, ef_search: int) -> None:
+    def __init__(
+        self, faiss: Any, dim: int, m: int, ef_construction: int, ef_search: int | None
+    ) -> None:
         self._faiss = faiss
         self._dim = dim
         self.m = m
         self._ef_construction = ef_construction
-        self.ef_search = ef_search
+        #: The caller's ``ef_search``, which always wins; ``None``: the graph chooses.
+        self.given_ef_search = ef_search
         self.reset()
+
+    @property
+    def ef_search(self) -> int:
+        """Candidates per search: the caller's, else the one measured, else the default."""
+        if self.given_ef_search is not None:
+            return self.given_ef_search
+        return self.tuning.ef_search if self.tuning is not None else _DEFAULT_EF_SEARCH
 
     def reset(self) -> None:
         index = self._faiss.IndexHNSWFlat(self._dim, self.m, self._faiss.METRIC_INNER_PRODUCT)
@@ -63,6 +82,8 @@ class _HnswGraph:
         self.alive = np.zeros(0, dtype=np.bool_)
         self.payloads = PayloadColumns()
         self.dead = 0
+        #: The ``ef_search`` measured for this graph, and at what size; ``None``: not yet.
+        self.tuning: _hnsw_cache.Tuning | None = None
 
     def add(self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]) -> None:
         self.tombstone(ids)
@@ -93,6 +114,7 @@ class _HnswGraph:
         self.payloads.reserve(len(self.labels))
         self.payloads.set_many(0, payloads)
         self.dead = len(self.labels) - len(self.label_of)
+        self.tuning = cached.tuning
 
     def tombstone(self, ids: Sequence[str]) -> None:
         for pid in ids:
@@ -101,19 +123,30 @@ class _HnswGraph:
                 self.alive[label] = False
                 self.dead += 1
 
-    def search(self, query: Matrix, k: int, allowed: npt.NDArray[np.bool_] | None) -> ScoredIds:
+    def search_many(
+        self,
+        queries: Matrix,
+        k: int,
+        ef_search: int,
+        allowed: npt.NDArray[np.bool_] | None = None,
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        """The ``k`` best scores and labels of each query among ``allowed`` (default: alive)."""
         faiss = self._faiss
         size = len(self.labels)
         if allowed is None and self.dead:
             allowed = self.alive[:size]
         params = faiss.SearchParametersHNSW()
-        params.efSearch = max(self.ef_search, k)
+        params.efSearch = max(ef_search, k)
         bitmap = None
         if allowed is not None:
             bitmap = np.packbits(allowed, bitorder="little")
             params.sel = faiss.IDSelectorBitmap(size, faiss.swig_ptr(bitmap))
-        scores, labels = self.index.search(query.reshape(1, -1), k, params=params)
+        scores, labels = self.index.search(queries, k, params=params)
         del bitmap  # the selector points into it until the search returns
+        return scores, labels
+
+    def search(self, query: Matrix, k: int, allowed: npt.NDArray[np.bool_] | None) -> ScoredIds:
+        scores, labels = self.search_many(query.reshape(1, -1), k, self.ef_search, allowed)
         return [
             (self.labels[label], float(score))
             for label, score in zip(labels[0], scores[0], strict=True)
@@ -135,6 +168,8 @@ class FaissIndex(NumpyIndex):
     exact_below: ClassVar[int] = 20_000
     #: HNSW graphs of fewer labels than this build quickly and are not copied to disk.
     copy_from: ClassVar[int] = 5_000
+    #: HNSW graphs of fewer live prompts than this search with the default ``ef_search``.
+    tune_from: ClassVar[int] = 1_000
 
     def __init__(
         self,
@@ -142,10 +177,13 @@ class FaissIndex(NumpyIndex):
         *,
         index: str = "flat",
         hnsw_m: int = 32,
-        ef_search: int = 64,
+        ef_search: int | None = None,
         graph_copy: Path | None = None,
     ) -> None:
-        """``graph_copy``: where to keep a copy of the HNSW graph between runs (none: rebuild)."""
+        """``ef_search``: HNSW candidates per search (``None``: measured for recall@10 0.97).
+
+        ``graph_copy``: where to keep a copy of the HNSW graph between runs (none: rebuild).
+        """
         if index not in _INDEX_KINDS:
             kinds = ", ".join(_INDEX_KINDS)
             raise ConfigurationError(f"index must be one of {kinds}, not {index!r}")
@@ -158,8 +196,8 @@ class FaissIndex(NumpyIndex):
             _import_faiss()  # says what to install
         # An exact search is NumpyIndex's own: FAISS is not even loaded for it.
         self._graph_copy = graph_copy if index == "hnsw" else None
-        # (labels, dead) of the graph when it was last copied or read back; None: never.
-        self._copied: tuple[int, int] | None = None
+        # (labels, dead, tuning) of the graph when last copied or read back; None: never.
+        self._copied: tuple[int, int, _hnsw_cache.Tuning | None] | None = None
         super().__init__(dim)
 
     @classmethod
@@ -196,7 +234,7 @@ class FaissIndex(NumpyIndex):
             cached = _hnsw_cache.read(self._graph_copy, dim=self.dim, m=graph.m)
         if cached is not None and self._adopt(cached, stored, vectors):
             return
-        graph.add(stored.ids, vectors, stored.payloads)
+        self._graph_add(stored.ids, vectors, stored.payloads)
         self._copy_graph()
 
     def _adopt(
@@ -216,16 +254,70 @@ class FaissIndex(NumpyIndex):
         blank = VectorPayload("", "", 0.0)
         payloads = [stored.payloads[row] if row >= 0 else blank for row in row_of.tolist()]
         graph.adopt(cached, alive, payloads)
-        self._copied = (len(graph.labels), graph.dead)
+        self._copied = (len(graph.labels), graph.dead, graph.tuning)
         if len(rows):
             added = [stored.ids[r] for r in rows]
-            graph.add(added, vectors[rows], [stored.payloads[r] for r in rows])
+            self._graph_add(added, vectors[rows], [stored.payloads[r] for r in rows])
         self._maybe_rebuild()
         self._copy_graph(unless_within=0.05)
         return True
 
+    def _graph_add(
+        self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]
+    ) -> None:
+        """Insert into the HNSW graph (vectors the exact index already holds), measuring the
+        graph's ``ef_search`` on the way when it is due and the insertion brings enough."""
+        graph = self._hnsw
+        assert graph is not None
+        held = self._held_back(ids)
+        if held is None:
+            graph.add(ids, vectors, payloads)
+            return
+        rest = np.ones(len(ids), dtype=np.bool_)
+        rest[held] = False
+        kept = np.flatnonzero(rest)
+        graph.add(
+            [ids[i] for i in kept.tolist()], vectors[kept], [payloads[i] for i in kept.tolist()]
+        )
+        size = len(self._ids)
+        queries = np.ascontiguousarray(vectors[held])
+        rows = np.array([self._rows[ids[i]] for i in held.tolist()], dtype=np.intp)
+        boundary = _hnsw_tuning.boundary_scores(
+            self._columns[:, :size], queries, _TUNED_FOR_K, rows
+        )
+        ef_search = _hnsw_tuning.choose_ef_search(
+            graph.search_many, queries, boundary, floor=_DEFAULT_EF_SEARCH, k=_TUNED_FOR_K
+        )
+        graph.tuning = _hnsw_cache.Tuning(ef_search, size)
+        graph.add([ids[i] for i in held.tolist()], vectors[held], [payloads[i] for i in held])
+
+    def _held_back(self, ids: Sequence[str]) -> npt.NDArray[np.intp] | None:
+        """Positions in ``ids`` to hold back and measure with, or ``None``: not now.
+
+        Due when the caller left ``ef_search`` to the graph, which has never been measured or
+        has doubled since, and holds at least :attr:`tune_from` live prompts with this insertion.
+        Only prompts new to the graph, once each in ``ids``, are held back.
+        """
+        graph = self._hnsw
+        size = len(self._ids)
+        if graph is None or graph.given_ef_search is not None or size < self.tune_from:
+            return None
+        if graph.tuning is not None and size < 2 * graph.tuning.size:
+            return None
+        counts: dict[str, int] = {}
+        for pid in ids:
+            counts[pid] = counts.get(pid, 0) + 1
+        new = [i for i, pid in enumerate(ids) if counts[pid] == 1 and pid not in graph.label_of]
+        wanted = min(_hnsw_tuning.SAMPLE, len(new), size // 4)
+        if wanted < _hnsw_tuning.MIN_SAMPLE:
+            return None
+        # A fixed choice for a given size: the same store always measures the same way.
+        picked = np.random.default_rng(size).choice(len(new), size=wanted, replace=False)
+        return np.sort(np.asarray(new, dtype=np.intp)[picked])
+
     def _copy_graph(self, *, unless_within: float = 0.0) -> None:
-        """Write the copy of the HNSW graph, unless it changed by less than that fraction."""
+        """Write the copy of the HNSW graph, unless it changed by less than that fraction
+        (and its ``ef_search`` was not measured again since)."""
         graph = self._hnsw
         if graph is None or self._graph_copy is None:
             return
@@ -234,12 +326,12 @@ class FaissIndex(NumpyIndex):
                 _hnsw_cache.remove(self._graph_copy)
                 self._copied = None
             return
-        state = (len(graph.labels), graph.dead)
-        if self._copied is not None:
+        state = (len(graph.labels), graph.dead, graph.tuning)
+        if self._copied is not None and self._copied[2] == graph.tuning:
             changed = abs(state[0] - self._copied[0]) + abs(state[1] - self._copied[1])
             if changed <= unless_within * state[0]:
                 return
-        if _hnsw_cache.write(self._graph_copy, graph.index, graph.labels):
+        if _hnsw_cache.write(self._graph_copy, graph.index, graph.labels, graph.tuning):
             self._copied = state
 
     def close(self) -> None:
@@ -251,7 +343,7 @@ class FaissIndex(NumpyIndex):
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(ids), self.dim)
         super().add(ids, vectors, payloads)
         if self._hnsw is not None:
-            self._hnsw.add(ids, vectors, payloads)
+            self._graph_add(ids, vectors, payloads)
             self._maybe_rebuild()
 
     def remove(self, ids: Sequence[str]) -> None:
@@ -269,7 +361,7 @@ class FaissIndex(NumpyIndex):
         size = len(self._ids)
         if size:
             payloads = [self._payloads.payload(row) for row in range(size)]
-            graph.add(list(self._ids), self._vectors(), payloads)
+            self._graph_add(list(self._ids), self._vectors(), payloads)
 
     def search(self, query: Matrix, k: int, flt: SearchFilter | None = None) -> ScoredIds:
         """Top ``k`` among the prompts that pass ``flt``."""
