@@ -105,7 +105,9 @@ class MemoryGraph:
             installed, else numpy.
         create: With ``False``, a store that does not exist raises ``StoreNotFoundError``.
         reindex: Re-embed every prompt while opening when the store was embedded by another
-            encoder, instead of raising ``EmbeddingMismatchError``.
+            encoder, instead of raising ``EmbeddingMismatchError``. With no model named, this
+            is the default model; without ``reindex``, a store that has vectors keeps the
+            encoder it recorded.
         **options: Options of the store and vector backend (``fsync=True``, ``index="hnsw"``,
             ``dsn=...``, ``qdrant_url=...``); unknown names raise ``ConfigurationError``.
     """
@@ -160,7 +162,8 @@ class MemoryGraph:
         )
         self._closed = False
         try:
-            recorded = None if named else self._store.encoder_info()
+            # reindex=True asks for the default (or named) model, whatever the store recorded.
+            recorded = None if named or reindex else self._store.encoder_info()
             if recorded is not None:
                 self._encoder = resolve_encoder(recorded.name)
             self._check_encoder_at_open(reindex)
