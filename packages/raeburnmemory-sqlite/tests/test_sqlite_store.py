@@ -74,14 +74,6 @@ def test_agents_keep_their_latest_name_and_attributes(store: SQLiteStore) -> Non
     assert [a.id for a in store.agents()] == ["agent-0"]
 
 
-def test_vectors_of_the_wrong_shape_are_refused(store: SQLiteStore) -> None:
-    with pytest.raises(ConfigurationError, match="dimensions"):
-        store.add(interactions(2), unit_vectors(2, DIM + 1))
-    with pytest.raises(ConfigurationError, match="one vector per interaction"):
-        store.add(interactions(2), unit_vectors(3, DIM))
-    assert store.count() == 0
-
-
 def test_the_encoder_record(open_store: Any) -> None:
     store = open_store()
     assert store.encoder_info() is None

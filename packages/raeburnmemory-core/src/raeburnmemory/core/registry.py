@@ -83,4 +83,3 @@ def load_vector_backend(name: str) -> type[VectorIndex]:
     if not (isinstance(loaded, type) and issubclass(loaded, VectorIndex)):
         raise ConfigurationError(f"vector backend {name!r} does not provide a VectorIndex class")
     return loaded
-

@@ -11,20 +11,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, TypeVar
 
-import numpy as np
 import psycopg
 from psycopg import sql
 
-from raeburnmemory.core.errors import (
-    ConfigurationError,
-    ConflictError,
-    EmbeddingMismatchError,
-    NotFoundError,
-    StoreError,
-)
+from raeburnmemory.core import checks
+from raeburnmemory.core.errors import NotFoundError, StoreError
 from raeburnmemory.core.limits import check_records
 from raeburnmemory.core.model import (
     Agent,
+    ContentKey,
     EncoderInfo,
     Interaction,
     Link,
@@ -196,15 +191,18 @@ class PostgresStore(Store):
         def work(conn: psycopg.Connection[Any]) -> None:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
             current = self._read_encoder(conn)
-            if current == info:
-                return
-            if current is not None and self._has_vectors(conn):
+
+            def has_vectors() -> bool:
+                if not self._has_vectors(conn):
+                    return False
                 row = conn.execute(
                     "SELECT EXISTS (SELECT 1 FROM vectors) "
                     "OR EXISTS (SELECT 1 FROM pending_vectors)"
                 ).fetchone()
-                if row and row[0]:
-                    raise EmbeddingMismatchError(current.name, current.dim, info.name, info.dim)
+                return bool(row and row[0])
+
+            if not checks.check_encoder_change(current, info, has_vectors):
+                return
             if current is None or current.dim != info.dim or not self._has_vectors(conn):
                 conn.execute("DROP TABLE IF EXISTS vectors, pending_vectors")
                 create_vector_tables(conn, info.dim)
@@ -238,12 +236,15 @@ class PostgresStore(Store):
         items = list(interactions)
         if not items:
             return []
-        matrix = _check_vectors(vectors, len(items))
+        matrix = checks.vector_matrix(vectors, len(items))
         check_records(items, matrix)
         rows = [copy_row(item) for item in items]
 
         def work(conn: psycopg.Connection[Any]) -> list[int]:
-            fresh = _new_items(conn, items)
+            if matrix is not None:
+                encoder = self._read_encoder(conn)
+                checks.check_fits_encoder(matrix, encoder if self._has_vectors(conn) else None)
+            fresh = checks.refuse_conflicts(_classify(conn, items))
             if not fresh:
                 return []
             with conn.cursor().copy(
@@ -265,14 +266,6 @@ class PostgresStore(Store):
     def _copy_vectors(
         self, conn: psycopg.Connection[Any], items: list[Interaction], matrix: Matrix
     ) -> None:
-        info = self._read_encoder(conn)
-        if info is None or not self._has_vectors(conn):
-            raise ConfigurationError("record the encoder (set_encoder_info) before adding vectors")
-        if matrix.shape[1] != info.dim:
-            raise ConfigurationError(
-                f"the vectors have {matrix.shape[1]} dimensions but the store's encoder "
-                f"{info.name!r} makes {info.dim}"
-            )
         with conn.cursor().copy(
             f"COPY pending_vectors ({_VECTOR_COLUMNS}) FROM STDIN (FORMAT BINARY)"
         ) as copy:
@@ -352,11 +345,7 @@ class PostgresStore(Store):
                 ).format(sql.Literal(info.dim))
             )
             for ids, vectors in batches:
-                matrix = _check_vectors(vectors, len(ids))
-                if matrix is None or matrix.shape[1] != info.dim:
-                    raise ConfigurationError(
-                        f"the new vectors must have {info.dim} dimensions (encoder {info.name!r})"
-                    )
+                matrix = checks.vectors_for_ids(ids, vectors, info.dim)
                 with conn.cursor().copy(
                     "COPY new_vectors (prompt_id, embedding) FROM STDIN (FORMAT BINARY)"
                 ) as copy:
@@ -564,45 +553,15 @@ class PostgresStore(Store):
         return f"PostgresStore({self.location!r}, schema={self.schema!r})"
 
 
-def _check_vectors(vectors: Matrix | None, count: int) -> Matrix | None:
-    """The vectors as a float32 matrix with ``count`` rows (``None`` stays ``None``)."""
-    matrix = None if vectors is None else np.asarray(vectors, dtype=np.float32)
-    if matrix is not None and (matrix.ndim != 2 or len(matrix) != count):
-        raise ConfigurationError(f"need a {count}-row matrix of vectors, not shape {matrix.shape}")
-    return matrix
-
-
-def _new_items(conn: psycopg.Connection[Any], items: list[Interaction]) -> list[int]:
-    """Positions of the items to insert; same-content repeats skipped, conflicts refused.
-
-    Reads the stored interactions that share a prompt or response id with the batch; the
-    batch's own earlier items count as stored for its later ones.
-    """
-    known: dict[str, Interaction] = {}
-    owner: dict[str, str] = {}
+def _classify(conn: psycopg.Connection[Any], items: list[Interaction]) -> checks.NewItems:
+    """The batch sorted against the stored interactions that share a prompt or response id."""
+    stored: dict[str, ContentKey] = {}
+    owners: dict[str, str] = {}
     for row in conn.execute(
         f"SELECT {COLUMNS} FROM interactions WHERE prompt_id = ANY(%s) OR response_id = ANY(%s)",
         ([item.prompt_id for item in items], [item.response_id for item in items]),
     ):
-        stored = interaction(row)
-        known[stored.prompt_id] = stored
-        owner[stored.response_id] = stored.prompt_id
-    fresh: list[int] = []
-    for position, item in enumerate(items):
-        earlier = known.get(item.prompt_id)
-        if earlier is not None:
-            if earlier.same_content(item):
-                continue
-            raise ConflictError(
-                f"prompt {item.prompt_id!r} is stored already with different content; "
-                "nothing was written"
-            )
-        claimed = owner.setdefault(item.response_id, item.prompt_id)
-        if claimed != item.prompt_id:
-            raise ConflictError(
-                f"response {item.response_id!r} belongs to prompt {claimed!r}, not to "
-                f"{item.prompt_id!r}; nothing was written"
-            )
-        known[item.prompt_id] = item
-        fresh.append(position)
-    return fresh
+        known = interaction(row)
+        stored[known.prompt_id] = known.content_key()
+        owners[known.response_id] = known.prompt_id
+    return checks.classify_new(items, stored.get, owners.get)

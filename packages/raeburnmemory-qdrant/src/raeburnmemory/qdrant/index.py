@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from raeburnmemory.core.checks import vectors_for_ids
 from raeburnmemory.core.errors import (
     ConfigurationError,
     RaeburnMemoryError,
@@ -232,12 +233,7 @@ class QdrantVectors(VectorIndex):
     # -- the VectorIndex contract --------------------------------------------------------------
 
     def _matrix(self, ids: Sequence[str], vectors: Matrix) -> Matrix:
-        matrix = np.asarray(vectors, dtype=np.float32)
-        if matrix.ndim != 2 or matrix.shape != (len(ids), self._dim):
-            raise ConfigurationError(
-                f"expected {len(ids)} vectors of {self._dim} dimensions for the Qdrant collection "
-                f"{self._settings.collection!r}, got an array of shape {matrix.shape}"
-            )
+        matrix = vectors_for_ids(ids, vectors, self._dim)
         check_vectors(matrix)
         return matrix
 

@@ -22,11 +22,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from raeburnmemory.core import checks
 from raeburnmemory.core.errors import (
     ConfigurationError,
-    ConflictError,
     CorruptStoreError,
-    EmbeddingMismatchError,
     NotAStoreError,
     NotFoundError,
     RaeburnMemoryError,
@@ -38,6 +37,7 @@ from raeburnmemory.core.errors import (
 from raeburnmemory.core.limits import check_records
 from raeburnmemory.core.model import (
     Agent,
+    ContentKey,
     EncoderInfo,
     Interaction,
     Link,
@@ -367,10 +367,12 @@ class SQLiteStore(Store):
         """Record the encoder of the vectors; another one while vectors exist is a mismatch."""
         with self._write() as (conn, vec_loaded):
             current = self._read_encoder(conn)
-            if current == info:
+
+            def has_vectors() -> bool:
+                return conn.execute("SELECT 1 FROM vectors LIMIT 1").fetchone() is not None
+
+            if not checks.check_encoder_change(current, info, has_vectors):
                 return
-            if current is not None and conn.execute("SELECT 1 FROM vectors LIMIT 1").fetchone():
-                raise EmbeddingMismatchError(current.name, current.dim, info.name, info.dim)
             set_meta(conn, "encoder_name", info.name)
             set_meta(conn, "encoder_dim", str(int(info.dim)))
             self._reset_vec(conn, vec_loaded, info.dim)
@@ -384,40 +386,26 @@ class SQLiteStore(Store):
 
     # -- writes ------------------------------------------------------------------------------
 
-    def _check_vectors(self, vectors: Matrix | None, count: int) -> Matrix | None:
-        if vectors is None:
-            return None
-        matrix = np.asarray(vectors, dtype=np.float32)
-        if matrix.ndim != 2 or matrix.shape[0] != count:
-            raise ConfigurationError(
-                f"expected one vector per interaction ({count} rows), got an array of shape "
-                f"{matrix.shape}"
-            )
-        return matrix
-
     def add(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
         """Durably record interactions and their prompt vectors, all or nothing."""
         items = list(interactions)
         if not items:
             return []
-        matrix = self._check_vectors(vectors, len(items))
+        matrix = checks.vector_matrix(vectors, len(items))
         check_records(items, matrix)
         with self._write() as (conn, _):
-            info = self._read_encoder(conn)
-            if matrix is not None and info is not None and matrix.shape[1] != info.dim:
-                raise ConfigurationError(
-                    f"the vectors have {matrix.shape[1]} dimensions but the store's encoder "
-                    f"{info.name!r} makes {info.dim}"
-                )
-            fresh = self._new_items(conn, items)
+            if matrix is not None:
+                checks.check_fits_encoder(matrix, self._read_encoder(conn))
+            fresh = checks.refuse_conflicts(self._classify(conn, items))
             if not fresh:
                 return []
-            self._insert(conn, fresh, matrix)
-        return [item.prompt_id for _, item in fresh]
+            self._insert(conn, [(row, items[row]) for row in fresh], matrix)
+        return [items[row].prompt_id for row in fresh]
 
-    def _new_items(self, conn: Any, items: list[Interaction]) -> list[tuple[int, Interaction]]:
-        """The items to insert, with their rows; duplicates skipped, conflicts refused."""
-        stored: dict[str, tuple[Any, ...]] = {}
+    @staticmethod
+    def _classify(conn: Any, items: list[Interaction]) -> checks.NewItems:
+        """The batch sorted against the stored interactions that share a prompt or response id."""
+        stored: dict[str, ContentKey] = {}
         owners: dict[str, str] = {}
         prompt_ids = list({item.prompt_id: None for item in items})
         response_ids = list({item.response_id: None for item in items})
@@ -428,6 +416,7 @@ class SQLiteStore(Store):
                 for column, ids in (("prompt_id", prompts), ("response_id", responses))
                 if ids  # an empty IN () would make SQLite scan the whole index
             ]
+            # The columns in the order of Interaction.content_key().
             for row in conn.execute(
                 "SELECT prompt_id, prompt_text, response_id, response_text, agent_id, session_id "
                 f"FROM interactions WHERE {' OR '.join(wanted)}",
@@ -435,34 +424,7 @@ class SQLiteStore(Store):
             ):
                 stored[row[0]] = tuple(row)
                 owners[row[2]] = row[0]
-        fresh: list[tuple[int, Interaction]] = []
-        for row, item in enumerate(items):
-            key = (
-                item.prompt_id,
-                item.prompt_text,
-                item.response_id,
-                item.response_text,
-                item.agent_id,
-                item.session_id,
-            )
-            known = stored.get(item.prompt_id)
-            if known is not None:
-                if known == key:
-                    continue
-                raise ConflictError(
-                    f"prompt {item.prompt_id!r} is stored already with different content; "
-                    "nothing was written"
-                )
-            owner = owners.get(item.response_id)
-            if owner is not None and owner != item.prompt_id:
-                raise ConflictError(
-                    f"response {item.response_id!r} belongs to prompt {owner!r} already, not "
-                    f"to {item.prompt_id!r}; nothing was written"
-                )
-            stored[item.prompt_id] = key
-            owners[item.response_id] = item.prompt_id
-            fresh.append((row, item))
-        return fresh
+        return checks.classify_new(items, stored.get, owners.get)
 
     def _insert(
         self, conn: Any, fresh: list[tuple[int, Interaction]], matrix: Matrix | None
@@ -533,11 +495,7 @@ class SQLiteStore(Store):
         with self._write() as (conn, vec_loaded):
             conn.execute("DELETE FROM vectors")
             for ids, vectors in batches:
-                matrix = self._check_vectors(vectors, len(ids))
-                if matrix is None or matrix.shape[1] != info.dim:
-                    raise ConfigurationError(
-                        f"the new vectors must have {info.dim} dimensions (encoder {info.name!r})"
-                    )
+                matrix = checks.vectors_for_ids(ids, vectors, info.dim)
                 rows = {pid: row for row, pid in enumerate(ids)}
                 for chunk in _chunks(ids):
                     found = conn.execute(
