@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -58,6 +59,24 @@ def test_unknown_index_kind_is_refused() -> None:
 
     with pytest.raises(ConfigurationError, match="hnsw"):
         FaissIndex(8, index="ivf")
+
+
+def test_faiss_options_follow_the_shared_rules(tmp_path: Path) -> None:
+    pytest.importorskip("faiss")
+    from raeburnmemory.core.errors import ConfigurationError
+    from raeburnmemory.core.faiss_index import FaissIndex
+    from raeburnmemory.core.json_store import JsonStore
+
+    with JsonStore.open(str(tmp_path / "graph.json")) as store:
+        index = FaissIndex.create(dim=8, store=store, options={"index": "hnsw", "hnsw_m": "16"})
+        assert index.kind == "hnsw"  # numbers arrive as text from -o and the environment
+        for bad, match in (
+            ({"hnsw_m": 0}, "hnsw_m must be a whole number from 1"),
+            ({"ef_search": 2.5}, "ef_search must be a whole number from 1"),
+            ({"index": "ivf"}, "index must be one of flat, hnsw, not 'ivf'"),
+        ):
+            with pytest.raises(ConfigurationError, match=match):
+                FaissIndex.create(dim=8, store=store, options=bad)
 
 
 @pytest.mark.parametrize("k", [5, 50])

@@ -194,7 +194,18 @@ def test_bad_options_are_refused(db_path: Path) -> None:
         SQLiteStore.open(str(db_path), options={"fsync": "yes"})
     with pytest.raises(ConfigurationError, match="qdrant"):
         SQLiteStore.open(str(db_path), vector_backend="qdrant")
+    for value in (float("nan"), float("inf"), "nan"):
+        with pytest.raises(ConfigurationError, match="busy_timeout must be a number of seconds"):
+            SQLiteStore.open(str(db_path), options={"busy_timeout": value})
+    known = r"unknown option\(s\) busy for the sqlite store; known options: busy_timeout, fsync"
+    with pytest.raises(ConfigurationError, match=known):
+        SQLiteStore.open(str(db_path), options={"busy": 5})
     assert not db_path.exists()
+
+
+def test_seconds_may_be_given_as_text(db_path: Path) -> None:
+    with SQLiteStore.open(str(db_path), options={"busy_timeout": "2.5"}) as store:
+        assert store._busy_timeout == 2.5
 
 
 def test_fsync_makes_commits_full(db_path: Path) -> None:

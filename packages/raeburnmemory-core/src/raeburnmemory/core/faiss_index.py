@@ -29,6 +29,7 @@ from raeburnmemory.core import _hnsw_cache, _hnsw_tuning
 from raeburnmemory.core.errors import BackendNotInstalledError, ConfigurationError
 from raeburnmemory.core.model import SearchFilter, VectorPayload
 from raeburnmemory.core.numpy_index import NumpyIndex, PayloadColumns
+from raeburnmemory.core.options import Choice, WholeNumber, option_names, parse_options
 from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoredVectors
 
 __all__ = ["FaissIndex"]
@@ -36,6 +37,12 @@ __all__ = ["FaissIndex"]
 _INDEX_KINDS = ("flat", "hnsw")
 # The HNSW graph's copy is ``<store><_COPY_SUFFIX>``.
 _COPY_SUFFIX = ".hnsw"
+_LARGEST = 2**31 - 1  # FAISS keeps both in a C int
+_OPTIONS = (
+    Choice("index", _INDEX_KINDS, "flat"),
+    WholeNumber("hnsw_m", 32, 1, _LARGEST),
+    WholeNumber("ef_search", None, 1, _LARGEST),
+)
 # ``ef_search`` before the graph has measured its own, and the least it chooses.
 _DEFAULT_EF_SEARCH = 64
 # Recall is measured for this many hits (recall@10).
@@ -162,7 +169,7 @@ class FaissIndex(NumpyIndex):
     """
 
     name: ClassVar[str] = "faiss"
-    option_names: ClassVar[frozenset[str]] = frozenset({"index", "hnsw_m", "ef_search"})
+    option_names: ClassVar[frozenset[str]] = option_names(_OPTIONS)
 
     #: Filters passed by fewer prompts than this are answered by an exact scan (hnsw only).
     exact_below: ClassVar[int] = 20_000
@@ -203,10 +210,7 @@ class FaissIndex(NumpyIndex):
     @classmethod
     def create(cls, *, dim: int, store: Store, options: Mapping[str, Any]) -> FaissIndex:
         """An empty index; options ``index``, ``hnsw_m`` and ``ef_search``."""
-        kwargs = {key: options[key] for key in cls.option_names if key in options}
-        for key in ("hnsw_m", "ef_search"):
-            if key in kwargs and not (isinstance(kwargs[key], int) and kwargs[key] > 0):
-                raise ConfigurationError(f"{key} must be a positive integer")
+        kwargs = parse_options("faiss index", _OPTIONS, options, unknown="ignore")
         return cls(dim, graph_copy=store.derived_file(_COPY_SUFFIX), **kwargs)
 
     @classmethod

@@ -26,6 +26,7 @@ from raeburnmemory.core.model import (
     SearchFilter,
     VectorPayload,
 )
+from raeburnmemory.core.options import option_names
 from raeburnmemory.core.store import (
     Matrix,
     ScoredIds,
@@ -37,7 +38,7 @@ from raeburnmemory.postgres import _indexer, _search
 from raeburnmemory.postgres._changes import ChangeFeed, log_change
 from raeburnmemory.postgres._connect import Pool, connect, open_pool, retrying, translated
 from raeburnmemory.postgres._dsn import redact, resolve_dsn
-from raeburnmemory.postgres._options import Settings, settings
+from raeburnmemory.postgres._options import Settings, settings, specs
 from raeburnmemory.postgres._rows import (
     COLUMNS,
     COPY_TYPES,
@@ -73,9 +74,7 @@ class PostgresStore(Store):
     """
 
     name: ClassVar[str] = "postgres"
-    option_names: ClassVar[frozenset[str]] = frozenset(
-        {"dsn", "schema", "pool_size", "connect_timeout", "ef_search"}
-    )
+    option_names: ClassVar[frozenset[str]] = option_names(specs())
     native_vector_backends: ClassVar[tuple[str, ...]] = ("pgvector",)
     default_vector_backend: ClassVar[str | None] = "pgvector"
     supports_keyword_search: ClassVar[bool] = True

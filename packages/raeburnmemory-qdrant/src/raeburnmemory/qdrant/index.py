@@ -28,6 +28,7 @@ from raeburnmemory.core.errors import (
 )
 from raeburnmemory.core.limits import check_vectors
 from raeburnmemory.core.model import SearchFilter, VectorPayload
+from raeburnmemory.core.options import option_names
 from raeburnmemory.core.store import Matrix, ScoredIds, Store
 from raeburnmemory.core.vectors import VectorIndex
 from raeburnmemory.qdrant._engine import Engine
@@ -35,7 +36,7 @@ from raeburnmemory.qdrant._failures import failed, is_unavailable, translated, u
 from raeburnmemory.qdrant._outage import Outage
 from raeburnmemory.qdrant._pending import MAX_PENDING, PendingChanges
 from raeburnmemory.qdrant._points import point_id
-from raeburnmemory.qdrant.settings import QdrantSettings, resolve_settings
+from raeburnmemory.qdrant.settings import OPTIONS, QdrantSettings, resolve_settings
 
 __all__ = ["QdrantVectors"]
 
@@ -62,9 +63,7 @@ class QdrantVectors(VectorIndex):
     """
 
     name: ClassVar[str] = "qdrant"
-    option_names: ClassVar[frozenset[str]] = frozenset(
-        {"qdrant_url", "qdrant_api_key", "collection"}
-    )
+    option_names: ClassVar[frozenset[str]] = option_names(OPTIONS)
     persistent: ClassVar[bool] = True
 
     def __init__(self, dim: int, store: Store, settings: QdrantSettings, engine: Engine) -> None:

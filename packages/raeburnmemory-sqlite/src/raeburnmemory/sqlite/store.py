@@ -44,6 +44,7 @@ from raeburnmemory.core.model import (
     SearchFilter,
     VectorPayload,
 )
+from raeburnmemory.core.options import Flag, Seconds, option_names, parse_options
 from raeburnmemory.core.paths import default_db_path
 from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoreChanges, StoredVectors
 from raeburnmemory.core.store_files import SQLITE_EXTENSIONS, StoreFileKind, identify_store_file
@@ -105,15 +106,8 @@ def _database_path(location: str | None) -> Path:
     return path.absolute()
 
 
-def _parse_options(options: Mapping[str, Any] | None) -> tuple[float, bool]:
-    opts = dict(options or {})
-    timeout = opts.get("busy_timeout", DEFAULT_BUSY_TIMEOUT)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
-        raise ConfigurationError(f"busy_timeout must be a number of seconds >= 0, not {timeout!r}")
-    fsync = opts.get("fsync", False)
-    if not isinstance(fsync, bool):
-        raise ConfigurationError(f"fsync must be True or False, not {fsync!r}")
-    return float(timeout), fsync
+#: The options of :meth:`SQLiteStore.open`.
+OPTIONS = (Seconds("busy_timeout", DEFAULT_BUSY_TIMEOUT), Flag("fsync"))
 
 
 class SQLiteStore(Store):
@@ -125,7 +119,7 @@ class SQLiteStore(Store):
     """
 
     name: ClassVar[str] = "sqlite"
-    option_names: ClassVar[frozenset[str]] = frozenset({"busy_timeout", "fsync"})
+    option_names: ClassVar[frozenset[str]] = option_names(OPTIONS)
     native_vector_backends: ClassVar[tuple[str, ...]] = ("sqlite-vec",)
     default_vector_backend: ClassVar[str | None] = None
     supports_keyword_search: ClassVar[bool] = True
@@ -178,7 +172,8 @@ class SQLiteStore(Store):
         with ``create=False`` it raises ``StoreNotFoundError`` and nothing is made. A file that
         is not a raeburnmemory database raises ``CorruptStoreError`` and is left untouched.
         """
-        busy_timeout, fsync = _parse_options(options)
+        parsed = parse_options("sqlite store", OPTIONS, options)
+        busy_timeout, fsync = parsed["busy_timeout"], parsed["fsync"]
         if vector_backend not in (None, "sqlite-vec"):
             raise ConfigurationError(
                 f"the sqlite store runs only the 'sqlite-vec' vector backend itself, not "
