@@ -205,7 +205,7 @@ def test_bad_options_are_refused(db_path: Path) -> None:
 
 def test_seconds_may_be_given_as_text(db_path: Path) -> None:
     with SQLiteStore.open(str(db_path), options={"busy_timeout": "2.5"}) as store:
-        assert store._busy_timeout == 2.5
+        assert store._transactions.busy_timeout == 2.5
 
 
 def test_fsync_makes_commits_full(db_path: Path) -> None:
