@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-__all__ = ["COUNT_SHARDS", "ChangeFeed", "Changes", "log_change"]
+__all__ = ["COUNT_SHARDS", "ChangeFeed", "Changes", "log_change", "prune_changes"]
 
 #: Rows the interaction count is spread over (``counts``).
 COUNT_SHARDS = 16
@@ -49,6 +49,17 @@ def log_change(
             "UPDATE counts SET interactions = interactions + %s WHERE shard = %s",
             (delta, random.randrange(COUNT_SHARDS)),
         )
+
+
+def prune_changes(conn: psycopg.Connection[Any]) -> None:
+    """Delete change rows older than a day from settled transactions; note the new floor."""
+    conn.execute(
+        "WITH gone AS (DELETE FROM changes WHERE at < now() - interval '1 day' "
+        "AND xid < pg_snapshot_xmin(pg_current_snapshot()) RETURNING xid) "
+        "INSERT INTO meta (key, value) SELECT 'changes_floor', "
+        "((max(xid)::text::numeric) + 1)::text FROM gone HAVING count(*) > 0 "
+        "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
+    )
 
 
 @dataclass
@@ -84,7 +95,13 @@ class ChangeFeed:
             self._xmin = int(rows[0][0])
             self._seen = {int(row[2]): int(row[3]) for row in rows if row[2] is not None}
 
-    def catch_up(self, conn: psycopg.Connection[Any]) -> Changes:
+    def log_change(
+        self, conn: psycopg.Connection[Any], op: str, prompt_ids: Sequence[str], delta: int = 0
+    ) -> None:
+        """:func:`log_change` as this feed's writer."""
+        log_change(conn, self.writer, op, prompt_ids, delta)
+
+    def changed_ids(self, conn: psycopg.Connection[Any]) -> Changes:
         """Other writers' changes since the last call (or the baseline)."""
         with self._lock:
             xmin, floor, rows = self._read(conn)
