@@ -120,3 +120,23 @@ def test_top_k_never_repeats_a_row_whatever_the_scores() -> None:
     picked = top_k(scores, 3)
     assert len({row for row, _ in picked}) == 3
     assert picked[0] == (0, 1.0)
+
+
+def test_sync_is_the_former_name_of_reconcile(tmp_path: Path) -> None:
+    from raeburnmemory.core.json_store import JsonStore
+    from raeburnmemory.core.numpy_index import NumpyIndex
+    from raeburnmemory.core.store import Store
+
+    class Reconciled(NumpyIndex):
+        def __init__(self, dim: int) -> None:
+            super().__init__(dim)
+            self.reconciled: list[Store] = []
+
+        def reconcile(self, store: Store) -> None:
+            self.reconciled.append(store)
+
+    with JsonStore.open(str(tmp_path / "graph.json")) as store:
+        index = Reconciled(8)
+        index.sync(store)
+        assert index.reconciled == [store]
+        NumpyIndex(8).reconcile(store)  # in memory: nothing to do

@@ -246,3 +246,12 @@ def test_a_record_nested_past_the_recursion_limit_still_reads(
     assert json_text.dumps(got.agent_attrs) == deep
     assert [item.prompt_id for item in again.iter_interactions()] == ["p0", "p1"]
     assert again.get("p0") == interaction(0)
+
+
+def test_the_change_log_keeps_its_stored_words(store: SQLiteStore) -> None:
+    store.add(interactions(2), unit_vectors(2, DIM))
+    store.delete(["p0"])
+    store.replace_vectors([(["p1"], unit_vectors(1, 8))], EncoderInfo("other", 8))
+    conn, _ = store._conn()
+    rows = conn.execute("SELECT op, prompt_id FROM changes ORDER BY seq").fetchall()
+    assert rows == [("add", "p0"), ("add", "p1"), ("delete", "p0"), ("reset", None)]

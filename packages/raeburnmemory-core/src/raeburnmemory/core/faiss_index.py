@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from raeburnmemory.core import _hnsw_cache, _hnsw_tuning
+from raeburnmemory.core import _hnsw_copy, _hnsw_tuning
 from raeburnmemory.core.errors import BackendNotInstalledError, ConfigurationError
 from raeburnmemory.core.model import SearchFilter, VectorPayload
 from raeburnmemory.core.numpy_index import NumpyIndex, PayloadColumns
@@ -90,7 +90,7 @@ class _HnswGraph:
         self.payloads = PayloadColumns()
         self.dead = 0
         #: The ``ef_search`` measured for this graph, and at what size; ``None``: not yet.
-        self.tuning: _hnsw_cache.Tuning | None = None
+        self.tuning: _hnsw_copy.Tuning | None = None
 
     def add(self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]) -> None:
         self.tombstone(ids)
@@ -108,7 +108,7 @@ class _HnswGraph:
 
     def adopt(
         self,
-        cached: _hnsw_cache.CachedGraph,
+        cached: _hnsw_copy.CachedGraph,
         alive: npt.NDArray[np.bool_],
         payloads: Sequence[VectorPayload],
     ) -> None:
@@ -204,7 +204,7 @@ class FaissIndex(NumpyIndex):
         # An exact search is NumpyIndex's own: FAISS is not even loaded for it.
         self._graph_copy = graph_copy if index == "hnsw" else None
         # (labels, dead, tuning) of the graph when last copied or read back; None: never.
-        self._copied: tuple[int, int, _hnsw_cache.Tuning | None] | None = None
+        self._copied: tuple[int, int, _hnsw_copy.Tuning | None] | None = None
         super().__init__(dim)
 
     @classmethod
@@ -220,7 +220,7 @@ class FaissIndex(NumpyIndex):
         Named whatever ``index`` is: a copy another process made stays this store's file.
         """
         copy = store.derived_file(_COPY_SUFFIX)
-        return [] if copy is None else [copy, *_hnsw_cache.temporaries(copy)]
+        return [] if copy is None else [copy, *_hnsw_copy.temporaries(copy)]
 
     def load(self, stored: StoredVectors) -> None:
         """Fill the empty index with the store's vectors; an HNSW graph comes from its copy.
@@ -235,20 +235,20 @@ class FaissIndex(NumpyIndex):
             return
         cached = None
         if self._graph_copy is not None:
-            cached = _hnsw_cache.read(self._graph_copy, dim=self.dim, m=graph.m)
+            cached = _hnsw_copy.read(self._graph_copy, dim=self.dim, m=graph.m)
         if cached is not None and self._adopt(cached, stored, vectors):
             return
         self._graph_add(stored.ids, vectors, stored.payloads)
         self._copy_graph()
 
     def _adopt(
-        self, cached: _hnsw_cache.CachedGraph, stored: StoredVectors, vectors: Matrix
+        self, cached: _hnsw_copy.CachedGraph, stored: StoredVectors, vectors: Matrix
     ) -> bool:
         """Take over the graph read back from the copy, unless so much of it is stale that it
         would be rebuilt at once; whether it was taken."""
         graph = self._hnsw
         assert graph is not None
-        alive, row_of = _hnsw_cache.match(cached, self._rows, vectors)
+        alive, row_of = _hnsw_copy.match(cached, self._rows, vectors)
         missing = np.ones(len(stored), dtype=np.bool_)
         missing[row_of[row_of >= 0]] = False
         rows = np.flatnonzero(missing)
@@ -292,7 +292,7 @@ class FaissIndex(NumpyIndex):
         ef_search = _hnsw_tuning.choose_ef_search(
             graph.search_many, queries, boundary, floor=_DEFAULT_EF_SEARCH, k=_TUNED_FOR_K
         )
-        graph.tuning = _hnsw_cache.Tuning(ef_search, size)
+        graph.tuning = _hnsw_copy.Tuning(ef_search, size)
         graph.add([ids[i] for i in held.tolist()], vectors[held], [payloads[i] for i in held])
 
     def _held_back(self, ids: Sequence[str]) -> npt.NDArray[np.intp] | None:
@@ -327,7 +327,7 @@ class FaissIndex(NumpyIndex):
             return
         if len(graph.labels) < max(1, self.copy_from):
             if self._copied is not None:  # a copy of when the graph was larger: now only a cost
-                _hnsw_cache.remove(self._graph_copy)
+                _hnsw_copy.remove(self._graph_copy)
                 self._copied = None
             return
         state = (len(graph.labels), graph.dead, graph.tuning)
@@ -335,7 +335,7 @@ class FaissIndex(NumpyIndex):
             changed = abs(state[0] - self._copied[0]) + abs(state[1] - self._copied[1])
             if changed <= unless_within * state[0]:
                 return
-        if _hnsw_cache.write(self._graph_copy, graph.index, graph.labels, graph.tuning):
+        if _hnsw_copy.write(self._graph_copy, graph.index, graph.labels, graph.tuning):
             self._copied = state
 
     def close(self) -> None:

@@ -16,15 +16,10 @@ import psycopg
 from raeburnmemory.core import checks
 from raeburnmemory.core.errors import NotFoundError, StoreError
 from raeburnmemory.core.limits import check_records
-from raeburnmemory.core.model import (
-    Agent,
-    EncoderInfo,
-    Interaction,
-    Link,
-    SearchFilter,
-)
+from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link, SearchFilter
 from raeburnmemory.core.options import option_names
 from raeburnmemory.core.store import (
+    ChangeKind,
     Matrix,
     ScoredIds,
     Store,
@@ -230,7 +225,9 @@ class PostgresStore(Store):
                     copy.write_row(rows[position])
             if matrix is not None:
                 copy_vectors(conn, [items[p] for p in fresh], matrix[fresh])
-            self._feed.log_change(conn, "a", [items[p].prompt_id for p in fresh], len(fresh))
+            self._feed.log_change(
+                conn, ChangeKind.ADD, [items[p].prompt_id for p in fresh], len(fresh)
+            )
             return fresh
 
         fresh = self._in_transaction(work)
@@ -270,7 +267,7 @@ class PostgresStore(Store):
             removed = delete_rows(conn, wanted)
             if removed:
                 gone = [pid for pid in wanted if pid in removed]
-                self._feed.log_change(conn, "d", gone, -len(removed))
+                self._feed.log_change(conn, ChangeKind.DELETE, gone, -len(removed))
             return removed
 
         removed = self._in_transaction(work)
@@ -289,7 +286,7 @@ class PostgresStore(Store):
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
             replace_all_vectors(conn, batches, info, had_vectors=has_vector_tables(conn))
             write_encoder(conn, info)
-            self._feed.log_change(conn, "r", [])
+            self._feed.log_change(conn, ChangeKind.RESET, [])
 
         self._in_transaction(work)
 

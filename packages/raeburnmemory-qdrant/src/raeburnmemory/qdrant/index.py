@@ -2,8 +2,9 @@
 
 The store stays the source of truth: MemoryGraph writes it first, then tells this index. When
 Qdrant cannot be reached, the change waits in memory (with a warning in the log) and is pushed by
-the next write, search or :meth:`QdrantVectors.sync`; a change lost with the process is restored
-by the ``sync`` every MemoryGraph runs when it opens, which makes the collection match the store.
+the next write, search or :meth:`QdrantVectors.reconcile`; a change lost with the process is
+restored by the reconciliation every MemoryGraph runs when it opens, which makes the collection
+match the store.
 Both engines sit behind the same calls (see ``_engine``): Qdrant Edge without a URL, qdrant-client
 with one.
 """
@@ -84,7 +85,7 @@ class QdrantVectors(VectorIndex):
         Raises ``StoreLockedError`` when another process holds the store's embedded shard, and
         ``ConfigurationError`` when the named collection exists but was not made for this store's
         vectors. A server that cannot be reached is not an error here: the index opens with a full
-        reconciliation pending, so writes still succeed, and ``sync`` or a search will raise
+        reconciliation pending, so writes still succeed, and ``reconcile`` or a search will raise
         ``StoreUnavailableError`` while the server stays out of reach.
         """
         settings = resolve_settings(store.location, options)
@@ -156,7 +157,7 @@ class QdrantVectors(VectorIndex):
             self._open_engine().record_encoder(self._dim, encoder)
             self._encoder_recorded = True
 
-    def _reconcile(self, store: Store) -> None:
+    def _match_store(self, store: Store) -> None:
         """Make the collection hold exactly the store's vectors."""
         encoder = store.encoder_info()
         if self._pending.reset:
@@ -183,7 +184,7 @@ class QdrantVectors(VectorIndex):
     def _push(self) -> None:
         """Push every waiting change; raises what Qdrant raised."""
         if self._pending.full_sync:
-            self._reconcile(self._store)
+            self._match_store(self._store)
             return
         if self._pending.reset:
             self._recreate()
@@ -297,12 +298,13 @@ class QdrantVectors(VectorIndex):
             with translated(self._settings, "counting vectors"):
                 return self._open_engine().count()
 
-    def sync(self, store: Store) -> None:
+    def reconcile(self, store: Store) -> None:
         """Make the collection hold exactly the store's vectors, pushing what it missed.
 
         Points of prompts the store does not have are deleted, prompts the store has and the
         collection lacks are upserted from the store's vectors. When Qdrant cannot be reached,
-        a warning is logged and the reconciliation waits for the next write, search or sync:
+        a warning is logged and the reconciliation waits for the next write, search or
+        reconciliation:
         writes go on, and searches raise ``StoreUnavailableError`` until it is done.
         """
         with self._lock:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+from raeburnmemory.core.store import ChangeKind
 from raeburnmemory.sqlite._meta import get_meta
 
 __all__ = ["ChangeLog", "ChangedIds"]
@@ -52,9 +53,10 @@ class ChangeLog:
         """Count every change row so far as seen (the store was just opened)."""
         self.read_to = _position(conn)
 
-    def log_change(self, conn: Any, op: str, prompt_ids: Iterable[str | None]) -> None:
+    def log_change(self, conn: Any, kind: ChangeKind, prompt_ids: Iterable[str | None]) -> None:
         """Append rows inside the current write transaction, and note them as this object's."""
         now = time.time()
+        op = kind.value  # stored as the word itself: "add", "delete", "reset"
         rows = [(op, pid, self.writer, now) for pid in prompt_ids]
         conn.executemany(
             "INSERT INTO changes (op, prompt_id, writer, at) VALUES (?, ?, ?, ?)", rows
@@ -99,6 +101,6 @@ class ChangeLog:
         trimmed = self.read_to < floor
         self.read_to = max(floor, int(rows[-1][0]) if rows else self.read_to)
         foreign = [row for row in rows if row[3] != self.writer]
-        if trimmed or any(row[1] == "reset" for row in foreign):
+        if trimmed or any(row[1] == ChangeKind.RESET.value for row in foreign):
             return ChangedIds([], reset=True)
         return ChangedIds(list(dict.fromkeys(row[2] for row in foreign)))

@@ -8,7 +8,7 @@ from typing import Any
 
 from raeburnmemory.core import checks
 from raeburnmemory.core.model import ContentKey, EncoderInfo, Interaction
-from raeburnmemory.core.store import Matrix
+from raeburnmemory.core.store import ChangeKind, Matrix
 from raeburnmemory.sqlite import _vec
 from raeburnmemory.sqlite._changes import ChangeLog
 from raeburnmemory.sqlite._meta import add_to_meta
@@ -70,7 +70,7 @@ def insert(
             "INSERT INTO vectors (seq, vector) VALUES (?, ?)", zip(seqs, blobs, strict=True)
         )
     add_to_meta(conn, "interactions", len(fresh))
-    changes.log_change(conn, "add", (item.prompt_id for _, item in fresh))
+    changes.log_change(conn, ChangeKind.ADD, (item.prompt_id for _, item in fresh))
 
 
 def delete_rows(conn: Any, changes: ChangeLog, wanted: list[str], vec_loaded: bool) -> list[str]:
@@ -95,14 +95,18 @@ def delete_rows(conn: Any, changes: ChangeLog, wanted: list[str], vec_loaded: bo
     )
     _vec.delete(conn, [seq for (seq,) in seqs], vec_loaded)
     add_to_meta(conn, "interactions", -len(removed))
-    changes.log_change(conn, "delete", removed)
+    changes.log_change(conn, ChangeKind.DELETE, removed)
     return removed
 
 
 def write_new_vectors(
-    conn: Any, batches: Iterable[tuple[list[str], Matrix]], info: EncoderInfo
+    conn: Any,
+    changes: ChangeLog,
+    batches: Iterable[tuple[list[str], Matrix]],
+    info: EncoderInfo,
 ) -> None:
-    """Replace every stored vector by the batches' (prompts they leave out keep none)."""
+    """Replace every stored vector by the batches' (prompts they leave out keep none), and log
+    a reset: readers start over."""
     conn.execute("DELETE FROM vectors")
     for ids, vectors in batches:
         matrix = checks.vectors_for_ids(ids, vectors, info.dim)
@@ -117,3 +121,4 @@ def write_new_vectors(
                 "INSERT OR REPLACE INTO vectors (seq, vector) VALUES (?, ?)",
                 [(seq, vector_blob(matrix[rows[pid]])) for pid, seq in found],
             )
+    changes.log_change(conn, ChangeKind.RESET, [None])

@@ -23,15 +23,15 @@ from raeburnmemory.core.errors import (
     StoreError,
 )
 from raeburnmemory.core.limits import check_records
-from raeburnmemory.core.model import (
-    Agent,
-    EncoderInfo,
-    Interaction,
-    Link,
-    SearchFilter,
-)
+from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link, SearchFilter
 from raeburnmemory.core.options import Flag, Seconds, option_names, parse_options
-from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoreChanges, StoredVectors
+from raeburnmemory.core.store import (
+    Matrix,
+    ScoredIds,
+    Store,
+    StoreChanges,
+    StoredVectors,
+)
 from raeburnmemory.sqlite import _fts, _vec
 from raeburnmemory.sqlite._access import Access
 from raeburnmemory.sqlite._changes import ChangeLog
@@ -250,10 +250,9 @@ class SQLiteStore(Store):
     ) -> None:
         """Swap every prompt vector for new ones made by encoder ``info``, all or nothing."""
         with self._transactions.write() as (conn, vec_loaded):
-            write_new_vectors(conn, batches, info)
+            write_new_vectors(conn, self._changes, batches, info)
             write_encoder(conn, info)
             self._reset_vec(conn, vec_loaded, info.dim)
-            self._changes.log_change(conn, "reset", [None])
 
     # -- reads -------------------------------------------------------------------------------
 
