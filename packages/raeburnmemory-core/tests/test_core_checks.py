@@ -28,6 +28,9 @@ from raeburnmemory.core.errors import (
 from raeburnmemory.core.model import EncoderInfo
 from raeburnmemory.core.testing import interaction, unit_vectors
 
+#: A model no machine has (its own name: each model warns once per process when it falls back).
+ABSENT_MODEL = "surely-not-an-installed-model-checks"
+
 
 def test_content_key_is_what_same_content_compares() -> None:
     item = interaction(1)
@@ -129,13 +132,11 @@ def test_two_spellings_of_one_model_are_the_same_encoder() -> None:
 
 def test_the_check_at_open_leaves_a_lazy_model_unloaded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    model = resolve_encoder("surely-not-an-installed-model-xyz", named=False)
+    model = resolve_encoder(ABSENT_MODEL, named=False)
     assert isinstance(model, SentenceTransformerEncoder)
     offline = HashingEncoder()
     assert check_encoder_at_open(None, model) is None
-    assert (
-        check_encoder_at_open(EncoderInfo("surely-not-an-installed-model-xyz", 384), model) is None
-    )
+    assert check_encoder_at_open(EncoderInfo(ABSENT_MODEL, 384), model) is None
     assert check_encoder_at_open(EncoderInfo(offline.name, offline.dim), model) is None
     assert not model.loaded
     assert check_encoder_at_open(EncoderInfo(offline.name, offline.dim), offline) is None
@@ -144,7 +145,5 @@ def test_the_check_at_open_leaves_a_lazy_model_unloaded(monkeypatch: pytest.Monk
     assert "'other-model'" in str(mismatch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the model falls back to the offline encoder
-        compared = check_encoder_at_open(
-            EncoderInfo("surely-not-an-installed-model-xyz", 384), model, compare_loaded=True
-        )
+        compared = check_encoder_at_open(EncoderInfo(ABSENT_MODEL, 384), model, compare_loaded=True)
     assert isinstance(compared, EmbeddingMismatchError)  # what it loaded is the offline encoder
