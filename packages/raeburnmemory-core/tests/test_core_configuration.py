@@ -122,12 +122,14 @@ def test_the_default_model_falls_back_with_a_warning(
 
 @pytest.fixture
 def two_json_stores(tmp_path: Path) -> Iterator[tuple[Store, Store]]:
-    """A source and a target JSON store, closed after the test."""
+    """A source holding three prompts with vectors by encoder "mine", and an empty target."""
     from raeburnmemory.core.json_store import JsonStore
 
     source = JsonStore.open(str(tmp_path / "source.json"))
     target = JsonStore.open(str(tmp_path / "target.json"))
     try:
+        source.set_encoder_info(EncoderInfo("mine", 8))
+        source.add(interactions(3), unit_vectors(3, 8))
         yield source, target
     finally:
         source.close()
@@ -140,8 +142,6 @@ def test_copy_store_keeps_the_vectors_of_a_mixed_batch(
     from raeburnmemory.core.transfer import copy_store
 
     source, target = two_json_stores
-    source.set_encoder_info(EncoderInfo("test", 8))
-    source.add(interactions(3), unit_vectors(3, 8))
     source.add(interactions(2, 3), None)  # recorded without vectors
     assert copy_store(source, target) == 5
     copied = target.load_vectors()
@@ -155,8 +155,6 @@ def test_copy_store_into_a_store_of_another_encoder_is_a_mismatch(
     from raeburnmemory.core.transfer import copy_store
 
     source, target = two_json_stores
-    source.set_encoder_info(EncoderInfo("mine", 8))
-    source.add(interactions(2), unit_vectors(2, 8))
     target.set_encoder_info(EncoderInfo("theirs", 8))
     target.add(interactions(1, 5), unit_vectors(1, 8))
     with pytest.raises(EmbeddingMismatchError, match=r"'theirs'.*'mine'"):
