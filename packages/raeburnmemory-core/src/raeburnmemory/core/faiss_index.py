@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from raeburnmemory.core import _hnsw_copy, _hnsw_tuning
+from raeburnmemory.core.checks import vectors_for_ids
 from raeburnmemory.core.errors import BackendNotInstalledError, ConfigurationError
 from raeburnmemory.core.model import SearchFilter, VectorPayload
 from raeburnmemory.core.numpy_index import NumpyIndex, PayloadColumns
@@ -343,8 +344,10 @@ class FaissIndex(NumpyIndex):
         self._copy_graph(unless_within=0.05)
 
     def add(self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]) -> None:
-        """Insert or replace vectors."""
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(ids), self.dim)
+        """Insert or replace vectors (``InvalidInteractionError`` for vectors that do not fit)."""
+        if not ids:
+            return
+        vectors = np.ascontiguousarray(vectors_for_ids(ids, vectors, self.dim))
         super().add(ids, vectors, payloads)
         if self._hnsw is not None:
             self._graph_add(ids, vectors, payloads)
