@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,12 +12,16 @@ import pytest
 from raeburnmemory.core import (
     BackendNotInstalledError,
     ConfigurationError,
+    EmbeddingMismatchError,
     EncoderFallbackWarning,
+    EncoderInfo,
     ModelUnavailableError,
     StoreNotFoundError,
 )
 from raeburnmemory.core.encoders import EMBED_MODEL_ENV
 from raeburnmemory.core.registry import load_storage_backend, load_vector_backend
+from raeburnmemory.core.store import Store
+from raeburnmemory.core.testing import interactions, unit_vectors
 from raeburnmemory.memory_graph import MemoryGraph
 
 
@@ -115,22 +120,43 @@ def test_the_default_model_falls_back_with_a_warning(
             assert g.get_similar_prompts("Hello") == ["p"]
 
 
-def test_copy_store_keeps_the_vectors_of_a_mixed_batch(tmp_path: Path) -> None:
-    from raeburnmemory.core import EncoderInfo
+@pytest.fixture
+def two_json_stores(tmp_path: Path) -> Iterator[tuple[Store, Store]]:
+    """A source holding three prompts with vectors by encoder "mine", and an empty target."""
     from raeburnmemory.core.json_store import JsonStore
-    from raeburnmemory.core.testing import interactions, unit_vectors
-    from raeburnmemory.core.transfer import copy_store
 
     source = JsonStore.open(str(tmp_path / "source.json"))
     target = JsonStore.open(str(tmp_path / "target.json"))
     try:
-        source.set_encoder_info(EncoderInfo("test", 8))
+        source.set_encoder_info(EncoderInfo("mine", 8))
         source.add(interactions(3), unit_vectors(3, 8))
-        source.add(interactions(2, 3), None)  # recorded without vectors
-        assert copy_store(source, target) == 5
-        copied = target.load_vectors()
-        assert sorted(copied.ids) == ["p0", "p1", "p2"]
-        assert target.count() == 5
+        yield source, target
     finally:
         source.close()
         target.close()
+
+
+def test_copy_store_keeps_the_vectors_of_a_mixed_batch(
+    two_json_stores: tuple[Store, Store],
+) -> None:
+    from raeburnmemory.core.transfer import copy_store
+
+    source, target = two_json_stores
+    source.add(interactions(2, 3), None)  # recorded without vectors
+    assert copy_store(source, target) == 5
+    copied = target.load_vectors()
+    assert sorted(copied.ids) == ["p0", "p1", "p2"]
+    assert target.count() == 5
+
+
+def test_copy_store_into_a_store_of_another_encoder_is_a_mismatch(
+    two_json_stores: tuple[Store, Store],
+) -> None:
+    from raeburnmemory.core.transfer import copy_store
+
+    source, target = two_json_stores
+    target.set_encoder_info(EncoderInfo("theirs", 8))
+    target.add(interactions(1, 5), unit_vectors(1, 8))
+    with pytest.raises(EmbeddingMismatchError, match=r"'theirs'.*'mine'"):
+        copy_store(source, target)
+    assert target.count() == 1

@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("faiss")
 
-from raeburnmemory.core import _hnsw_cache
+from raeburnmemory.core import _hnsw_copy
 from raeburnmemory.core.errors import ExportTargetError
 from raeburnmemory.core.faiss_index import FaissIndex, _HnswGraph
 from raeburnmemory.memory_graph import MemoryGraph
@@ -144,7 +144,7 @@ def test_an_unreadable_copy_is_rebuilt_and_replaced(
     with hnsw(path) as memory:
         assert memory.get_similar_prompts(TEXT_12, 1) == ["p12"]
     assert built == [300]
-    assert _hnsw_cache.read(copy, dim=384, m=32) is not None
+    assert _hnsw_copy.read(copy, dim=384, m=32) is not None
 
 
 def test_a_copy_built_with_other_parameters_is_not_used(tmp_path: Path, built: list[int]) -> None:
@@ -195,7 +195,7 @@ def test_a_copy_whose_graph_bytes_were_damaged_is_not_used(
     start = len(data) // 20  # in the neighbour lists, which come before the vectors
     data[start : start + 2048] = bytes(2048)
     copy.write_bytes(bytes(data))
-    assert _hnsw_cache.read(copy, dim=384, m=32) is None
+    assert _hnsw_copy.read(copy, dim=384, m=32) is None
     built.clear()
     with hnsw(path) as memory:
         assert memory.get_similar_prompts(TEXT_12, 1) == ["p12"]
@@ -213,7 +213,7 @@ def test_reindex_builds_the_graph_once_and_replaces_the_copy(
         memory.reindex()
         assert built == [300]
         assert memory.get_similar_prompts(TEXT_12, 1) == ["p12"]
-    assert _hnsw_cache.read(Path(f"{path}.hnsw"), dim=384, m=32) is not None
+    assert _hnsw_copy.read(Path(f"{path}.hnsw"), dim=384, m=32) is not None
 
 
 def test_a_copy_is_removed_once_the_graph_is_too_small_to_need_one(

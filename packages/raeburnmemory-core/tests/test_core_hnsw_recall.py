@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("faiss")
 
-from raeburnmemory.core import _hnsw_cache, _hnsw_tuning
+from raeburnmemory.core import _hnsw_copy, _hnsw_tuning
 from raeburnmemory.core.faiss_index import FaissIndex
 from raeburnmemory.core.model import VectorPayload
 from raeburnmemory.core.numpy_index import NumpyIndex
@@ -133,9 +133,9 @@ def test_the_measured_ef_search_is_kept_with_the_copy(
         memory.get_similar_prompts("prompt 7", 1)  # the graph is built, measured and copied
     assert len(measured) == 1
     assert measured[0] > 64
-    cached = _hnsw_cache.read(Path(f"{path}.hnsw"), dim=DIM, m=32)
+    cached = _hnsw_copy.read(Path(f"{path}.hnsw"), dim=DIM, m=32)
     assert cached is not None
-    assert cached.tuning == _hnsw_cache.Tuning(measured[0], SIZE)
+    assert cached.tuning == _hnsw_copy.Tuning(measured[0], SIZE)
     with MemoryGraph(path, embedding_model=DenseTextEncoder(), **options) as memory:
         assert memory.get_similar_prompts("prompt 7", 1) == ["p7"]
         index = memory._index
@@ -150,4 +150,4 @@ def test_the_measured_ef_search_is_kept_with_the_copy(
     [None, "64", {"ef_search": 0, "size": 10}, {"ef_search": 96}, {"ef_search": True, "size": 5}],
 )
 def test_a_copy_without_a_sound_tuning_record_has_none(recorded: Any) -> None:
-    assert _hnsw_cache.Tuning.from_json(recorded) is None
+    assert _hnsw_copy.Tuning.from_json(recorded) is None

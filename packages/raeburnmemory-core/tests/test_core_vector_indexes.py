@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,6 +61,24 @@ def test_unknown_index_kind_is_refused() -> None:
         FaissIndex(8, index="ivf")
 
 
+def test_faiss_options_follow_the_shared_rules(tmp_path: Path) -> None:
+    pytest.importorskip("faiss")
+    from raeburnmemory.core.errors import ConfigurationError
+    from raeburnmemory.core.faiss_index import FaissIndex
+    from raeburnmemory.core.json_store import JsonStore
+
+    with JsonStore.open(str(tmp_path / "graph.json")) as store:
+        index = FaissIndex.create(dim=8, store=store, options={"index": "hnsw", "hnsw_m": "16"})
+        assert index.kind == "hnsw"  # numbers arrive as text from -o and the environment
+        for bad, match in (
+            ({"hnsw_m": 0}, "hnsw_m must be a whole number from 1"),
+            ({"ef_search": 2.5}, "ef_search must be a whole number from 1"),
+            ({"index": "ivf"}, "index must be one of flat, hnsw, not 'ivf'"),
+        ):
+            with pytest.raises(ConfigurationError, match=match):
+                FaissIndex.create(dim=8, store=store, options=bad)
+
+
 @pytest.mark.parametrize("k", [5, 50])
 @pytest.mark.parametrize("density", [0.1, 1.0])
 def test_exact_search_ranks_as_a_full_product_for_sparse_and_dense_queries(
@@ -101,3 +120,23 @@ def test_top_k_never_repeats_a_row_whatever_the_scores() -> None:
     picked = top_k(scores, 3)
     assert len({row for row, _ in picked}) == 3
     assert picked[0] == (0, 1.0)
+
+
+def test_sync_is_the_former_name_of_reconcile(tmp_path: Path) -> None:
+    from raeburnmemory.core.json_store import JsonStore
+    from raeburnmemory.core.numpy_index import NumpyIndex
+    from raeburnmemory.core.store import Store
+
+    class Reconciled(NumpyIndex):
+        def __init__(self, dim: int) -> None:
+            super().__init__(dim)
+            self.reconciled: list[Store] = []
+
+        def reconcile(self, store: Store) -> None:
+            self.reconciled.append(store)
+
+    with JsonStore.open(str(tmp_path / "graph.json")) as store:
+        index = Reconciled(8)
+        index.sync(store)
+        assert index.reconciled == [store]
+        NumpyIndex(8).reconcile(store)  # in memory: nothing to do

@@ -114,6 +114,8 @@ def test_a_missing_database_or_bad_option_is_clear(pg_dsn: str) -> None:
     for bad in ({"schema": "bad name"}, {"pool_size": 0}, {"connect_timeout": "soon"}):
         with pytest.raises(ConfigurationError):
             PostgresStore.open(None, options={"dsn": pg_dsn, **bad})
+    with pytest.raises(ConfigurationError, match=r"option\(s\) pool for the postgres store"):
+        PostgresStore.open(None, options={"dsn": pg_dsn, "pool": 3})
 
 
 def test_memory_graph_takes_the_dsn_from_the_environment(

@@ -226,3 +226,18 @@ def test_a_record_nested_past_the_recursion_limit_still_reads(
     assert json_text.dumps(got.metadata) == deep
     assert [item.prompt_id for item in again.session(got.session_id)] == ["p1"]
     assert again.get("p0") == interaction(0)
+
+
+def test_the_change_log_keeps_its_stored_codes(
+    store: PostgresStore, pg_dsn: str, pg_schema: str
+) -> None:
+    store.add(interactions(2), unit_vectors(2, DIM))
+    store.delete(["p0"])
+    store.replace_vectors([(["p1"], unit_vectors(1, 8))], EncoderInfo("other", 8))
+    with psycopg.connect(pg_dsn) as conn:
+        rows = conn.execute(
+            sql.SQL("SELECT op, prompt_ids FROM {}.changes ORDER BY seq").format(
+                sql.Identifier(pg_schema)
+            )
+        ).fetchall()
+    assert rows == [("a", ["p0", "p1"]), ("d", ["p0"]), ("r", [])]

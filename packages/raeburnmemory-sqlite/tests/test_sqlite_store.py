@@ -74,14 +74,6 @@ def test_agents_keep_their_latest_name_and_attributes(store: SQLiteStore) -> Non
     assert [a.id for a in store.agents()] == ["agent-0"]
 
 
-def test_vectors_of_the_wrong_shape_are_refused(store: SQLiteStore) -> None:
-    with pytest.raises(ConfigurationError, match="dimensions"):
-        store.add(interactions(2), unit_vectors(2, DIM + 1))
-    with pytest.raises(ConfigurationError, match="one vector per interaction"):
-        store.add(interactions(2), unit_vectors(3, DIM))
-    assert store.count() == 0
-
-
 def test_the_encoder_record(open_store: Any) -> None:
     store = open_store()
     assert store.encoder_info() is None
@@ -202,7 +194,18 @@ def test_bad_options_are_refused(db_path: Path) -> None:
         SQLiteStore.open(str(db_path), options={"fsync": "yes"})
     with pytest.raises(ConfigurationError, match="qdrant"):
         SQLiteStore.open(str(db_path), vector_backend="qdrant")
+    for value in (float("nan"), float("inf"), "nan"):
+        with pytest.raises(ConfigurationError, match="busy_timeout must be a number of seconds"):
+            SQLiteStore.open(str(db_path), options={"busy_timeout": value})
+    known = r"unknown option\(s\) busy for the sqlite store; known options: busy_timeout, fsync"
+    with pytest.raises(ConfigurationError, match=known):
+        SQLiteStore.open(str(db_path), options={"busy": 5})
     assert not db_path.exists()
+
+
+def test_seconds_may_be_given_as_text(db_path: Path) -> None:
+    with SQLiteStore.open(str(db_path), options={"busy_timeout": "2.5"}) as store:
+        assert store._transactions.busy_timeout == 2.5
 
 
 def test_fsync_makes_commits_full(db_path: Path) -> None:
@@ -243,3 +246,12 @@ def test_a_record_nested_past_the_recursion_limit_still_reads(
     assert json_text.dumps(got.agent_attrs) == deep
     assert [item.prompt_id for item in again.iter_interactions()] == ["p0", "p1"]
     assert again.get("p0") == interaction(0)
+
+
+def test_the_change_log_keeps_its_stored_words(store: SQLiteStore) -> None:
+    store.add(interactions(2), unit_vectors(2, DIM))
+    store.delete(["p0"])
+    store.replace_vectors([(["p1"], unit_vectors(1, 8))], EncoderInfo("other", 8))
+    conn, _ = store._conn()
+    rows = conn.execute("SELECT op, prompt_id FROM changes ORDER BY seq").fetchall()
+    assert rows == [("add", "p0"), ("add", "p1"), ("delete", "p0"), ("reset", None)]

@@ -24,7 +24,6 @@ from raeburnmemory.core._model_loading import (
 )
 from raeburnmemory.core.errors import (
     ConfigurationError,
-    EmbeddingMismatchError,
     ModelUnavailableError,
 )
 from raeburnmemory.core.model import EncoderInfo
@@ -365,11 +364,3 @@ def same_encoder(first: EncoderInfo, second: EncoderInfo) -> bool:
     return first.dim == second.dim and canonical_model_name(first.name) == canonical_model_name(
         second.name
     )
-
-
-def check_dimension(stored_name: str, stored_dim: int, encoder: Encoder) -> None:
-    """Raise :class:`EmbeddingMismatchError` when ``encoder`` differs from the stored record."""
-    if not same_encoder(
-        EncoderInfo(stored_name, stored_dim), EncoderInfo(encoder.name, encoder.dim)
-    ):
-        raise EmbeddingMismatchError(stored_name, stored_dim, encoder.name, encoder.dim)

@@ -25,10 +25,12 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from raeburnmemory.core import _hnsw_cache, _hnsw_tuning
+from raeburnmemory.core import _hnsw_copy, _hnsw_tuning
+from raeburnmemory.core.checks import vectors_for_ids
 from raeburnmemory.core.errors import BackendNotInstalledError, ConfigurationError
 from raeburnmemory.core.model import SearchFilter, VectorPayload
 from raeburnmemory.core.numpy_index import NumpyIndex, PayloadColumns
+from raeburnmemory.core.options import Choice, WholeNumber, option_names, parse_options
 from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoredVectors
 
 __all__ = ["FaissIndex"]
@@ -36,6 +38,12 @@ __all__ = ["FaissIndex"]
 _INDEX_KINDS = ("flat", "hnsw")
 # The HNSW graph's copy is ``<store><_COPY_SUFFIX>``.
 _COPY_SUFFIX = ".hnsw"
+_LARGEST = 2**31 - 1  # FAISS keeps both in a C int
+_OPTIONS = (
+    Choice("index", _INDEX_KINDS, "flat"),
+    WholeNumber("hnsw_m", 32, 1, _LARGEST),
+    WholeNumber("ef_search", None, 1, _LARGEST),
+)
 # ``ef_search`` before the graph has measured its own, and the least it chooses.
 _DEFAULT_EF_SEARCH = 64
 # Recall is measured for this many hits (recall@10).
@@ -83,7 +91,7 @@ class _HnswGraph:
         self.payloads = PayloadColumns()
         self.dead = 0
         #: The ``ef_search`` measured for this graph, and at what size; ``None``: not yet.
-        self.tuning: _hnsw_cache.Tuning | None = None
+        self.tuning: _hnsw_copy.Tuning | None = None
 
     def add(self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]) -> None:
         self.tombstone(ids)
@@ -101,7 +109,7 @@ class _HnswGraph:
 
     def adopt(
         self,
-        cached: _hnsw_cache.CachedGraph,
+        cached: _hnsw_copy.CachedGraph,
         alive: npt.NDArray[np.bool_],
         payloads: Sequence[VectorPayload],
     ) -> None:
@@ -162,7 +170,7 @@ class FaissIndex(NumpyIndex):
     """
 
     name: ClassVar[str] = "faiss"
-    option_names: ClassVar[frozenset[str]] = frozenset({"index", "hnsw_m", "ef_search"})
+    option_names: ClassVar[frozenset[str]] = option_names(_OPTIONS)
 
     #: Filters passed by fewer prompts than this are answered by an exact scan (hnsw only).
     exact_below: ClassVar[int] = 20_000
@@ -197,16 +205,13 @@ class FaissIndex(NumpyIndex):
         # An exact search is NumpyIndex's own: FAISS is not even loaded for it.
         self._graph_copy = graph_copy if index == "hnsw" else None
         # (labels, dead, tuning) of the graph when last copied or read back; None: never.
-        self._copied: tuple[int, int, _hnsw_cache.Tuning | None] | None = None
+        self._copied: tuple[int, int, _hnsw_copy.Tuning | None] | None = None
         super().__init__(dim)
 
     @classmethod
     def create(cls, *, dim: int, store: Store, options: Mapping[str, Any]) -> FaissIndex:
         """An empty index; options ``index``, ``hnsw_m`` and ``ef_search``."""
-        kwargs = {key: options[key] for key in cls.option_names if key in options}
-        for key in ("hnsw_m", "ef_search"):
-            if key in kwargs and not (isinstance(kwargs[key], int) and kwargs[key] > 0):
-                raise ConfigurationError(f"{key} must be a positive integer")
+        kwargs = parse_options("faiss index", _OPTIONS, options, unknown="ignore")
         return cls(dim, graph_copy=store.derived_file(_COPY_SUFFIX), **kwargs)
 
     @classmethod
@@ -216,7 +221,7 @@ class FaissIndex(NumpyIndex):
         Named whatever ``index`` is: a copy another process made stays this store's file.
         """
         copy = store.derived_file(_COPY_SUFFIX)
-        return [] if copy is None else [copy, *_hnsw_cache.temporaries(copy)]
+        return [] if copy is None else [copy, *_hnsw_copy.temporaries(copy)]
 
     def load(self, stored: StoredVectors) -> None:
         """Fill the empty index with the store's vectors; an HNSW graph comes from its copy.
@@ -231,20 +236,20 @@ class FaissIndex(NumpyIndex):
             return
         cached = None
         if self._graph_copy is not None:
-            cached = _hnsw_cache.read(self._graph_copy, dim=self.dim, m=graph.m)
+            cached = _hnsw_copy.read(self._graph_copy, dim=self.dim, m=graph.m)
         if cached is not None and self._adopt(cached, stored, vectors):
             return
         self._graph_add(stored.ids, vectors, stored.payloads)
         self._copy_graph()
 
     def _adopt(
-        self, cached: _hnsw_cache.CachedGraph, stored: StoredVectors, vectors: Matrix
+        self, cached: _hnsw_copy.CachedGraph, stored: StoredVectors, vectors: Matrix
     ) -> bool:
         """Take over the graph read back from the copy, unless so much of it is stale that it
         would be rebuilt at once; whether it was taken."""
         graph = self._hnsw
         assert graph is not None
-        alive, row_of = _hnsw_cache.match(cached, self._rows, vectors)
+        alive, row_of = _hnsw_copy.match(cached, self._rows, vectors)
         missing = np.ones(len(stored), dtype=np.bool_)
         missing[row_of[row_of >= 0]] = False
         rows = np.flatnonzero(missing)
@@ -288,7 +293,7 @@ class FaissIndex(NumpyIndex):
         ef_search = _hnsw_tuning.choose_ef_search(
             graph.search_many, queries, boundary, floor=_DEFAULT_EF_SEARCH, k=_TUNED_FOR_K
         )
-        graph.tuning = _hnsw_cache.Tuning(ef_search, size)
+        graph.tuning = _hnsw_copy.Tuning(ef_search, size)
         graph.add([ids[i] for i in held.tolist()], vectors[held], [payloads[i] for i in held])
 
     def _held_back(self, ids: Sequence[str]) -> npt.NDArray[np.intp] | None:
@@ -323,7 +328,7 @@ class FaissIndex(NumpyIndex):
             return
         if len(graph.labels) < max(1, self.copy_from):
             if self._copied is not None:  # a copy of when the graph was larger: now only a cost
-                _hnsw_cache.remove(self._graph_copy)
+                _hnsw_copy.remove(self._graph_copy)
                 self._copied = None
             return
         state = (len(graph.labels), graph.dead, graph.tuning)
@@ -331,7 +336,7 @@ class FaissIndex(NumpyIndex):
             changed = abs(state[0] - self._copied[0]) + abs(state[1] - self._copied[1])
             if changed <= unless_within * state[0]:
                 return
-        if _hnsw_cache.write(self._graph_copy, graph.index, graph.labels, graph.tuning):
+        if _hnsw_copy.write(self._graph_copy, graph.index, graph.labels, graph.tuning):
             self._copied = state
 
     def close(self) -> None:
@@ -339,8 +344,10 @@ class FaissIndex(NumpyIndex):
         self._copy_graph(unless_within=0.05)
 
     def add(self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]) -> None:
-        """Insert or replace vectors."""
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(ids), self.dim)
+        """Insert or replace vectors (``InvalidInteractionError`` for vectors that do not fit)."""
+        if not ids:
+            return
+        vectors = np.ascontiguousarray(vectors_for_ids(ids, vectors, self.dim))
         super().add(ids, vectors, payloads)
         if self._hnsw is not None:
             self._graph_add(ids, vectors, payloads)

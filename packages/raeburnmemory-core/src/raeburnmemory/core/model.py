@@ -22,6 +22,7 @@ __all__ = [
     "MAX_TOP_K",
     "RELATIONS",
     "Agent",
+    "ContentKey",
     "EncoderInfo",
     "Interaction",
     "Link",
@@ -38,6 +39,10 @@ MAX_TOP_K = 1000
 
 #: Edge relations the graph uses; callers may add their own with ``link_prompts``.
 RELATIONS = ("responded_with", "generated_by", "belongs_to", "followed_by")
+
+#: :meth:`Interaction.content_key`: prompt id and text, response id and text, agent id and
+#: session id.
+ContentKey = tuple[str, str, str, str, str, str]
 
 
 def utc_now() -> datetime:
@@ -109,16 +114,23 @@ class Interaction:
     response_attrs: Mapping[str, Any] = field(default_factory=dict)
     agent_attrs: Mapping[str, Any] = field(default_factory=dict)
 
+    def content_key(self) -> ContentKey:
+        """What "the same content" compares: the ids and texts of the exchange, not its time.
+
+        In order: prompt id, prompt text, response id, response text, agent id, session id.
+        """
+        return (
+            self.prompt_id,
+            self.prompt_text,
+            self.response_id,
+            self.response_text,
+            self.agent_id,
+            self.session_id,
+        )
+
     def same_content(self, other: Interaction) -> bool:
         """Whether ``other`` records the same exchange (ids and texts), whatever its time."""
-        return (
-            self.prompt_id == other.prompt_id
-            and self.prompt_text == other.prompt_text
-            and self.response_id == other.response_id
-            and self.response_text == other.response_text
-            and self.agent_id == other.agent_id
-            and self.session_id == other.session_id
-        )
+        return self.content_key() == other.content_key()
 
     @property
     def payload(self) -> VectorPayload:

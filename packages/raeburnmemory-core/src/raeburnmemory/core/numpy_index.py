@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
+from raeburnmemory.core.checks import vectors_for_ids
 from raeburnmemory.core.limits import check_vectors
 from raeburnmemory.core.model import SearchFilter, VectorPayload
 from raeburnmemory.core.store import Matrix, ScoredIds, Store
@@ -195,8 +196,11 @@ class NumpyIndex(VectorIndex):
             self._payloads.reserve(capacity)
 
     def add(self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]) -> None:
-        """Insert or replace vectors (``InvalidInteractionError`` for NaN or infinity)."""
-        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(ids), self._dim)
+        """Insert or replace vectors (``InvalidInteractionError`` for NaN or infinity, or for
+        anything but one vector of the index's dimension per id)."""
+        if not ids:
+            return
+        vectors = vectors_for_ids(ids, vectors, self._dim)
         check_vectors(vectors)
         self._reserve(len(self._ids) + len(ids))
         if not any(pid in self._rows for pid in ids) and len(set(ids)) == len(ids):

@@ -18,8 +18,6 @@ from raeburnmemory.core.vectors import VectorIndex
 __all__ = [
     "STORAGE_GROUP",
     "VECTORS_GROUP",
-    "available_storage_backends",
-    "available_vector_backends",
     "load_storage_backend",
     "load_vector_backend",
 ]
@@ -85,13 +83,3 @@ def load_vector_backend(name: str) -> type[VectorIndex]:
     if not (isinstance(loaded, type) and issubclass(loaded, VectorIndex)):
         raise ConfigurationError(f"vector backend {name!r} does not provide a VectorIndex class")
     return loaded
-
-
-def available_storage_backends() -> list[str]:
-    """Names of the storage backends whose distributions are installed."""
-    return sorted(_entry_points(STORAGE_GROUP))
-
-
-def available_vector_backends() -> list[str]:
-    """Names of the vector backends whose distributions are installed (in-database ones aside)."""
-    return sorted(_entry_points(VECTORS_GROUP))

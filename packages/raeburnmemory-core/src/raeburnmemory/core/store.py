@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -29,7 +30,7 @@ from raeburnmemory.core.model import (
     VectorPayload,
 )
 
-__all__ = ["Matrix", "ScoredIds", "Store", "StoreChanges", "StoredVectors"]
+__all__ = ["ChangeKind", "Matrix", "ScoredIds", "Store", "StoreChanges", "StoredVectors"]
 
 #: A 2-D float32 array, one normalized vector a row.
 Matrix = npt.NDArray[np.float32]
@@ -67,6 +68,20 @@ class StoreChanges:
 
     def __bool__(self) -> bool:
         return self.reset or bool(self.added.ids) or bool(self.removed)
+
+
+class ChangeKind(str, Enum):
+    """What a change feed says happened to a prompt, in every backend's Python code.
+
+    How a backend writes it down is its own (its change rows are data other processes read).
+    """
+
+    ADD = "add"
+    """The prompt was added."""
+    DELETE = "delete"
+    """The prompt was deleted."""
+    RESET = "reset"
+    """Every vector was replaced: readers start over."""
 
 
 class Store(ABC):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from raeburnmemory.core.errors import ConfigurationError
+from raeburnmemory.core.checks import require_same_encoder
 from raeburnmemory.core.model import Interaction
 from raeburnmemory.core.store import Store
 
@@ -23,18 +23,17 @@ def copy_store(
     """Copy every interaction, vector, link and the encoder record of ``source`` into ``target``.
 
     Interactions the target holds already with the same content are skipped. Returns how many
-    interactions were added. ``progress(done, total)`` is called after each batch.
+    interactions were added. A target whose vectors were made by another encoder raises
+    ``EmbeddingMismatchError`` before anything is copied. ``progress(done, total)`` is called
+    after each batch.
     """
     info = source.encoder_info()
     target_info = target.encoder_info()
     if info is not None:
         if target_info is None:
             target.set_encoder_info(info)
-        elif target_info != info:
-            raise ConfigurationError(
-                f"cannot copy vectors made by {info.name} ({info.dim} dimensions) into a store "
-                f"whose vectors were made by {target_info.name} ({target_info.dim} dimensions)"
-            )
+        else:
+            require_same_encoder(target_info, info)
     stored = source.load_vectors()
     rows = {pid: row for row, pid in enumerate(stored.ids)}
     total = source.count()

@@ -6,7 +6,7 @@ timestamp) so filters are applied inside the search and ``k`` hits still come ba
 
 In-memory indexes (numpy, FAISS) are rebuilt from the store when a MemoryGraph opens and kept
 current through :meth:`Store.refresh`. Persistent ones (Qdrant) keep their vectors themselves and
-are reconciled with the store by :meth:`VectorIndex.sync`. Backends register their class under
+are reconciled with the store by :meth:`VectorIndex.reconcile`. Backends register their class under
 the entry-point group ``raeburnmemory.vectors``.
 """
 
@@ -30,7 +30,8 @@ class VectorIndex(ABC):
     name: ClassVar[str]
     #: Keyword options of ``MemoryGraph(**options)`` this backend understands.
     option_names: ClassVar[frozenset[str]] = frozenset()
-    #: True when the index keeps its vectors across runs itself (it is then synced, not rebuilt).
+    #: True when the index keeps its vectors across runs itself (it is then reconciled, not
+    #: rebuilt).
     persistent: ClassVar[bool] = False
 
     @classmethod
@@ -79,8 +80,12 @@ class VectorIndex(ABC):
         """Fill the empty index with the store's vectors when a graph opens (``add`` by default)."""
         self.add(stored.ids, stored.vectors, stored.payloads)
 
-    def sync(self, store: Store) -> None:  # noqa: B027 - only persistent indexes need it
-        """Reconcile a persistent index with the store, the source of truth (no-op in memory)."""
+    def reconcile(self, store: Store) -> None:  # noqa: B027 - only persistent indexes need it
+        """Make a persistent index match the store, the source of truth (no-op in memory)."""
+
+    def sync(self, store: Store) -> None:
+        """The former name of :meth:`reconcile`, which it calls; override ``reconcile``."""
+        self.reconcile(store)
 
     def optimize(self) -> None:  # noqa: B027 - only indexes that defer building need it
         """Build what the index defers (a search graph) now; export() and reindex() call it."""

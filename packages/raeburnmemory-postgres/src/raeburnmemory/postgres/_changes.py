@@ -1,7 +1,8 @@
 """Following other writers through the ``changes`` table.
 
 Every write transaction appends one row: who wrote (a random id per store object), what
-(``a`` add, ``d`` delete, ``r`` every vector replaced) and the prompt ids. Sequence numbers
+(a :class:`~raeburnmemory.core.store.ChangeKind`, stored as ``a`` add, ``d`` delete, ``r``
+every vector replaced) and the prompt ids. Sequence numbers
 alone cannot tell a reader where to resume: a transaction may take a number and commit after a
 later one did. So each row also records its transaction id, and a reader remembers the oldest
 transaction still running when it last looked (the snapshot's ``xmin``). Everything older is
@@ -18,7 +19,14 @@ from typing import Any
 
 import psycopg
 
-__all__ = ["COUNT_SHARDS", "ChangeFeed", "Changes", "log_change"]
+from raeburnmemory.core.store import ChangeKind
+
+__all__ = ["COUNT_SHARDS", "ChangeFeed", "Changes", "log_change", "prune_changes"]
+
+#: How each kind of change is written in the ``op`` column. These codes are data: processes of
+#: another version read them too.
+_STORED_CODE = {ChangeKind.ADD: "a", ChangeKind.DELETE: "d", ChangeKind.RESET: "r"}
+_KIND_OF_CODE = {code: kind for kind, code in _STORED_CODE.items()}
 
 #: Rows the interaction count is spread over (``counts``).
 COUNT_SHARDS = 16
@@ -32,7 +40,11 @@ _FEED = (
 
 
 def log_change(
-    conn: psycopg.Connection[Any], writer: str, op: str, prompt_ids: Sequence[str], delta: int = 0
+    conn: psycopg.Connection[Any],
+    writer: str,
+    kind: ChangeKind,
+    prompt_ids: Sequence[str],
+    delta: int = 0,
 ) -> None:
     """Append a change row and adjust the count: the last statements of a write transaction.
 
@@ -42,13 +54,24 @@ def log_change(
     """
     conn.execute(
         "INSERT INTO changes (writer, op, prompt_ids) VALUES (%s, %s, %s)",
-        (writer, op, list(prompt_ids)),
+        (writer, _STORED_CODE[kind], list(prompt_ids)),
     )
     if delta:
         conn.execute(
             "UPDATE counts SET interactions = interactions + %s WHERE shard = %s",
             (delta, random.randrange(COUNT_SHARDS)),
         )
+
+
+def prune_changes(conn: psycopg.Connection[Any]) -> None:
+    """Delete change rows older than a day from settled transactions; note the new floor."""
+    conn.execute(
+        "WITH gone AS (DELETE FROM changes WHERE at < now() - interval '1 day' "
+        "AND xid < pg_snapshot_xmin(pg_current_snapshot()) RETURNING xid) "
+        "INSERT INTO meta (key, value) SELECT 'changes_floor', "
+        "((max(xid)::text::numeric) + 1)::text FROM gone HAVING count(*) > 0 "
+        "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
+    )
 
 
 @dataclass
@@ -84,24 +107,35 @@ class ChangeFeed:
             self._xmin = int(rows[0][0])
             self._seen = {int(row[2]): int(row[3]) for row in rows if row[2] is not None}
 
-    def catch_up(self, conn: psycopg.Connection[Any]) -> Changes:
+    def log_change(
+        self,
+        conn: psycopg.Connection[Any],
+        kind: ChangeKind,
+        prompt_ids: Sequence[str],
+        delta: int = 0,
+    ) -> None:
+        """:func:`log_change` as this feed's writer."""
+        log_change(conn, self.writer, kind, prompt_ids, delta)
+
+    def changed_ids(self, conn: psycopg.Connection[Any]) -> Changes:
         """Other writers' changes since the last call (or the baseline)."""
         with self._lock:
             xmin, floor, rows = self._read(conn)
             result = Changes(reset=self._xmin < floor)
-            last: dict[str, str] = {}
-            for seq, xid, writer, op, prompt_ids in rows:
+            last: dict[str, ChangeKind | None] = {}
+            for seq, xid, writer, code, prompt_ids in rows:
                 if seq in self._seen:
                     continue
                 self._seen[int(seq)] = int(xid)
                 if writer == self.writer:
                     continue
-                if op == "r":
+                kind = _KIND_OF_CODE.get(code)
+                if kind is ChangeKind.RESET:
                     result.reset = True
                 for pid in prompt_ids:
-                    last[pid] = op
+                    last[pid] = kind
             self._xmin = xmin
             self._seen = {seq: xid for seq, xid in self._seen.items() if xid >= xmin}
-        result.added = [pid for pid, op in last.items() if op == "a"]
-        result.removed = [pid for pid, op in last.items() if op == "d"]
+        result.added = [pid for pid, kind in last.items() if kind is ChangeKind.ADD]
+        result.removed = [pid for pid, kind in last.items() if kind is ChangeKind.DELETE]
         return result

@@ -8,10 +8,10 @@ from typing import Any
 
 from psycopg.conninfo import conninfo_to_dict
 
-from raeburnmemory.core.errors import ConfigurationError
+from raeburnmemory.core.options import OptionSpec, Text, WholeNumber, parse_options
 from raeburnmemory.postgres._schema import DEFAULT_SCHEMA, valid_schema
 
-__all__ = ["Settings", "settings"]
+__all__ = ["Settings", "settings", "specs"]
 
 _DEFAULT_POOL_SIZE = 5
 _DEFAULT_CONNECT_TIMEOUT = 5
@@ -28,17 +28,15 @@ class Settings:
     ef_search: int = _DEFAULT_EF_SEARCH
 
 
-def _whole(options: Mapping[str, Any], name: str, default: int, low: int, high: int) -> int:
-    value = options.get(name, default)
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigurationError(
-            f"{name} must be a whole number from {low} to {high}, not {value!r}"
-        )
-    return value
+def specs(connect_timeout: int = _DEFAULT_CONNECT_TIMEOUT) -> tuple[OptionSpec, ...]:
+    """The store's options; ``connect_timeout`` is the default connection timeout."""
+    return (
+        Text("dsn"),
+        Text("schema", DEFAULT_SCHEMA),
+        WholeNumber("pool_size", _DEFAULT_POOL_SIZE, 1, 1000),
+        WholeNumber("connect_timeout", connect_timeout, 1, 3600),
+        WholeNumber("ef_search", _DEFAULT_EF_SEARCH, 1, 1000),
+    )
 
 
 def settings(options: Mapping[str, Any], dsn: str = "") -> Settings:
@@ -48,9 +46,10 @@ def settings(options: Mapping[str, Any], dsn: str = "") -> Settings:
         given = conninfo_to_dict(dsn).get("connect_timeout")
         if given is not None and str(given).strip().isdigit() and int(str(given)) > 0:
             timeout_default = int(str(given))
+    parsed = parse_options("postgres store", specs(timeout_default), options)
     return Settings(
-        schema=valid_schema(options.get("schema", DEFAULT_SCHEMA)),
-        pool_size=_whole(options, "pool_size", _DEFAULT_POOL_SIZE, 1, 1000),
-        connect_timeout=max(2, _whole(options, "connect_timeout", timeout_default, 1, 3600)),
-        ef_search=_whole(options, "ef_search", _DEFAULT_EF_SEARCH, 1, 1000),
+        schema=valid_schema(parsed["schema"]),
+        pool_size=parsed["pool_size"],
+        connect_timeout=max(2, parsed["connect_timeout"]),
+        ef_search=parsed["ef_search"],
     )

@@ -18,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from raeburnmemory.core.errors import ConfigurationError, StoreError, StoreNotFoundError
+from raeburnmemory.core.model import EncoderInfo
 
 __all__ = [
     "BUILD_MEMORY_MB",
@@ -28,10 +29,13 @@ __all__ = [
     "advisory_key",
     "create_vector_index",
     "create_vector_tables",
+    "has_vector_tables",
     "migrate",
+    "read_encoder",
     "search_path_sql",
     "swap_vector_tables",
     "valid_schema",
+    "write_encoder",
 ]
 
 #: The PostgreSQL schema the tables go in when the caller names none.
@@ -284,4 +288,28 @@ def swap_vector_tables(conn: psycopg.Connection[Any], prefix: str) -> None:
         sql.SQL("ALTER INDEX IF EXISTS {} RENAME TO vectors_hnsw").format(
             sql.Identifier(f"{prefix}vectors_hnsw")
         )
+    )
+
+
+def has_vector_tables(conn: psycopg.Connection[Any]) -> bool:
+    """Whether the vector tables exist (they are made when the first encoder is recorded)."""
+    row = conn.execute("SELECT to_regclass('vectors') IS NOT NULL").fetchone()
+    return bool(row and row[0])
+
+
+def read_encoder(conn: psycopg.Connection[Any]) -> EncoderInfo | None:
+    """The encoder record, or ``None`` before the first one."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'encoder'").fetchone()
+    if row is None:
+        return None
+    name, _, dim = str(row[0]).rpartition("/")
+    return EncoderInfo(name, int(dim))
+
+
+def write_encoder(conn: psycopg.Connection[Any], info: EncoderInfo) -> None:
+    """Record the encoder (in the caller's transaction)."""
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('encoder', %s) "
+        "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+        (f"{info.name}/{int(info.dim)}",),
     )

@@ -11,27 +11,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, TypeVar
 
-import numpy as np
 import psycopg
-from psycopg import sql
 
-from raeburnmemory.core.errors import (
-    ConfigurationError,
-    ConflictError,
-    EmbeddingMismatchError,
-    NotFoundError,
-    StoreError,
-)
+from raeburnmemory.core import checks
+from raeburnmemory.core.errors import NotFoundError, StoreError
 from raeburnmemory.core.limits import check_records
-from raeburnmemory.core.model import (
-    Agent,
-    EncoderInfo,
-    Interaction,
-    Link,
-    SearchFilter,
-    VectorPayload,
-)
+from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link, SearchFilter
+from raeburnmemory.core.options import option_names
 from raeburnmemory.core.store import (
+    ChangeKind,
     Matrix,
     ScoredIds,
     Store,
@@ -39,17 +27,14 @@ from raeburnmemory.core.store import (
     StoredVectors,
 )
 from raeburnmemory.postgres import _indexer, _search
-from raeburnmemory.postgres._changes import ChangeFeed, log_change
+from raeburnmemory.postgres._changes import ChangeFeed, prune_changes
 from raeburnmemory.postgres._connect import Pool, connect, open_pool, retrying, translated
 from raeburnmemory.postgres._dsn import redact, resolve_dsn
-from raeburnmemory.postgres._options import Settings, settings
+from raeburnmemory.postgres._options import Settings, settings, specs
 from raeburnmemory.postgres._rows import (
     COLUMNS,
     COPY_TYPES,
-    RawVectorLoader,
     copy_row,
-    decode_vectors,
-    encode_vectors,
     interaction,
 )
 from raeburnmemory.postgres._schema import (
@@ -57,8 +42,17 @@ from raeburnmemory.postgres._schema import (
     advisory_key,
     create_vector_index,
     create_vector_tables,
+    has_vector_tables,
     migrate,
-    swap_vector_tables,
+    read_encoder,
+    write_encoder,
+)
+from raeburnmemory.postgres._stored_vectors import stored_vectors
+from raeburnmemory.postgres._writes import (
+    classify,
+    copy_vectors,
+    delete_rows,
+    replace_all_vectors,
 )
 
 __all__ = ["PostgresStore"]
@@ -66,7 +60,6 @@ __all__ = ["PostgresStore"]
 T = TypeVar("T")
 
 _PAGE = 1000
-_VECTOR_COLUMNS = "prompt_id, session_id, agent_id, ts, embedding"
 
 
 class PostgresStore(Store):
@@ -78,9 +71,7 @@ class PostgresStore(Store):
     """
 
     name: ClassVar[str] = "postgres"
-    option_names: ClassVar[frozenset[str]] = frozenset(
-        {"dsn", "schema", "pool_size", "connect_timeout", "ef_search"}
-    )
+    option_names: ClassVar[frozenset[str]] = option_names(specs())
     native_vector_backends: ClassVar[tuple[str, ...]] = ("pgvector",)
     default_vector_backend: ClassVar[str | None] = "pgvector"
     supports_keyword_search: ClassVar[bool] = True
@@ -131,7 +122,7 @@ class PostgresStore(Store):
             with store._connection() as conn:
                 store._feed.baseline(conn)
                 writable = conn.execute("SHOW transaction_read_only").fetchone() == ("off",)
-                pending = store._has_vectors(conn) and conn.execute(
+                pending = has_vector_tables(conn) and conn.execute(
                     "SELECT EXISTS (SELECT 1 FROM pending_vectors)"
                 ).fetchone() == (True,)
             if pending and writable:  # a replica leaves them to the primary's writers
@@ -150,7 +141,7 @@ class PostgresStore(Store):
         with translated(self._dsn), self._pool.connection() as conn:
             yield conn
 
-    def _write(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+    def _in_transaction(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
         """Run ``work(conn)`` in one transaction, again if a concurrent writer got in the way."""
 
         def attempt() -> T:
@@ -162,30 +153,12 @@ class PostgresStore(Store):
         with translated(self._dsn):
             return retrying(attempt)
 
-    @staticmethod
-    def _has_vectors(conn: psycopg.Connection[Any]) -> bool:
-        row = conn.execute("SELECT to_regclass('vectors') IS NOT NULL").fetchone()
-        return bool(row and row[0])
-
-    def _log(
-        self, conn: psycopg.Connection[Any], op: str, prompt_ids: Sequence[str], delta: int = 0
-    ) -> None:
-        log_change(conn, self._feed.writer, op, prompt_ids, delta)
-
     # -- encoder -----------------------------------------------------------------------------
-
-    @staticmethod
-    def _read_encoder(conn: psycopg.Connection[Any]) -> EncoderInfo | None:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'encoder'").fetchone()
-        if row is None:
-            return None
-        name, _, dim = str(row[0]).rpartition("/")
-        return EncoderInfo(name, int(dim))
 
     def encoder_info(self) -> EncoderInfo | None:
         """The encoder the stored vectors were made with, or ``None`` before the first one."""
         with self._connection() as conn:
-            return self._read_encoder(conn)
+            return read_encoder(conn)
 
     def set_encoder_info(self, info: EncoderInfo) -> None:
         """Record the encoder and make the vector tables for its dimension.
@@ -195,31 +168,26 @@ class PostgresStore(Store):
 
         def work(conn: psycopg.Connection[Any]) -> None:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
-            current = self._read_encoder(conn)
-            if current == info:
-                return
-            if current is not None and self._has_vectors(conn):
+            current = read_encoder(conn)
+
+            def has_vectors() -> bool:
+                if not has_vector_tables(conn):
+                    return False
                 row = conn.execute(
                     "SELECT EXISTS (SELECT 1 FROM vectors) "
                     "OR EXISTS (SELECT 1 FROM pending_vectors)"
                 ).fetchone()
-                if row and row[0]:
-                    raise EmbeddingMismatchError(current.name, current.dim, info.name, info.dim)
-            if current is None or current.dim != info.dim or not self._has_vectors(conn):
+                return bool(row and row[0])
+
+            if not checks.check_encoder_change(current, info, has_vectors):
+                return
+            if current is None or current.dim != info.dim or not has_vector_tables(conn):
                 conn.execute("DROP TABLE IF EXISTS vectors, pending_vectors")
                 create_vector_tables(conn, info.dim)
                 create_vector_index(conn, info.dim)
-            self._set_encoder(conn, info)
+            write_encoder(conn, info)
 
-        self._write(work)
-
-    @staticmethod
-    def _set_encoder(conn: psycopg.Connection[Any], info: EncoderInfo) -> None:
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('encoder', %s) "
-            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-            (f"{info.name}/{int(info.dim)}",),
-        )
+        self._in_transaction(work)
 
     @property
     def _lock_key(self) -> int:
@@ -238,12 +206,15 @@ class PostgresStore(Store):
         items = list(interactions)
         if not items:
             return []
-        matrix = _check_vectors(vectors, len(items))
+        matrix = checks.vector_matrix(vectors, len(items))
         check_records(items, matrix)
         rows = [copy_row(item) for item in items]
 
         def work(conn: psycopg.Connection[Any]) -> list[int]:
-            fresh = _new_items(conn, items)
+            if matrix is not None:
+                encoder = read_encoder(conn)
+                checks.check_fits_encoder(matrix, encoder if has_vector_tables(conn) else None)
+            fresh = checks.refuse_conflicts(classify(conn, items))
             if not fresh:
                 return []
             with conn.cursor().copy(
@@ -253,34 +224,16 @@ class PostgresStore(Store):
                 for position in fresh:
                     copy.write_row(rows[position])
             if matrix is not None:
-                self._copy_vectors(conn, [items[p] for p in fresh], matrix[fresh])
-            self._log(conn, "a", [items[p].prompt_id for p in fresh], len(fresh))
+                copy_vectors(conn, [items[p] for p in fresh], matrix[fresh])
+            self._feed.log_change(
+                conn, ChangeKind.ADD, [items[p].prompt_id for p in fresh], len(fresh)
+            )
             return fresh
 
-        fresh = self._write(work)
+        fresh = self._in_transaction(work)
         if matrix is not None and fresh:
             self._indexer.kick()
         return [items[p].prompt_id for p in fresh]
-
-    def _copy_vectors(
-        self, conn: psycopg.Connection[Any], items: list[Interaction], matrix: Matrix
-    ) -> None:
-        info = self._read_encoder(conn)
-        if info is None or not self._has_vectors(conn):
-            raise ConfigurationError("record the encoder (set_encoder_info) before adding vectors")
-        if matrix.shape[1] != info.dim:
-            raise ConfigurationError(
-                f"the vectors have {matrix.shape[1]} dimensions but the store's encoder "
-                f"{info.name!r} makes {info.dim}"
-            )
-        with conn.cursor().copy(
-            f"COPY pending_vectors ({_VECTOR_COLUMNS}) FROM STDIN (FORMAT BINARY)"
-        ) as copy:
-            copy.set_types(["text", "text", "text", "timestamptz", "vector"])
-            for item, blob in zip(items, encode_vectors(matrix), strict=True):
-                copy.write_row(
-                    (item.prompt_id, item.session_id, item.agent_id, item.timestamp, blob)
-                )
 
     def link(self, link: Link) -> None:
         """Durably record a caller-made edge between two stored prompts (``NotFoundError``)."""
@@ -302,7 +255,7 @@ class PostgresStore(Store):
                 (link.source, link.target, link.relation),
             )
 
-        self._write(work)
+        self._in_transaction(work)
 
     def delete(self, prompt_ids: Sequence[str]) -> list[str]:
         """Durably remove interactions with their vectors and links; returns the ids removed."""
@@ -311,23 +264,13 @@ class PostgresStore(Store):
             return []
 
         def work(conn: psycopg.Connection[Any]) -> set[str]:
-            removed = {
-                row[0]
-                for row in conn.execute(
-                    "DELETE FROM interactions WHERE prompt_id = ANY(%s) RETURNING prompt_id",
-                    (wanted,),
-                )
-            }
-            if removed and self._has_vectors(conn):
-                gone = list(removed)
-                conn.execute("LOCK TABLE vectors, pending_vectors IN ROW EXCLUSIVE MODE")
-                conn.execute("DELETE FROM vectors WHERE prompt_id = ANY(%s)", (gone,))
-                conn.execute("DELETE FROM pending_vectors WHERE prompt_id = ANY(%s)", (gone,))
+            removed = delete_rows(conn, wanted)
             if removed:
-                self._log(conn, "d", [pid for pid in wanted if pid in removed], -len(removed))
+                gone = [pid for pid in wanted if pid in removed]
+                self._feed.log_change(conn, ChangeKind.DELETE, gone, -len(removed))
             return removed
 
-        removed = self._write(work)
+        removed = self._in_transaction(work)
         return [pid for pid in wanted if pid in removed]
 
     def replace_vectors(
@@ -341,39 +284,11 @@ class PostgresStore(Store):
 
         def work(conn: psycopg.Connection[Any]) -> None:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
-            if self._has_vectors(conn):
-                conn.execute("LOCK TABLE vectors, pending_vectors IN SHARE ROW EXCLUSIVE MODE")
-            conn.execute("DROP TABLE IF EXISTS next_vectors, next_pending_vectors")
-            create_vector_tables(conn, info.dim, prefix="next_")
-            conn.execute(
-                sql.SQL(
-                    "CREATE TEMP TABLE new_vectors (prompt_id text, embedding vector({})) "
-                    "ON COMMIT DROP"
-                ).format(sql.Literal(info.dim))
-            )
-            for ids, vectors in batches:
-                matrix = _check_vectors(vectors, len(ids))
-                if matrix is None or matrix.shape[1] != info.dim:
-                    raise ConfigurationError(
-                        f"the new vectors must have {info.dim} dimensions (encoder {info.name!r})"
-                    )
-                with conn.cursor().copy(
-                    "COPY new_vectors (prompt_id, embedding) FROM STDIN (FORMAT BINARY)"
-                ) as copy:
-                    copy.set_types(["text", "vector"])
-                    for pid, blob in zip(ids, encode_vectors(matrix), strict=True):
-                        copy.write_row((pid, blob))
-            conn.execute(
-                "INSERT INTO next_vectors (prompt_id, session_id, agent_id, ts, embedding) "
-                "SELECT DISTINCT ON (n.prompt_id) n.prompt_id, i.session_id, i.agent_id, i.ts, "
-                "n.embedding FROM new_vectors n JOIN interactions i ON i.prompt_id = n.prompt_id"
-            )
-            create_vector_index(conn, info.dim, prefix="next_")
-            swap_vector_tables(conn, "next_")
-            self._set_encoder(conn, info)
-            self._log(conn, "r", [])
+            replace_all_vectors(conn, batches, info, had_vectors=has_vector_tables(conn))
+            write_encoder(conn, info)
+            self._feed.log_change(conn, ChangeKind.RESET, [])
 
-        self._write(work)
+        self._in_transaction(work)
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -460,25 +375,6 @@ class PostgresStore(Store):
         values = [int(value) for value in row] if row else [0, 0, 0, 0]
         return dict(zip(("interactions", "sessions", "agents", "links"), values, strict=True))
 
-    def _vectors(self, conn: psycopg.Connection[Any], where: str, params: Any) -> StoredVectors:
-        info = self._read_encoder(conn)
-        if info is None or not self._has_vectors(conn):
-            return StoredVectors()
-        cursor = conn.cursor(binary=True)
-        cursor.adapters.register_loader(conn.adapters.types["vector"].oid, RawVectorLoader)
-        rows = cursor.execute(
-            f"SELECT v.prompt_id, v.session_id, v.agent_id, v.ts, v.embedding FROM "
-            f"(SELECT {_VECTOR_COLUMNS} FROM vectors UNION ALL "
-            f"SELECT {_VECTOR_COLUMNS} FROM pending_vectors) v "
-            f"JOIN interactions i ON i.prompt_id = v.prompt_id {where} ORDER BY i.seq",
-            params,
-        ).fetchall()
-        return StoredVectors(
-            ids=[row[0] for row in rows],
-            vectors=decode_vectors([row[4] for row in rows], info.dim),
-            payloads=[VectorPayload(row[1], row[2], row[3].timestamp()) for row in rows],
-        )
-
     def load_vectors(self) -> StoredVectors:
         """Every stored prompt vector with its id and payload, in insertion order.
 
@@ -487,17 +383,17 @@ class PostgresStore(Store):
         with self._connection() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             self._feed.baseline(conn)
-            return self._vectors(conn, "", ())
+            return stored_vectors(conn, "", ())
 
     def refresh(self) -> StoreChanges:
         """Other writers' adds, deletes and vector replacements since the last call."""
         with self._connection() as conn:
-            changes = self._feed.catch_up(conn)
+            changes = self._feed.changed_ids(conn)
             if changes.reset:
                 return StoreChanges(reset=True)
             if not changes.added and not changes.removed:
                 return StoreChanges()
-            added = self._vectors(conn, "WHERE v.prompt_id = ANY(%s)", (changes.added,))
+            added = stored_vectors(conn, "WHERE v.prompt_id = ANY(%s)", (changes.added,))
         missing = set(changes.added) - set(added.ids)
         removed = changes.removed + [pid for pid in changes.added if pid in missing]
         return StoreChanges(added=added, removed=removed)
@@ -508,7 +404,7 @@ class PostgresStore(Store):
         """Nearest prompts to a normalized query vector, by pgvector (HNSW, cosine)."""
         with self._connection() as conn:
             if not self._vectors_ready:
-                self._vectors_ready = self._has_vectors(conn)  # once made, they stay
+                self._vectors_ready = has_vector_tables(conn)  # once made, they stay
                 if not self._vectors_ready:
                     return []
             return _search.vector_search(conn, query, k, flt)
@@ -524,23 +420,17 @@ class PostgresStore(Store):
         """Put every vector waiting in ``pending_vectors`` into the HNSW index, and prune the
         change log of entries older than a day."""
         with self._connection() as conn:
-            info = self._read_encoder(conn)
-            if info is not None and self._has_vectors(conn):
+            info = read_encoder(conn)
+            if info is not None and has_vector_tables(conn):
                 if _indexer.should_rebuild(conn):
                     self._rebuild(conn)
                 retrying(lambda: _indexer.drain(conn))
             with conn.transaction():
-                conn.execute(
-                    "WITH gone AS (DELETE FROM changes WHERE at < now() - interval '1 day' "
-                    "AND xid < pg_snapshot_xmin(pg_current_snapshot()) RETURNING xid) "
-                    "INSERT INTO meta (key, value) SELECT 'changes_floor', "
-                    "((max(xid)::text::numeric) + 1)::text FROM gone HAVING count(*) > 0 "
-                    "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
-                )
+                prune_changes(conn)
 
     def _rebuild(self, conn: psycopg.Connection[Any]) -> None:
         """Rebuild the HNSW index over every vector, pending ones included."""
-        info = self._read_encoder(conn)
+        info = read_encoder(conn)
         if info is not None:
             retrying(lambda: _indexer.rebuild(conn, self._database.schema, info.dim))
 
@@ -562,47 +452,3 @@ class PostgresStore(Store):
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.location!r}, schema={self.schema!r})"
-
-
-def _check_vectors(vectors: Matrix | None, count: int) -> Matrix | None:
-    """The vectors as a float32 matrix with ``count`` rows (``None`` stays ``None``)."""
-    matrix = None if vectors is None else np.asarray(vectors, dtype=np.float32)
-    if matrix is not None and (matrix.ndim != 2 or len(matrix) != count):
-        raise ConfigurationError(f"need a {count}-row matrix of vectors, not shape {matrix.shape}")
-    return matrix
-
-
-def _new_items(conn: psycopg.Connection[Any], items: list[Interaction]) -> list[int]:
-    """Positions of the items to insert; same-content repeats skipped, conflicts refused.
-
-    Reads the stored interactions that share a prompt or response id with the batch; the
-    batch's own earlier items count as stored for its later ones.
-    """
-    known: dict[str, Interaction] = {}
-    owner: dict[str, str] = {}
-    for row in conn.execute(
-        f"SELECT {COLUMNS} FROM interactions WHERE prompt_id = ANY(%s) OR response_id = ANY(%s)",
-        ([item.prompt_id for item in items], [item.response_id for item in items]),
-    ):
-        stored = interaction(row)
-        known[stored.prompt_id] = stored
-        owner[stored.response_id] = stored.prompt_id
-    fresh: list[int] = []
-    for position, item in enumerate(items):
-        earlier = known.get(item.prompt_id)
-        if earlier is not None:
-            if earlier.same_content(item):
-                continue
-            raise ConflictError(
-                f"prompt {item.prompt_id!r} is stored already with different content; "
-                "nothing was written"
-            )
-        claimed = owner.setdefault(item.response_id, item.prompt_id)
-        if claimed != item.prompt_id:
-            raise ConflictError(
-                f"response {item.response_id!r} belongs to prompt {claimed!r}, not to "
-                f"{item.prompt_id!r}; nothing was written"
-            )
-        known[item.prompt_id] = item
-        fresh.append(position)
-    return fresh

@@ -2,8 +2,9 @@
 
 The store stays the source of truth: MemoryGraph writes it first, then tells this index. When
 Qdrant cannot be reached, the change waits in memory (with a warning in the log) and is pushed by
-the next write, search or :meth:`QdrantVectors.sync`; a change lost with the process is restored
-by the ``sync`` every MemoryGraph runs when it opens, which makes the collection match the store.
+the next write, search or :meth:`QdrantVectors.reconcile`; a change lost with the process is
+restored by the reconciliation every MemoryGraph runs when it opens, which makes the collection
+match the store.
 Both engines sit behind the same calls (see ``_engine``): Qdrant Edge without a URL, qdrant-client
 with one.
 """
@@ -19,6 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from raeburnmemory.core.checks import vectors_for_ids
 from raeburnmemory.core.errors import (
     ConfigurationError,
     RaeburnMemoryError,
@@ -27,6 +29,7 @@ from raeburnmemory.core.errors import (
 )
 from raeburnmemory.core.limits import check_vectors
 from raeburnmemory.core.model import SearchFilter, VectorPayload
+from raeburnmemory.core.options import option_names
 from raeburnmemory.core.store import Matrix, ScoredIds, Store
 from raeburnmemory.core.vectors import VectorIndex
 from raeburnmemory.qdrant._engine import Engine
@@ -34,7 +37,7 @@ from raeburnmemory.qdrant._failures import failed, is_unavailable, translated, u
 from raeburnmemory.qdrant._outage import Outage
 from raeburnmemory.qdrant._pending import MAX_PENDING, PendingChanges
 from raeburnmemory.qdrant._points import point_id
-from raeburnmemory.qdrant.settings import QdrantSettings, resolve_settings
+from raeburnmemory.qdrant.settings import OPTIONS, QdrantSettings, resolve_settings
 
 __all__ = ["QdrantVectors"]
 
@@ -61,9 +64,7 @@ class QdrantVectors(VectorIndex):
     """
 
     name: ClassVar[str] = "qdrant"
-    option_names: ClassVar[frozenset[str]] = frozenset(
-        {"qdrant_url", "qdrant_api_key", "collection"}
-    )
+    option_names: ClassVar[frozenset[str]] = option_names(OPTIONS)
     persistent: ClassVar[bool] = True
 
     def __init__(self, dim: int, store: Store, settings: QdrantSettings, engine: Engine) -> None:
@@ -84,7 +85,7 @@ class QdrantVectors(VectorIndex):
         Raises ``StoreLockedError`` when another process holds the store's embedded shard, and
         ``ConfigurationError`` when the named collection exists but was not made for this store's
         vectors. A server that cannot be reached is not an error here: the index opens with a full
-        reconciliation pending, so writes still succeed, and ``sync`` or a search will raise
+        reconciliation pending, so writes still succeed, and ``reconcile`` or a search will raise
         ``StoreUnavailableError`` while the server stays out of reach.
         """
         settings = resolve_settings(store.location, options)
@@ -156,7 +157,7 @@ class QdrantVectors(VectorIndex):
             self._open_engine().record_encoder(self._dim, encoder)
             self._encoder_recorded = True
 
-    def _reconcile(self, store: Store) -> None:
+    def _match_store(self, store: Store) -> None:
         """Make the collection hold exactly the store's vectors."""
         encoder = store.encoder_info()
         if self._pending.reset:
@@ -183,7 +184,7 @@ class QdrantVectors(VectorIndex):
     def _push(self) -> None:
         """Push every waiting change; raises what Qdrant raised."""
         if self._pending.full_sync:
-            self._reconcile(self._store)
+            self._match_store(self._store)
             return
         if self._pending.reset:
             self._recreate()
@@ -232,12 +233,7 @@ class QdrantVectors(VectorIndex):
     # -- the VectorIndex contract --------------------------------------------------------------
 
     def _matrix(self, ids: Sequence[str], vectors: Matrix) -> Matrix:
-        matrix = np.asarray(vectors, dtype=np.float32)
-        if matrix.ndim != 2 or matrix.shape != (len(ids), self._dim):
-            raise ConfigurationError(
-                f"expected {len(ids)} vectors of {self._dim} dimensions for the Qdrant collection "
-                f"{self._settings.collection!r}, got an array of shape {matrix.shape}"
-            )
+        matrix = vectors_for_ids(ids, vectors, self._dim)
         check_vectors(matrix)
         return matrix
 
@@ -302,12 +298,13 @@ class QdrantVectors(VectorIndex):
             with translated(self._settings, "counting vectors"):
                 return self._open_engine().count()
 
-    def sync(self, store: Store) -> None:
+    def reconcile(self, store: Store) -> None:
         """Make the collection hold exactly the store's vectors, pushing what it missed.
 
         Points of prompts the store does not have are deleted, prompts the store has and the
         collection lacks are upserted from the store's vectors. When Qdrant cannot be reached,
-        a warning is logged and the reconciliation waits for the next write, search or sync:
+        a warning is logged and the reconciliation waits for the next write, search or
+        reconciliation:
         writes go on, and searches raise ``StoreUnavailableError`` until it is done.
         """
         with self._lock:

@@ -8,7 +8,6 @@ URL at all, Qdrant runs embedded (Qdrant Edge) in the folder ``<store file>.qdra
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,8 +16,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from raeburnmemory.core.errors import ConfigurationError
+from raeburnmemory.core.options import Text, parse_options
 
-__all__ = ["API_KEY_ENV", "URL_ENV", "QdrantSettings", "resolve_settings"]
+__all__ = ["API_KEY_ENV", "OPTIONS", "URL_ENV", "QdrantSettings", "resolve_settings"]
 
 #: Environment variable naming the Qdrant server when the ``qdrant_url`` option is not given.
 URL_ENV = "RAEBURN_QDRANT_URL"
@@ -50,16 +50,12 @@ class QdrantSettings:
         return str(self.path) if self.path is not None else str(self.url)
 
 
-def _option(options: Mapping[str, Any], name: str, env: str | None) -> str | None:
-    value = options.get(name)
-    if value is None and env is not None:
-        value = os.environ.get(env)
-        name = env
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ConfigurationError(f"{name} must be a string, not {type(value).__name__}")
-    return value.strip() or None
+#: The options of the Qdrant vector index.
+OPTIONS = (
+    Text("qdrant_url", env=URL_ENV),
+    Text("qdrant_api_key", env=API_KEY_ENV),
+    Text("collection"),
+)
 
 
 def _is_file_location(location: str) -> bool:
@@ -104,9 +100,8 @@ def resolve_settings(location: str, options: Mapping[str, Any]) -> QdrantSetting
     database servers. A database store has no folder beside it, so without a URL its vectors go
     to the shared local folder ``~/.raeburnbrain/qdrant``.
     """
-    url = _option(options, "qdrant_url", URL_ENV)
-    api_key = _option(options, "qdrant_api_key", API_KEY_ENV)
-    collection = _option(options, "collection", None)
+    parsed = parse_options("qdrant index", OPTIONS, options, unknown="ignore")
+    url, api_key, collection = parsed["qdrant_url"], parsed["qdrant_api_key"], parsed["collection"]
     if collection is not None and not _VALID_COLLECTION.fullmatch(collection):
         raise ConfigurationError(
             f"collection {collection!r} is not a valid Qdrant collection name "

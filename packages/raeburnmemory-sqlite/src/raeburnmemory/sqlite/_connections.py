@@ -52,12 +52,6 @@ class ThreadConnections:
         self._local.conn = current
         return current
 
-    def adopt(self, conn: Connection) -> None:
-        """Use an already open connection as this thread's."""
-        with self._lock:
-            self._all.append(conn[0])
-        self._local.conn = conn
-
     def _forget(self) -> None:
         with self._lock:
             self._all = []

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 
-__all__ = ["add_to_meta", "get_meta", "set_meta"]
+from raeburnmemory.core.model import EncoderInfo
+
+__all__ = ["add_to_meta", "get_meta", "read_encoder", "set_meta", "write_encoder"]
 
 
 def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
@@ -28,3 +30,21 @@ def add_to_meta(conn: sqlite3.Connection, key: str, amount: int) -> None:
         "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + ? AS TEXT) WHERE key = ?",
         (int(amount), key),
     )
+
+
+def read_encoder(conn: sqlite3.Connection) -> EncoderInfo | None:
+    """The encoder record, or ``None`` before the first one."""
+    rows = dict(
+        conn.execute(
+            "SELECT key, value FROM meta WHERE key IN ('encoder_name', 'encoder_dim')"
+        ).fetchall()
+    )
+    if "encoder_name" not in rows or "encoder_dim" not in rows:
+        return None
+    return EncoderInfo(rows["encoder_name"], int(rows["encoder_dim"]))
+
+
+def write_encoder(conn: sqlite3.Connection, info: EncoderInfo) -> None:
+    """Record the encoder (in the caller's write transaction)."""
+    set_meta(conn, "encoder_name", info.name)
+    set_meta(conn, "encoder_dim", str(int(info.dim)))

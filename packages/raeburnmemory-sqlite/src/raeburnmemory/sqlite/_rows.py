@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -15,12 +15,15 @@ from raeburnmemory.core.model import Interaction
 from raeburnmemory.core.store import Matrix
 
 __all__ = [
+    "CHUNK",
     "INTERACTION_COLUMNS",
     "ROW_COLUMNS",
     "ROW_WIDTH",
+    "chunks",
     "from_row",
     "load_dict",
     "matrix_from_blobs",
+    "placeholders",
     "to_row",
     "vector_blob",
 ]
@@ -40,6 +43,21 @@ ROW_COLUMNS = (
 ROW_WIDTH = 14
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+#: Ids per ``IN (...)`` list.
+CHUNK = 500
+
+
+def placeholders(count: int) -> str:
+    """``?, ?, ?`` for ``count`` parameters."""
+    return ", ".join("?" * count)
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    """``items`` in slices of ``size`` (one ``IN (...)`` list each)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _micros(moment: datetime) -> int:

@@ -26,14 +26,13 @@ from raeburnmemory.core.errors import (
 from raeburnmemory.core.limits import MAX_DEPTH, MAX_ID_LENGTH, MAX_JSON_BYTES
 from raeburnmemory.core.model import EncoderInfo, Interaction, Link
 from raeburnmemory.core.store import Store
+from raeburnmemory.core.testing._store_rules import DIM, ENCODER, StoreRulesContract
 from raeburnmemory.core.testing.data import interaction, interactions, unit_vectors
 
 __all__ = ["StoreContract"]
 
-DIM = 32
 #: More interactions than one chunk of ``MemoryGraph.batch_add`` or one journal line.
 BIG_BATCH = 2100
-ENCODER = EncoderInfo("contract-encoder", DIM)
 StoreFactory = Callable[..., Store]
 
 
@@ -91,8 +90,11 @@ AT_THE_LIMITS: dict[str, Any] = {
 }
 
 
-class StoreContract:
-    """The store contract: subclass it and provide the ``store_factory`` fixture."""
+class StoreContract(StoreRulesContract):
+    """The store contract: subclass it and provide the ``store_factory`` fixture.
+
+    Its cases about vectors and encoders come from ``StoreRulesContract``.
+    """
 
     @pytest.fixture
     def opened(self, store_factory: StoreFactory) -> Iterator[Callable[..., Store]]:

@@ -53,6 +53,17 @@ class VectorIndexContract:
         assert index.search(unit_vectors(1, DIM)[0], 5) == []
         assert index.dim == DIM
 
+    def test_add_refuses_vectors_that_do_not_fit(self, index: VectorIndex) -> None:
+        index.add(_ids(3), unit_vectors(3, DIM), _payloads(3))
+        for vectors in (
+            unit_vectors(3, DIM),  # rows != ids
+            unit_vectors(2, DIM + 1),  # another dimension
+            unit_vectors(2, DIM)[0],  # a 1-D array
+        ):
+            with pytest.raises(InvalidInteractionError, match=f"2 vectors of {DIM} dimensions"):
+                index.add(_ids(2, start=3), vectors, _payloads(2, start=3))
+            assert len(index) == 3
+
     @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
     def test_add_refuses_non_finite_vectors(self, index: VectorIndex, value: float) -> None:
         index.add(_ids(3), unit_vectors(3, DIM), _payloads(3))
