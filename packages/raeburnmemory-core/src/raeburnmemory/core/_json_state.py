@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from raeburnmemory.core.errors import CorruptStoreError
-from raeburnmemory.core.graph import (
-    _AGENT_FIELDS,
-    _RESPONSE_FIELDS,
+from raeburnmemory.core.layout import (
     PROMPT_FIELDS,
+    RESPONSE_FIELDS,
+    prompt_node,
+    response_node,
 )
 from raeburnmemory.core.model import Agent, Interaction, Link, VectorPayload
 
@@ -198,18 +199,16 @@ class Record:
             self._materialize()
             assert self._prompt is not None
             return self._prompt
-        return {
-            **(data.get("prompt_attrs") or {}),
-            "id": "prompt:" + self.prompt_id,
-            "kind": "prompt",
-            "key": self.prompt_id,
-            "text": data["prompt_text"],
-            "timestamp": self.stamp,
-            "metadata": data.get("metadata") or {},
-            "session_id": self.session_id,
-            "response_id": self.response_id,
-            "agent_id": self.agent_id,
-        }
+        return prompt_node(
+            self.prompt_id,
+            data["prompt_text"],
+            self.stamp,
+            data.get("metadata") or {},
+            self.session_id,
+            self.response_id,
+            self.agent_id,
+            data.get("prompt_attrs") or {},
+        )
 
     @property
     def response(self) -> dict[str, Any]:
@@ -221,14 +220,12 @@ class Record:
             self._materialize()
             assert self._response is not None
             return self._response
-        return {
-            **(data.get("response_attrs") or {}),
-            "id": "response:" + self.response_id,
-            "kind": "response",
-            "key": self.response_id,
-            "text": data["response_text"],
-            "prompt_id": self.prompt_id,
-        }
+        return response_node(
+            self.response_id,
+            data["response_text"],
+            self.prompt_id,
+            data.get("response_attrs") or {},
+        )
 
     @property
     def timestamp(self) -> datetime:
@@ -257,7 +254,7 @@ class Record:
             texts = (prompt["text"], response["text"])
             metadata = prompt.get("metadata") or {}
             prompt_attrs = {k: v for k, v in prompt.items() if k not in PROMPT_FIELDS}
-            response_attrs = {k: v for k, v in response.items() if k not in _RESPONSE_FIELDS}
+            response_attrs = {k: v for k, v in response.items() if k not in RESPONSE_FIELDS}
         return Interaction(
             prompt_id=self.prompt_id,
             prompt_text=texts[0],
@@ -272,11 +269,6 @@ class Record:
             response_attrs=response_attrs,
             agent_attrs=dict(self.agent_attrs),
         )
-
-
-def agent_node_fields(node: Mapping[str, Any]) -> tuple[str | None, dict[str, Any]]:
-    """The name and extra attributes of an agent node."""
-    return node.get("name"), {k: v for k, v in node.items() if k not in _AGENT_FIELDS}
 
 
 class GraphState:

@@ -15,13 +15,21 @@ import os
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from itertools import islice, pairwise
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from raeburnmemory.core._json_state import GraphState, Record, agent_node_fields
+from raeburnmemory.core._json_state import GraphState, Record
 from raeburnmemory.core.errors import CorruptStoreError
 from raeburnmemory.core.json_text import dumps, loads
+from raeburnmemory.core.layout import (
+    agent_fields,
+    agent_node,
+    interaction_edges,
+    link_edge,
+    session_edges,
+    session_node,
+)
 from raeburnmemory.core.model import Link
 
 __all__ = [
@@ -66,15 +74,9 @@ def _session_order(records: list[Record]) -> dict[str, list[Record]]:
 def _other_nodes(records: list[Record], sessions: Iterable[str]) -> Iterator[dict[str, Any]]:
     """The agent and session nodes, as :func:`raeburnmemory.core.graph.node_link_data` has them."""
     for agent_id, record in _latest_agents(records).items():
-        yield {
-            **record.agent_attrs,
-            "id": f"agent:{agent_id}",
-            "kind": "agent",
-            "key": agent_id,
-            "name": record.agent_name,
-        }
+        yield agent_node(agent_id, record.agent_name, record.agent_attrs)
     for session_id in sessions:
-        yield {"id": f"session:{session_id}", "kind": "session", "key": session_id}
+        yield session_node(session_id)
 
 
 def _latest_agents(records: Iterable[Record]) -> dict[str, Record]:
@@ -89,25 +91,13 @@ def _graph_edges(
 ) -> Iterator[dict[str, Any]]:
     """The edges as :func:`raeburnmemory.core.graph.node_link_data` lays them out."""
     for record in records:
-        prompt, response = f"prompt:{record.prompt_id}", f"response:{record.response_id}"
-        yield {"source": prompt, "target": response, "relation": "responded_with"}
-        agent = f"agent:{record.agent_id}"
-        yield {"source": response, "target": agent, "relation": "generated_by"}
-        session = f"session:{record.session_id}"
-        yield {"source": prompt, "target": session, "relation": "belongs_to"}
+        yield from interaction_edges(
+            record.prompt_id, record.response_id, record.agent_id, record.session_id
+        )
     for members in sessions.values():
-        for earlier, later in pairwise(members):
-            yield {
-                "source": f"prompt:{earlier.prompt_id}",
-                "target": f"prompt:{later.prompt_id}",
-                "relation": "followed_by",
-            }
+        yield from session_edges(record.prompt_id for record in members)
     for link in links:
-        yield {
-            "source": f"prompt:{link.source}",
-            "target": f"prompt:{link.target}",
-            "relation": link.relation,
-        }
+        yield link_edge(link.source, link.target, link.relation)
 
 
 def _json_chunks(parts: Iterator[dict[str, Any]], size: int = 4096) -> Iterator[str]:
@@ -344,7 +334,7 @@ def _build_state(nodes: list[dict[str, Any]], attrs: Mapping[str, Any]) -> Graph
         elif kind == "response":
             responses[node["key"]] = node
         elif kind == "agent":
-            agents[node["key"]] = agent_node_fields(node)
+            agents[node["key"]] = agent_fields(node)
     overrides: Mapping[str, list[Any]] = attrs.get("agent_names") or {}
     state = GraphState()
     state.load(prompts, responses, agents, overrides)
