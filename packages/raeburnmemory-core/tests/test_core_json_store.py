@@ -16,21 +16,20 @@ from typing import Any
 import numpy as np
 import pytest
 
-from raeburnmemory.core import json_store as json_store_module
-from raeburnmemory.core._vector_files import (
-    SUFFIXES,
-    VectorFileWriter,
-    preferred_format,
-    read_vector_file,
-    read_vector_info,
-)
 from raeburnmemory.core.errors import (
     ConfigurationError,
     CorruptStoreError,
     StoreLockedError,
 )
 from raeburnmemory.core.graph import node_link_data
-from raeburnmemory.core.json_store import JsonStore
+from raeburnmemory.core.json_store import JsonStore, _vector_file
+from raeburnmemory.core.json_store._vector_file import (
+    SUFFIXES,
+    VectorFileWriter,
+    preferred_format,
+    read_vector_file,
+    read_vector_info,
+)
 from raeburnmemory.core.model import EncoderInfo, Link
 from raeburnmemory.core.testing.data import interaction, interactions, unit_vectors
 
@@ -225,7 +224,7 @@ def test_npy_file_is_a_numpy_array(tmp_path: Path) -> None:
 
 
 def test_npy_store_opens_and_converts(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(json_store_module, "preferred_format", lambda: "npy")
+    monkeypatch.setattr(_vector_file, "preferred_format", lambda: "npy")
     vectors = unit_vectors(4, DIM)
     with _open(path) as store:
         store.set_encoder_info(INFO)
@@ -233,7 +232,7 @@ def test_npy_store_opens_and_converts(path: Path, monkeypatch: pytest.MonkeyPatc
         store.compact()
     assert Path(f"{path}.vectors.npy").exists()
     np.testing.assert_array_equal(np.load(f"{path}.vectors.npy"), vectors)
-    monkeypatch.setattr(json_store_module, "preferred_format", lambda: "faiss")
+    monkeypatch.setattr(_vector_file, "preferred_format", lambda: "faiss")
     with _open(path) as store:
         np.testing.assert_array_equal(store.load_vectors().vectors, vectors)
         store.add([interaction(9)], unit_vectors(1, DIM, seed=5))
@@ -436,7 +435,7 @@ def test_vectors_that_do_not_match_the_map(path: Path) -> None:
 def test_flipped_bytes_in_the_vectors_file_are_corruption(
     path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, at: int
 ) -> None:
-    monkeypatch.setattr(json_store_module, "preferred_format", lambda: fmt)
+    monkeypatch.setattr(_vector_file, "preferred_format", lambda: fmt)
     with _filled(path, 5) as store:
         store.compact()
     vectors = Path(f"{path}{SUFFIXES[fmt]}")
@@ -657,7 +656,7 @@ def test_refresh_after_delete_and_re_add_elsewhere(path: Path) -> None:
 
 
 def test_journal_lines_across_read_chunks(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from raeburnmemory.core import _journal
+    from raeburnmemory.core.json_store import _journal
 
     with _filled(path, 3) as store:
         for index in range(3, 9):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from raeburnmemory.core._snapshot import fsync_file
+from raeburnmemory.core._fsync import fsync_file
 from raeburnmemory.core.errors import CorruptStoreError
 from raeburnmemory.core.json_text import dumps, loads
 

@@ -15,12 +15,13 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from raeburnmemory.core._journal import read_header
-from raeburnmemory.core._map_file import read_map
-from raeburnmemory.core._vector_files import SUFFIXES
+from raeburnmemory.core._fsync import fsync_dir
 from raeburnmemory.core.errors import ConfigurationError, CorruptStoreError
+from raeburnmemory.core.json_store._journal import read_header
+from raeburnmemory.core.json_store._map_file import read_map
+from raeburnmemory.core.json_store._vector_file import SUFFIXES
 
-__all__ = ["OPTION_NAMES", "StoreFiles", "fsync_dir", "no_gc", "parse_options", "recover"]
+__all__ = ["OPTION_NAMES", "StoreFiles", "no_gc", "parse_options", "recover"]
 
 #: The options of the JSON store.
 OPTION_NAMES = frozenset({"fsync", "lock_timeout"})
@@ -36,15 +37,6 @@ def no_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def fsync_dir(path: Path) -> None:
-    """Force a directory's entries (renames, new files) to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def parse_options(options: Mapping[str, Any] | None) -> tuple[bool, float]:

@@ -1,18 +1,4 @@
-"""The default store: a node-link JSON snapshot, an append-only journal and a vectors file.
-
-Files beside ``graph.json`` (the snapshot)::
-
-    graph.json.journal        every write since the snapshot, one JSON line each
-    graph.json.faiss          prompt vectors as a FAISS flat inner-product index (with faiss),
-    graph.json.vectors.npy    ... or as a numpy matrix (without it); either opens either way
-    graph.json.map.json       the prompt id of each vectors row, the generation, a checksum
-    graph.json.lock           writers take turns on this lock
-
-A write takes the lock, reads what other processes appended since its last look, checks the
-request, appends one line and flushes it (``fsync=True`` also forces it to disk) before it
-returns. :meth:`JsonStore.compact` folds the journal into a new snapshot written beside the old
-one and renamed into place in an order that a crash at any point can finish or undo.
-"""
+"""The JSON store's public class: it takes the lock and hands the work to its parts."""
 
 from __future__ import annotations
 
@@ -28,39 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from raeburnmemory.core._journal import (
-    decode_vectors,
-    header_line,
-    read_header,
-    read_line,
-    scan_lines,
-)
-from raeburnmemory.core._json_files import (
-    OPTION_NAMES,
-    StoreFiles,
-    fsync_dir,
-    no_gc,
-    parse_options,
-    recover,
-)
-from raeburnmemory.core._json_state import GraphState, Record
+from raeburnmemory.core._fsync import fsync_dir
 from raeburnmemory.core._keyword_index import KeywordIndex
 from raeburnmemory.core._locking import StoreLock
-from raeburnmemory.core._map_file import MapFile, read_map, write_map
 from raeburnmemory.core._os_errors import file_error
-from raeburnmemory.core._snapshot import (
-    FORMAT,
-    VERSION,
-    SnapshotFile,
-    read_snapshot,
-    write_snapshot,
-)
-from raeburnmemory.core._vector_files import (
-    VectorFileWriter,
-    preferred_format,
-    read_vector_file,
-    read_vector_info,
-)
 from raeburnmemory.core.errors import (
     ConfigurationError,
     ConflictError,
@@ -73,6 +30,35 @@ from raeburnmemory.core.errors import (
     StoreError,
     StoreNotFoundError,
     StorePermissionError,
+)
+from raeburnmemory.core.json_store import _vector_file
+from raeburnmemory.core.json_store._files import (
+    OPTION_NAMES,
+    StoreFiles,
+    no_gc,
+    parse_options,
+    recover,
+)
+from raeburnmemory.core.json_store._journal import (
+    decode_vectors,
+    header_line,
+    read_header,
+    read_line,
+    scan_lines,
+)
+from raeburnmemory.core.json_store._map_file import MapFile, read_map, write_map
+from raeburnmemory.core.json_store._snapshot import (
+    FORMAT,
+    VERSION,
+    SnapshotFile,
+    read_snapshot,
+    write_snapshot,
+)
+from raeburnmemory.core.json_store._state import GraphState, Record
+from raeburnmemory.core.json_store._vector_file import (
+    VectorFileWriter,
+    read_vector_file,
+    read_vector_info,
 )
 from raeburnmemory.core.limits import check_records
 from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link, SearchFilter
@@ -632,7 +618,7 @@ class JsonStore(Store):
         """
         with self._writing():
             files = self._files
-            fmt = preferred_format()
+            fmt = _vector_file.preferred_format()
             writer = VectorFileWriter(files.temp(files.vectors(fmt)), fmt, info.dim)
             rows: dict[str, int] = {}
             try:
@@ -687,7 +673,7 @@ class JsonStore(Store):
     def _compact_locked(self) -> None:
         files = self._files
         stored = self._all_vectors()
-        fmt = preferred_format() if len(stored) else None
+        fmt = _vector_file.preferred_format() if len(stored) else None
         temp: Path | None = None
         crc = None
         if fmt is not None:

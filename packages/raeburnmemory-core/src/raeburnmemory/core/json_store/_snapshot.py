@@ -1,11 +1,10 @@
-"""The JSON store's snapshot (``graph.json``) and vector map (``graph.json.map.json``).
+"""The JSON store's snapshot, ``graph.json``: the node-link JSON of the whole graph.
 
-``graph.json`` is the node-link JSON of the whole graph. Its ``graph`` attributes carry what
-the store needs besides the nodes: the format and version, the generation, the encoder, the
-vectors file format, the caller-made links and, for interactions whose agent was named
-differently from the agent's latest name, that name. The map lists the prompt id of each row of
-the vectors file, with the generation and a CRC-32 of ``graph.json``; with the checksum
-verified the derived edges need not be parsed, which halves the time to open a large store.
+Its ``graph`` attributes carry what the store needs besides the nodes: the format and version,
+the generation, the encoder, the vectors file format, the caller-made links and, for
+interactions whose agent was named differently from the agent's latest name, that name. Writing
+it also gives the index the map keeps (``_map_file``), so that a store opens without parsing a
+node; :class:`SnapshotFile` then reads node pairs from the file as they are needed.
 """
 
 from __future__ import annotations
@@ -19,8 +18,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from raeburnmemory.core._json_state import GraphState, Record
+from raeburnmemory.core._fsync import fsync_file
 from raeburnmemory.core.errors import CorruptStoreError
+from raeburnmemory.core.json_store._state import GraphState, Record
 from raeburnmemory.core.json_text import dumps, loads
 from raeburnmemory.core.layout import (
     agent_fields,
@@ -43,12 +43,6 @@ __all__ = [
 FORMAT = "raeburnmemory"
 VERSION = 1
 _READ_CHUNK = 16 << 20
-
-
-def fsync_file(fh: Any) -> None:
-    """Flush a file object to disk."""
-    fh.flush()
-    os.fsync(fh.fileno())
 
 
 def agent_overrides(records: list[Record]) -> dict[str, list[Any]]:
