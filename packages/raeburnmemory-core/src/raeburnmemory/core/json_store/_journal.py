@@ -11,18 +11,25 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from raeburnmemory.core.errors import CorruptStoreError
+from raeburnmemory.core._fsync import fsync_dir
+from raeburnmemory.core._os_errors import file_error
+from raeburnmemory.core.errors import CorruptStoreError, InvalidInteractionError, StoreError
 from raeburnmemory.core.json_text import loads
+from raeburnmemory.core.model import Interaction
 from raeburnmemory.core.store import Matrix
 
 __all__ = [
+    "AddLine",
+    "JournalFile",
     "JournalLine",
+    "TornAppendError",
+    "add_line",
     "decode_vectors",
     "header_line",
     "read_header",
@@ -63,15 +70,15 @@ def read_header(path: Path, fd: int) -> tuple[int, int]:
 
 
 class JournalLine:
-    """A complete journal line: where it is, its 1-based number and its record."""
+    """A complete journal line: where it is, its 1-based number and its fields."""
 
-    __slots__ = ("length", "number", "offset", "record")
+    __slots__ = ("fields", "length", "number", "offset")
 
-    def __init__(self, offset: int, length: int, number: int, record: dict[str, Any]) -> None:
+    def __init__(self, offset: int, length: int, number: int, fields: dict[str, Any]) -> None:
         self.offset = offset
         self.length = length
         self.number = number
-        self.record = record
+        self.fields = fields
 
 
 def _check(path: Path, number: int, record: dict[str, Any]) -> None:
@@ -140,3 +147,175 @@ def decode_vectors(record: dict[str, Any]) -> Matrix:
     data = base64.b64decode(record["vectors"])
     rows = np.frombuffer(data, dtype="<f4").astype(np.float32, copy=False)
     return rows.reshape(len(record["items"]), int(record["dim"]))
+
+
+class AddLine:
+    """One ``add`` line of the journal: its bytes, its interactions and their dicts."""
+
+    __slots__ = ("data", "dicts", "items")
+
+    def __init__(self, data: bytes, items: list[Interaction], dicts: list[dict[str, Any]]) -> None:
+        self.data = data
+        self.items = items
+        self.dicts = dicts
+
+
+def add_line(items: list[Interaction], rows: Matrix | None, start: int) -> AddLine:
+    """The ``add`` line of ``items``, whose vectors are ``rows[start:]`` (``InvalidInteraction``
+    when an item is not JSON-serializable)."""
+    dicts = [item.to_dict() for item in items]
+    try:
+        items_json = json.dumps(dicts, allow_nan=False)
+    except (TypeError, ValueError):
+        raise _not_serializable(items) from None
+    head = '{"op": "add"'
+    if rows is not None:
+        part = rows[start : start + len(items)]
+        encoded = base64.b64encode(np.ascontiguousarray(part, dtype="<f4").tobytes())
+        head += f', "dim": {int(part.shape[1])}, "vectors": "{encoded.decode("ascii")}"'
+    return AddLine(f'{head}, "items": {items_json}}}\n'.encode(), items, dicts)
+
+
+def _not_serializable(items: Sequence[Interaction]) -> InvalidInteractionError:
+    for item in items:
+        try:
+            json.dumps(item.to_dict(), allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            return InvalidInteractionError(
+                f"prompt {item.prompt_id!r}: metadata and attributes must be JSON-serializable "
+                f"({exc}); nothing was written"
+            )
+    return InvalidInteractionError("the interactions are not JSON-serializable")
+
+
+class TornAppendError(StoreError):
+    """Appending failed and the journal could not be cut back: ``complete`` lines were stored."""
+
+    def __init__(self, path: Path, complete: int, cause: OSError) -> None:
+        super().__init__(f"{path}: {cause}")
+        self.path = path
+        self.complete = complete
+        self.cause = cause
+
+
+class JournalFile:
+    """The open journal: its descriptor and how far this process has read it.
+
+    ``end`` is the offset after the last complete line read, ``last_line`` that line's number,
+    ``size_seen`` the file's size at the last look, ``identity`` its (device, inode) and
+    ``folded`` whether a compaction already folded its lines into the snapshot.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd = -1
+        self.generation = 0
+        self.identity = (0, 0)
+        self.end = 0
+        self.last_line = 0
+        self.size_seen = -1
+        self.folded = False
+
+    def open(self, generation: int) -> bool:
+        """Open the journal of the snapshot of ``generation`` and read its header.
+
+        Returns False when the file can only be read.
+        """
+        path = self.path
+        writable = True
+        try:
+            self.fd = os.open(path, os.O_RDWR | os.O_APPEND)
+        except FileNotFoundError:
+            raise CorruptStoreError(path, "the journal is missing") from None
+        except PermissionError:
+            self.fd = os.open(path, os.O_RDONLY)
+            writable = False
+        stat = os.fstat(self.fd)
+        self.identity = (stat.st_dev, stat.st_ino)
+        header_generation, self.end = read_header(path, self.fd)
+        self.last_line = 1
+        if header_generation > generation:
+            raise CorruptStoreError(
+                path, f"generation {header_generation} is newer than the snapshot's {generation}"
+            )
+        self.generation = generation
+        self.folded = header_generation < generation
+        self.size_seen = stat.st_size
+        return writable
+
+    def close(self) -> None:
+        """Close the descriptor (harmless twice)."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def new_lines(self) -> Iterator[JournalLine]:
+        """The complete lines past the last one read; each counts as read once it was handled."""
+        for line in scan_lines(self.path, self.fd, self.end, self.last_line):
+            yield line
+            self.end = line.offset + line.length
+            self.last_line = line.number
+
+    def stat(self) -> os.stat_result | None:
+        """The journal file's status now (``None`` when it is missing)."""
+        try:
+            return os.stat(self.path)
+        except FileNotFoundError:
+            return None
+
+    def changed(self) -> bool:
+        """Whether the file was replaced or its size changed since the last look."""
+        stat = self.stat()
+        if stat is None:
+            return True
+        return (stat.st_dev, stat.st_ino) != self.identity or stat.st_size != self.size_seen
+
+    def read_line(self, offset: int, length: int) -> dict[str, Any]:
+        """The fields of the line at ``offset``."""
+        return read_line(self.fd, offset, length)
+
+    def append(self, lines: Sequence[bytes], *, fsync: bool) -> list[tuple[int, int]]:
+        """Append whole lines durably, all or nothing; returns the offset and length of each.
+
+        When a write fails the journal is cut back to where it was, so none of the lines is
+        stored. Should even that fail, :class:`TornAppendError` says how many lines were complete.
+        """
+        if self.folded:
+            self._start_anew()
+        fd = self.fd
+        if os.fstat(fd).st_size != self.end:
+            os.ftruncate(fd, self.end)  # a torn line a crash left: it was never acknowledged
+        start = offset = self.end
+        placed: list[tuple[int, int]] = []
+        try:
+            for data in lines:
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                placed.append((offset, len(data)))
+                offset += len(data)
+            if fsync:
+                os.fsync(fd)
+        except OSError as exc:
+            try:
+                os.ftruncate(fd, start)
+            except OSError:
+                raise TornAppendError(self.path, len(placed), exc) from None
+            raise file_error(self.path, "write", exc, "nothing was written") from None
+        self.end = offset
+        self.size_seen = offset
+        self.last_line += len(lines)
+        return placed
+
+    def _start_anew(self) -> None:
+        """Replace a journal a compaction already folded with an empty one of this generation."""
+        temp = Path(f"{self.path}.tmp")
+        with temp.open("wb") as fh:
+            fh.write(header_line(self.generation))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temp, self.path)
+        fsync_dir(self.path.parent)
+        self.close()
+        self.open(self.generation)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import functools
 import json
@@ -14,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from raeburnmemory.core._fsync import fsync_dir
 from raeburnmemory.core._keyword_index import KeywordIndex
 from raeburnmemory.core._locking import StoreLock
 from raeburnmemory.core._os_errors import file_error
@@ -40,11 +38,11 @@ from raeburnmemory.core.json_store._files import (
     recover,
 )
 from raeburnmemory.core.json_store._journal import (
+    JournalFile,
+    TornAppendError,
+    add_line,
     decode_vectors,
     header_line,
-    read_header,
-    read_line,
-    scan_lines,
 )
 from raeburnmemory.core.json_store._map_file import MapFile, read_map, write_map
 from raeburnmemory.core.json_store._snapshot import (
@@ -102,7 +100,7 @@ class JsonStore(Store):
         self._writable = True
         self._why_read_only: Callable[[], StoreError] | None = None
         self._wrote = False
-        self._fd = -1
+        self._journal = JournalFile(self._files.journal)
         self._needs_reload = False
         self._keywords: KeywordIndex | None = None
         self._reset_state()
@@ -117,11 +115,6 @@ class JsonStore(Store):
         self._vcrc: int | None = None  # the vectors file's CRC-32 (None: an older map)
         # prompt id -> (journal offset or _SNAPSHOT_ROW, line length, row)
         self._vec: dict[str, tuple[int, int, int]] = {}
-        self._j_id: tuple[int, int] = (0, 0)
-        self._j_off = 0
-        self._j_lines = 0
-        self._j_seen = -1
-        self._stale_journal = False
         # other writers' additions not yet reported: their vector once read from an old journal
         self._pending_added: dict[str, Matrix | None] = {}
         self._pending_removed: dict[str, None] = {}
@@ -206,7 +199,7 @@ class JsonStore(Store):
         """
         files = self._files
         pending = (self._pending_added, self._pending_removed, self._pending_reset)
-        self._close_fd()
+        self._journal.close()
         self._reset_state()
         if keep_pending:
             self._pending_added, self._pending_removed, self._pending_reset = pending
@@ -276,41 +269,18 @@ class JsonStore(Store):
 
     def _open_journal(self, *, foreign: bool = False) -> None:
         """Open the journal and apply its lines (``foreign``: report them to refresh())."""
-        files = self._files
-        try:
-            self._fd = os.open(files.journal, os.O_RDWR | os.O_APPEND)
-        except FileNotFoundError:
-            raise CorruptStoreError(files.journal, "the journal is missing") from None
-        except PermissionError:
-            self._fd = os.open(files.journal, os.O_RDONLY)
-            self._read_only(functools.partial(StorePermissionError, files.journal, "write"))
-        stat = os.fstat(self._fd)
-        self._j_id = (stat.st_dev, stat.st_ino)
-        generation, self._j_off = read_header(files.journal, self._fd)
-        self._j_lines = 1
-        if generation > self._gen:
-            raise CorruptStoreError(
-                files.journal,
-                f"generation {generation} is newer than the snapshot's {self._gen}",
-            )
-        self._stale_journal = generation < self._gen  # already folded into the snapshot
-        self._j_seen = stat.st_size
-        if not self._stale_journal:
+        journal = self._journal
+        if not journal.open(self._gen):
+            self._read_only(functools.partial(StorePermissionError, journal.path, "write"))
+        if not journal.folded:
             self._read_tail(foreign=foreign)
-
-    def _close_fd(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
 
     # -- following the journal --------------------------------------------------------------------
 
     def _read_tail(self, *, foreign: bool) -> None:
         """Apply the complete lines past the last one read."""
-        for line in scan_lines(self._files.journal, self._fd, self._j_off, self._j_lines):
-            self._apply(line.record, line.offset, line.length, foreign=foreign, number=line.number)
-            self._j_off = line.offset + line.length
-            self._j_lines = line.number
+        for line in self._journal.new_lines():
+            self._apply(line.fields, line.offset, line.length, foreign=foreign, number=line.number)
 
     def _apply(
         self, record: dict[str, Any], offset: int, length: int, *, foreign: bool, number: int
@@ -357,33 +327,27 @@ class JsonStore(Store):
                 del self._pending_added[pid]
 
     def _journal_changed(self) -> bool:
-        if self._needs_reload:
-            return True
-        try:
-            stat = os.stat(self._files.journal)
-        except FileNotFoundError:
-            return True
-        return (stat.st_dev, stat.st_ino) != self._j_id or stat.st_size != self._j_seen
+        return self._needs_reload or self._journal.changed()
 
     def _catch_up(self) -> None:
         """Read what other writers appended (under the lock), following a compaction."""
         if self._needs_reload:
             self._reload()
             return
-        try:
-            stat = os.stat(self._files.journal)
-        except FileNotFoundError:
+        journal = self._journal
+        stat = journal.stat()
+        if stat is None:
             self._reload()
             return
-        if (stat.st_dev, stat.st_ino) != self._j_id:
+        if (stat.st_dev, stat.st_ino) != journal.identity:
             self._follow_compaction()
             return
-        if stat.st_size < self._j_off:
+        if stat.st_size < journal.end:
             self._reload()
             return
-        if stat.st_size > self._j_off and not self._stale_journal:
+        if stat.st_size > journal.end and not journal.folded:
             self._read_tail(foreign=True)
-        self._j_seen = stat.st_size
+        journal.size_seen = stat.st_size
 
     def _reload(self) -> None:
         """Read everything again; the next refresh() says ``reset``."""
@@ -393,7 +357,7 @@ class JsonStore(Store):
     def _follow_compaction(self) -> None:
         """Another process folded the journal: load the new files, and say ``reset`` only when
         the vectors are not the ones this object had."""
-        if not self._stale_journal:
+        if not self._journal.folded:
             self._read_tail(foreign=True)  # the old journal's last lines, still readable here
         try:
             mapping = read_map(self._files.map)
@@ -403,7 +367,7 @@ class JsonStore(Store):
         same = (
             mapping.generation == self._gen + 1
             and mapping.epoch == self._epoch
-            and not self._stale_journal
+            and not self._journal.folded
             and len(mapping.ids) == len(self._vec)
             and all(pid in self._vec for pid in mapping.ids)
         )
@@ -444,56 +408,15 @@ class JsonStore(Store):
                 yield
 
     def _append(self, *lines: bytes) -> list[tuple[int, int]]:
-        """Append whole lines durably, all or nothing; returns the offset and length of each.
-
-        When a write fails the journal is cut back to where it was, so none of the lines is
-        stored. Should even that fail, :class:`_TornAppendError` says how many lines were complete.
-        """
-        if self._stale_journal:
-            self._replace_journal()
-        fd = self._fd
-        if os.fstat(fd).st_size != self._j_off:
-            os.ftruncate(fd, self._j_off)  # a torn line a crash left: it was never acknowledged
-        start = offset = self._j_off
-        placed: list[tuple[int, int]] = []
-        try:
-            for data in lines:
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
-                placed.append((offset, len(data)))
-                offset += len(data)
-            if self._fsync:
-                os.fsync(fd)
-        except OSError as exc:
-            try:
-                os.ftruncate(fd, start)
-            except OSError:
-                raise _TornAppendError(self._files.journal, len(placed), exc) from None
-            raise file_error(self._files.journal, "write", exc, "nothing was written") from None
-        self._j_off = offset
-        self._j_seen = self._j_off
-        self._j_lines += len(lines)
+        """Append whole lines to the journal, all or nothing (see :meth:`JournalFile.append`)."""
+        placed = self._journal.append(lines, fsync=self._fsync)
         self._wrote = True
         return placed
 
-    def _write(self, record: dict[str, Any]) -> None:
-        """Append a record and apply it to this object's state."""
-        [(offset, length)] = self._append((json.dumps(record) + "\n").encode())
-        self._apply(record, offset, length, foreign=False, number=self._j_lines)
-
-    def _replace_journal(self) -> None:
-        files = self._files
-        temp = files.temp(files.journal)
-        with temp.open("wb") as fh:
-            fh.write(header_line(self._gen))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temp, files.journal)
-        fsync_dir(files.dir)
-        self._close_fd()
-        self._open_journal()
+    def _append_and_apply(self, fields: dict[str, Any]) -> None:
+        """Append a line and apply it to this object's state."""
+        [(offset, length)] = self._append((json.dumps(fields) + "\n").encode())
+        self._apply(fields, offset, length, foreign=False, number=self._journal.last_line)
 
     def set_encoder_info(self, info: EncoderInfo) -> None:
         """Record the encoder of the vectors (``EmbeddingMismatchError`` once vectors exist)."""
@@ -503,7 +426,7 @@ class JsonStore(Store):
             if self._vec and (self._encoder is not None or self._dim != info.dim):
                 stored = self._encoder or EncoderInfo("unknown", self._dim or 0)
                 raise EmbeddingMismatchError(stored.name, stored.dim, info.name, info.dim)
-            self._write({"op": "encoder", "name": info.name, "dim": info.dim})
+            self._append_and_apply({"op": "encoder", "name": info.name, "dim": info.dim})
 
     def _new_items(self, items: Sequence[Interaction]) -> list[int]:
         """Indexes of the interactions not stored yet; ``ConflictError`` on a clash."""
@@ -568,12 +491,12 @@ class JsonStore(Store):
             if block is not None:
                 rows = block if len(fresh) == len(items) else block[fresh]
             lines = [
-                _add_line(chosen[start : start + JOURNAL_LINE_ITEMS], rows, start)
+                add_line(chosen[start : start + JOURNAL_LINE_ITEMS], rows, start)
                 for start in range(0, len(chosen), JOURNAL_LINE_ITEMS)
             ]
             try:
                 placed = self._append(*(line.data for line in lines))
-            except _TornAppendError as torn:
+            except TornAppendError as torn:
                 done = [item.prompt_id for line in lines[: torn.complete] for item in line.items]
                 self._needs_reload = True  # the complete lines are read back as stored
                 raise PartialWriteError(torn.path, done, f"cannot write ({torn.cause})") from None
@@ -591,7 +514,7 @@ class JsonStore(Store):
                     raise NotFoundError(f"no prompt with id {pid!r}")
             if (link.source, link.target, link.relation) in self._state.links:
                 return
-            self._write(
+            self._append_and_apply(
                 {
                     "op": "link",
                     "source": link.source,
@@ -605,7 +528,7 @@ class JsonStore(Store):
         with self._writing():
             ids = [pid for pid in dict.fromkeys(prompt_ids) if pid in self._state]
             if ids:
-                self._write({"op": "delete", "ids": ids})
+                self._append_and_apply({"op": "delete", "ids": ids})
             return ids
 
     def replace_vectors(
@@ -941,7 +864,7 @@ class JsonStore(Store):
             target = index if positions is None else positions[index]
             by_line.setdefault((offset, length), []).append((target, row))
         for (offset, length), places in by_line.items():
-            block = decode_vectors(read_line(self._fd, offset, length))
+            block = decode_vectors(self._journal.read_line(offset, length))
             matrix[[p for p, _ in places]] = block[[r for _, r in places]]
 
     def _hold_pending_vectors(self) -> None:
@@ -1004,7 +927,7 @@ class JsonStore(Store):
             except (StoreError, OSError):
                 pass  # the journal holds every write; the next close or export compacts
             finally:
-                self._close_fd()
+                self._journal.close()
                 self._flock.close()
                 self._keywords = None
                 self._state = GraphState()  # lets the snapshot file close
@@ -1017,7 +940,7 @@ class JsonStore(Store):
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
-            self._close_fd()
+            self._journal.close()
             self._flock.close()
 
     def __repr__(self) -> str:
@@ -1062,52 +985,3 @@ def _lock_error(path: Path, exc: OSError) -> StoreError:
     if isinstance(exc, PermissionError):
         return StorePermissionError(path, "write")
     return StoreError(f"{path}: cannot lock the store ({exc})")
-
-
-class _AddLine:
-    """One ``add`` line of the journal: its bytes, its interactions and their dicts."""
-
-    __slots__ = ("data", "dicts", "items")
-
-    def __init__(self, data: bytes, items: list[Interaction], dicts: list[dict[str, Any]]) -> None:
-        self.data = data
-        self.items = items
-        self.dicts = dicts
-
-
-def _add_line(items: list[Interaction], rows: Matrix | None, start: int) -> _AddLine:
-    """The ``add`` line of ``items``, whose vectors are ``rows[start:]`` (``InvalidInteraction``
-    when an item is not JSON-serializable)."""
-    dicts = [item.to_dict() for item in items]
-    try:
-        items_json = json.dumps(dicts, allow_nan=False)
-    except (TypeError, ValueError):
-        raise _not_serializable(items) from None
-    head = '{"op": "add"'
-    if rows is not None:
-        part = rows[start : start + len(items)]
-        encoded = base64.b64encode(np.ascontiguousarray(part, dtype="<f4").tobytes())
-        head += f', "dim": {int(part.shape[1])}, "vectors": "{encoded.decode("ascii")}"'
-    return _AddLine(f'{head}, "items": {items_json}}}\n'.encode(), items, dicts)
-
-
-class _TornAppendError(StoreError):
-    """Appending failed and the journal could not be cut back: ``complete`` lines were stored."""
-
-    def __init__(self, path: Path, complete: int, cause: OSError) -> None:
-        super().__init__(f"{path}: {cause}")
-        self.path = path
-        self.complete = complete
-        self.cause = cause
-
-
-def _not_serializable(items: Sequence[Interaction]) -> InvalidInteractionError:
-    for item in items:
-        try:
-            json.dumps(item.to_dict(), allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            return InvalidInteractionError(
-                f"prompt {item.prompt_id!r}: metadata and attributes must be JSON-serializable "
-                f"({exc}); nothing was written"
-            )
-    return InvalidInteractionError("the interactions are not JSON-serializable")
