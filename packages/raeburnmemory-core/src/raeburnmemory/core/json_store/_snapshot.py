@@ -13,14 +13,14 @@ import contextlib
 import os
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from raeburnmemory.core._fsync import fsync_file
 from raeburnmemory.core.errors import CorruptStoreError
-from raeburnmemory.core.json_store._state import GraphState, Record
+from raeburnmemory.core.json_store._state import GraphState
+from raeburnmemory.core.json_store._stored import StoredInteraction
 from raeburnmemory.core.json_text import dumps, loads
 from raeburnmemory.core.layout import (
     agent_fields,
@@ -45,7 +45,7 @@ VERSION = 1
 _READ_CHUNK = 16 << 20
 
 
-def agent_overrides(records: list[Record]) -> dict[str, list[Any]]:
+def agent_overrides(records: list[StoredInteraction]) -> dict[str, list[Any]]:
     """``{prompt id: [name, attrs]}`` where an interaction named its agent unlike the latest."""
     latest = _latest_agents(records)
     found: dict[str, list[Any]] = {}
@@ -56,16 +56,18 @@ def agent_overrides(records: list[Record]) -> dict[str, list[Any]]:
     return found
 
 
-def _session_order(records: list[Record]) -> dict[str, list[Record]]:
+def _session_order(records: list[StoredInteraction]) -> dict[str, list[StoredInteraction]]:
     """Each session's records by timestamp, then insertion."""
-    sessions: dict[str, list[tuple[float, int, Record]]] = {}
+    sessions: dict[str, list[tuple[float, int, StoredInteraction]]] = {}
     for position, record in enumerate(records):
-        moment = datetime.fromisoformat(record.stamp).timestamp()
+        moment = record.timestamp_seconds
         sessions.setdefault(record.session_id, []).append((moment, position, record))
     return {sid: [entry[2] for entry in sorted(rows)] for sid, rows in sessions.items()}
 
 
-def _other_nodes(records: list[Record], sessions: Iterable[str]) -> Iterator[dict[str, Any]]:
+def _other_nodes(
+    records: list[StoredInteraction], sessions: Iterable[str]
+) -> Iterator[dict[str, Any]]:
     """The agent and session nodes, as :func:`raeburnmemory.core.graph.node_link_data` has them."""
     for agent_id, record in _latest_agents(records).items():
         yield agent_node(agent_id, record.agent_name, record.agent_attrs)
@@ -73,15 +75,17 @@ def _other_nodes(records: list[Record], sessions: Iterable[str]) -> Iterator[dic
         yield session_node(session_id)
 
 
-def _latest_agents(records: Iterable[Record]) -> dict[str, Record]:
-    latest: dict[str, Record] = {}
+def _latest_agents(records: Iterable[StoredInteraction]) -> dict[str, StoredInteraction]:
+    latest: dict[str, StoredInteraction] = {}
     for record in records:
         latest[record.agent_id] = record
     return latest
 
 
 def _graph_edges(
-    records: list[Record], sessions: Mapping[str, list[Record]], links: Iterable[Link]
+    records: list[StoredInteraction],
+    sessions: Mapping[str, list[StoredInteraction]],
+    links: Iterable[Link],
 ) -> Iterator[dict[str, Any]]:
     """The edges as :func:`raeburnmemory.core.graph.node_link_data` lays them out."""
     for record in records:
@@ -132,7 +136,9 @@ class _Output:
         self._pending, self._pending_size = [], 0
 
 
-def snapshot_index(records: list[Record], spans: list[int], links: list[Link]) -> dict[str, Any]:
+def snapshot_index(
+    records: list[StoredInteraction], spans: list[int], links: list[Link]
+) -> dict[str, Any]:
     """What the map keeps of a snapshot so that opening it parses no node.
 
     Per interaction, in order: prompt, response, session and agent ids, timestamp, and where its
@@ -145,8 +151,8 @@ def snapshot_index(records: list[Record], spans: list[int], links: list[Link]) -
         "responses": [r.response_id for r in records],
         "sessions": [r.session_id for r in records],
         "agents": [r.agent_id for r in records],
-        "stamps": [r.stamp for r in records],
-        "times": [r.payload().timestamp for r in records],
+        "stamps": [r.timestamp_text for r in records],
+        "times": [r.timestamp_seconds for r in records],
         "spans": spans,
         "agent_nodes": {a: [r.agent_name, dict(r.agent_attrs)] for a, r in latest.items()},
         "agent_names": agent_overrides(records),
@@ -331,7 +337,7 @@ def _build_state(nodes: list[dict[str, Any]], attrs: Mapping[str, Any]) -> Graph
             agents[node["key"]] = agent_fields(node)
     overrides: Mapping[str, list[Any]] = attrs.get("agent_names") or {}
     state = GraphState()
-    state.load(prompts, responses, agents, overrides)
+    state.fill_from_nodes(prompts, responses, agents, overrides)
     for source, target, relation in attrs.get("links") or []:
         if source in state and target in state:
             state.add_link(Link(source, target, relation))

@@ -1,78 +1,55 @@
-"""The JSON store's public class: it takes the lock and hands the work to its parts."""
+"""The JSON store's public class: it holds the lock and hands the work to its parts.
+
+:class:`~raeburnmemory.core.json_store._follower.JournalFollower` keeps this process's view of
+the files in step with the journal, :class:`~raeburnmemory.core.json_store._journal.JournalFile`
+appends the lines, :mod:`~raeburnmemory.core.json_store._compaction` writes new snapshots and
+:class:`~raeburnmemory.core.json_store._vector_rows.VectorRows` says where each vector is.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 import json
-import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from raeburnmemory.core._keyword_index import KeywordIndex
 from raeburnmemory.core._locking import StoreLock
-from raeburnmemory.core._os_errors import file_error
 from raeburnmemory.core.errors import (
     ConfigurationError,
-    ConflictError,
-    CorruptStoreError,
     EmbeddingMismatchError,
-    InvalidInteractionError,
-    NotAStoreError,
     NotFoundError,
     PartialWriteError,
     StoreError,
     StoreNotFoundError,
     StorePermissionError,
 )
-from raeburnmemory.core.json_store import _vector_file
+from raeburnmemory.core.json_store import _compaction
 from raeburnmemory.core.json_store._files import (
     OPTION_NAMES,
     StoreFiles,
-    no_gc,
+    check_is_json_store,
+    lock_error,
     parse_options,
-    recover,
+    permission_errors,
 )
-from raeburnmemory.core.json_store._journal import (
-    JournalFile,
-    TornAppendError,
-    add_line,
-    decode_vectors,
-    header_line,
-)
-from raeburnmemory.core.json_store._map_file import MapFile, read_map, write_map
-from raeburnmemory.core.json_store._snapshot import (
-    FORMAT,
-    VERSION,
-    SnapshotFile,
-    read_snapshot,
-    write_snapshot,
-)
-from raeburnmemory.core.json_store._state import GraphState, Record
-from raeburnmemory.core.json_store._vector_file import (
-    VectorFileWriter,
-    read_vector_file,
-    read_vector_info,
-)
+from raeburnmemory.core.json_store._follower import JournalFollower
+from raeburnmemory.core.json_store._journal import TornAppendError, add_line
+from raeburnmemory.core.json_store._state import GraphState
+from raeburnmemory.core.json_store._stored import StoredInteraction
+from raeburnmemory.core.json_store._write_checks import new_items, vector_block
 from raeburnmemory.core.limits import check_records
 from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link, SearchFilter
 from raeburnmemory.core.paths import resolve_db_path
 from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoreChanges, StoredVectors
-from raeburnmemory.core.store_files import StoreFileKind, identify_store_file, not_a_store_reason
 
 __all__ = ["JsonStore"]
 
-#: The journal is folded into the snapshot on close past this size (or the snapshot's).
-COMPACT_JOURNAL_BYTES = 64 << 20
 #: Interactions per ``add`` line of the journal (a larger batch takes several lines).
 JOURNAL_LINE_ITEMS = 2048
-#: Vectors of other writers' additions held across a compaction until refresh() reports them.
-PENDING_VECTORS_KEPT = 20_000
-_SNAPSHOT_ROW = -1  # vector location "row of the snapshot's vectors file"
 
 
 class JsonStore(Store):
@@ -93,32 +70,14 @@ class JsonStore(Store):
         self.location = str(path)
         self._files = StoreFiles(path)
         self._fsync = fsync
-        self._lock_timeout = lock_timeout
         self._flock = StoreLock(self._files.lock, lock_timeout)
         self._mutex = threading.RLock()
         self._closed = False
         self._writable = True
         self._why_read_only: Callable[[], StoreError] | None = None
-        self._wrote = False
-        self._journal = JournalFile(self._files.journal)
-        self._needs_reload = False
+        self._wrote_since_open = False
+        self._follower = JournalFollower(self._files, self._read_only)
         self._keywords: KeywordIndex | None = None
-        self._reset_state()
-
-    def _reset_state(self) -> None:
-        self._state = GraphState()
-        self._gen = 0
-        self._epoch = 0
-        self._encoder: EncoderInfo | None = None
-        self._dim: int | None = None
-        self._vfmt: str | None = None
-        self._vcrc: int | None = None  # the vectors file's CRC-32 (None: an older map)
-        # prompt id -> (journal offset or _SNAPSHOT_ROW, line length, row)
-        self._vec: dict[str, tuple[int, int, int]] = {}
-        # other writers' additions not yet reported: their vector once read from an old journal
-        self._pending_added: dict[str, Matrix | None] = {}
-        self._pending_removed: dict[str, None] = {}
-        self._pending_reset = False
 
     # -- opening ---------------------------------------------------------------------------------
 
@@ -139,10 +98,10 @@ class JsonStore(Store):
         path = resolve_db_path(location)
         if path.is_dir():
             raise ConfigurationError(f"{path} is a directory; give the path of a graph.json file")
-        _check_is_json_store(path)
+        check_is_json_store(path)
         store = cls(path, fsync=fsync, lock_timeout=timeout)
         try:
-            with _permission_errors("read"):
+            with permission_errors("read"):
                 store._open(create)
         except BaseException:
             store.close()
@@ -162,15 +121,12 @@ class JsonStore(Store):
                 raise StoreError(f"{files.dir}: cannot create the directory ({exc})") from None
             with self._locked(write=True):
                 if not files.graph.exists():
-                    self._create_files()
+                    self._follower.generation = 0
+                    _compaction.commit_snapshot(self._follower, None, None)
         with self._locked(write=False) as locked:
             if locked:
-                recover(self._files)
-            self._load()
-
-    def _create_files(self) -> None:
-        self._gen = 0
-        self._commit_snapshot(None, None)
+                _compaction.recover(self._files)
+            self._follower.load()
 
     @contextlib.contextmanager
     def _locked(self, *, write: bool) -> Iterator[bool]:
@@ -178,7 +134,7 @@ class JsonStore(Store):
         try:
             self._flock.acquire()
         except OSError as exc:
-            cause = functools.partial(_lock_error, self._files.lock, exc)
+            cause = functools.partial(lock_error, self._files.lock, exc)
             if write:
                 raise cause() from None
             self._read_only(cause)
@@ -189,199 +145,11 @@ class JsonStore(Store):
         finally:
             self._flock.release()
 
-    # -- loading -----------------------------------------------------------------------------------
-
-    def _load(self, *, keep_pending: bool = False, foreign: bool = False) -> None:
-        """Read the map, the snapshot (or its index), the vectors header and the journal.
-
-        Under the lock. ``keep_pending`` keeps what refresh() has still to report; ``foreign``
-        reports the journal's lines to it.
-        """
-        files = self._files
-        pending = (self._pending_added, self._pending_removed, self._pending_reset)
-        self._journal.close()
-        self._reset_state()
-        if keep_pending:
-            self._pending_added, self._pending_removed, self._pending_reset = pending
-        self._needs_reload = True  # until this load succeeds: a failed one is tried again
-        mapping = read_map(files.map)
-        with no_gc():
-            encoder = self._load_graph(mapping)
-        try:
-            self._encoder = (
-                None if encoder is None else EncoderInfo(encoder["name"], encoder["dim"])
-            )
-        except (KeyError, TypeError):
-            raise CorruptStoreError(files.graph, "malformed encoder record") from None
-        self._gen = mapping.generation
-        self._epoch = mapping.epoch
-        self._dim = mapping.dim
-        self._install_map(mapping)
-        self._open_journal(foreign=foreign)
-        self._needs_reload = False
-
-    def _load_graph(self, mapping: MapFile) -> Any:
-        """Fill the state from the snapshot's index, or parse the snapshot when the map has none.
-
-        Returns the encoder record.
-        """
-        files = self._files
-        if mapping.index is not None and mapping.crc is not None and mapping.size is not None:
-            source = SnapshotFile(files.graph, mapping.crc, mapping.size)
-            try:
-                self._state.load_index(mapping.index, source)
-            except (KeyError, TypeError, ValueError, IndexError) as exc:
-                raise CorruptStoreError(files.map, f"malformed snapshot index ({exc!r})") from None
-            return mapping.encoder
-        attrs, self._state = read_snapshot(files.graph, mapping.crc, mapping.size)
-        generation = attrs.get("generation")
-        if generation != mapping.generation:
-            raise CorruptStoreError(
-                files.map,
-                f"generation {mapping.generation} does not match the snapshot's {generation}",
-            )
-        return attrs.get("encoder")
-
-    def _install_map(self, mapping: MapFile) -> None:
-        """Take the snapshot's vector rows from the map, checked against the vectors file."""
-        files = self._files
-        self._vfmt = mapping.fmt
-        self._vcrc = mapping.vectors_crc
-        self._vec = {}
-        if mapping.fmt is None:
-            if mapping.ids:
-                raise CorruptStoreError(files.map, "lists vectors but names no vectors file")
-            return
-        info = read_vector_info(files.vectors(mapping.fmt), mapping.fmt)
-        if info.rows != len(mapping.ids) or (info.rows and info.dim != mapping.dim):
-            raise CorruptStoreError(
-                info.path,
-                f"holds {info.rows} vectors of {info.dim} dimensions but {files.map.name} lists "
-                f"{len(mapping.ids)} of {mapping.dim}",
-            )
-        records = self._state.records
-        missing = [pid for pid in mapping.ids if pid not in records]
-        if missing:
-            raise CorruptStoreError(
-                files.map, f"lists prompts the snapshot does not hold: {missing[:3]!r}"
-            )
-        self._vec = {pid: (_SNAPSHOT_ROW, 0, row) for row, pid in enumerate(mapping.ids)}
-
-    def _open_journal(self, *, foreign: bool = False) -> None:
-        """Open the journal and apply its lines (``foreign``: report them to refresh())."""
-        journal = self._journal
-        if not journal.open(self._gen):
-            self._read_only(functools.partial(StorePermissionError, journal.path, "write"))
-        if not journal.folded:
-            self._read_tail(foreign=foreign)
-
-    # -- following the journal --------------------------------------------------------------------
-
-    def _read_tail(self, *, foreign: bool) -> None:
-        """Apply the complete lines past the last one read."""
-        for line in self._journal.new_lines():
-            self._apply(line.fields, line.offset, line.length, foreign=foreign, number=line.number)
-
-    def _apply(
-        self, record: dict[str, Any], offset: int, length: int, *, foreign: bool, number: int
-    ) -> None:
-        op = record["op"]
-        if op == "add":
-            try:
-                records = [Record.checked(data) for data in record["items"]]
-            except (KeyError, TypeError, ValueError) as exc:
-                raise CorruptStoreError(
-                    self._files.journal, f"line {number}: malformed interaction ({exc!r})"
-                ) from None
-            dim = record.get("dim") if record.get("vectors") is not None else None
-            self._add_records(records, dim, offset, length, foreign=foreign)
-        elif op == "delete":
-            for pid in record["ids"]:
-                if self._state.remove(pid):
-                    self._vec.pop(pid, None)
-                    if foreign:
-                        self._pending_added.pop(pid, None)
-                        self._pending_removed[pid] = None
-        elif op == "link":
-            link = Link(record["source"], record["target"], record["relation"])
-            if link.source in self._state and link.target in self._state:
-                self._state.add_link(link)
-        else:
-            self._encoder = EncoderInfo(record["name"], record["dim"])
-
-    def _add_records(
-        self, records: list[Record], dim: int | None, offset: int, length: int, *, foreign: bool
-    ) -> None:
-        """Insert the records of one ``add`` line (with vectors when ``dim`` is given)."""
-        if dim is not None:
-            self._dim = dim
-        for row, item in enumerate(records):
-            pid = item.prompt_id
-            self._vec.pop(pid, None)
-            self._state.add(item)
-            if dim is not None:
-                self._vec[pid] = (offset, length, row)
-            if foreign and dim is not None:
-                self._pending_added[pid] = None
-            elif pid in self._pending_added:
-                del self._pending_added[pid]
-
-    def _journal_changed(self) -> bool:
-        return self._needs_reload or self._journal.changed()
-
-    def _catch_up(self) -> None:
-        """Read what other writers appended (under the lock), following a compaction."""
-        if self._needs_reload:
-            self._reload()
-            return
-        journal = self._journal
-        stat = journal.stat()
-        if stat is None:
-            self._reload()
-            return
-        if (stat.st_dev, stat.st_ino) != journal.identity:
-            self._follow_compaction()
-            return
-        if stat.st_size < journal.end:
-            self._reload()
-            return
-        if stat.st_size > journal.end and not journal.folded:
-            self._read_tail(foreign=True)
-        journal.size_seen = stat.st_size
-
-    def _reload(self) -> None:
-        """Read everything again; the next refresh() says ``reset``."""
-        self._load()
-        self._pending_reset = True
-
-    def _follow_compaction(self) -> None:
-        """Another process folded the journal: load the new files, and say ``reset`` only when
-        the vectors are not the ones this object had."""
-        if not self._journal.folded:
-            self._read_tail(foreign=True)  # the old journal's last lines, still readable here
-        try:
-            mapping = read_map(self._files.map)
-        except CorruptStoreError:
-            self._reload()
-            return
-        same = (
-            mapping.generation == self._gen + 1
-            and mapping.epoch == self._epoch
-            and not self._journal.folded
-            and len(mapping.ids) == len(self._vec)
-            and all(pid in self._vec for pid in mapping.ids)
-        )
-        if not same:
-            self._reload()
-            return
-        self._hold_pending_vectors()
-        self._load(keep_pending=True, foreign=True)
-
-    def _sync(self) -> None:
-        """Before a read: catch up if the journal changed since the last look."""
-        if self._journal_changed():
+    def _follow_if_changed(self) -> None:
+        """Before a read: follow the journal if it changed since the last look."""
+        if self._follower.changed():
             with self._locked(write=False):
-                self._catch_up()
+                self._follower.follow()
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -396,82 +164,39 @@ class JsonStore(Store):
             raise StoreError(f"the store at {self.location} is closed")
 
     @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
+    def _writing(self) -> Iterator[JournalFollower]:
         with self._mutex:
             self._check_open()
             if not self._writable:
                 if self._why_read_only is not None:
                     raise self._why_read_only()
                 raise StoreError(f"{self.location}: the store is read-only here")
-            with _permission_errors("write"), self._locked(write=True):
-                self._catch_up()
-                yield
+            with permission_errors("write"), self._locked(write=True):
+                self._follower.follow()
+                yield self._follower
 
     def _append(self, *lines: bytes) -> list[tuple[int, int]]:
         """Append whole lines to the journal, all or nothing (see :meth:`JournalFile.append`)."""
-        placed = self._journal.append(lines, fsync=self._fsync)
-        self._wrote = True
+        placed = self._follower.journal.append(lines, fsync=self._fsync)
+        self._wrote_since_open = True
         return placed
 
     def _append_and_apply(self, fields: dict[str, Any]) -> None:
-        """Append a line and apply it to this object's state."""
+        """Append a line and apply it to this object's view of the store."""
         [(offset, length)] = self._append((json.dumps(fields) + "\n").encode())
-        self._apply(fields, offset, length, foreign=False, number=self._journal.last_line)
+        number = self._follower.journal.last_line
+        self._follower.apply(fields, offset, length, foreign=False, number=number)
 
     def set_encoder_info(self, info: EncoderInfo) -> None:
         """Record the encoder of the vectors (``EmbeddingMismatchError`` once vectors exist)."""
-        with self._writing():
-            if self._encoder == info:
+        with self._writing() as view:
+            encoder, rows = view.encoder, view.rows
+            if encoder == info:
                 return
-            if self._vec and (self._encoder is not None or self._dim != info.dim):
-                stored = self._encoder or EncoderInfo("unknown", self._dim or 0)
+            if len(rows) and (encoder is not None or rows.dim != info.dim):
+                stored = encoder or EncoderInfo("unknown", rows.dim or 0)
                 raise EmbeddingMismatchError(stored.name, stored.dim, info.name, info.dim)
             self._append_and_apply({"op": "encoder", "name": info.name, "dim": info.dim})
-
-    def _new_items(self, items: Sequence[Interaction]) -> list[int]:
-        """Indexes of the interactions not stored yet; ``ConflictError`` on a clash."""
-        fresh: list[int] = []
-        batch: dict[str, Interaction] = {}
-        owners: dict[str, str] = {}
-        records = self._state.records
-        stored_owners = self._state.responses
-        for index, item in enumerate(items):
-            pid = item.prompt_id
-            known = batch.get(pid)
-            if known is None and pid in records:
-                known = records[pid].interaction()
-            if known is not None:
-                if not known.same_content(item):
-                    raise ConflictError(
-                        f"prompt {pid!r} is stored with different content; nothing was written"
-                    )
-                continue
-            owner = owners.get(item.response_id) or stored_owners.get(item.response_id)
-            if owner is not None and owner != pid:
-                raise ConflictError(
-                    f"response {item.response_id!r} belongs to prompt {owner!r}, not {pid!r}; "
-                    "nothing was written"
-                )
-            batch[pid] = item
-            owners[item.response_id] = pid
-            fresh.append(index)
-        return fresh
-
-    def _vector_block(self, vectors: Matrix | None, count: int) -> Matrix | None:
-        if vectors is None:
-            return None
-        block = np.asarray(vectors, dtype=np.float32)
-        if block.ndim != 2 or block.shape[0] != count:
-            raise InvalidInteractionError(
-                f"expected {count} vectors (one per interaction), got an array of shape "
-                f"{block.shape}"
-            )
-        dim = self._encoder.dim if self._encoder is not None else self._dim
-        if dim is not None and block.shape[1] != dim:
-            raise InvalidInteractionError(
-                f"the vectors have {block.shape[1]} dimensions but the store's have {dim}"
-            )
-        return block
 
     def add(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
         """Durably record interactions and their vectors, all or nothing; same content is skipped.
@@ -480,10 +205,11 @@ class JsonStore(Store):
         ``JOURNAL_LINE_ITEMS`` interactions, all of them or none.
         """
         items = list(interactions)
-        block = self._vector_block(vectors, len(items))
+        view = self._follower
+        block = vector_block(vectors, len(items), view.encoder, view.rows.dim)
         check_records(items, block)
-        with self._writing():
-            fresh = self._new_items(items)
+        with self._writing() as view:
+            fresh = new_items(view.state, items)
             if not fresh:
                 return []
             chosen = [items[i] for i in fresh]
@@ -498,35 +224,31 @@ class JsonStore(Store):
                 placed = self._append(*(line.data for line in lines))
             except TornAppendError as torn:
                 done = [item.prompt_id for line in lines[: torn.complete] for item in line.items]
-                self._needs_reload = True  # the complete lines are read back as stored
+                view.reload_needed = True  # the complete lines are read back as stored
                 raise PartialWriteError(torn.path, done, f"cannot write ({torn.cause})") from None
             dim = None if rows is None else int(rows.shape[1])
             for line, (offset, length) in zip(lines, placed, strict=True):
-                records = [Record.from_dict(data) for data in line.dicts]
-                self._add_records(records, dim, offset, length, foreign=False)
+                entries = [StoredInteraction.from_dict(data) for data in line.dicts]
+                view.add_entries(entries, dim, offset, length, foreign=False)
             return [item.prompt_id for item in chosen]
 
     def link(self, link: Link) -> None:
         """Durably record a caller-made edge (``NotFoundError`` if a prompt is missing)."""
-        with self._writing():
+        with self._writing() as view:
             for pid in (link.source, link.target):
-                if pid not in self._state:
+                if pid not in view.state:
                     raise NotFoundError(f"no prompt with id {pid!r}")
-            if (link.source, link.target, link.relation) in self._state.links:
+            if (link.source, link.target, link.relation) in view.state.links:
                 return
+            source, target, relation = link.source, link.target, link.relation
             self._append_and_apply(
-                {
-                    "op": "link",
-                    "source": link.source,
-                    "target": link.target,
-                    "relation": link.relation,
-                }
+                {"op": "link", "source": source, "target": target, "relation": relation}
             )
 
     def delete(self, prompt_ids: Sequence[str]) -> list[str]:
         """Durably remove interactions with their vectors and links; returns the ids removed."""
-        with self._writing():
-            ids = [pid for pid in dict.fromkeys(prompt_ids) if pid in self._state]
+        with self._writing() as view:
+            ids = [pid for pid in dict.fromkeys(prompt_ids) if pid in view.state]
             if ids:
                 self._append_and_apply({"op": "delete", "ids": ids})
             return ids
@@ -539,171 +261,30 @@ class JsonStore(Store):
         Prompts the batches do not cover are left without a vector. Other writers wait for the
         lock while the batches are consumed.
         """
-        with self._writing():
-            files = self._files
-            fmt = _vector_file.preferred_format()
-            writer = VectorFileWriter(files.temp(files.vectors(fmt)), fmt, info.dim)
-            rows: dict[str, int] = {}
-            try:
-                for ids, matrix in batches:
-                    self._write_batch(writer, rows, list(ids), matrix, info)
-                crc = writer.finish()
-            except BaseException:
-                writer.discard()
-                raise
-            before = (self._encoder, self._dim, self._epoch)
-            self._encoder, self._dim, self._epoch = info, info.dim, self._epoch + 1
-            try:
-                self._commit_snapshot((list(rows), fmt if rows else None, crc), writer.path)
-            except BaseException:
-                self._encoder, self._dim, self._epoch = before
-                raise
-            self._pending_added.clear()  # every vector changed: readers start over
-            self._pending_reset = True
-
-    def _write_batch(
-        self,
-        writer: VectorFileWriter,
-        rows: dict[str, int],
-        ids: list[str],
-        matrix: Matrix,
-        info: EncoderInfo,
-    ) -> None:
-        block = np.asarray(matrix, dtype=np.float32)
-        if block.shape != (len(ids), info.dim):
-            raise InvalidInteractionError(
-                f"expected {len(ids)} vectors of {info.dim} dimensions, got shape {block.shape}"
-            )
-        take: list[int] = []
-        for index, pid in enumerate(ids):
-            if pid not in self._state:
-                continue
-            if pid in rows:
-                writer.set_row(rows[pid], block[index])
-            else:
-                rows[pid] = len(rows)
-                take.append(index)
-        if take:
-            writer.append(block[take])
-
-    # -- compaction ------------------------------------------------------------------------------
+        with self._writing() as view:
+            _compaction.replace_vectors(view, batches, info)
 
     def compact(self) -> None:
         """Fold the journal into a new snapshot, vectors file and map, written atomically."""
-        with self._writing():
-            self._compact_locked()
-
-    def _compact_locked(self) -> None:
-        files = self._files
-        stored = self._all_vectors()
-        fmt = _vector_file.preferred_format() if len(stored) else None
-        temp: Path | None = None
-        crc = None
-        if fmt is not None:
-            temp = files.temp(files.vectors(fmt))
-            try:
-                writer = VectorFileWriter(temp, fmt, stored.vectors.shape[1])
-            except OSError as exc:
-                temp.unlink(missing_ok=True)
-                raise file_error(temp, "write", exc) from None
-            try:
-                writer.append(stored.vectors)
-                crc = writer.finish()
-            except BaseException as exc:
-                writer.discard()
-                if isinstance(exc, OSError):
-                    raise file_error(temp, "write", exc) from None
-                raise
-        ids = stored.ids
-        del stored
-        self._commit_snapshot((ids, fmt, crc), temp)
-
-    def _commit_snapshot(
-        self,
-        vectors: tuple[list[str], str | None, int | None] | None,
-        vectors_temp: Path | None,
-    ) -> None:
-        """Write snapshot, map and journal of the next generation and rename them into place.
-
-        ``vectors`` is the (ids, format, CRC-32) of the finished vectors file at ``vectors_temp``.
-        """
-        files = self._files
-        ids, fmt, vectors_crc = vectors if vectors is not None else ([], None, None)
-        generation = self._gen + 1
-        dim = self._dim if fmt is not None else (self._encoder.dim if self._encoder else None)
-        encoder = None
-        if self._encoder is not None:
-            encoder = {"name": self._encoder.name, "dim": self._encoder.dim}
-        attrs = {
-            "format": FORMAT,
-            "version": VERSION,
-            "generation": generation,
-            "encoder": encoder,
-            "vectors": fmt,
-            "dim": dim,
-        }
-        graph_temp, map_temp, journal_temp = (
-            files.temp(p) for p in (files.graph, files.map, files.journal)
-        )
-        writing = graph_temp
-        try:
-            crc, size, index = write_snapshot(graph_temp, self._state, attrs)
-            writing = map_temp
-            content = MapFile(
-                generation,
-                self._epoch,
-                fmt,
-                dim,
-                ids,
-                crc,
-                size,
-                encoder=encoder,
-                index=index,
-                vectors_crc=vectors_crc if fmt is not None else None,
-            )
-            write_map(map_temp, content)
-            writing = journal_temp
-            with journal_temp.open("wb") as fh:  # written last: all temporary files are ready
-                fh.write(header_line(generation))
-                fh.flush()
-                os.fsync(fh.fileno())
-        except BaseException as exc:
-            for temp in (vectors_temp, graph_temp, map_temp, journal_temp):
-                if temp is not None:
-                    temp.unlink(missing_ok=True)
-            if isinstance(exc, OSError):
-                raise file_error(writing, "write", exc) from None
-            raise
-        recover(self._files)
-        self._files.drop_vectors_except(fmt)
-        self._hold_pending_vectors()
-        self._load(keep_pending=True)  # the interactions now come from the new snapshot
+        with self._writing() as view:
+            _compaction.compact(view)
 
     def _journal_large(self) -> bool:
-        files = self._files
-        try:
-            journal = os.stat(files.journal).st_size
-            snapshot = os.stat(files.graph).st_size
-            if self._vfmt is not None:
-                snapshot += os.stat(files.vectors(self._vfmt)).st_size
-        except OSError:
-            return False
-        has_records = journal > len(header_line(self._gen))
-        return has_records and (journal > COMPACT_JOURNAL_BYTES or journal > snapshot)
+        return _compaction.journal_is_large(self._follower)
 
     # -- reads -----------------------------------------------------------------------------------
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[GraphState]:
-        with self._mutex, _permission_errors("read"):
+        with self._mutex, permission_errors("read"):
             self._check_open()
-            self._sync()
-            yield self._state
+            self._follow_if_changed()
+            yield self._follower.state
 
     def encoder_info(self) -> EncoderInfo | None:
         """The encoder the stored vectors were made with, or ``None``."""
         with self._reading():
-            return self._encoder
+            return self._follower.encoder
 
     def get(self, prompt_id: str) -> Interaction | None:
         """The interaction of a prompt, or ``None``."""
@@ -740,7 +321,7 @@ class JsonStore(Store):
     def iter_interactions(self) -> Iterator[Interaction]:
         """Every interaction, in insertion order (as stored when the iteration starts)."""
         with self._reading() as state:
-            records = state.iter_full()
+            records = state.records_with_nodes()
         return (record.interaction() for record in records)
 
     def count(self) -> int:
@@ -756,7 +337,7 @@ class JsonStore(Store):
                 "sessions": len(state.by_session),
                 "agents": len(state.by_agent),
                 "links": len(state.links),
-                "vectors": len(self._vec),
+                "vectors": len(self._follower.rows),
             }
 
     # -- keyword search --------------------------------------------------------------------------
@@ -777,7 +358,7 @@ class JsonStore(Store):
                     (state, last),
                     (
                         (record.prompt_id, record.prompt["text"], record.response["text"])
-                        for record in state.iter_full()
+                        for record in state.records_with_nodes()
                     ),
                 )
                 self._keywords = index
@@ -797,7 +378,7 @@ class JsonStore(Store):
         if not self._mutex.acquire(blocking=False):
             return True
         try:
-            return self._closed or self._journal_changed()
+            return self._closed or self._follower.changed()
         finally:
             self._mutex.release()
 
@@ -811,104 +392,21 @@ class JsonStore(Store):
 
     def load_vectors(self) -> StoredVectors:
         """Every stored vector with its id and payload; the next refresh() reports later changes."""
-        with self._mutex, _permission_errors("read"):
+        with self._mutex, permission_errors("read"):
             self._check_open()
+            view = self._follower
             with self._locked(write=False):
-                self._catch_up()
-                stored = self._all_vectors()
-            self._pending_added.clear()
-            self._pending_removed.clear()
-            self._pending_reset = False
+                view.follow()
+                stored = view.rows.all_vectors(view.journal, view.state.records)
+            view.unreported.clear()
             return stored
-
-    def _all_vectors(self) -> StoredVectors:
-        """Every live vector: the snapshot's rows first, then the journal's (under the lock)."""
-        ids = list(self._vec)
-        if not ids:
-            return StoredVectors()
-        locations = list(self._vec.values())
-        dim = int(self._dim or 0)
-        snap_rows = [loc[2] for loc in locations if loc[0] == _SNAPSHOT_ROW]
-        matrix: Matrix
-        if snap_rows:
-            assert self._vfmt is not None
-            info = read_vector_info(self._files.vectors(self._vfmt), self._vfmt)
-            if len(snap_rows) == len(ids) == info.rows:
-                # unchanged since the snapshot
-                matrix = read_vector_file(info, mapped=True, crc=self._vcrc)
-            else:
-                # one buffer: the file's rows, packed in place, then the journal's after them
-                buffer = np.empty((max(info.rows, len(ids)), dim), dtype=np.float32)
-                read_vector_file(info, into=buffer[: info.rows], crc=self._vcrc)
-                _pack_rows(buffer, snap_rows)
-                matrix = buffer[: len(ids)]
-        else:
-            matrix = np.empty((len(ids), dim), dtype=np.float32)
-        self._fill_from_journal(matrix, locations, len(snap_rows))
-        records = self._state.records
-        with no_gc():
-            payloads = [records[pid].payload() for pid in ids]
-        return StoredVectors(ids=ids, vectors=matrix, payloads=payloads)
-
-    def _fill_from_journal(
-        self,
-        matrix: Matrix,
-        locations: list[tuple[int, int, int]],
-        start: int,
-        positions: list[int] | None = None,
-    ) -> None:
-        """Decode the journal rows at ``locations[start:]`` into ``matrix`` (at ``positions``)."""
-        by_line: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        for index in range(start, len(locations)):
-            offset, length, row = locations[index]
-            target = index if positions is None else positions[index]
-            by_line.setdefault((offset, length), []).append((target, row))
-        for (offset, length), places in by_line.items():
-            block = decode_vectors(self._journal.read_line(offset, length))
-            matrix[[p for p, _ in places]] = block[[r for _, r in places]]
-
-    def _hold_pending_vectors(self) -> None:
-        """Before the journal is replaced: read the vectors refresh() has still to report."""
-        waiting = [p for p, row in self._pending_added.items() if row is None and p in self._vec]
-        if len(waiting) > PENDING_VECTORS_KEPT:
-            self._pending_reset = True
-            return
-        if waiting:
-            matrix = np.empty((len(waiting), int(self._dim or 0)), dtype=np.float32)
-            self._fill_from_journal(matrix, [self._vec[pid] for pid in waiting], 0)
-            for index, pid in enumerate(waiting):
-                self._pending_added[pid] = matrix[index]
 
     def refresh(self) -> StoreChanges:
         """Other writers' changes since the last call (or load_vectors), never this object's."""
-        with self._mutex, _permission_errors("read"):
+        with self._mutex, permission_errors("read"):
             self._check_open()
-            self._sync()
-            if self._pending_reset:
-                self._pending_reset = False
-                self._pending_added.clear()
-                self._pending_removed.clear()
-                return StoreChanges(reset=True)
-            removed = list(self._pending_removed)
-            added_ids = [pid for pid in self._pending_added if pid in self._vec]
-            self._pending_removed.clear()
-            if not added_ids:
-                return StoreChanges(removed=removed)
-            held = {pid: self._pending_added[pid] for pid in added_ids}
-            self._pending_added.clear()
-            dim = int(self._dim or 0)
-            matrix = np.empty((len(added_ids), dim), dtype=np.float32)
-            unread = [i for i, pid in enumerate(added_ids) if held[pid] is None]
-            self._fill_from_journal(matrix, [self._vec[added_ids[i]] for i in unread], 0, unread)
-            for i, pid in enumerate(added_ids):
-                row = held[pid]
-                if row is not None:
-                    matrix[i] = row
-            records = self._state.records
-            added = StoredVectors(
-                ids=added_ids, vectors=matrix, payloads=[records[p].payload() for p in added_ids]
-            )
-            return StoreChanges(added=added, removed=removed)
+            self._follow_if_changed()
+            return self._follower.report()
 
     # -- closing ---------------------------------------------------------------------------------
 
@@ -919,18 +417,17 @@ class JsonStore(Store):
                 return
             self._closed = True
             try:
-                if self._wrote and self._writable and self._journal_large():
+                if self._wrote_since_open and self._writable and self._journal_large():
                     with self._locked(write=True):
-                        self._catch_up()
+                        self._follower.follow()
                         if self._journal_large():  # another process may have just folded it
-                            self._compact_locked()
+                            _compaction.compact(self._follower)
             except (StoreError, OSError):
                 pass  # the journal holds every write; the next close or export compacts
             finally:
-                self._journal.close()
+                self._follower.close()
                 self._flock.close()
                 self._keywords = None
-                self._state = GraphState()  # lets the snapshot file close
 
     def __enter__(self) -> JsonStore:
         return self
@@ -940,48 +437,8 @@ class JsonStore(Store):
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
-            self._journal.close()
+            self._follower.journal.close()
             self._flock.close()
 
     def __repr__(self) -> str:
         return f"JsonStore({self.location!r})"
-
-
-def _check_is_json_store(path: Path) -> None:
-    """Refuse, before any file is made beside it, a file that is not a JSON store."""
-    kind = identify_store_file(path)
-    if kind in (StoreFileKind.MISSING, StoreFileKind.JSON_STORE):
-        return
-    if kind is StoreFileKind.SQLITE:
-        raise NotAStoreError(
-            path, f"{path} is a SQLite database: open it with storage_backend='sqlite'"
-        )
-    raise NotAStoreError(path, f"{not_a_store_reason(path, kind)}; it was left untouched")
-
-
-def _pack_rows(buffer: Matrix, rows: list[int], chunk: int = 4096) -> None:
-    """Move ``buffer[rows]`` to the front, in place (``rows`` ascending, so never overtaken)."""
-    if rows == list(range(len(rows))):
-        return
-    for start in range(0, len(rows), chunk):
-        part = rows[start : start + chunk]
-        buffer[start : start + len(part)] = buffer[part]
-
-
-@contextlib.contextmanager
-def _permission_errors(action: str) -> Iterator[None]:
-    """Turn a ``PermissionError`` on a store file into ``StorePermissionError`` naming it."""
-    try:
-        yield
-    except PermissionError as exc:
-        if isinstance(exc, StorePermissionError):
-            raise
-        where = exc.filename if exc.filename is not None else "the store"
-        raise StorePermissionError(where, action) from None
-
-
-def _lock_error(path: Path, exc: OSError) -> StoreError:
-    """Why the lock file cannot be used (a permission problem, or what the system said)."""
-    if isinstance(exc, PermissionError):
-        return StorePermissionError(path, "write")
-    return StoreError(f"{path}: cannot lock the store ({exc})")
