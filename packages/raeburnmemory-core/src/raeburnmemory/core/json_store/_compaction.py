@@ -179,7 +179,6 @@ def commit_snapshot(
         raise
     recover(files)
     files.drop_vectors_except(fmt)
-    view.hold_unreported_vectors()
     view.load(keep_unreported=True)  # the interactions now come from the new snapshot
 
 

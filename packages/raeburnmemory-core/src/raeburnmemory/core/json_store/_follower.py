@@ -3,7 +3,8 @@
 :class:`JournalFollower` loads the map, the snapshot (or its index) and the journal, applies the
 journal's lines (this process's own as it writes them, other writers' as it reads them) and
 follows another process's compaction, keeping other writers' changes in
-:class:`UnreportedChanges` until ``refresh()`` reports them. Every method runs under the store's
+:class:`UnreportedChanges` until ``refresh()`` reports them (their vectors are read then, from the
+journal or from the vectors file the compaction wrote). Every method runs under the store's
 lock, except :meth:`JournalFollower.changed`, a cheap look at the journal's size.
 """
 
@@ -12,8 +13,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any
-
-import numpy as np
 
 from raeburnmemory.core.errors import CorruptStoreError, StoreError, StorePermissionError
 from raeburnmemory.core.json_store._files import StoreFiles, no_gc
@@ -24,25 +23,18 @@ from raeburnmemory.core.json_store._state import GraphState
 from raeburnmemory.core.json_store._stored import StoredInteraction
 from raeburnmemory.core.json_store._vector_rows import VectorRows
 from raeburnmemory.core.model import EncoderInfo, Link
-from raeburnmemory.core.store import Matrix, StoreChanges, StoredVectors
+from raeburnmemory.core.store import StoreChanges, StoredVectors
 
-__all__ = ["PENDING_VECTORS_KEPT", "JournalFollower", "UnreportedChanges"]
-
-#: Vectors of other writers' additions held across a compaction until refresh() reports them.
-PENDING_VECTORS_KEPT = 20_000
+__all__ = ["JournalFollower", "UnreportedChanges"]
 
 
 class UnreportedChanges:
-    """Other writers' changes that ``refresh()`` has not reported yet.
-
-    ``added`` maps a prompt id to its vector once it had to be read before a compaction
-    replaced the journal that held it (``None`` while the journal still holds it).
-    """
+    """Other writers' changes that ``refresh()`` has not reported yet (ids, in order)."""
 
     __slots__ = ("added", "removed", "reset")
 
     def __init__(self) -> None:
-        self.added: dict[str, Matrix | None] = {}
+        self.added: dict[str, None] = {}
         self.removed: dict[str, None] = {}
         self.reset = False
 
@@ -62,9 +54,11 @@ class JournalFollower:
         self.journal = JournalFile(files.journal)
         self.unreported = UnreportedChanges()
         self.reload_needed = False  # the last load failed: the next look tries again
+        self.rows = VectorRows(files)
         self._reset()
 
     def _reset(self) -> None:
+        self.rows.close()
         self.state = GraphState()
         self.rows = VectorRows(self.files)
         self.generation = 0
@@ -94,7 +88,8 @@ class JournalFollower:
             raise CorruptStoreError(files.graph, "malformed encoder record") from None
         self.generation = mapping.generation
         self.vectors_epoch = mapping.epoch
-        self.rows.install(mapping, self.state.records)
+        keep_file_open = keep_unreported and bool(self.unreported.added)
+        self.rows.install(mapping, self.state.records, keep_file_open=keep_file_open)
         if not self.journal.open(self.generation):
             self._read_only(functools.partial(StorePermissionError, files.journal, "write"))
         if not self.journal.folded:
@@ -239,22 +234,7 @@ class JournalFollower:
         if not same:
             self.reload()
             return
-        self.hold_unreported_vectors()
         self.load(keep_unreported=True, foreign=True)
-
-    def hold_unreported_vectors(self) -> None:
-        """Before the journal is replaced: read the vectors refresh() has still to report."""
-        added, locations = self.unreported.added, self.rows.locations
-        waiting = [p for p, row in added.items() if row is None and p in locations]
-        if len(waiting) > PENDING_VECTORS_KEPT:
-            self.unreported.reset = True
-            return
-        if waiting:
-            matrix = np.empty((len(waiting), int(self.rows.dim or 0)), dtype=np.float32)
-            places = [locations[pid] for pid in waiting]
-            self.rows.read_from_journal(self.journal, matrix, places, 0)
-            for index, pid in enumerate(waiting):
-                added[pid] = matrix[index]
 
     def report(self) -> StoreChanges:
         """Other writers' changes not reported yet, with their vectors; then forget them."""
@@ -268,16 +248,9 @@ class JournalFollower:
         unreported.removed.clear()
         if not added_ids:
             return StoreChanges(removed=removed)
-        held = {pid: unreported.added[pid] for pid in added_ids}
         unreported.added.clear()
-        matrix = np.empty((len(added_ids), int(self.rows.dim or 0)), dtype=np.float32)
-        unread = [i for i, pid in enumerate(added_ids) if held[pid] is None]
-        places = [locations[added_ids[i]] for i in unread]
-        self.rows.read_from_journal(self.journal, matrix, places, 0, unread)
-        for i, pid in enumerate(added_ids):
-            row = held[pid]
-            if row is not None:
-                matrix[i] = row
+        matrix = self.rows.read(self.journal, added_ids)
+        self.rows.close()  # every row is reported: the vectors file need not stay open
         records = self.state.records
         added = StoredVectors(
             ids=added_ids, vectors=matrix, payloads=[records[p].payload() for p in added_ids]
@@ -287,4 +260,5 @@ class JournalFollower:
     def close(self) -> None:
         """Close the journal and let the snapshot file go."""
         self.journal.close()
+        self.rows.close()
         self.state = GraphState()
