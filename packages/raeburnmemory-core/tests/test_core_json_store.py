@@ -584,21 +584,28 @@ def test_other_process_compaction_keeps_refresh_incremental(path: Path) -> None:
     reader.close()
 
 
-def test_a_reader_far_behind_another_compaction_gets_each_change(path: Path) -> None:
+def _compacted_while_a_reader_waits(
+    path: Path, count: int
+) -> tuple[JsonStore, JsonStore, np.ndarray]:
+    """A writer that added ``count`` interactions and compacted since a reader last looked."""
     writer = _filled(path, 3)
     reader = _open(path)
     reader.load_vectors()
-    behind = 20_001  # more additions than a reader could once hold across a compaction
-    vectors = unit_vectors(behind, DIM, seed=7)
-    writer.add(interactions(behind, start=3), vectors)
-    writer.delete(["p0"])
+    vectors = unit_vectors(count, DIM, seed=7)
+    writer.add(interactions(count, start=3), vectors)
     writer.compact()
+    return writer, reader, vectors
+
+
+def test_a_reader_far_behind_another_compaction_gets_each_change(path: Path) -> None:
+    behind = 20_001  # more additions than a reader could once hold across a compaction
+    writer, reader, vectors = _compacted_while_a_reader_waits(path, behind)
+    writer.delete(["p0"])
     writer.add([interaction(behind + 3)], unit_vectors(1, DIM, seed=8))
     changes = reader.refresh()
     assert not changes.reset
     assert changes.removed == ["p0"]
-    expected = [f"p{i}" for i in range(3, behind + 4)]
-    assert changes.added.ids == expected
+    assert changes.added.ids == [f"p{i}" for i in range(3, behind + 4)]
     np.testing.assert_array_equal(changes.added.vectors[:behind], vectors)
     np.testing.assert_array_equal(changes.added.vectors[behind], unit_vectors(1, DIM, seed=8)[0])
     assert reader.refresh().added.ids == []
@@ -607,11 +614,7 @@ def test_a_reader_far_behind_another_compaction_gets_each_change(path: Path) -> 
 
 
 def test_a_damaged_vectors_file_is_reported_by_refresh(path: Path) -> None:
-    writer = _filled(path, 3)
-    reader = _open(path)
-    reader.load_vectors()
-    writer.add([interaction(3)], unit_vectors(1, DIM, seed=3))
-    writer.compact()
+    writer, reader, _ = _compacted_while_a_reader_waits(path, 1)
     vectors = next(p for p in path.parent.iterdir() if p.name.endswith((".faiss", ".npy")))
     with vectors.open("r+b") as fh:  # the same file, changed in place
         fh.seek(-3, os.SEEK_END)
