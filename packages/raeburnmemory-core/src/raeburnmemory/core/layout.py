@@ -59,6 +59,13 @@ def check_extra_keys(kind: str, extra: Mapping[str, Any]) -> None:
         )
 
 
+def _node(
+    kind: str, key: str, text: str, attrs: Mapping[str, Any], fields: dict[str, Any]
+) -> dict[str, Any]:
+    """A prompt or response node: extra attributes, then id, kind, key, text and ``fields``."""
+    return {**attrs, "id": kind + ":" + key, "kind": kind, "key": key, "text": text, **fields}
+
+
 def prompt_node(
     prompt_id: str,
     text: str,
@@ -70,32 +77,21 @@ def prompt_node(
     attrs: Mapping[str, Any],
 ) -> dict[str, Any]:
     """A prompt node: its extra attributes first, then the graph's own fields."""
-    return {
-        **attrs,
-        "id": "prompt:" + prompt_id,
-        "kind": "prompt",
-        "key": prompt_id,
-        "text": text,
+    fields = {
         "timestamp": timestamp,
         "metadata": metadata,
         "session_id": session_id,
         "response_id": response_id,
         "agent_id": agent_id,
     }
+    return _node("prompt", prompt_id, text, attrs, fields)
 
 
 def response_node(
     response_id: str, text: str, prompt_id: str, attrs: Mapping[str, Any]
 ) -> dict[str, Any]:
     """A response node: its extra attributes first, then the graph's own fields."""
-    return {
-        **attrs,
-        "id": "response:" + response_id,
-        "kind": "response",
-        "key": response_id,
-        "text": text,
-        "prompt_id": prompt_id,
-    }
+    return _node("response", response_id, text, attrs, {"prompt_id": prompt_id})
 
 
 def agent_node(agent_id: str, name: str | None, attrs: Mapping[str, Any]) -> dict[str, Any]:
