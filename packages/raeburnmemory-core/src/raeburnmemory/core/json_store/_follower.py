@@ -48,7 +48,10 @@ class UnreportedChanges:
 class JournalFollower:
     """The interactions, vectors and encoder of the store as this process last read them."""
 
-    def __init__(self, files: StoreFiles, read_only: Callable[[Callable[[], StoreError]], None]):
+    def __init__(
+        self, files: StoreFiles, read_only: Callable[[Callable[[], StoreError]], None]
+    ) -> None:
+        """``read_only(cause)`` is called when the journal can only be read."""
         self.files = files
         self._read_only = read_only
         self.journal = JournalFile(files.journal)
@@ -235,6 +238,11 @@ class JournalFollower:
             self.reload()
             return
         self.load(keep_unreported=True, foreign=True)
+
+    def forget_unreported(self) -> None:
+        """The caller has just read every vector: nothing is left to report."""
+        self.unreported.clear()
+        self.rows.close()
 
     def report(self) -> StoreChanges:
         """Other writers' changes not reported yet, with their vectors; then forget them."""

@@ -398,7 +398,7 @@ class JsonStore(Store):
             with self._locked(write=False):
                 view.follow()
                 stored = view.rows.all_vectors(view.journal, view.state.records)
-            view.unreported.clear()
+            view.forget_unreported()
             return stored
 
     def refresh(self) -> StoreChanges:
