@@ -16,21 +16,20 @@ from typing import Any
 import numpy as np
 import pytest
 
-from raeburnmemory.core import json_store as json_store_module
-from raeburnmemory.core._vector_files import (
-    SUFFIXES,
-    VectorFileWriter,
-    preferred_format,
-    read_vector_file,
-    read_vector_info,
-)
 from raeburnmemory.core.errors import (
     ConfigurationError,
     CorruptStoreError,
     StoreLockedError,
 )
 from raeburnmemory.core.graph import node_link_data
-from raeburnmemory.core.json_store import JsonStore
+from raeburnmemory.core.json_store import JsonStore, _vector_file
+from raeburnmemory.core.json_store._vector_file import (
+    SUFFIXES,
+    VectorFileWriter,
+    preferred_format,
+    read_vector_file,
+    read_vector_info,
+)
 from raeburnmemory.core.model import EncoderInfo, Link
 from raeburnmemory.core.testing.data import interaction, interactions, unit_vectors
 
@@ -225,7 +224,7 @@ def test_npy_file_is_a_numpy_array(tmp_path: Path) -> None:
 
 
 def test_npy_store_opens_and_converts(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(json_store_module, "preferred_format", lambda: "npy")
+    monkeypatch.setattr(_vector_file, "preferred_format", lambda: "npy")
     vectors = unit_vectors(4, DIM)
     with _open(path) as store:
         store.set_encoder_info(INFO)
@@ -233,7 +232,7 @@ def test_npy_store_opens_and_converts(path: Path, monkeypatch: pytest.MonkeyPatc
         store.compact()
     assert Path(f"{path}.vectors.npy").exists()
     np.testing.assert_array_equal(np.load(f"{path}.vectors.npy"), vectors)
-    monkeypatch.setattr(json_store_module, "preferred_format", lambda: "faiss")
+    monkeypatch.setattr(_vector_file, "preferred_format", lambda: "faiss")
     with _open(path) as store:
         np.testing.assert_array_equal(store.load_vectors().vectors, vectors)
         store.add([interaction(9)], unit_vectors(1, DIM, seed=5))
@@ -436,7 +435,7 @@ def test_vectors_that_do_not_match_the_map(path: Path) -> None:
 def test_flipped_bytes_in_the_vectors_file_are_corruption(
     path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, at: int
 ) -> None:
-    monkeypatch.setattr(json_store_module, "preferred_format", lambda: fmt)
+    monkeypatch.setattr(_vector_file, "preferred_format", lambda: fmt)
     with _filled(path, 5) as store:
         store.compact()
     vectors = Path(f"{path}{SUFFIXES[fmt]}")
@@ -585,6 +584,49 @@ def test_other_process_compaction_keeps_refresh_incremental(path: Path) -> None:
     reader.close()
 
 
+def _compacted_while_a_reader_waits(
+    path: Path, count: int
+) -> tuple[JsonStore, JsonStore, np.ndarray]:
+    """A writer that added ``count`` interactions and compacted since a reader last looked."""
+    writer = _filled(path, 3)
+    reader = _open(path)
+    reader.load_vectors()
+    vectors = unit_vectors(count, DIM, seed=7)
+    writer.add(interactions(count, start=3), vectors)
+    writer.compact()
+    return writer, reader, vectors
+
+
+def test_a_reader_far_behind_another_compaction_gets_each_change(path: Path) -> None:
+    behind = 20_001  # more additions than a reader could once hold across a compaction
+    writer, reader, vectors = _compacted_while_a_reader_waits(path, behind)
+    writer.delete(["p0"])
+    writer.add([interaction(behind + 3)], unit_vectors(1, DIM, seed=8))
+    changes = reader.refresh()
+    assert not changes.reset
+    assert changes.removed == ["p0"]
+    assert changes.added.ids == [f"p{i}" for i in range(3, behind + 4)]
+    np.testing.assert_array_equal(changes.added.vectors[:behind], vectors)
+    np.testing.assert_array_equal(changes.added.vectors[behind], unit_vectors(1, DIM, seed=8)[0])
+    assert reader.refresh().added.ids == []
+    writer.close()
+    reader.close()
+
+
+def test_a_damaged_vectors_file_is_reported_by_refresh(path: Path) -> None:
+    writer, reader, _ = _compacted_while_a_reader_waits(path, 1)
+    vectors = next(p for p in path.parent.iterdir() if p.name.endswith((".faiss", ".npy")))
+    with vectors.open("r+b") as fh:  # the same file, changed in place
+        fh.seek(-3, os.SEEK_END)
+        last = fh.read(1)
+        fh.seek(-3, os.SEEK_END)
+        fh.write(bytes([last[0] ^ 0xFF]))
+    with pytest.raises(CorruptStoreError, match="checksum"):
+        reader.refresh()
+    writer.close()
+    reader.close()
+
+
 def test_lock_held_too_long(path: Path) -> None:
     _filled(path, 1).close()
     lock = Path(f"{path}.lock")
@@ -657,7 +699,7 @@ def test_refresh_after_delete_and_re_add_elsewhere(path: Path) -> None:
 
 
 def test_journal_lines_across_read_chunks(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from raeburnmemory.core import _journal
+    from raeburnmemory.core.json_store import _journal
 
     with _filled(path, 3) as store:
         for index in range(3, 9):

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
-from raeburnmemory.core._json_files import fsync_dir
+from raeburnmemory.core._fsync import fsync_dir
 from raeburnmemory.core.errors import ExportTargetError, RaeburnMemoryError, StoreError
 
 __all__ = ["atomic_text_file", "refuse_store_file"]

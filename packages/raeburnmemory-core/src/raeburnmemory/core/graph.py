@@ -3,16 +3,18 @@
 Node keys are ``"<kind>:<id>"`` (``"prompt:p1"``, ``"session:s1"``) because ids are unique per
 kind only. Every node has ``kind`` and ``key`` (the caller's id) attributes. Edges carry a
 ``relation``: ``responded_with``, ``generated_by``, ``belongs_to``, ``followed_by`` or a caller's.
+:mod:`raeburnmemory.core.layout` defines each node and edge; this module puts them together.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from raeburnmemory.core.errors import ConfigurationError, InvalidInteractionError
+from raeburnmemory.core import layout
+from raeburnmemory.core.errors import ConfigurationError
 from raeburnmemory.core.json_text import dumps
+from raeburnmemory.core.layout import PROMPT_FIELDS, node_key
 from raeburnmemory.core.model import Interaction, Link
 
 __all__ = [
@@ -24,29 +26,6 @@ __all__ = [
     "node_link_data",
     "to_networkx",
 ]
-
-#: Attribute names a prompt node uses itself; extra prompt keys may not take them.
-PROMPT_FIELDS = frozenset(
-    {"id", "kind", "key", "text", "timestamp", "metadata", "session_id", "response_id", "agent_id"}
-)
-_RESPONSE_FIELDS = frozenset({"id", "kind", "key", "text", "prompt_id"})
-_AGENT_FIELDS = frozenset({"id", "kind", "key", "name"})
-
-
-def node_key(kind: str, ident: str) -> str:
-    """The graph key of a node: ``"prompt:p1"``."""
-    return f"{kind}:{ident}"
-
-
-def check_extra_keys(kind: str, extra: Mapping[str, Any]) -> None:
-    """Refuse extra attributes that would overwrite the ones the graph uses itself."""
-    reserved = {"prompt": PROMPT_FIELDS, "response": _RESPONSE_FIELDS, "agent": _AGENT_FIELDS}[kind]
-    clash = sorted(set(extra) & reserved)
-    if clash:
-        raise InvalidInteractionError(
-            f"{kind} attribute(s) {', '.join(clash)} are reserved by the graph; rename them "
-            "or put them in metadata"
-        )
 
 
 def _ordered_sessions(
@@ -61,42 +40,21 @@ def _ordered_sessions(
     return items, sessions
 
 
-def _interaction_nodes(item: Interaction) -> list[dict[str, Any]]:
-    prompt = {
-        **item.prompt_attrs,
-        "id": node_key("prompt", item.prompt_id),
-        "kind": "prompt",
-        "key": item.prompt_id,
-        "text": item.prompt_text,
-        "timestamp": item.timestamp.isoformat(),
-        "metadata": dict(item.metadata),
-        "session_id": item.session_id,
-        "response_id": item.response_id,
-        "agent_id": item.agent_id,
-    }
-    response = {
-        **item.response_attrs,
-        "id": node_key("response", item.response_id),
-        "kind": "response",
-        "key": item.response_id,
-        "text": item.response_text,
-        "prompt_id": item.prompt_id,
-    }
-    return [prompt, response]
-
-
-def _agent_node(item: Interaction) -> dict[str, Any]:
-    return {
-        **item.agent_attrs,
-        "id": node_key("agent", item.agent_id),
-        "kind": "agent",
-        "key": item.agent_id,
-        "name": item.agent_name,
-    }
-
-
-def _edge(source: str, target: str, relation: str) -> dict[str, Any]:
-    return {"source": source, "target": target, "relation": relation}
+def _interaction_nodes(item: Interaction) -> tuple[dict[str, Any], dict[str, Any]]:
+    prompt = layout.prompt_node(
+        item.prompt_id,
+        item.prompt_text,
+        item.timestamp.isoformat(),
+        dict(item.metadata),
+        item.session_id,
+        item.response_id,
+        item.agent_id,
+        item.prompt_attrs,
+    )
+    response = layout.response_node(
+        item.response_id, item.response_text, item.prompt_id, item.response_attrs
+    )
+    return prompt, response
 
 
 def _iter_parts(
@@ -104,8 +62,8 @@ def _iter_parts(
 ) -> tuple[Iterator[dict[str, Any]], Iterator[dict[str, Any]]]:
     items, sessions = _ordered_sessions(interactions)
     agents: dict[str, dict[str, Any]] = {}
-    for item in items:
-        agents[item.agent_id] = _agent_node(item)  # the latest wins
+    for item in items:  # the latest wins
+        agents[item.agent_id] = layout.agent_node(item.agent_id, item.agent_name, item.agent_attrs)
     known = {item.prompt_id for item in items}
     link_list = [link for link in links if link.source in known and link.target in known]
 
@@ -114,26 +72,17 @@ def _iter_parts(
             yield from _interaction_nodes(item)
         yield from agents.values()
         for session_id in sessions:
-            yield {"id": node_key("session", session_id), "kind": "session", "key": session_id}
+            yield layout.session_node(session_id)
 
     def edges() -> Iterator[dict[str, Any]]:
         for item in items:
-            prompt = node_key("prompt", item.prompt_id)
-            response = node_key("response", item.response_id)
-            yield _edge(prompt, response, "responded_with")
-            yield _edge(response, node_key("agent", item.agent_id), "generated_by")
-            yield _edge(prompt, node_key("session", item.session_id), "belongs_to")
-        for members in sessions.values():
-            for earlier, later in itertools.pairwise(members):
-                yield _edge(
-                    node_key("prompt", earlier.prompt_id),
-                    node_key("prompt", later.prompt_id),
-                    "followed_by",
-                )
-        for link in link_list:
-            yield _edge(
-                node_key("prompt", link.source), node_key("prompt", link.target), link.relation
+            yield from layout.interaction_edges(
+                item.prompt_id, item.response_id, item.agent_id, item.session_id
             )
+        for members in sessions.values():
+            yield from layout.session_edges(item.prompt_id for item in members)
+        for link in link_list:
+            yield layout.link_edge(link.source, link.target, link.relation)
 
     return nodes(), edges()
 

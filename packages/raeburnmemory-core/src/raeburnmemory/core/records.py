@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from raeburnmemory.core.errors import ConfigurationError, InvalidInteractionError
-from raeburnmemory.core.graph import check_extra_keys
+from raeburnmemory.core.layout import check_extra_keys
 from raeburnmemory.core.limits import check_id, check_interaction, check_json_object, check_text
 from raeburnmemory.core.model import Interaction, parse_timestamp
 

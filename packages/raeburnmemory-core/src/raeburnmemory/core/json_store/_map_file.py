@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from raeburnmemory.core._snapshot import fsync_file
+from raeburnmemory.core._fsync import fsync_file
 from raeburnmemory.core.errors import CorruptStoreError
 from raeburnmemory.core.json_text import dumps, loads
 
@@ -32,8 +32,8 @@ class MapFile:
         "fmt",
         "generation",
         "ids",
-        "index",
         "size",
+        "snapshot_index",
         "vectors_crc",
     )
 
@@ -48,7 +48,7 @@ class MapFile:
         size: int | None,
         *,
         encoder: dict[str, Any] | None = None,
-        index: dict[str, Any] | None = None,
+        snapshot_index: dict[str, Any] | None = None,
         vectors_crc: int | None = None,
     ) -> None:
         self.generation = generation
@@ -59,7 +59,7 @@ class MapFile:
         self.crc = crc
         self.size = size
         self.encoder = encoder
-        self.index = index
+        self.snapshot_index = snapshot_index
         self.vectors_crc = vectors_crc
 
     def to_json(self) -> dict[str, Any]:
@@ -74,7 +74,7 @@ class MapFile:
             "vectors_crc32": self.vectors_crc,
             "encoder": self.encoder,
             "ids": self.ids,
-            "index": self.index,
+            "index": self.snapshot_index,
         }
 
 
@@ -132,7 +132,7 @@ def read_map(path: Path) -> MapFile:
         crc,
         size,
         encoder=encoder,
-        index=index,
+        snapshot_index=index,
         vectors_crc=vectors_crc if isinstance(vectors_crc, int) else None,
     )
 

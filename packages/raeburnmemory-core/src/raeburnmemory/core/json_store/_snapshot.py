@@ -1,11 +1,10 @@
-"""The JSON store's snapshot (``graph.json``) and vector map (``graph.json.map.json``).
+"""The JSON store's snapshot, ``graph.json``: the node-link JSON of the whole graph.
 
-``graph.json`` is the node-link JSON of the whole graph. Its ``graph`` attributes carry what
-the store needs besides the nodes: the format and version, the generation, the encoder, the
-vectors file format, the caller-made links and, for interactions whose agent was named
-differently from the agent's latest name, that name. The map lists the prompt id of each row of
-the vectors file, with the generation and a CRC-32 of ``graph.json``; with the checksum
-verified the derived edges need not be parsed, which halves the time to open a large store.
+Its ``graph`` attributes carry what the store needs besides the nodes: the format and version,
+the generation, the encoder, the vectors file format, the caller-made links and, for
+interactions whose agent was named differently from the agent's latest name, that name. Writing
+it also gives the index the map keeps (``_map_file``), so that a store opens without parsing a
+node; :class:`SnapshotFile` then reads node pairs from the file as they are needed.
 """
 
 from __future__ import annotations
@@ -14,14 +13,23 @@ import contextlib
 import os
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
-from itertools import islice, pairwise
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from raeburnmemory.core._json_state import GraphState, Record, agent_node_fields
+from raeburnmemory.core._fsync import fsync_file
 from raeburnmemory.core.errors import CorruptStoreError
+from raeburnmemory.core.json_store._state import GraphState
+from raeburnmemory.core.json_store._stored import StoredInteraction
 from raeburnmemory.core.json_text import dumps, loads
+from raeburnmemory.core.layout import (
+    agent_fields,
+    agent_node,
+    interaction_edges,
+    link_edge,
+    session_edges,
+    session_node,
+)
 from raeburnmemory.core.model import Link
 
 __all__ = [
@@ -37,13 +45,7 @@ VERSION = 1
 _READ_CHUNK = 16 << 20
 
 
-def fsync_file(fh: Any) -> None:
-    """Flush a file object to disk."""
-    fh.flush()
-    os.fsync(fh.fileno())
-
-
-def agent_overrides(records: list[Record]) -> dict[str, list[Any]]:
+def agent_overrides(records: list[StoredInteraction]) -> dict[str, list[Any]]:
     """``{prompt id: [name, attrs]}`` where an interaction named its agent unlike the latest."""
     latest = _latest_agents(records)
     found: dict[str, list[Any]] = {}
@@ -54,60 +56,46 @@ def agent_overrides(records: list[Record]) -> dict[str, list[Any]]:
     return found
 
 
-def _session_order(records: list[Record]) -> dict[str, list[Record]]:
+def _session_order(records: list[StoredInteraction]) -> dict[str, list[StoredInteraction]]:
     """Each session's records by timestamp, then insertion."""
-    sessions: dict[str, list[tuple[float, int, Record]]] = {}
+    sessions: dict[str, list[tuple[float, int, StoredInteraction]]] = {}
     for position, record in enumerate(records):
-        moment = datetime.fromisoformat(record.stamp).timestamp()
+        moment = record.timestamp_seconds
         sessions.setdefault(record.session_id, []).append((moment, position, record))
     return {sid: [entry[2] for entry in sorted(rows)] for sid, rows in sessions.items()}
 
 
-def _other_nodes(records: list[Record], sessions: Iterable[str]) -> Iterator[dict[str, Any]]:
+def _other_nodes(
+    records: list[StoredInteraction], sessions: Iterable[str]
+) -> Iterator[dict[str, Any]]:
     """The agent and session nodes, as :func:`raeburnmemory.core.graph.node_link_data` has them."""
     for agent_id, record in _latest_agents(records).items():
-        yield {
-            **record.agent_attrs,
-            "id": f"agent:{agent_id}",
-            "kind": "agent",
-            "key": agent_id,
-            "name": record.agent_name,
-        }
+        yield agent_node(agent_id, record.agent_name, record.agent_attrs)
     for session_id in sessions:
-        yield {"id": f"session:{session_id}", "kind": "session", "key": session_id}
+        yield session_node(session_id)
 
 
-def _latest_agents(records: Iterable[Record]) -> dict[str, Record]:
-    latest: dict[str, Record] = {}
+def _latest_agents(records: Iterable[StoredInteraction]) -> dict[str, StoredInteraction]:
+    latest: dict[str, StoredInteraction] = {}
     for record in records:
         latest[record.agent_id] = record
     return latest
 
 
 def _graph_edges(
-    records: list[Record], sessions: Mapping[str, list[Record]], links: Iterable[Link]
+    records: list[StoredInteraction],
+    sessions: Mapping[str, list[StoredInteraction]],
+    links: Iterable[Link],
 ) -> Iterator[dict[str, Any]]:
     """The edges as :func:`raeburnmemory.core.graph.node_link_data` lays them out."""
     for record in records:
-        prompt, response = f"prompt:{record.prompt_id}", f"response:{record.response_id}"
-        yield {"source": prompt, "target": response, "relation": "responded_with"}
-        agent = f"agent:{record.agent_id}"
-        yield {"source": response, "target": agent, "relation": "generated_by"}
-        session = f"session:{record.session_id}"
-        yield {"source": prompt, "target": session, "relation": "belongs_to"}
+        yield from interaction_edges(
+            record.prompt_id, record.response_id, record.agent_id, record.session_id
+        )
     for members in sessions.values():
-        for earlier, later in pairwise(members):
-            yield {
-                "source": f"prompt:{earlier.prompt_id}",
-                "target": f"prompt:{later.prompt_id}",
-                "relation": "followed_by",
-            }
+        yield from session_edges(record.prompt_id for record in members)
     for link in links:
-        yield {
-            "source": f"prompt:{link.source}",
-            "target": f"prompt:{link.target}",
-            "relation": link.relation,
-        }
+        yield link_edge(link.source, link.target, link.relation)
 
 
 def _json_chunks(parts: Iterator[dict[str, Any]], size: int = 4096) -> Iterator[str]:
@@ -148,7 +136,9 @@ class _Output:
         self._pending, self._pending_size = [], 0
 
 
-def snapshot_index(records: list[Record], spans: list[int], links: list[Link]) -> dict[str, Any]:
+def snapshot_index(
+    records: list[StoredInteraction], spans: list[int], links: list[Link]
+) -> dict[str, Any]:
     """What the map keeps of a snapshot so that opening it parses no node.
 
     Per interaction, in order: prompt, response, session and agent ids, timestamp, and where its
@@ -161,8 +151,8 @@ def snapshot_index(records: list[Record], spans: list[int], links: list[Link]) -
         "responses": [r.response_id for r in records],
         "sessions": [r.session_id for r in records],
         "agents": [r.agent_id for r in records],
-        "stamps": [r.stamp for r in records],
-        "times": [r.payload().timestamp for r in records],
+        "stamps": [r.timestamp_text for r in records],
+        "times": [r.timestamp_seconds for r in records],
         "spans": spans,
         "agent_nodes": {a: [r.agent_name, dict(r.agent_attrs)] for a, r in latest.items()},
         "agent_names": agent_overrides(records),
@@ -344,10 +334,10 @@ def _build_state(nodes: list[dict[str, Any]], attrs: Mapping[str, Any]) -> Graph
         elif kind == "response":
             responses[node["key"]] = node
         elif kind == "agent":
-            agents[node["key"]] = agent_node_fields(node)
+            agents[node["key"]] = agent_fields(node)
     overrides: Mapping[str, list[Any]] = attrs.get("agent_names") or {}
     state = GraphState()
-    state.load(prompts, responses, agents, overrides)
+    state.fill_from_nodes(prompts, responses, agents, overrides)
     for source, target, relation in attrs.get("links") or []:
         if source in state and target in state:
             state.add_link(Link(source, target, relation))

@@ -1,26 +1,32 @@
-"""The JSON store's files: their names, its options, and finishing an interrupted compaction.
-
-A compaction writes every new file beside the old one with a ``.tmp`` suffix, the journal last,
-then renames them over the old ones in the order :meth:`StoreFiles.renames` gives. A complete
-temporary journal therefore means every temporary file was complete before the first rename.
-"""
+"""The JSON store's files and their names, its options, and the errors that name a file."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
 import math
-import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from raeburnmemory.core._journal import read_header
-from raeburnmemory.core._map_file import read_map
-from raeburnmemory.core._vector_files import SUFFIXES
-from raeburnmemory.core.errors import ConfigurationError, CorruptStoreError
+from raeburnmemory.core.errors import (
+    ConfigurationError,
+    NotAStoreError,
+    StoreError,
+    StorePermissionError,
+)
+from raeburnmemory.core.json_store._vector_file import SUFFIXES
+from raeburnmemory.core.store_files import StoreFileKind, identify_store_file, not_a_store_reason
 
-__all__ = ["OPTION_NAMES", "StoreFiles", "fsync_dir", "no_gc", "parse_options", "recover"]
+__all__ = [
+    "OPTION_NAMES",
+    "StoreFiles",
+    "check_is_json_store",
+    "lock_error",
+    "no_gc",
+    "parse_options",
+    "permission_errors",
+]
 
 #: The options of the JSON store.
 OPTION_NAMES = frozenset({"fsync", "lock_timeout"})
@@ -36,15 +42,6 @@ def no_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def fsync_dir(path: Path) -> None:
-    """Force a directory's entries (renames, new files) to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def parse_options(options: Mapping[str, Any] | None) -> tuple[bool, float]:
@@ -105,34 +102,32 @@ class StoreFiles:
                 self.vectors(other).unlink(missing_ok=True)
 
 
-def _complete(marker: Path) -> bool:
-    if not marker.exists():
-        return False
+def check_is_json_store(path: Path) -> None:
+    """Refuse, before any file is made beside it, a file that is not a JSON store."""
+    kind = identify_store_file(path)
+    if kind in (StoreFileKind.MISSING, StoreFileKind.JSON_STORE):
+        return
+    if kind is StoreFileKind.SQLITE:
+        raise NotAStoreError(
+            path, f"{path} is a SQLite database: open it with storage_backend='sqlite'"
+        )
+    raise NotAStoreError(path, f"{not_a_store_reason(path, kind)}; it was left untouched")
+
+
+@contextlib.contextmanager
+def permission_errors(action: str) -> Iterator[None]:
+    """Turn a ``PermissionError`` on a store file into ``StorePermissionError`` naming it."""
     try:
-        fd = os.open(marker, os.O_RDONLY)
-    except FileNotFoundError:
-        return False
-    try:
-        read_header(marker, fd)
-    except CorruptStoreError:
-        return False
-    finally:
-        os.close(fd)
-    return True
+        yield
+    except PermissionError as exc:
+        if isinstance(exc, StorePermissionError):
+            raise
+        where = exc.filename if exc.filename is not None else "the store"
+        raise StorePermissionError(where, action) from None
 
 
-def recover(files: StoreFiles) -> None:
-    """Finish a compaction a crash interrupted, or undo one that never got to renaming.
-
-    Also the last step of every compaction. Call it holding the lock.
-    """
-    if _complete(files.temp(files.journal)):
-        for target in files.renames():
-            temp = files.temp(target)
-            if temp.exists():
-                os.replace(temp, target)
-        fsync_dir(files.dir)
-        files.drop_vectors_except(read_map(files.map).fmt)
-    else:
-        for target in files.renames():
-            files.temp(target).unlink(missing_ok=True)
+def lock_error(path: Path, exc: OSError) -> StoreError:
+    """Why the lock file cannot be used (a permission problem, or what the system said)."""
+    if isinstance(exc, PermissionError):
+        return StorePermissionError(path, "write")
+    return StoreError(f"{path}: cannot lock the store ({exc})")
