@@ -499,7 +499,7 @@ class MemoryGraph:
                 or index is None
                 or index.persistent
                 or options.get("mode", "vector") != "vector"
-                or self.store.reads_may_wait()
+                or self.store.catching_up_may_wait()
             ):
                 return None
             return self.search(text, top_k, **options)
