@@ -169,7 +169,7 @@ def recall_at_10(found: list[list[str]], truth: list[list[str]]) -> float:
 
 def hnsw_ef_search(graph: MemoryGraph) -> int | None:
     """The ``ef_search`` the graph's HNSW index searches with (benchmark introspection)."""
-    hnsw = getattr(getattr(graph, "_index", None), "_hnsw", None)
+    hnsw = getattr(graph._keeper.index, "_hnsw", None)
     return None if hnsw is None else int(hnsw.ef_search)
 
 

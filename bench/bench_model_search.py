@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_core import items, texts
 from bench_model import loaded_model
 
-from raeburnmemory.core import memory as memory_module
+from raeburnmemory.core.memory import _searcher as memory_module
 from raeburnmemory.core.model import SearchFilter
 from raeburnmemory.memory_graph import MemoryGraph
 
@@ -66,7 +66,7 @@ def main() -> None:
     ):
         graph.batch_add(items(texts(args.n, seed=1)))
         graph.get_similar_prompts("warm up", 10)
-        index = graph._ensure_index()
+        index = graph._keeper.ensure(graph.store)
         assert index is not None
         vectors = encoder.encode(queries)
         for position, query in enumerate(queries):

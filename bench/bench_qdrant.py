@@ -89,7 +89,7 @@ def _graph_kwargs(path: str, backend: str, url: str | None) -> dict[str, Any]:
 def _search_figures(graph: Any, queries: list[str], when: str) -> dict[str, Any]:
     from raeburnmemory.core.model import SearchFilter
 
-    index = graph._index  # the benchmark times the index alone too
+    index = graph._keeper.index  # the benchmark times the index alone too
     vectors = graph._encode(queries)
     stored = graph.store.load_vectors()
     exact = np.sort(stored.vectors @ vectors.T, axis=0)[::-1][:10].T

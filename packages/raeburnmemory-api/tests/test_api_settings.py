@@ -118,7 +118,7 @@ def test_store_options_reach_the_store(monkeypatch: pytest.MonkeyPatch, tmp_path
     app = create_app()
     with TestClient(app) as client:
         memory = app.state.raeburn.memory
-        assert memory._index_options == {"index": "hnsw"}
+        assert memory._keeper.options == {"index": "hnsw"}
         assert client.get("/memory/stats").status_code == 200
 
 

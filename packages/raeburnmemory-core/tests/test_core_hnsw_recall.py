@@ -138,7 +138,7 @@ def test_the_measured_ef_search_is_kept_with_the_copy(
     assert cached.tuning == _hnsw_copy.Tuning(measured[0], SIZE)
     with MemoryGraph(path, embedding_model=DenseTextEncoder(), **options) as memory:
         assert memory.get_similar_prompts("prompt 7", 1) == ["p7"]
-        index = memory._index
+        index = memory._keeper.index
         assert isinstance(index, FaissIndex)
         assert index._hnsw is not None
         assert index._hnsw.ef_search == measured[0]

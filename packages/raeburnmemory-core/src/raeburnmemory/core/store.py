@@ -204,10 +204,13 @@ class Store(ABC):
     def refresh(self) -> StoreChanges:
         """Catch up with other writers: their changes since the last call (never this object's)."""
 
-    def reads_may_wait(self) -> bool:
-        """Whether the next read may have to wait for another writer first (``True`` if unsure).
+    def catching_up_may_wait(self) -> bool:
+        """Whether catching up with other writers (:meth:`refresh`) may have to wait for one of
+        them first (``True`` if unsure).
 
-        A caller that must not block (an event loop) can then hand the read to a thread.
+        Only that is asked: a caller that must not block (an event loop) hands its work to a
+        thread when this is ``True``; whether a search can answer at once is decided above the
+        store, by the graph's index keeper.
         """
         return True
 

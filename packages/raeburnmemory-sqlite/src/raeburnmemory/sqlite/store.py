@@ -345,8 +345,9 @@ class SQLiteStore(Store):
             "links": int(links),
         }
 
-    def reads_may_wait(self) -> bool:
-        """False while the store is open: in WAL mode a read never waits for a writer."""
+    def catching_up_may_wait(self) -> bool:
+        """False while the store is open: in WAL mode reading the change log never waits for a
+        writer."""
         return not self._finalizer.alive
 
     def own_files(self) -> list[Path]:

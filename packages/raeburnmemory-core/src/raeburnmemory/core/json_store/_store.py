@@ -369,11 +369,11 @@ class JsonStore(Store):
 
     # -- vectors ---------------------------------------------------------------------------------
 
-    def reads_may_wait(self) -> bool:
+    def catching_up_may_wait(self) -> bool:
         """True when another thread is using the store or other writers' changes are unread.
 
         Reading those takes the writers' lock, which a writer may hold (a compaction, a
-        write forced to disk); otherwise a read only looks at this process's memory.
+        write forced to disk); otherwise catching up only looks at this process's memory.
         """
         if not self._mutex.acquire(blocking=False):
             return True

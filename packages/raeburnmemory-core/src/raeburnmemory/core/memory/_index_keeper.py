@@ -1,0 +1,202 @@
+"""IndexKeeper: the vector index of a MemoryGraph, built from its store and kept in step with it."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from raeburnmemory.core.errors import ConfigurationError
+from raeburnmemory.core.model import EncoderInfo, Interaction
+from raeburnmemory.core.registry import load_vector_backend
+from raeburnmemory.core.store import Matrix, Store
+from raeburnmemory.core.vectors import VectorIndex
+
+__all__ = ["IndexKeeper"]
+
+# Vector backends that run inside a database, and the store that has them.
+_IN_DATABASE = {"sqlite-vec": "sqlite", "pgvector": "postgres"}
+
+
+def _default_vector_backend() -> str:
+    return "faiss" if importlib.util.find_spec("faiss") is not None else "numpy"
+
+
+class IndexKeeper:
+    """Where a graph's vector searches run, and the index that answers them when it is ours.
+
+    A store's own search (``sqlite-vec``, ``pgvector``: *native*) needs nothing kept here.
+    Otherwise the index is built from the store on first need, follows other writers through
+    :meth:`catch_up`, takes this graph's own writes through :meth:`add_own` and
+    :meth:`remove`, and is rebuilt or reconciled after a reindex. Methods are called under
+    the graph's lock.
+    """
+
+    def __init__(
+        self, backend: str, index_cls: type[VectorIndex] | None, options: Mapping[str, Any]
+    ) -> None:
+        #: The vector backend's name.
+        self.backend = backend
+        #: ``None`` when the store searches its vectors itself.
+        self.index_cls = index_cls
+        #: The options meant for the vector index.
+        self.options = dict(options)
+        self.index: VectorIndex | None = None
+
+    @classmethod
+    def choose(
+        cls,
+        store_cls: type[Store],
+        storage_backend: str,
+        vector_backend: str | None,
+        options: Mapping[str, Any],
+    ) -> IndexKeeper:
+        """The keeper of ``vector_backend`` (or the default one) for a store of ``store_cls``.
+
+        Refuses a database's own search on another store, and options that neither the store
+        nor the vector backend knows (``ConfigurationError``).
+        """
+        backend = vector_backend or store_cls.default_vector_backend or _default_vector_backend()
+        native = backend in store_cls.native_vector_backends
+        if not native and backend in _IN_DATABASE:
+            raise ConfigurationError(
+                f"the {backend} vector backend runs inside a database: use "
+                f"storage_backend={_IN_DATABASE[backend]!r} with it"
+            )
+        index_cls = None if native else load_vector_backend(backend)
+        index_options = index_cls.option_names if index_cls else frozenset()
+        unknown = sorted(set(options) - store_cls.option_names - index_options)
+        if unknown:
+            known = ", ".join(sorted(store_cls.option_names | index_options)) or "none"
+            raise ConfigurationError(
+                f"unknown option(s) {', '.join(unknown)} for the {storage_backend} store with "
+                f"{backend} vectors; known options: {known}"
+            )
+        return cls(backend, index_cls, {k: v for k, v in options.items() if k in index_options})
+
+    @property
+    def native(self) -> bool:
+        """Whether the store searches its vectors itself (there is no index to keep)."""
+        return self.index_cls is None
+
+    def open(self, store: Store) -> None:
+        """Open a persistent index at once, reconciled with ``store``; others wait for a search."""
+        if self.index_cls is not None and self.index_cls.persistent:
+            info = store.encoder_info()
+            if info is not None:
+                self.index = self._create(store, info.dim)
+                self.index.sync(store)
+
+    def _create(self, store: Store, dim: int) -> VectorIndex:
+        assert self.index_cls is not None
+        return self.index_cls.create(dim=dim, store=store, options=self.options)
+
+    def ensure(self, store: Store) -> VectorIndex | None:
+        """The vector index, built from ``store`` on first need (``None``: search is native)."""
+        if self.index_cls is None:
+            return None
+        if self.index is None:
+            info = store.encoder_info()
+            if info is None:
+                return None
+            index = self._create(store, info.dim)
+            if index.persistent:
+                index.sync(store)
+            else:
+                stored = store.load_vectors()
+                if len(stored):
+                    index.load(stored)
+            self.index = index
+        return self.index
+
+    def catch_up(self, store: Store) -> bool:
+        """Bring the index up to date with other writers of ``store``; whether they changed it."""
+        changes = store.refresh()
+        if not changes:
+            return False
+        index = self.index
+        if index is None or index.persistent:
+            return True
+        if changes.reset:
+            index.close()
+            self.index = None
+            return True
+        if changes.removed:
+            index.remove(changes.removed)
+        if changes.added.ids:
+            added = changes.added
+            index.add(added.ids, added.vectors, added.payloads)
+        return True
+
+    def add_own(
+        self, store: Store, items: Sequence[Interaction], vectors: Matrix, added: Sequence[str]
+    ) -> None:
+        """Index the interactions this graph just stored (``added``: their prompt ids)."""
+        # An in-memory index built now comes from the store, these included; a persistent one
+        # only adds ids it lacks, so it still needs these vectors.
+        built_now = self.index is None
+        index = self.ensure(store)
+        if index is None or (built_now and not index.persistent):
+            return
+        fresh = set(added)
+        rows = [i for i, item in enumerate(items) if item.prompt_id in fresh]
+        picked = [items[i] for i in rows]
+        index.add([item.prompt_id for item in picked], vectors[rows], [i.payload for i in picked])
+
+    def remove(self, prompt_ids: Sequence[str]) -> None:
+        """Forget the vectors of prompts this graph deleted."""
+        if self.index is not None:
+            self.index.remove(prompt_ids)
+
+    def after_reindex(self, store: Store, info: EncoderInfo) -> None:
+        """Swap in the vectors of ``store``'s new encoder ``info``, and finish the index."""
+        if self.index is not None:
+            if self.index.persistent and self.index.dim == info.dim:
+                self.index.clear()
+                self.index.sync(store)
+            else:
+                self.index.clear()  # its vectors are the old model's: nothing to keep
+                self.index.close()
+                self.index = None
+                self.ensure(store)
+        self.optimize()
+
+    def reconcile(self, store: Store) -> None:
+        """Make a persistent index match ``store`` (an in-memory one follows :meth:`catch_up`)."""
+        if self.index is not None and self.index.persistent:
+            self.index.sync(store)
+
+    def optimize(self) -> None:
+        """Build what the index defers (an HNSW graph)."""
+        if self.index is not None:
+            self.index.optimize()
+
+    def can_search_now(self, store: Store, mode: str) -> bool:
+        """Whether a search in ``mode`` answers from memory without waiting for anything.
+
+        Only a vector search on an in-memory index already built does, and only when catching
+        up with ``store``'s other writers cannot wait; a store or index that searches over the
+        network, or an index still to be built, may take long.
+        """
+        index = self.index
+        return (
+            index is not None
+            and not index.persistent
+            and mode == "vector"
+            and not store.catching_up_may_wait()
+        )
+
+    def own_files(self, store: Store) -> list[Path]:
+        """The local files the vector index keeps beside ``store`` (none for a native search)."""
+        if self.index_cls is None:
+            return []
+        return list(self.index_cls.own_files(store, self.options))
+
+    def close(self) -> None:
+        """Release the index."""
+        try:
+            if self.index is not None:
+                self.index.close()
+        finally:
+            self.index = None

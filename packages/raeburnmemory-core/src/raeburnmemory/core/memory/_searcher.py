@@ -1,0 +1,170 @@
+"""Searcher: what a MemoryGraph search asks for, ranked by vectors, keywords or both."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from raeburnmemory.core._threads import search_threads
+from raeburnmemory.core.encoders import Encoder
+from raeburnmemory.core.errors import ConfigurationError, NoEmbeddingsError
+from raeburnmemory.core.fusion import candidate_depth, fuse, vector_weight
+from raeburnmemory.core.memory._encoder_check import encoder_mismatch
+from raeburnmemory.core.memory._encoding import encode
+from raeburnmemory.core.memory._index_keeper import IndexKeeper
+from raeburnmemory.core.model import (
+    MAX_TOP_K,
+    Interaction,
+    SearchFilter,
+    SearchHit,
+    parse_timestamp,
+)
+from raeburnmemory.core.store import Matrix, ScoredIds, Store
+
+__all__ = ["SEARCH_MODES", "SearchRequest", "Searcher", "hits"]
+
+#: ``search(mode=...)`` values.
+SEARCH_MODES = ("vector", "keyword", "hybrid")
+
+
+def _top_k(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TOP_K:
+        raise ConfigurationError(f"top_k must be an integer from 1 to {MAX_TOP_K}, not {value!r}")
+    return value
+
+
+def _query_text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ConfigurationError(f"the search text must be a string, not {type(value).__name__}")
+    if not value.strip():
+        raise ConfigurationError("the search text is empty: give the words to search for")
+    return value
+
+
+def _moment(value: Any, name: str) -> float | None:
+    return None if value is None else parse_timestamp(value, name=name).timestamp()
+
+
+def _checked_weight(weight: float | None, mode: str) -> float | None:
+    """``vector_weight`` checked; it is only for ``mode="hybrid"``."""
+    if weight is None:
+        return None
+    if mode != "hybrid":
+        raise ConfigurationError("vector_weight is only for mode='hybrid'")
+    return vector_weight(weight)
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One search, its arguments checked: build it with :meth:`checked`."""
+
+    text: str
+    k: int
+    filter: SearchFilter
+    min_score: float | None
+    mode: str
+    weight: float | None
+
+    @classmethod
+    def checked(
+        cls,
+        text: Any,
+        top_k: Any,
+        *,
+        session_id: str | None = None,
+        agent_id: str | None = None,
+        since: Any = None,
+        until: Any = None,
+        min_score: float | None = None,
+        mode: str = "vector",
+        weight: float | None = None,
+    ) -> SearchRequest:
+        """The request of ``MemoryGraph.search``'s arguments; ``ConfigurationError`` names a
+        bad one (a bad ``since``/``until`` raises what ``parse_timestamp`` raises)."""
+        weight = _checked_weight(weight, mode)
+        text = _query_text(text)
+        k = _top_k(top_k)
+        if mode not in SEARCH_MODES:
+            raise ConfigurationError(f"mode must be one of {', '.join(SEARCH_MODES)}, not {mode!r}")
+        flt = SearchFilter(session_id, agent_id, _moment(since, "since"), _moment(until, "until"))
+        return cls(text, k, flt, min_score, mode, weight)
+
+
+class Searcher:
+    """Ranks stored prompts for a :class:`SearchRequest`: by vector, by keyword, or both fused.
+
+    Vector searches go to the keeper's index, or to the store when it searches itself.
+    """
+
+    def __init__(self, encoder: Encoder, keeper: IndexKeeper) -> None:
+        self._encoder = encoder
+        self._keeper = keeper
+
+    def query_vector(self, request: SearchRequest) -> Matrix | None:
+        """The encoded search text (``None`` for a keyword search, which needs none)."""
+        return None if request.mode == "keyword" else encode(self._encoder, [request.text])
+
+    def ranked(self, store: Store, request: SearchRequest, query: Matrix | None) -> ScoredIds:
+        """The ranked ``(prompt id, score)`` pairs, best first, weaker than ``min_score`` left out.
+
+        The caller holds the graph's lock and has caught up with other writers.
+        """
+        flt, k = request.filter, request.k
+        if request.mode == "keyword":
+            scored = store.keyword_search(request.text, k, flt)
+        elif request.mode == "vector":
+            assert query is not None
+            scored = self._vector_search(store, query, k, flt)
+        else:
+            assert query is not None
+            depth = candidate_depth(k)
+            by_vector = self._vector_search(store, query, depth, flt)
+            by_keyword = store.keyword_search(request.text, depth, flt)
+            scored = fuse(by_vector, by_keyword, vector_weight(request.weight))[:k]
+        if request.min_score is not None:
+            scored = [(pid, score) for pid, score in scored if score >= request.min_score]
+        return scored
+
+    def _vector_search(self, store: Store, query: Matrix, k: int, flt: SearchFilter) -> ScoredIds:
+        info = store.encoder_info()
+        if info is None:
+            raise _no_embeddings(store)
+        mismatch = encoder_mismatch(info, self._encoder, int(query.shape[1]))
+        if mismatch is not None:
+            raise mismatch
+        index = self._keeper.ensure(store)
+        if index is None:
+            scored = store.vector_search(query, k, flt)
+        else:
+            with search_threads():  # not fighting the model's threads for the cores
+                scored = index.search(query, k, flt)
+        # Only an empty answer needs to know whether anything is stored at all.
+        if not scored and store.count() == 0:
+            raise _no_embeddings(store)
+        return scored
+
+
+def _no_embeddings(store: Store) -> NoEmbeddingsError:
+    return NoEmbeddingsError(
+        f"the store at {store.location} holds no embeddings yet; add interactions first"
+    )
+
+
+def hits(found: list[Interaction], scored: ScoredIds) -> list[SearchHit]:
+    """The hits of ``scored`` pairs whose interaction is in ``found`` (others were deleted)."""
+    by_id = {item.prompt_id: item for item in found}
+    return [_hit(by_id[pid], score) for pid, score in scored if pid in by_id]
+
+
+def _hit(item: Interaction, score: float) -> SearchHit:
+    return SearchHit(
+        id=item.prompt_id,
+        score=score,
+        prompt_text=item.prompt_text,
+        response_text=item.response_text,
+        response_id=item.response_id,
+        agent_id=item.agent_id,
+        session_id=item.session_id,
+        timestamp=item.timestamp,
+        metadata=item.metadata,
+    )

@@ -1,0 +1,215 @@
+"""MemoryViews: what a MemoryGraph reads back besides searches, down to its graph and export."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from raeburnmemory.core._export_file import atomic_text_file, refuse_store_file
+from raeburnmemory.core.errors import NotFoundError, StoreError
+from raeburnmemory.core.graph import build_graph, iter_node_link_json, node_link_data, to_networkx
+from raeburnmemory.core.memory._index_keeper import IndexKeeper
+from raeburnmemory.core.model import Agent, Interaction, Link
+from raeburnmemory.core.store import Store
+
+__all__ = ["MemoryViews"]
+
+
+class MemoryViews:
+    """The reading side of :class:`~raeburnmemory.core.memory.MemoryGraph`, which sets the
+    attributes declared here: the stored interactions, sessions, agents and statistics, the
+    graph they make, and its export.
+
+    Each read takes the graph's lock and catches up with other writers first.
+    """
+
+    _store: Store | None
+    _closed: bool
+    _lock: threading.RLock
+    _keeper: IndexKeeper
+    #: The networkx graph of :attr:`graph`, until the memory changes.
+    _graph: Any
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """The store this graph reads and writes."""
+        if self._closed or self._store is None:
+            raise StoreError("this MemoryGraph is closed")
+        return self._store
+
+    @property
+    def location(self) -> str:
+        """Where the store lives (a path, or a URL without its password)."""
+        return self.store.location
+
+    @property
+    def storage_backend(self) -> str:
+        """The name of the store's backend."""
+        return self.store.name
+
+    @property
+    def vector_backend(self) -> str:
+        """The name of the vector backend in use."""
+        return self._keeper.backend
+
+    def _catch_up(self) -> None:
+        """Bring this object up to date with other writers of the store."""
+        if self._keeper.catch_up(self.store):
+            self._graph = None
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def get_interaction(self, prompt_id: str) -> Interaction:
+        """The interaction of a prompt (``NotFoundError`` if there is none)."""
+        with self._lock:
+            self._catch_up()
+            item = self.store.get(prompt_id)
+        if item is None:
+            raise NotFoundError(f"no prompt with id {prompt_id!r}")
+        return item
+
+    def get_session(self, session_id: str) -> list[Interaction]:
+        """A session's interactions in order (``NotFoundError`` if the session is unknown)."""
+        with self._lock:
+            self._catch_up()
+            items = self.store.session(session_id)
+        if not items:
+            raise NotFoundError(f"no session with id {session_id!r}")
+        return items
+
+    def sessions(self) -> list[str]:
+        """Every session id, in order of first appearance."""
+        with self._lock:
+            self._catch_up()
+            return self.store.sessions()
+
+    def agents(self) -> list[Agent]:
+        """Every agent with its latest name."""
+        with self._lock:
+            self._catch_up()
+            return self.store.agents()
+
+    def stats(self) -> dict[str, Any]:
+        """What the memory holds and how it is configured."""
+        with self._lock:
+            self._catch_up()
+            counts: dict[str, Any] = dict(self.store.stats())
+            info = self.store.encoder_info()
+            counts["vectors"] = counts["interactions"] if info is not None else 0
+            counts["encoder"] = info.name if info else None
+            counts["dim"] = info.dim if info else None
+            counts["storage_backend"] = self.store.name
+            counts["vector_backend"] = self._keeper.backend
+            counts["location"] = self.store.location
+            return counts
+
+    # -- the graph -------------------------------------------------------------------------------
+
+    def _graph_attrs(self) -> dict[str, Any]:
+        info = self.store.encoder_info()
+        return {
+            "name": "raeburnmemory",
+            "storage_backend": self.store.name,
+            "encoder": None if info is None else {"name": info.name, "dim": info.dim},
+        }
+
+    def _graph_parts(self, session_id: str | None) -> tuple[list[Interaction], list[Link]]:
+        if session_id is None:
+            return list(self.store.iter_interactions()), self.store.links()
+        items = self.store.session(session_id)
+        if not items:
+            raise NotFoundError(f"no session with id {session_id!r}")
+        return items, self.store.links()
+
+    def node_link_data(self, session_id: str | None = None) -> dict[str, Any]:
+        """The node-link JSON of the whole graph (or of one session)."""
+        with self._lock:
+            self._catch_up()
+            items, links = self._graph_parts(session_id)
+            return node_link_data(items, links, self._graph_attrs())
+
+    def iter_node_link_json(self, session_id: str | None = None) -> Iterator[str]:
+        """:meth:`node_link_data` as JSON text in chunks, for streaming large graphs."""
+        with self._lock:
+            self._catch_up()
+            items, links = self._graph_parts(session_id)
+            attrs = self._graph_attrs()
+        return iter_node_link_json(items, links, attrs)
+
+    @property
+    def graph(self) -> Any:
+        """The memory as a ``networkx.DiGraph`` (or a built-in stand-in without networkx).
+
+        Node keys are ``"prompt:<id>"``, ``"response:<id>"``, ``"agent:<id>"`` and
+        ``"session:<id>"``; edges carry a ``relation``. Rebuilt after any change.
+        """
+        with self._lock:
+            self._catch_up()
+            if self._graph is None:
+                self._graph = build_graph(self.node_link_data())
+            return self._graph
+
+    def to_networkx(self) -> Any:
+        """A fresh ``networkx.DiGraph`` of the memory (needs networkx)."""
+        return to_networkx(self.node_link_data())
+
+    # -- export ----------------------------------------------------------------------------------
+
+    def own_files(self) -> list[Path]:
+        """Every local file and folder of the store and of its vector index (none on a server).
+
+        Existing or not, temporary names included: the snapshot, journal and lock of a JSON
+        store, a SQLite database with its ``-wal`` and ``-shm`` files, the HNSW graph's copy, a
+        local Qdrant folder. :meth:`export` refuses to write over any of them.
+        """
+        with self._lock:
+            return [*self.store.own_files(), *self._keeper.own_files(self.store)]
+
+    def check_export_target(self, path: str | os.PathLike[str]) -> Path:
+        """``path`` as a ``Path``, unless it names one of :meth:`own_files`.
+
+        Symbolic links, ``..`` and hard links are seen through. Raises ``ExportTargetError``.
+        """
+        target = Path(path).expanduser()
+        refuse_store_file(target, self.own_files(), self.store.location)
+        return target
+
+    @contextlib.contextmanager
+    def open_export(self, path: str | os.PathLike[str]) -> Iterator[IO[str]]:
+        """A text file to write an export to, at ``path``; it appears there whole or not at all.
+
+        It is written under a temporary name in the same folder, forced to disk and renamed
+        over ``path``, replacing any file there (a symbolic link at ``path`` is replaced itself;
+        what it points to is not written). One of the store's own files raises
+        ``ExportTargetError`` and nothing is written; a failure to write (a full disk) raises
+        ``StoreError`` naming the file, and no temporary file is left.
+        """
+        target = self.check_export_target(path)
+        with atomic_text_file(target) as handle:
+            yield handle
+
+    def export(self, path: str | os.PathLike[str] | None = None) -> None:
+        """Make the store compact and durable, and build what the vector index defers (an HNSW
+        graph); with ``path``, also write the node-link JSON there.
+
+        The file is written as :meth:`open_export` writes: whole or not at all, replacing a
+        file at ``path``. A ``path`` that is one of the store's own files (:meth:`own_files`)
+        raises ``ExportTargetError`` before anything is done.
+        """
+        with self._lock:
+            if path is not None:
+                self.check_export_target(path)
+            self._catch_up()
+            self.store.compact()
+            self._keeper.optimize()
+            if path is None:
+                return
+            with self.open_export(path) as out:
+                for chunk in self.iter_node_link_json():
+                    out.write(chunk)
