@@ -1,0 +1,209 @@
+"""JSON stores written by raeburnmemory 0.1.0 open and work unchanged; newer ones are refused.
+
+The stores under ``fixtures/stores_0_1_0`` were written by ``fixtures/make_stores_0_1_0.py``
+with 0.1.0 and are never rewritten: each test works on a copy. ``expected.json`` holds what they
+contain (vectors as base64 of little-endian float32), computed from the inputs.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import shutil
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from raeburnmemory.core import CorruptStoreError, RaeburnMemoryError, Store
+from raeburnmemory.core.encoders import resolve_encoder
+from raeburnmemory.core.json_store import JsonStore
+from raeburnmemory.memory_graph import MemoryGraph
+
+FIXTURES = Path(__file__).parent / "fixtures" / "stores_0_1_0"
+EXPECTED: dict[str, Any] = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
+STATES = ["json-journal", "json-compacted"]
+
+
+def describe(store: Store) -> dict[str, Any]:
+    """Everything a store holds, in ``expected.json``'s shape, read through the public API."""
+    info = store.encoder_info()
+    stored = store.load_vectors()
+    return {
+        "version": "0.1.0",
+        "encoder": None if info is None else {"name": info.name, "dim": info.dim},
+        "interactions": [item.to_dict() for item in store.iter_interactions()],
+        "deleted": [pid for pid in EXPECTED["deleted"] if store.get(pid) is None],
+        "sessions": {sid: [i.prompt_id for i in store.session(sid)] for sid in store.sessions()},
+        "agents": [{"id": a.id, "name": a.name, "attrs": dict(a.attrs)} for a in store.agents()],
+        "links": sorted([link.source, link.target, link.relation] for link in store.links()),
+        "vectors": {
+            pid: base64.b64encode(np.ascontiguousarray(row, "<f4").tobytes()).decode("ascii")
+            for pid, row in zip(stored.ids, stored.vectors, strict=True)
+        },
+    }
+
+
+def assert_holds_the_fixture(store: Store) -> None:
+    """Every field of every record, every link and every vector bit as 0.1.0 wrote them."""
+    found = describe(store)
+    for key, value in EXPECTED.items():
+        assert found[key] == value, key
+    assert store.count() == len(EXPECTED["interactions"])
+
+
+def copy_of(state: str, tmp_path: Path) -> Path:
+    """A copy of a fixture store; returns its ``graph.json``."""
+    folder = tmp_path / state
+    shutil.copytree(FIXTURES / state, folder)
+    return folder / "graph.json"
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    """Every file of a folder with its bytes (the lock file, which opening creates, left out)."""
+    return {
+        p.name: p.read_bytes()
+        for p in sorted(folder.iterdir())
+        if p.is_file() and p.name != "graph.json.lock"
+    }
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_the_store_class_reads_every_field_as_written(state: str, tmp_path: Path) -> None:
+    store = JsonStore.open(str(copy_of(state, tmp_path)), create=False)
+    try:
+        assert_holds_the_fixture(store)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_memory_graph_opens_reads_and_searches(state: str, tmp_path: Path) -> None:
+    with MemoryGraph(copy_of(state, tmp_path), create=False) as memory:
+        assert memory.encoder_name == EXPECTED["encoder"]["name"]  # the one the store recorded
+        assert_holds_the_fixture(memory.store)
+        for item in EXPECTED["interactions"]:
+            assert memory.get_interaction(item["prompt_id"]).to_dict() == item
+            hits = memory.search(item["prompt_text"], 1)
+            assert [hit.id for hit in hits] == [item["prompt_id"]]
+            assert hits[0].score == pytest.approx(1.0, abs=1e-5)
+        assert memory.sessions() == list(EXPECTED["sessions"])
+        for session_id, prompt_ids in EXPECTED["sessions"].items():
+            assert [i.prompt_id for i in memory.get_session(session_id)] == prompt_ids
+        kitchen = memory.search("sourdough bread", 5, session_id="kitchen")
+        assert {hit.session_id for hit in kitchen} == {"kitchen"}
+        keyword = memory.search("sourdough", 2, mode="keyword")
+        assert {hit.id for hit in keyword} == {"p01", "p11"}
+        stats = memory.stats()
+        assert (stats["interactions"], stats["sessions"], stats["agents"], stats["links"]) == (
+            len(EXPECTED["interactions"]),
+            len(EXPECTED["sessions"]),
+            len(EXPECTED["agents"]),
+            len(EXPECTED["links"]),
+        )
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_a_new_write_is_kept_beside_the_old_records(state: str, tmp_path: Path) -> None:
+    path = copy_of(state, tmp_path)
+    with MemoryGraph(path, create=False) as memory:
+        memory.add_interaction(
+            {"id": "p15", "text": "Knead the dough again? Ça dépend."},
+            {"id": "r15", "text": "Only briefly."},
+            {"id": "agent-böb"},
+            "kitchen",
+            metadata={"new": True},
+            timestamp="2026-02-01T00:00:00+00:00",
+        )
+        memory.link_prompts("p15", "p01", "related_to")
+    with MemoryGraph(path, create=False) as memory:
+        added = memory.get_interaction("p15")
+        assert (added.prompt_text, added.agent_id, dict(added.metadata)) == (
+            "Knead the dough again? Ça dépend.",
+            "agent-böb",
+            {"new": True},
+        )
+        found = describe(memory.store)
+        assert found["interactions"] == [*EXPECTED["interactions"], added.to_dict()]
+        assert found["sessions"]["kitchen"] == [*EXPECTED["sessions"]["kitchen"], "p15"]
+        assert found["links"] == sorted([*EXPECTED["links"], ["p15", "p01", "related_to"]])
+        vector = resolve_encoder(EXPECTED["encoder"]["name"]).encode([added.prompt_text])[0]
+        assert found["vectors"].pop("p15") == base64.b64encode(vector.astype("<f4")).decode()
+        assert found["vectors"] == EXPECTED["vectors"]
+        assert [hit.id for hit in memory.search(added.prompt_text, 1)] == ["p15"]
+
+
+def test_compacting_the_journal_store_writes_the_snapshot_0_1_0_wrote(tmp_path: Path) -> None:
+    expected = (FIXTURES / "json-compacted" / "graph.json").read_bytes()
+    if importlib.util.find_spec("faiss") is None:  # the vectors file is .npy without faiss
+        expected = expected.replace(b'"vectors": "faiss"', b'"vectors": "npy"')
+    path = copy_of("json-journal", tmp_path)
+    store = JsonStore.open(str(path), create=False)
+    try:
+        store.compact()
+        assert_holds_the_fixture(store)
+    finally:
+        store.close()
+    assert path.read_bytes() == expected
+
+
+# -- a store written by a newer version -------------------------------------------------------
+
+
+def _newer_snapshot(path: Path) -> None:
+    """Mark ``graph.json`` as written by format version 2, with the map's checksum to match."""
+    data = path.read_bytes()
+    assert data.count(b'"version": 1') == 1
+    data = data.replace(b'"version": 1', b'"version": 2')
+    path.write_bytes(data)
+    map_path = path.with_name("graph.json.map.json")
+    mapping = json.loads(map_path.read_bytes())
+    mapping.update(graph_crc32=zlib.crc32(data), graph_size=len(data))
+    map_path.write_text(json.dumps(mapping), encoding="utf-8")
+
+
+def _assert_refused(path: Path) -> None:
+    before = contents(path.parent)
+    with pytest.raises(RaeburnMemoryError) as caught:
+        MemoryGraph(path, create=False).close()
+    message = str(caught.value)
+    assert str(path) in message
+    assert "version 2" in message
+    assert "1" in message.split("version 2", 1)[1]
+    assert contents(path.parent) == before
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "the JSON store never reads the snapshot's format version when the map indexes the "
+        "snapshot, as every map 0.1.0 writes does: json_store.py JsonStore._load_graph (line 244) "
+        "loads the map's index and returns at line 256, before read_snapshot (line 257), whose "
+        "check at _snapshot.py line 325 is the only one; the map (_map_file.py MapFile.to_json, "
+        "line 65) and the journal header (_journal.py header_line, line 37) hold no version, so "
+        "a store of a newer format opens as if 0.1.0 had written it"
+    ),
+)
+@pytest.mark.parametrize("state", STATES)
+def test_a_snapshot_of_a_newer_format_is_refused(state: str, tmp_path: Path) -> None:
+    path = copy_of(state, tmp_path)
+    _newer_snapshot(path)
+    _assert_refused(path)
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_a_newer_snapshot_read_without_the_maps_index_is_refused(
+    state: str, tmp_path: Path
+) -> None:
+    path = copy_of(state, tmp_path)
+    _newer_snapshot(path)
+    map_path = path.with_name("graph.json.map.json")
+    mapping = json.loads(map_path.read_bytes())
+    mapping["index"] = None  # as a map that does not index the snapshot: graph.json is parsed
+    map_path.write_text(json.dumps(mapping), encoding="utf-8")
+    _assert_refused(path)
+    with pytest.raises(CorruptStoreError, match="format version 2 is not supported"):
+        JsonStore.open(str(path), create=False)

