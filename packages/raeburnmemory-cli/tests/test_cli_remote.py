@@ -118,6 +118,8 @@ def test_the_servers_refusals_are_the_local_one_line_errors(
         local = cli("--db", store, "--model", "none", *args).assert_error(code)
         remote(cli, server, *args).assert_error(code)
         assert remote(cli, server, *args).stderr == local.stderr
+    # A value the server's schema refuses (the local store has no such bound) is a usage error.
+    remote(cli, server, "similar", "x", "--min-score", "2").assert_error(2, "min_score")
     cli("--url", server.url, "--api-key", "wrong", "stats").assert_error(
         1, "API key", "--api-key or RAEBURN_API_KEY"
     )
@@ -175,6 +177,8 @@ def test_a_rate_limited_request_is_one_line(cli: Any, tmp_path: Path) -> None:
 def test_commands_the_api_does_not_serve_refuse_url(cli: Any, args: list[str]) -> None:
     cli("--url", "http://127.0.0.1:9", *args).assert_error(2, "--url", "local store only")
     assert not Path("out.json").exists()
+    # Their help is still shown.
+    assert "Usage:" in cli("--url", "http://127.0.0.1:9", *args, "--help").assert_ok().stdout
 
 
 @pytest.mark.parametrize(

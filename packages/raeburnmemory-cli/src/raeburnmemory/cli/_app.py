@@ -131,6 +131,11 @@ def _one_line_warnings() -> Iterator[None]:
         warnings.showwarning = original
 
 
+_HELP_OPTIONS = frozenset({"-h", "--help"})
+#: ``ctx.meta`` key: whether the command line asks for a command's help (so nothing runs).
+_HELP_ASKED = "raeburnmemory.help_asked"
+
+
 # "  TEXT <str>  The text ..." in a command's Arguments section: the metavariable says enough.
 _ARGUMENT_TYPE = re.compile(r"^(  [A-Z][A-Z_]*) <\w+>", re.M)
 
@@ -170,6 +175,8 @@ class _Group(TyperGroup):
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         """Take the global options wherever they are, before or after the command."""
+        options = args[: args.index("--")] if "--" in args else args
+        ctx.meta[_HELP_ASKED] = not _HELP_OPTIONS.isdisjoint(options)
         return super().parse_args(ctx, global_options_first(self, ctx, args))
 
     def _run(
@@ -367,7 +374,7 @@ def _goes_to_server(ctx: typer.Context, url: str | None, local: list[str]) -> bo
     that work on a local store only.
     """
     command = ctx.invoked_subcommand
-    if url is None or command is None:
+    if url is None or command is None or ctx.meta.get(_HELP_ASKED):
         return False
     if not _on_command_line(ctx, "url"):
         return command in REMOTE_COMMANDS and not local
