@@ -340,15 +340,11 @@ def _global_options(
 ) -> None:
     """Record LLM interactions in a persistent memory graph and search them by similarity."""
     url = _blank_is_none(url)
+    given = {"--db": db, "--model": model, "--backend": backend, "--vectors": vectors}
     local = [
         name
-        for name, value in (("--db", db), ("--model", model))
-        if value is not None and _on_command_line(ctx, name[2:])
-    ]
-    local += [
-        name
-        for name, value in (("--backend", backend), ("--vectors", vectors), ("--option", option))
-        if value
+        for name, value in {**given, "--option": option}.items()
+        if value and _on_command_line(ctx, name[2:])
     ]
     remote = _goes_to_server(ctx, url, local)
     ctx.obj = Settings(
