@@ -5,7 +5,11 @@ the installed ``raeburnmemory`` script:
 
 - ``raeburnmemory --help`` (target: under 0.3 s);
 - ``raeburnmemory --db <store> similar TEXT`` on a JSON store of ``--n`` interactions filled with
-  the offline encoder (target: under 1 s at 100,000).
+  the offline encoder (target: under 1 s at 100,000);
+- ``raeburnmemory --url <server> similar TEXT``: the same search sent to a running server
+  (``uvicorn raeburnmemory.api:app``, one worker, on the same store with the offline encoder,
+  started once before the timing), when raeburnmemory-api is installed, and the same search
+  sent by ``MemoryClient`` from the benchmark's own process (the request alone, no start-up).
 
 Each figure is the median wall time of ``--runs`` runs after one warm-up run, with the CPU time
 the process used (user + system), which a busy machine inflates far less than the wall time.
@@ -17,6 +21,7 @@ is timed in the same run as the floor every process pays. Results go to
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import random
@@ -92,6 +97,36 @@ def measure(command: list[str], env: dict[str, str], runs: int) -> dict[str, flo
     }
 
 
+def request_ms(url: str, text: str, top_k: int, runs: int) -> float:
+    """Median milliseconds of one search request by ``MemoryClient`` (after one warm-up)."""
+    from raeburnmemory.api.client import MemoryClient
+
+    with MemoryClient(url) as client:
+        client.search(text, top_k)
+        times = []
+        for _ in range(runs):
+            began = time.perf_counter()
+            client.search(text, top_k)
+            times.append((time.perf_counter() - began) * 1000)
+    return statistics.median(times)
+
+
+def measure_remote(
+    store: Path, query: list[str], env: dict[str, str], runs: int
+) -> tuple[dict[str, float], float] | None:
+    """``measure`` of ``raeburnmemory --url URL`` + ``query`` against a server on ``store``, and
+    the request alone in milliseconds; ``None`` without raeburnmemory-api."""
+    if importlib.util.find_spec("raeburnmemory.api") is None:
+        print("raeburnmemory-api is not installed: no --url figure")
+        return None
+    from raeburnmemory.api.testing import running_servers
+
+    with running_servers(store.parent / "server") as start:
+        server = start({"RAEBURN_DB_PATH": str(store)}, workers=1)
+        command = measure([str(SCRIPT), "--url", server.url, *query], env, runs)
+        return command, request_ms(server.url, query[1], int(query[3]), runs * 10)
+
+
 def main() -> int:
     """Parse arguments, run, print and save; status 1 when a target is missed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -112,8 +147,11 @@ def main() -> int:
         results["fill_s"] = time.perf_counter() - began
         results["python_floor"] = measure([sys.executable, "-c", "pass"], env, args.runs)
         results["help"] = measure([str(SCRIPT), "--help"], env, args.runs)
-        query = [str(SCRIPT), "--db", str(store), "similar", "bake bread in the alps", "-k", "5"]
-        results["similar"] = measure(query, env, args.runs)
+        query = ["similar", "bake bread in the alps", "-k", "5"]
+        results["similar"] = measure([str(SCRIPT), "--db", str(store), *query], env, args.runs)
+        (Path(folder) / "server").mkdir()
+        remote = measure_remote(store, query, env, args.runs)
+        results["similar_url"], results["request_ms"] = remote or (None, None)
     results["help_ok"] = results["help"]["wall_s"] < HELP_TARGET_S
     results["similar_ok"] = results["similar"]["wall_s"] < SIMILAR_TARGET_S
     print(f"store of {args.n:,} interactions filled in {results['fill_s']:.1f} s")
@@ -122,13 +160,18 @@ def main() -> int:
         ("python -c pass", results["python_floor"], None),
         ("raeburnmemory --help", results["help"], HELP_TARGET_S),
         (f"raeburnmemory similar ({args.n:,} stored)", results["similar"], SIMILAR_TARGET_S),
+        ("raeburnmemory --url URL similar", results["similar_url"], None),
     )
     for name, figure, target in rows:
+        if figure is None:
+            continue
         goal = f"{target:.1f}" if target else ""
         print(
             f"{name:<40} {figure['wall_s']:8.3f} {figure['wall_min_s']:8.3f} "
             f"{figure['cpu_s']:8.3f} {goal:>8}"
         )
+    if results["request_ms"] is not None:
+        print(f"the same search by MemoryClient in this process: {results['request_ms']:.1f} ms")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "cli.json").write_text(json.dumps(results, indent=2))
     return 0 if results["help_ok"] and results["similar_ok"] else 1

@@ -65,6 +65,8 @@ def _offline(offline_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     work.mkdir()
     monkeypatch.chdir(work)
     monkeypatch.delenv("RAEBURN_DEBUG", raising=False)
+    for name in ("RAEBURN_URL", "RAEBURN_API_KEY"):  # a server the caller's shell names
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
-import json
-import os
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -19,24 +12,7 @@ import pytest
 from raeburnmemory.cli import _serve
 from raeburnmemory.cli._settings import Settings
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(url: str, process: subprocess.Popen[str], timeout: float = 30) -> bytes:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the server stopped: {process.communicate()[1]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return bytes(response.read())
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer in {timeout} s")
+MODULE = [sys.executable, "-m", "raeburnmemory.cli"]
 
 
 @pytest.mark.skipif(
@@ -46,37 +22,26 @@ def wait_for(url: str, process: subprocess.Popen[str], timeout: float = 30) -> b
 def test_serve_answers_healthz_and_searches_the_store(
     cli: Any, db: Path, add_one: Any, tmp_path: Path
 ) -> None:
+    import httpx
+
+    from raeburnmemory.api.testing import Server
+
     add_one(1, text="where is the station")
-    port = free_port()
-    env = {**os.environ, "RAEBURN_EMBED_MODEL": "none"}
-    env.pop("RAEBURN_DB_PATH", None)
-    args = ["--db", str(db), "--model", "none", "serve", "--port", str(port)]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "raeburnmemory.cli", *args, "--log-level", "warning"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
+    args = ["--db", str(db), "--model", "none", "serve"]
+
+    def launch(port: int, workers: int) -> list[str]:
+        return [*MODULE, *args, "--port", str(port), "--workers", str(workers)]
+
+    # The store comes from the command line; the server's private files stay under tmp_path.
+    env = {"RAEBURN_EMBED_MODEL": "none", "TMPDIR": str(tmp_path), "XDG_RUNTIME_DIR": ""}
+    server = Server(env, 1, tmp_path / "server.log", launch)
     try:
-        wait_for(f"http://127.0.0.1:{port}/healthz", server)
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/memory/similar",
-            data=json.dumps({"text": "station"}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            body = json.loads(response.read())
-        assert body["ids"] == ["p1"]
+        server.wait_ready()
+        found = httpx.post(f"{server.url}/memory/similar", json={"text": "station"}, timeout=10)
+        assert found.json()["ids"] == ["p1"]
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-    assert "Traceback" not in server.stderr.read() if server.stderr else True
+        server.stop()
+    assert "Traceback" not in server.output()
 
 
 def test_serve_without_the_api_says_what_to_install(

@@ -32,12 +32,14 @@ from raeburnmemory.cli import (
 )
 from raeburnmemory.cli._arguments import global_options_first
 from raeburnmemory.cli._output import print_error, print_warning
+from raeburnmemory.cli._remote import REMOTE_COMMANDS, is_usage_error, remote_hint
 from raeburnmemory.cli._settings import Backend, Settings, parse_options
 from raeburnmemory.cli._versions import version_lines
 from raeburnmemory.cli._words import cli_words
 from raeburnmemory.core.errors import (
     BackendNotInstalledError,
     ConfigurationError,
+    EmbeddingMismatchError,
     InvalidInteractionError,
     RaeburnMemoryError,
     StoreNotFoundError,
@@ -78,7 +80,7 @@ def _usage_message(exc: Exception) -> str:
 def _exit_code(exc: RaeburnMemoryError) -> int:
     if isinstance(exc, BackendNotInstalledError):
         return EXIT_ERROR
-    if isinstance(exc, (ConfigurationError, InvalidInteractionError)):
+    if isinstance(exc, (ConfigurationError, InvalidInteractionError)) or is_usage_error(exc):
         return EXIT_USAGE
     return EXIT_ERROR
 
@@ -87,7 +89,25 @@ def _library_message(exc: RaeburnMemoryError) -> str:
     message = cli_words(str(exc) or type(exc).__name__)
     if isinstance(exc, StoreNotFoundError):
         message += " (add, import and demo create one; --db names another)"
+    hint = remote_hint(exc)
+    if hint is not None:
+        message += f" ({hint})"
     return message
+
+
+class _MismatchError(EmbeddingMismatchError):
+    """An ``EmbeddingMismatchError`` told in commands: the model to give, the reindex to run."""
+
+    def __init__(self, exc: EmbeddingMismatchError, settings: Settings) -> None:
+        RaeburnMemoryError.__init__(
+            self,
+            f"the store was embedded with {exc.stored!r} ({exc.stored_dim} dimensions) but "
+            f"the active encoder is {exc.active!r} ({exc.active_dim} dimensions); give the "
+            f"model that made it with --model {exc.stored}, or re-embed every prompt with "
+            f"the new one: {settings.command_line('reindex')}",
+        )
+        self.stored, self.stored_dim = exc.stored, exc.stored_dim
+        self.active, self.active_dim = exc.active, exc.active_dim
 
 
 def _os_message(exc: OSError) -> str:
@@ -109,6 +129,11 @@ def _one_line_warnings() -> Iterator[None]:
         yield
     finally:
         warnings.showwarning = original
+
+
+_HELP_OPTIONS = frozenset({"-h", "--help"})
+#: ``ctx.meta`` key: whether the command line asks for a command's help (so nothing runs).
+_HELP_ASKED = "raeburnmemory.help_asked"
 
 
 # "  TEXT <str>  The text ..." in a command's Arguments section: the metavariable says enough.
@@ -138,8 +163,20 @@ class _Group(TyperGroup):
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         sys.exit(self._run(args, prog_name, complete_var, extra))
 
+    def invoke(self, ctx: Any) -> Any:
+        """Run the command; a store of another encoder is told with the reindex to run."""
+        try:
+            return super().invoke(ctx)
+        except EmbeddingMismatchError as exc:
+            settings = ctx.obj
+            if not isinstance(settings, Settings) or settings.remote or not hasattr(exc, "stored"):
+                raise  # the server's store, or one told without its figures: as the library says
+            raise _MismatchError(exc, settings) from None
+
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         """Take the global options wherever they are, before or after the command."""
+        options = args[: args.index("--")] if "--" in args else args
+        ctx.meta[_HELP_ASKED] = not _HELP_OPTIONS.isdisjoint(options)
         return super().parse_args(ctx, global_options_first(self, ctx, args))
 
     def _run(
@@ -267,6 +304,27 @@ def _global_options(
             metavar="KEY=VALUE",
         ),
     ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            envvar="RAEBURN_URL",
+            show_envvar=True,
+            help="A running server (raeburnmemory serve) that answers add, show, history, "
+            "delete, similar and stats in place of a local store: no model to load here.",
+            metavar="URL",
+        ),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key",
+            envvar="RAEBURN_API_KEY",
+            show_envvar=True,
+            help="The API key of the server of --url.",
+            metavar="KEY",
+        ),
+    ] = None,
     json_mode: Annotated[
         bool, typer.Option("--json", help="Print results as JSON for programs.")
     ] = False,
@@ -281,6 +339,14 @@ def _global_options(
     ] = False,
 ) -> None:
     """Record LLM interactions in a persistent memory graph and search them by similarity."""
+    url = _blank_is_none(url)
+    given = {"--db": db, "--model": model, "--backend": backend, "--vectors": vectors}
+    local = [
+        name
+        for name, value in {**given, "--option": option}.items()
+        if value and _on_command_line(ctx, name[2:])
+    ]
+    remote = _goes_to_server(ctx, url, local)
     ctx.obj = Settings(
         db=_blank_is_none(db),
         backend=backend.value if backend is not None else "json",
@@ -290,7 +356,37 @@ def _global_options(
         options=parse_options(option),
         json_mode=json_mode,
         given=frozenset(name for name in ("db", "model") if _on_command_line(ctx, name)),
+        url=url,
+        api_key=_blank_is_none(api_key),
+        remote=remote,
     )
+
+
+def _goes_to_server(ctx: typer.Context, url: str | None, local: list[str]) -> bool:
+    """Whether the command goes to the server of ``url``; refuse what cannot.
+
+    ``--url`` on the command line is for the commands the API serves, and not with options
+    naming a local store. ``RAEBURN_URL`` gives way: to those options, and to the commands
+    that work on a local store only.
+    """
+    command = ctx.invoked_subcommand
+    if url is None or command is None or ctx.meta.get(_HELP_ASKED):
+        return False
+    if not _on_command_line(ctx, "url"):
+        return command in REMOTE_COMMANDS and not local
+    if command not in REMOTE_COMMANDS:
+        served = ", ".join(sorted(REMOTE_COMMANDS))
+        raise typer.BadParameter(
+            f"{command} works on a local store only, which the HTTP API does not offer: leave "
+            f"out --url (it serves {served})",
+            param_hint="'--url'",
+        )
+    if local:
+        raise typer.BadParameter(
+            f"the server of --url chooses its own store and model: leave out {local[0]}",
+            param_hint="'--url'",
+        )
+    return True
 
 
 _COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (

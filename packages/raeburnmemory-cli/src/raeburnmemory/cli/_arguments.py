@@ -14,7 +14,9 @@ import typer
 __all__ = ["GLOBAL_FLAGS", "GLOBAL_VALUE_OPTIONS", "global_options_first"]
 
 #: Global options that take a value.
-GLOBAL_VALUE_OPTIONS = frozenset({"--db", "--backend", "--vectors", "--model", "--option", "-o"})
+GLOBAL_VALUE_OPTIONS = frozenset(
+    {"--db", "--backend", "--vectors", "--model", "--option", "-o", "--url", "--api-key"}
+)
 #: Global options that are flags.
 GLOBAL_FLAGS = frozenset({"--json"})
 

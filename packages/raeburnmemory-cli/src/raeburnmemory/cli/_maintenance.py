@@ -21,7 +21,7 @@ __all__ = ["migrate", "reindex", "stats"]
 def stats(ctx: typer.Context) -> None:
     """Show what the store holds: interactions, sessions, agents, vectors, encoder, backends."""
     settings = settings_of(ctx)
-    with settings.open_graph(create=False) as mg:
+    with settings.open_memory(create=False) as mg:
         figures = dict(mg.stats())
     settings.output.record(figures)
 

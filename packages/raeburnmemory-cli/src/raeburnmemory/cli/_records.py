@@ -143,7 +143,7 @@ def add(
         metadata=_metadata(metadata),
         timestamp=timestamp,
     )
-    with settings.open_graph(create=True) as mg:
+    with settings.open_memory(create=True) as mg:
         added = bool(mg.batch_add([record]))
     text = f"added {prompt_id}" if added else f"{prompt_id} is stored already; nothing changed"
     settings.output.message(
@@ -157,7 +157,7 @@ def show(
 ) -> None:
     """Show one interaction."""
     settings = settings_of(ctx)
-    with settings.open_graph(create=False) as mg:
+    with settings.open_memory(create=False) as mg:
         item = mg.get_interaction(prompt_id)
     settings.output.record(interaction_fields(item), data=item.to_dict())
 
@@ -176,7 +176,7 @@ def history(
     """Show a session's interactions in order, or list the sessions with their sizes and times."""
     settings = settings_of(ctx)
     out = settings.output
-    with settings.open_graph(create=False) as mg:
+    with settings.open_memory(create=False) as mg:
         if session is None:
             sessions = mg.sessions()
             out.table(
@@ -210,7 +210,7 @@ def delete(
     if (prompt is None) == (session is None):
         raise typer.BadParameter("give exactly one of --prompt ID or --session ID")
     settings = settings_of(ctx)
-    with settings.open_graph(create=False) as mg:
+    with settings.open_memory(create=False) as mg:
         if prompt is not None:
             mg.get_interaction(prompt)  # NotFoundError before asking
             what = f"interaction {prompt}"

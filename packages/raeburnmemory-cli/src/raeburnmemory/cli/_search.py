@@ -95,7 +95,7 @@ def similar(
             param_hint="'TEXT'",
         )
     settings = settings_of(ctx)
-    with settings.open_graph(create=False) as mg:
+    with settings.open_memory(create=False) as mg:
         hits = mg.search(
             query,
             top_k,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -27,6 +28,7 @@ from raeburnmemory.core.store_files import (
 )
 
 if TYPE_CHECKING:
+    from raeburnmemory.cli._remote import Memory
     from raeburnmemory.memory_graph import MemoryGraph
 
 __all__ = [
@@ -96,6 +98,11 @@ class Settings:
     backend_given: bool = False
     #: Whether :meth:`located` has decided the backend and the exact path already.
     is_located: bool = False
+    #: The running server of ``--url`` (or ``RAEBURN_URL``), and the key it wants.
+    url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    #: Whether this command goes to the server of :attr:`url` rather than a local store.
+    remote: bool = False
 
     @property
     def output(self) -> Output:
@@ -123,7 +130,7 @@ class Settings:
         an error saying what the file is; a new file's backend is ``--backend``, else its
         extension (``.db``, ``.sqlite``, ``.sqlite3``: sqlite), else json. Nothing is created.
         """
-        if self.is_located:
+        if self.is_located or self.remote:
             return self
         if self.backend_given and self.backend not in FILE_BACKENDS:
             return dataclasses.replace(self, is_located=True)
@@ -144,10 +151,30 @@ class Settings:
 
     def describe(self) -> str:
         """The store as people should read it in messages."""
+        if self.remote and self.url is not None:
+            from raeburnmemory.cli._remote import shown_url
+
+            return shown_url(self.url)
         path = self.store_path()
         if path is not None:
             return str(path)
         return f"the {self.backend} store" if self.db is None else f"{self.backend} store {self.db}"
+
+    def command_line(self, command: str) -> str:
+        """The command line running ``command`` on this store with this encoder, as the user
+        gave them (options taken from the environment stay there)."""
+        words = ["raeburnmemory"]
+        if self.backend_given:
+            words += ["--backend", self.backend]
+        if "db" in self.given and self.db is not None:
+            words += ["--db", self.db]
+        if self.vectors is not None:
+            words += ["--vectors", self.vectors]
+        for key, value in self.options.items():
+            words += ["-o", f"{key}={value if isinstance(value, str) else json.dumps(value)}"]
+        if "model" in self.given and self.model is not None:
+            words += ["--model", self.model]
+        return shlex.join([*words, command])
 
     def graph_kwargs(self, *, model: str | None = None, offline: bool = False) -> dict[str, Any]:
         """Keyword arguments of ``MemoryGraph`` for these settings.
@@ -190,6 +217,15 @@ class Settings:
                 path.parent.mkdir(parents=True, exist_ok=True)
         kwargs = self.graph_kwargs(offline=offline)
         return MemoryGraph(create=create, reindex=reindex, **kwargs)
+
+    def open_memory(self, *, create: bool) -> Memory:
+        """The memory of a command the HTTP API also serves: the server of ``--url`` when
+        this command goes there, else the local store (see :meth:`open_graph`)."""
+        if self.remote and self.url is not None:
+            from raeburnmemory.cli._remote import open_client
+
+            return open_client(self.url, self.api_key)
+        return self.open_graph(create=create)
 
 
 _FAISS_OPTIONS = ("index", "hnsw_m", "ef_search")
