@@ -1,0 +1,92 @@
+"""Metadata filters translated to SQL select, on a real SQLite table, what matches() selects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from raeburnmemory.core.testing.data import interaction
+from raeburnmemory.core.testing.where_strategies import filters, metadata
+from raeburnmemory.core.where import Where, matches
+from raeburnmemory.sqlite._driver import driver
+from raeburnmemory.sqlite._rows import to_row
+from raeburnmemory.sqlite._where import where_sql
+
+
+@pytest.fixture(scope="module")
+def table() -> Iterator[Any]:
+    """An in-memory table with the store's ``metadata TEXT`` column, on the store's driver."""
+    conn = driver().module.connect(":memory:", isolation_level=None)
+    conn.execute("CREATE TABLE interactions (seq INTEGER PRIMARY KEY, metadata TEXT NOT NULL)")
+    yield conn
+    conn.close()
+
+
+def _fill(conn: Any, records: list[dict[str, Any]]) -> None:
+    conn.execute("DELETE FROM interactions")
+    rows = [to_row(seq, interaction(seq, metadata=meta)) for seq, meta in enumerate(records)]
+    conn.executemany(
+        "INSERT INTO interactions (seq, metadata) VALUES (?, ?)",
+        [(row[0], row[10]) for row in rows],
+    )
+
+
+def _selected(conn: Any, where: Where) -> set[int]:
+    text, values = where_sql(where, "interactions.metadata")
+    found = conn.execute(f"SELECT seq FROM interactions WHERE {text}", values).fetchall()
+    return {seq for (seq,) in found}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(records=st.lists(metadata(), max_size=8), wanted=st.lists(filters(), min_size=1, max_size=4))
+def test_sql_selects_what_matches_selects(
+    table: Any, records: list[dict[str, Any]], wanted: list[dict[str, Any]]
+) -> None:
+    _fill(table, records)
+    for mapping in wanted:
+        where = Where.parse(mapping)
+        expected = {seq for seq, meta in enumerate(records) if matches(where, meta)}
+        assert _selected(table, where) == expected, mapping
+
+
+@pytest.mark.parametrize(
+    ("mapping", "expected"),
+    [
+        ({"user": "ana"}, {0, 2}),
+        ({"user": {"$ne": "ana"}}, {1, 3, 4, 5}),
+        ({"n": 3}, {1, 5}),
+        ({"n": {"$gt": 2, "$lt": 4}}, {1, 5}),
+        ({"flag": True}, {2}),
+        ({"flag": 1}, {3}),
+        ({"user": None}, {4}),
+        ({"user": {"$exists": False}}, {3, 5}),
+        ({'q"x': {"$in": ["a", 2]}}, {5}),
+        ({"$or": [{"user": "bob"}, {"n": {"$lte": 1}}]}, {1}),
+        ({}, {0, 1, 2, 3, 4, 5}),
+        ({"user": {"$in": []}}, set()),
+    ],
+)
+def test_examples(table: Any, mapping: dict[str, Any], expected: set[int]) -> None:
+    records: list[dict[str, Any]] = [
+        {"user": "ana", "n": 2},
+        {"user": "bob", "n": 3.0},
+        {"user": ["ana", "eve"], "flag": True},
+        {"flag": 1},
+        {"user": None},
+        {"n": [9, 3], 'q"x': ["b", 2]},
+    ]
+    _fill(table, records)
+    where = Where.parse(mapping)
+    assert _selected(table, where) == expected
+    assert {seq for seq, meta in enumerate(records) if matches(where, meta)} == expected
+
+
+def test_filter_text_never_reaches_the_sql() -> None:
+    text, values = where_sql(Where.parse({"x') OR 1 --": "'; DROP TABLE interactions"}))
+    assert "DROP" not in text
+    assert "OR 1" not in text
+    assert "x') OR 1 --" in values
