@@ -10,7 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from raeburnmemory.core.testing.data import interaction
-from raeburnmemory.core.testing.where_strategies import filters, metadata
+from raeburnmemory.core.testing.where_strategies import (
+    EXAMPLE_RECORDS,
+    EXAMPLES,
+    filters,
+    metadata,
+)
 from raeburnmemory.core.where import Where, matches
 from raeburnmemory.sqlite._driver import driver
 from raeburnmemory.sqlite._rows import to_row
@@ -53,36 +58,10 @@ def test_sql_selects_what_matches_selects(
         assert _selected(table, where) == expected, mapping
 
 
-@pytest.mark.parametrize(
-    ("mapping", "expected"),
-    [
-        ({"user": "ana"}, {0, 2}),
-        ({"user": {"$ne": "ana"}}, {1, 3, 4, 5}),
-        ({"n": 3}, {1, 5}),
-        ({"n": {"$gt": 2, "$lt": 4}}, {1, 5}),
-        ({"flag": True}, {2}),
-        ({"flag": 1}, {3}),
-        ({"user": None}, {4}),
-        ({"user": {"$exists": False}}, {3, 5}),
-        ({'q"x': {"$in": ["a", 2]}}, {5}),
-        ({"$or": [{"user": "bob"}, {"n": {"$lte": 1}}]}, {1}),
-        ({}, {0, 1, 2, 3, 4, 5}),
-        ({"user": {"$in": []}}, set()),
-    ],
-)
+@pytest.mark.parametrize(("mapping", "expected"), EXAMPLES)
 def test_examples(table: Any, mapping: dict[str, Any], expected: set[int]) -> None:
-    records: list[dict[str, Any]] = [
-        {"user": "ana", "n": 2},
-        {"user": "bob", "n": 3.0},
-        {"user": ["ana", "eve"], "flag": True},
-        {"flag": 1},
-        {"user": None},
-        {"n": [9, 3], 'q"x': ["b", 2]},
-    ]
-    _fill(table, records)
-    where = Where.parse(mapping)
-    assert _selected(table, where) == expected
-    assert {seq for seq, meta in enumerate(records) if matches(where, meta)} == expected
+    _fill(table, EXAMPLE_RECORDS)
+    assert _selected(table, Where.parse(mapping)) == expected
 
 
 def test_filter_text_never_reaches_the_sql() -> None:

@@ -25,7 +25,7 @@ from raeburnmemory.core.where import (
     Not,
     OneOf,
     Or,
-    Scalar,
+    ValueKinds,
     Where,
 )
 
@@ -82,30 +82,21 @@ def _predicate(clause: Equal | OneOf | Compare, table: str, values: list[Any]) -
             f"({_NUMBER.format(t=table)} AND {table}.value + 0.0 BETWEEN ? AND ? "
             f"AND {table}.value + 0.0 {_SQL_OPERATORS[clause.op]} ?)"
         )
-    wanted = (clause.value,) if isinstance(clause, Equal) else clause.values
-    return "(" + " OR ".join(_equal_any(table, wanted, values)) + ")"
+    return "(" + " OR ".join(_equal_any(table, ValueKinds.of(clause), values)) + ")"
 
 
-def _equal_any(table: str, wanted: tuple[Scalar, ...], values: list[Any]) -> list[str]:
+def _equal_any(table: str, wanted: ValueKinds, values: list[Any]) -> list[str]:
     """One test per kind of value among ``wanted`` (texts, numbers, booleans, null)."""
-    texts = [item for item in wanted if isinstance(item, str)]
-    numbers = [
-        float(item)
-        for item in wanted
-        if isinstance(item, (int, float)) and not isinstance(item, bool)
-    ]
-    booleans = {item for item in wanted if isinstance(item, bool)}
     tests: list[str] = []
-    if texts:
-        tests.append(f"({table}.type = 'text' AND {table}.value IN ({_marks(len(texts))}))")
-        values.extend(texts)
-    if numbers:
-        tests.append(
-            f"({_NUMBER.format(t=table)} AND {table}.value + 0.0 IN ({_marks(len(numbers))}))"
-        )
-        values.extend(numbers)
-    tests.extend(f"{table}.type = '{'true' if item else 'false'}'" for item in sorted(booleans))
-    if any(item is None for item in wanted):
+    if wanted.texts:
+        tests.append(f"({table}.type = 'text' AND {table}.value IN ({_marks(len(wanted.texts))}))")
+        values.extend(wanted.texts)
+    if wanted.numbers:
+        marks = _marks(len(wanted.numbers))
+        tests.append(f"({_NUMBER.format(t=table)} AND {table}.value + 0.0 IN ({marks}))")
+        values.extend(wanted.numbers)
+    tests.extend(f"{table}.type = '{'true' if item else 'false'}'" for item in wanted.booleans)
+    if wanted.null:
         tests.append(f"{table}.type = 'null'")
     return tests
 

@@ -14,7 +14,15 @@ from hypothesis import strategies as st
 
 from raeburnmemory.core.where import MAX_EXACT_INTEGER
 
-__all__ = ["filter_keys", "filters", "metadata", "metadata_values", "scalars"]
+__all__ = [
+    "EXAMPLES",
+    "EXAMPLE_RECORDS",
+    "filter_keys",
+    "filters",
+    "metadata",
+    "metadata_values",
+    "scalars",
+]
 
 #: Keys records and filters share: plain, dotted, quoted, bracketed, empty, non-ASCII.
 KEYS = ("user", "n", "tags", "a.b", 'q"x', "[0]", "", "ключ", "x\\y")
@@ -34,9 +42,7 @@ _EDGE_INTEGERS = (
 )
 _EDGE_FLOATS = (2.0**60, 9007199254740992.0, 1.7976931348623157e308, 5e-324)
 
-_text = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=4
-)
+_text = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=4)
 _filter_number = st.one_of(
     st.sampled_from(_EXACT_NUMBERS),
     st.integers(-MAX_EXACT_INTEGER, MAX_EXACT_INTEGER),
@@ -105,3 +111,38 @@ def filters() -> st.SearchStrategy[dict[str, Any]]:
         ),
         max_leaves=6,
     )
+
+
+#: Records for :data:`EXAMPLES` (their ids are their positions).
+EXAMPLE_RECORDS: list[dict[str, Any]] = [
+    {"user": "ana", "n": 2},
+    {"user": "bob", "n": 3.0},
+    {"user": ["ana", "eve"], "flag": True},
+    {"flag": 1},
+    {"user": None},
+    {"n": [9, 3], 'q"x': ["b", 2]},
+    {"n": MAX_EXACT_INTEGER + 1, "tags": [["ana"]]},
+    {"n": 10**400, "tags": {"user": "ana"}},
+]
+_ALL = set(range(len(EXAMPLE_RECORDS)))
+#: Filters and the positions of :data:`EXAMPLE_RECORDS` each selects, one rule of the language each.
+EXAMPLES: list[tuple[dict[str, Any], set[int]]] = [
+    ({"user": "ana"}, {0, 2}),  # a list matches by its elements
+    ({"user": {"$ne": "ana"}}, _ALL - {0, 2}),  # $ne matches records without the key
+    ({"n": 3}, {1, 5}),  # 3 equals 3.0
+    ({"n": {"$gt": 2, "$lt": 4}}, {1, 5}),  # each operator may hold on another element
+    ({"flag": True}, {2}),  # True is not 1
+    ({"flag": 1}, {3}),
+    ({"user": None}, {4}),  # null, not a missing key
+    ({"user": {"$exists": False}}, {3, 5, 6, 7}),
+    ({'q"x': {"$in": ["a", 2]}}, {5}),
+    ({"$or": [{"user": "bob"}, {"n": {"$lte": 1}}]}, {1}),
+    ({}, _ALL),
+    ({"user": {"$in": []}}, set()),
+    ({"user": {"$nin": []}}, _ALL),
+    ({"n": MAX_EXACT_INTEGER}, {6}),  # 2**53 + 1 compares as the double 2**53
+    ({"n": {"$gt": 1e300}}, set()),  # 10**400 is beyond a double: not a number to filters
+    ({"n": {"$ne": 3}}, _ALL - {1, 5}),
+    ({"tags": "ana"}, set()),  # neither a list inside a list nor a mapping matches
+    ({"tags": {"$exists": True}}, {6, 7}),
+]
