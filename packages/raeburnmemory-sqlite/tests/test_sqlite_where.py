@@ -13,10 +13,11 @@ from raeburnmemory.core.testing.data import interaction
 from raeburnmemory.core.testing.where_strategies import (
     EXAMPLE_RECORDS,
     EXAMPLES,
+    assert_selects_as_matches,
     filters,
     metadata,
 )
-from raeburnmemory.core.where import Where, matches
+from raeburnmemory.core.where import Where
 from raeburnmemory.sqlite._driver import driver
 from raeburnmemory.sqlite._rows import to_row
 from raeburnmemory.sqlite._where import where_sql
@@ -52,10 +53,7 @@ def test_sql_selects_what_matches_selects(
     table: Any, records: list[dict[str, Any]], wanted: list[dict[str, Any]]
 ) -> None:
     _fill(table, records)
-    for mapping in wanted:
-        where = Where.parse(mapping)
-        expected = {seq for seq, meta in enumerate(records) if matches(where, meta)}
-        assert _selected(table, where) == expected, mapping
+    assert_selects_as_matches(lambda where: _selected(table, where), records, wanted)
 
 
 @pytest.mark.parametrize(("mapping", "expected"), EXAMPLES)

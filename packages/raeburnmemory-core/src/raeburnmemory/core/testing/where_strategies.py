@@ -8,15 +8,17 @@ module needs hypothesis.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from hypothesis import strategies as st
 
-from raeburnmemory.core.where import MAX_EXACT_INTEGER
+from raeburnmemory.core.where import MAX_EXACT_INTEGER, Where, matches
 
 __all__ = [
     "EXAMPLES",
     "EXAMPLE_RECORDS",
+    "assert_selects_as_matches",
     "filter_keys",
     "filters",
     "metadata",
@@ -146,3 +148,16 @@ EXAMPLES: list[tuple[dict[str, Any], set[int]]] = [
     ({"tags": "ana"}, set()),  # neither a list inside a list nor a mapping matches
     ({"tags": {"$exists": True}}, {6, 7}),
 ]
+
+
+def assert_selects_as_matches(
+    select: Callable[[Where], set[int]],
+    records: Sequence[dict[str, Any]],
+    mappings: Sequence[dict[str, Any]],
+) -> None:
+    """Check that ``select`` (an engine's answer: the positions in ``records`` of the records a
+    filter selects) agrees with :func:`~raeburnmemory.core.where.matches` on every filter."""
+    for mapping in mappings:
+        where = Where.parse(mapping)
+        expected = {row for row, meta in enumerate(records) if matches(where, meta)}
+        assert select(where) == expected, mapping
