@@ -12,8 +12,7 @@ a tree on one record's metadata in plain Python. That evaluation **is** the mean
 every engine's translation (SQL over SQLite's JSON functions, PostgreSQL ``jsonb``, Qdrant payload
 conditions, column arrays) selects exactly the records it selects.
 
-The rules
----------
+The rules:
 
 * **Keys** name top-level metadata keys, exactly: ``"a.b"`` is the key ``a.b``, not a path into
   an object. A key is text of at most :data:`MAX_KEY_LENGTH` characters and may not start with
