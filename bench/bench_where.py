@@ -29,7 +29,7 @@ import numpy as np
 from raeburnmemory.core._where_columns import WhereColumns
 from raeburnmemory.core.where import Where, matches
 from raeburnmemory.sqlite._driver import driver
-from raeburnmemory.sqlite._where import where_sql
+from raeburnmemory.sqlite._where import register, where_sql
 
 RESULTS = Path(__file__).parent / "results"
 REPEATS = 7
@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     build_s = time.perf_counter() - began
 
     conn = driver().module.connect(":memory:")
+    register(conn)
     conn.execute("CREATE TABLE interactions (seq INTEGER PRIMARY KEY, metadata TEXT NOT NULL)")
     conn.executemany(
         "INSERT INTO interactions VALUES (?, ?)",

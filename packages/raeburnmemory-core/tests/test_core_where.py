@@ -7,15 +7,14 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from raeburnmemory.core._where_columns import WhereColumns
 from raeburnmemory.core.errors import InvalidFilterError, RaeburnMemoryError, SearchError
 from raeburnmemory.core.testing.where_strategies import (
     EXAMPLE_RECORDS,
     EXAMPLES,
+    cases,
     filters,
-    metadata,
 )
 from raeburnmemory.core.where import (
     MAX_FILTER_DEPTH,
@@ -45,12 +44,11 @@ def test_examples_by_the_columns(mapping: dict[str, Any], expected: set[int]) ->
 
 
 @settings(max_examples=400, deadline=None)
-@given(
-    records=st.lists(metadata(), max_size=10), mappings=st.lists(filters(), min_size=1, max_size=4)
-)
+@given(cases())
 def test_columns_select_what_matches_selects(
-    records: list[dict[str, Any]], mappings: list[dict[str, Any]]
+    case: tuple[list[dict[str, Any]], list[dict[str, Any]]],
 ) -> None:
+    records, mappings = case
     columns = WhereColumns.build(records)
     assert len(columns) == len(records)
     for mapping in mappings:

@@ -11,15 +11,13 @@ from typing import Any
 import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from psycopg import sql
 
 from raeburnmemory.core.testing.where_strategies import (
     EXAMPLE_RECORDS,
     EXAMPLES,
     assert_selects_as_matches,
-    filters,
-    metadata,
+    cases,
 )
 from raeburnmemory.core.where import Where
 from raeburnmemory.postgres._where import METADATA_INDEX, where_sql
@@ -57,10 +55,11 @@ def _selected(conn: psycopg.Connection[Any], where: Where) -> set[int]:
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(records=st.lists(metadata(), max_size=8), wanted=st.lists(filters(), min_size=1, max_size=4))
+@given(cases())
 def test_sql_selects_what_matches_selects(
-    conn: psycopg.Connection[Any], records: list[dict[str, Any]], wanted: list[dict[str, Any]]
+    conn: psycopg.Connection[Any], case: tuple[list[dict[str, Any]], list[dict[str, Any]]]
 ) -> None:
+    records, wanted = case
     _fill(conn, records)
     assert_selects_as_matches(lambda where: _selected(conn, where), records, wanted)
 

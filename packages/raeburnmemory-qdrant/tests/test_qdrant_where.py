@@ -10,15 +10,13 @@ from typing import Any
 import pytest
 import qdrant_edge as edge
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from qdrant_client import QdrantClient, models
 
 from raeburnmemory.core.testing.where_strategies import (
     EXAMPLE_RECORDS,
     EXAMPLES,
     assert_selects_as_matches,
-    filters,
-    metadata,
+    cases,
 )
 from raeburnmemory.core.where import Where
 from raeburnmemory.qdrant._where import (
@@ -26,6 +24,7 @@ from raeburnmemory.qdrant._where import (
     client_filter,
     edge_filter,
     field_key,
+    number_key,
     where_payload,
 )
 
@@ -105,12 +104,11 @@ def target(
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(records=st.lists(metadata(), max_size=8), wanted=st.lists(filters(), min_size=1, max_size=4))
+@given(cases())
 def test_filter_selects_what_matches_selects(
-    target: _EdgeTarget | _ClientTarget,
-    records: list[dict[str, Any]],
-    wanted: list[dict[str, Any]],
+    target: _EdgeTarget | _ClientTarget, case: tuple[list[dict[str, Any]], list[dict[str, Any]]]
 ) -> None:
+    records, wanted = case
     assert_selects_as_matches(target.fill(records), records, wanted)
 
 
@@ -128,7 +126,7 @@ def test_payload_keeps_kinds_apart() -> None:
         "keys": [a, q],
         "nulls": [a],
         "text": {a: ["1"]},
-        "number": {a: [1.0]},
+        "number": {a: [{"h": number_key(1.0)[0], "l": number_key(1.0)[1]}]},
         "bool": {a: [1]},
     }
 
@@ -136,3 +134,12 @@ def test_payload_keeps_kinds_apart() -> None:
 def test_field_keys_are_path_safe() -> None:
     assert field_key('a."b"[0]') == "k" + b'a."b"[0]'.hex()
     assert field_key("") == "k"
+
+
+def test_number_keys_keep_the_order_of_doubles() -> None:
+    numbers = [-1e308, -2.5, -5e-324, 0.0, 5e-324, 3.4183537179374242e-99, 1.0, 2.0**53, 1e308]
+    keys = [number_key(n) for n in numbers]
+    assert keys == sorted(keys)
+    assert len(set(keys)) == len(keys)
+    assert number_key(-0.0) == number_key(0.0)
+    assert all(0 <= part < 2**32 for key in keys for part in key)

@@ -7,26 +7,25 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from raeburnmemory.core.testing.data import interaction
 from raeburnmemory.core.testing.where_strategies import (
     EXAMPLE_RECORDS,
     EXAMPLES,
     assert_selects_as_matches,
-    filters,
-    metadata,
+    cases,
 )
 from raeburnmemory.core.where import Where
 from raeburnmemory.sqlite._driver import driver
 from raeburnmemory.sqlite._rows import to_row
-from raeburnmemory.sqlite._where import where_sql
+from raeburnmemory.sqlite._where import register, where_sql
 
 
 @pytest.fixture(scope="module")
 def table() -> Iterator[Any]:
     """An in-memory table with the store's ``metadata TEXT`` column, on the store's driver."""
     conn = driver().module.connect(":memory:", isolation_level=None)
+    register(conn)
     conn.execute("CREATE TABLE interactions (seq INTEGER PRIMARY KEY, metadata TEXT NOT NULL)")
     yield conn
     conn.close()
@@ -48,10 +47,11 @@ def _selected(conn: Any, where: Where) -> set[int]:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(records=st.lists(metadata(), max_size=8), wanted=st.lists(filters(), min_size=1, max_size=4))
+@given(cases())
 def test_sql_selects_what_matches_selects(
-    table: Any, records: list[dict[str, Any]], wanted: list[dict[str, Any]]
+    table: Any, case: tuple[list[dict[str, Any]], list[dict[str, Any]]]
 ) -> None:
+    records, wanted = case
     _fill(table, records)
     assert_selects_as_matches(lambda where: _selected(table, where), records, wanted)
 

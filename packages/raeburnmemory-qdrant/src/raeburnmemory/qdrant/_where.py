@@ -10,10 +10,16 @@ kind of value apart, under keys spelled ``k`` + the UTF-8 hex of the metadata ke
 
 ``keys`` lists the keys present; ``nulls`` those holding ``null`` (or a list with one); ``text``,
 ``number`` and ``bool`` each key's values of that kind, a scalar as one value and a list's own
-elements each (lists in lists and mappings are left out: they match nothing). Numbers are the
-doubles the language compares (an integer too large for a double is left out: no number), and
-booleans are 0 and 1 in a field that holds nothing else. Qdrant matches a condition on a list
-field when any element matches, which is the language's list rule.
+elements each (lists in lists and mappings are left out: they match nothing). Booleans are 0 and
+1 in a field that holds nothing else. Qdrant matches a condition on a list field when any
+element matches, which is the language's list rule.
+
+Numbers are not stored as numbers: Qdrant reads a payload's floats through a conversion that is
+not always correctly rounded (``3.4183537179374242e-99`` is stored as the next double down), so
+equal doubles could compare unequal. Each number (the double the language compares; an integer
+too large for a double is left out) is stored as its order-preserving 64-bit key split into two
+32-bit integers, ``{"h": high, "l": low}``, which Qdrant holds exactly; a comparison is a nested
+condition on one element: ``h`` beyond the bound's, or equal and ``l`` beyond.
 
 :func:`edge_filter` and :func:`client_filter` then translate a
 :class:`~raeburnmemory.core.where.Where` into a Qdrant Edge or ``qdrant-client`` filter selecting
@@ -22,6 +28,7 @@ exactly the points whose metadata :func:`~raeburnmemory.core.where.matches` sele
 
 from __future__ import annotations
 
+import struct
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
@@ -45,7 +52,14 @@ from raeburnmemory.core.where import (
     elements,
 )
 
-__all__ = ["WHERE_FIELD", "client_filter", "edge_filter", "field_key", "where_payload"]
+__all__ = [
+    "WHERE_FIELD",
+    "client_filter",
+    "edge_filter",
+    "field_key",
+    "number_key",
+    "where_payload",
+]
 
 #: The payload field holding what metadata filters read.
 WHERE_FIELD = "where"
@@ -56,6 +70,14 @@ C = TypeVar("C")
 def field_key(key: str) -> str:
     """A metadata key as a payload key every Qdrant path can name: ``k`` + its UTF-8 hex."""
     return "k" + key.encode("utf-8").hex()
+
+
+def number_key(number: float) -> tuple[int, int]:
+    """A double's order-preserving unsigned 64-bit key, as its high and low 32 bits: keys
+    compare as the doubles do (``-0.0`` is ``0.0``)."""
+    (bits,) = struct.unpack(">Q", struct.pack(">d", number + 0.0))  # + 0.0 turns -0.0 to 0.0
+    key = bits ^ 0xFFFF_FFFF_FFFF_FFFF if bits >> 63 else bits | 1 << 63
+    return key >> 32, key & 0xFFFF_FFFF
 
 
 def where_payload(metadata: Mapping[str, Any]) -> dict[str, Any]:
@@ -77,7 +99,8 @@ def where_payload(metadata: Mapping[str, Any]) -> dict[str, Any]:
             else:
                 number = as_number(item)
                 if number is not None:
-                    kinds["number"].setdefault(name, []).append(number)
+                    high, low = number_key(number)
+                    kinds["number"].setdefault(name, []).append({"h": high, "l": low})
     found: dict[str, Any] = {"keys": keys}
     if nulls:
         found["nulls"] = nulls
@@ -107,8 +130,12 @@ class _Conditions(ABC, Generic[C]):
         """The field at ``path`` holds one of ``values`` (or a list with one)."""
 
     @abstractmethod
-    def range(self, path: str, op: Comparison | None, value: float) -> C:
-        """The field holds a number passing ``op`` (``None``: equal to ``value``)."""
+    def range(self, path: str, op: Comparison, value: int) -> C:
+        """The field holds an integer passing ``op`` against ``value``."""
+
+    @abstractmethod
+    def nested(self, path: str, item: C) -> C:
+        """One object of the list at ``path`` meets ``item`` (its keys relative to the object)."""
 
     @abstractmethod
     def all(self, items: list[C]) -> C:
@@ -142,8 +169,21 @@ class _Conditions(ABC, Generic[C]):
         if isinstance(clause, Exists):
             return self.match(f"{WHERE_FIELD}.keys", [field_key(clause.key)])
         if isinstance(clause, Compare):
-            return self.range(_path("number", clause.key), clause.op, clause.value)
+            return self.number(clause.key, clause.op, clause.value)
         return self.equal(clause)
+
+    def number(self, key: str, op: Comparison | None, value: float) -> C:
+        """The key holds a number passing ``op`` against ``value`` (``None``: equal to it)."""
+        high, low = number_key(value)
+        same_high = self.match("h", [high])
+        if op is None:
+            inner = self.all([same_high, self.match("l", [low])])
+        else:
+            strict: Comparison = "$gt" if op in ("$gt", "$gte") else "$lt"
+            inner = self.any(
+                [self.range("h", strict, high), self.all([same_high, self.range("l", op, low)])]
+            )
+        return self.nested(_path("number", key), inner)
 
     def equal(self, clause: Equal | OneOf) -> C:
         """The key holds one of the wanted values, kind by kind."""
@@ -151,7 +191,7 @@ class _Conditions(ABC, Generic[C]):
         parts: list[C] = []
         if wanted.texts:
             parts.append(self.match(_path("text", clause.key), list(wanted.texts)))
-        parts.extend(self.range(_path("number", clause.key), None, n) for n in wanted.numbers)
+        parts.extend(self.number(clause.key, None, n) for n in wanted.numbers)
         if wanted.booleans:
             parts.append(self.match(_path("bool", clause.key), [int(b) for b in wanted.booleans]))
         if wanted.null:
@@ -171,9 +211,11 @@ class _EdgeConditions(_Conditions[_Edge]):
         how = edge.MatchValue(values[0]) if len(values) == 1 else edge.MatchAny(values)
         return edge.FieldCondition(key=path, match=how)
 
-    def range(self, path: str, op: Comparison | None, value: float) -> _Edge:
-        bounds = {"gte": value, "lte": value} if op is None else {op[1:]: value}
-        return edge.FieldCondition(key=path, range=edge.RangeFloat(**bounds))
+    def range(self, path: str, op: Comparison, value: int) -> _Edge:
+        return edge.FieldCondition(key=path, range=edge.RangeFloat(**{op[1:]: float(value)}))
+
+    def nested(self, path: str, item: _Edge) -> _Edge:
+        return edge.NestedCondition(path, edge.Filter(must=[item]))
 
     def all(self, items: list[_Edge]) -> _Edge:
         return edge.Filter(must=items)
@@ -200,9 +242,13 @@ class _ClientConditions(_Conditions[_Client]):
         )
         return models.FieldCondition(key=path, match=how)
 
-    def range(self, path: str, op: Comparison | None, value: float) -> _Client:
-        bounds = {"gte": value, "lte": value} if op is None else {op[1:]: value}
-        return models.FieldCondition(key=path, range=models.Range(**bounds))
+    def range(self, path: str, op: Comparison, value: int) -> _Client:
+        return models.FieldCondition(key=path, range=models.Range(**{op[1:]: float(value)}))
+
+    def nested(self, path: str, item: _Client) -> _Client:
+        return models.NestedCondition(
+            nested=models.Nested(key=path, filter=models.Filter(must=[item]))
+        )
 
     def all(self, items: list[_Client]) -> _Client:
         return models.Filter(must=items)

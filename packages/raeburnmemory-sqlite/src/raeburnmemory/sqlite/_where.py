@@ -6,14 +6,18 @@ selects. Keys are looked up with ``json_each`` and compared as parameters, so an
 quotes, brackets) is safe and nothing from the filter is ever written into the SQL text. A list
 is searched one level deep (a second ``json_each``), the element rule of the filter language.
 
-Numbers: ``json_each`` gives integers as ``INTEGER`` (beyond 64 bits as ``REAL``, infinite past
-the double range); adding ``0.0`` turns each into the double the language compares, and a range
-test keeps only finite values.
+Numbers: an integer SQLite holds in 64 bits becomes the double the language compares by adding
+``0.0`` (a correctly rounded conversion). Every other number (a float, or an integer beyond 64
+bits) is read from its own JSON text by :data:`NUMBER_FUNCTION`, a Python function: SQLite's own
+text-to-double conversion is not always correctly rounded (SQLite 3.50 reads
+``1.5314457441130554e-92`` as the next double up), which would make equal numbers differ.
+:func:`register` adds the function to a connection; every connection that runs the SQL needs it.
 """
 
 from __future__ import annotations
 
-import sys
+import json
+import sqlite3
 from typing import Any
 
 from raeburnmemory.core.where import (
@@ -27,13 +31,35 @@ from raeburnmemory.core.where import (
     Or,
     ValueKinds,
     Where,
+    as_number,
 )
 
-__all__ = ["where_sql"]
+__all__ = ["NUMBER_FUNCTION", "register", "where_sql"]
+
+#: The SQL function that reads a JSON number's text as the double filters compare.
+NUMBER_FUNCTION = "raeburn_json_number"
 
 _SQL_OPERATORS = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
-_NUMBER = "{t}.type IN ('integer', 'real')"
-_LARGEST = sys.float_info.max
+# A JSON value (the json_each row {t}, its own JSON text {raw}) as a double, or NULL.
+_NUMBER = (
+    "(CASE WHEN {t}.type = 'integer' AND typeof({t}.value) = 'integer' THEN {t}.value + 0.0 "
+    "WHEN {t}.type IN ('integer', 'real') THEN " + NUMBER_FUNCTION + "({raw}) END)"
+)
+
+
+def json_number(text: str | None) -> float | None:
+    """The double a JSON number's text stands for, or ``None`` when filters see no number."""
+    if text is None:
+        return None
+    try:
+        return as_number(json.loads(text))
+    except ValueError:
+        return None
+
+
+def register(conn: sqlite3.Connection) -> None:
+    """Add :data:`NUMBER_FUNCTION` to a connection (the SQL of :func:`where_sql` calls it)."""
+    conn.create_function(NUMBER_FUNCTION, 1, json_number, deterministic=True)
 
 
 def where_sql(where: Where, column: str = "metadata") -> tuple[str, list[Any]]:
@@ -65,8 +91,8 @@ def _clause(clause: Clause, column: str, values: list[Any]) -> str:
         return "0"
     # the key's own value, then (for a list) its elements, each tested by the same predicate
     values.append(clause.key)
-    own = _predicate(clause, "_wk", values)
-    inner = _predicate(clause, "_we", values)
+    own = _predicate(clause, "_wk", f"({column} -> _wk.fullkey)", values)
+    inner = _predicate(clause, "_we", "(_wk.value -> _we.fullkey)", values)
     return (
         f"EXISTS (SELECT 1 FROM json_each({column}) AS _wk WHERE _wk.key = ? AND ({own} OR "
         f"(_wk.type = 'array' AND EXISTS (SELECT 1 FROM json_each(_wk.value) AS _we "
@@ -74,18 +100,17 @@ def _clause(clause: Clause, column: str, values: list[Any]) -> str:
     )
 
 
-def _predicate(clause: Equal | OneOf | Compare, table: str, values: list[Any]) -> str:
-    """Whether one JSON value (the row ``table`` of a ``json_each``) passes a key's test."""
+def _predicate(clause: Equal | OneOf | Compare, table: str, raw: str, values: list[Any]) -> str:
+    """Whether one JSON value (the row ``table`` of a ``json_each``, whose own JSON text is
+    ``raw``) passes a key's test."""
+    number = _NUMBER.format(t=table, raw=raw)
     if isinstance(clause, Compare):
-        values.extend((-_LARGEST, _LARGEST, clause.value))
-        return (
-            f"({_NUMBER.format(t=table)} AND {table}.value + 0.0 BETWEEN ? AND ? "
-            f"AND {table}.value + 0.0 {_SQL_OPERATORS[clause.op]} ?)"
-        )
-    return "(" + " OR ".join(_equal_any(table, ValueKinds.of(clause), values)) + ")"
+        values.append(clause.value)
+        return f"({number} {_SQL_OPERATORS[clause.op]} ?)"
+    return "(" + " OR ".join(_equal_any(table, number, ValueKinds.of(clause), values)) + ")"
 
 
-def _equal_any(table: str, wanted: ValueKinds, values: list[Any]) -> list[str]:
+def _equal_any(table: str, number: str, wanted: ValueKinds, values: list[Any]) -> list[str]:
     """One test per kind of value among ``wanted`` (texts, numbers, booleans, null)."""
     tests: list[str] = []
     if wanted.texts:
@@ -93,7 +118,7 @@ def _equal_any(table: str, wanted: ValueKinds, values: list[Any]) -> list[str]:
         values.extend(wanted.texts)
     if wanted.numbers:
         marks = _marks(len(wanted.numbers))
-        tests.append(f"({_NUMBER.format(t=table)} AND {table}.value + 0.0 IN ({marks}))")
+        tests.append(f"({number} IN ({marks}))")
         values.extend(wanted.numbers)
     tests.extend(f"{table}.type = '{'true' if item else 'false'}'" for item in wanted.booleans)
     if wanted.null:
