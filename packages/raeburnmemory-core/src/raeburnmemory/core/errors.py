@@ -21,6 +21,7 @@ Catch :class:`RaeburnMemoryError` to handle every failure of the library::
     │   ├── InvalidInteractionError   an interaction's fields are not acceptable (also ValueError)
     │   └── NotFoundError             no such prompt or session (also KeyError)
     └── SearchError                   a search cannot be answered
+        ├── InvalidFilterError        a metadata filter is malformed (also ValueError)
         ├── NoEmbeddingsError         the store holds no vectors yet
         └── UnsupportedSearchError    the store cannot do this kind of search
 """
@@ -37,6 +38,7 @@ __all__ = [
     "EmbeddingMismatchError",
     "ExportTargetError",
     "InteractionError",
+    "InvalidFilterError",
     "InvalidInteractionError",
     "ModelUnavailableError",
     "NoEmbeddingsError",
@@ -215,3 +217,15 @@ class NoEmbeddingsError(SearchError):
 
 class UnsupportedSearchError(SearchError):
     """The store or vector backend cannot do the requested kind of search."""
+
+
+class InvalidFilterError(SearchError, ValueError):
+    """A metadata filter (``where=``) is malformed; the message names the bad part by its path,
+    such as ``where["$and"][1]["age"]``."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        #: Where the problem is, written as the filter would be indexed (``where["user"]``).
+        self.path = path
+        #: What is wrong there.
+        self.problem = problem
