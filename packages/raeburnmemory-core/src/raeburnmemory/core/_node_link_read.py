@@ -11,15 +11,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from raeburnmemory.core.errors import InvalidInteractionError, RaeburnMemoryError
+from raeburnmemory.core.errors import InvalidInteractionError
 from raeburnmemory.core.graph import _AGENT_FIELDS, _RESPONSE_FIELDS, PROMPT_FIELDS
+from raeburnmemory.core.jsonl import ExportFormatError
 from raeburnmemory.core.model import RELATIONS, Interaction, Link
 from raeburnmemory.core.records import make_interaction
 
 __all__ = ["NodeLinkFormatError", "read_node_link"]
 
 
-class NodeLinkFormatError(RaeburnMemoryError, ValueError):
+class NodeLinkFormatError(ExportFormatError):
     """A node-link JSON file cannot be read back as a memory; the message names the file."""
 
 

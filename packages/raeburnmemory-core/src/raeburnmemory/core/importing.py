@@ -28,7 +28,7 @@ from raeburnmemory.core.errors import (
     InvalidInteractionError,
     NotFoundError,
 )
-from raeburnmemory.core.jsonl import JsonlReader, is_jsonl_export
+from raeburnmemory.core.jsonl import ExportFormatError, JsonlReader, is_jsonl_export
 from raeburnmemory.core.model import EncoderInfo, Interaction, Link
 from raeburnmemory.core.store import Store
 
@@ -283,7 +283,7 @@ def import_file(
     where = Path(path).expanduser()
     kind = detect_export_format(where)
     if kind is None:
-        raise NodeLinkFormatError(
+        raise ExportFormatError(
             f"{where}: neither a raeburnmemory JSON Lines export (no header line) nor node-link "
             "JSON; interactions without a header are read by the command line's import"
         )

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "ExportFormatError",
     "JsonlFormatError",
     "JsonlHeader",
     "JsonlReader",
@@ -71,7 +72,11 @@ _LINE_KEYS = frozenset(
 _VECTOR_DTYPE = np.dtype("<f4")
 
 
-class JsonlFormatError(RaeburnMemoryError, ValueError):
+class ExportFormatError(RaeburnMemoryError, ValueError):
+    """A file cannot be read as an export; the message names the file (and the place in it)."""
+
+
+class JsonlFormatError(ExportFormatError):
     """A JSON Lines export cannot be read; the message names the file and the line."""
 
     def __init__(self, path: object, line: int, reason: str) -> None:
@@ -259,7 +264,10 @@ def _links(source: str, value: Any) -> list[Link]:
 
 
 def _record(number: int, text: str, header: JsonlHeader) -> JsonlRecord:
-    data = json.loads(text)
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"not valid JSON ({exc})") from None
     if not isinstance(data, dict):
         raise ValueError(f"expected a JSON object, found {type(data).__name__}")
     unknown = sorted(set(data) - _LINE_KEYS)
