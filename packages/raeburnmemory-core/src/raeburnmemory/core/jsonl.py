@@ -57,6 +57,7 @@ __all__ = [
     "encode_vector",
     "interaction_line",
     "is_jsonl_export",
+    "iter_jsonl",
     "read_jsonl",
     "write_jsonl",
 ]
@@ -159,14 +160,42 @@ def interaction_line(
     }
 
 
-def _store_of(source: MemoryGraph | Store, path: Path) -> Store:
-    """The store to read, after refusing a ``path`` that is one of its files."""
+def _store_of(source: MemoryGraph | Store) -> Store:
     if isinstance(source, Store):
-        refuse_store_file(path, source.own_files(), source.location)
         return source
-    source.check_export_target(path)
     source.sync()  # other writers' changes, and a persistent index reconciled
     return source.store
+
+
+def iter_jsonl(
+    source: MemoryGraph | Store, *, progress: Callable[[int, int], None] | None = None
+) -> Iterator[str]:
+    """The lines of the JSON Lines export of ``source`` (a MemoryGraph or a Store), each ending
+    with a newline: the header, then every interaction in the order it was stored.
+
+    Interactions are streamed from the store; the vectors are read once, when the first line is
+    asked for (the store's ``load_vectors``). ``progress(done, total)`` is called every 1,000
+    interactions and at the end.
+    """
+    store = _store_of(source)
+    stored = store.load_vectors()
+    rows = {pid: row for row, pid in enumerate(stored.ids)}
+    outgoing: dict[str, list[Link]] = {}
+    for link in store.links():
+        outgoing.setdefault(link.source, []).append(link)
+    total = store.count()
+    links = sum(map(len, outgoing.values()))
+    yield JsonlHeader(FORMAT_VERSION, store.encoder_info(), total, links).to_line() + "\n"
+    done = 0
+    for item in store.iter_interactions():
+        row = rows.get(item.prompt_id)
+        vector = None if row is None else stored.vectors[row]
+        yield dumps(interaction_line(item, outgoing.get(item.prompt_id, []), vector)) + "\n"
+        done += 1
+        if progress is not None and done % 1000 == 0:
+            progress(done, max(total, done))
+    if progress is not None:
+        progress(done, max(total, done))
 
 
 def write_jsonl(
@@ -177,36 +206,21 @@ def write_jsonl(
 ) -> int:
     """Write every interaction of ``source`` (a MemoryGraph or a Store) to ``path`` as JSON Lines.
 
-    Interactions are streamed from the store; the vectors are read once (the store's
-    ``load_vectors``). The file appears whole or not at all, replacing a file at ``path``; one of
-    the store's own files raises ``ExportTargetError`` and nothing is written. Returns how many
-    interactions were written; ``progress(done, total)`` is called every 1,000.
+    The lines are those of :func:`iter_jsonl`. The file appears whole or not at all, replacing a
+    file at ``path``; one of the store's own files (or its vector index's) raises
+    ``ExportTargetError`` and nothing is written. Returns how many interactions were written.
     """
     target = Path(path).expanduser()
-    store = _store_of(source, target)
-    stored = store.load_vectors()
-    rows = {pid: row for row, pid in enumerate(stored.ids)}
-    outgoing: dict[str, list[Link]] = {}
-    for link in store.links():
-        outgoing.setdefault(link.source, []).append(link)
-    total = store.count()
-    header = JsonlHeader(
-        FORMAT_VERSION, store.encoder_info(), total, sum(map(len, outgoing.values()))
-    )
-    done = 0
+    if isinstance(source, Store):
+        refuse_store_file(target, source.own_files(), source.location)
+    else:
+        source.check_export_target(target)
+    written = -1  # the header
     with atomic_text_file(target) as out:
-        out.write(header.to_line() + "\n")
-        for item in store.iter_interactions():
-            row = rows.get(item.prompt_id)
-            vector = None if row is None else stored.vectors[row]
-            links = outgoing.get(item.prompt_id, [])
-            out.write(dumps(interaction_line(item, links, vector)) + "\n")
-            done += 1
-            if progress is not None and done % 1000 == 0:
-                progress(done, total)
-    if progress is not None:
-        progress(done, max(total, done))
-    return done
+        for line in iter_jsonl(source, progress=progress):
+            out.write(line)
+            written += 1
+    return written
 
 
 def _header(path: Path, text: str) -> JsonlHeader:
