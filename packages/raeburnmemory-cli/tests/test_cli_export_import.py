@@ -129,3 +129,19 @@ def test_an_export_header_on_standard_input_is_named(cli: Any, db: Path) -> None
     run = cli("--db", db, "import", "-", input=header + "\n")
     assert run.code == 1
     assert "<stdin>:1: the header of a JSON Lines export" in run.stderr
+
+
+@pytest.mark.usefixtures("filled")
+def test_a_conflict_in_node_link_json_names_the_interaction(
+    cli: Any, db: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "graph-export.json"
+    cli("--db", db, "export", "-O", target).assert_ok()
+    copy = tmp_path / "copy.json"
+    cli("--db", copy, "add", "--prompt-id", "p2", "--prompt-text", "other words",
+        "--response-id", "r2", "--response-text", "x", "--agent-id", "a1",
+        "--session-id", "s1").assert_ok()  # fmt: skip
+    run = cli("--db", copy, "--json", "import", target)
+    assert run.code == 1
+    assert (run.json()["added"], run.json()["errors"][0]["line"]) == (2, 2)
+    assert f"{target}: interaction 2: " in run.stderr

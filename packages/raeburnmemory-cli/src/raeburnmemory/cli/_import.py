@@ -215,7 +215,13 @@ def _import_export(
         )
     report.added, report.skipped = result.added, result.skipped
     for where, message in result.conflicts:
-        report.fail(where, message)
+        if result.format == "jsonl":
+            report.fail(where, message)
+        else:  # node-link JSON has no lines to name: the interaction's place in the file
+            report.errors.append((where, message))
+            print_error(
+                f"{file}: interaction {where}: {message}" if where else f"{file}: {message}"
+            )
     details = {"format": result.format, "links": result.links, "reembedded": result.reembedded}
     out.message(report.summary(), {**report.as_dict(), **details})
     if report.errors:

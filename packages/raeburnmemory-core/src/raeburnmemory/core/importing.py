@@ -61,7 +61,8 @@ class ImportResult:
     """What :func:`import_file` did.
 
     ``conflicts`` lists ``(where, message)`` for what ``on_conflict="skip"`` left out: ``where``
-    is the line of a JSON Lines file, or the interaction's place (from 1) in node-link JSON.
+    is the line of a JSON Lines file, or the interaction's place (from 1) in node-link JSON (0
+    for one of its links).
     """
 
     path: str
@@ -214,7 +215,8 @@ class _Importer:
         except (NotFoundError, InvalidInteractionError) as exc:
             message = f"link {link.source!r} -> {link.target!r}: {exc}"
             if self.on_conflict == "error":
-                raise type(exc)(f"{self.result.path}:{where}: {message}") from None
+                place = f"{self.result.path}:{where}" if where else self.result.path
+                raise type(exc)(f"{place}: {message}") from None
             self.result.conflicts.append((where, message))
             return
         self.result.links += 1
