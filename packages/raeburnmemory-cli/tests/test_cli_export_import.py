@@ -29,6 +29,13 @@ def _content(store: Any) -> dict[str, Any]:
     }
 
 
+def _store_other_p2(cli: Any, db: Path) -> None:
+    """Store prompt ``p2`` with other words than the exported one."""
+    cli("--db", db, "add", "--prompt-id", "p2", "--prompt-text", "other words",
+        "--response-id", "r2", "--response-text", "x", "--agent-id", "a1",
+        "--session-id", "s1").assert_ok()  # fmt: skip
+
+
 @pytest.mark.usefixtures("filled")
 def test_a_jsonl_export_imports_into_another_backend_with_its_vectors(
     cli: Any, db: Path, tmp_path: Path
@@ -97,9 +104,7 @@ def test_a_conflicting_line_is_reported_and_the_rest_loads(
     target = tmp_path / "memory.jsonl"
     cli("--db", db, "export", "--format", "jsonl", "-O", target).assert_ok()
     copy = tmp_path / "copy.json"
-    cli("--db", copy, "add", "--prompt-id", "p2", "--prompt-text", "other words",
-        "--response-id", "r2", "--response-text", "x", "--agent-id", "a1",
-        "--session-id", "s1").assert_ok()  # fmt: skip
+    _store_other_p2(cli, copy)
     run = cli("--db", copy, "--json", "import", target)
     assert run.code == 1
     assert (run.json()["added"], run.json()["errors"][0]["line"]) == (2, 3)
@@ -138,9 +143,7 @@ def test_a_conflict_in_node_link_json_names_the_interaction(
     target = tmp_path / "graph-export.json"
     cli("--db", db, "export", "-O", target).assert_ok()
     copy = tmp_path / "copy.json"
-    cli("--db", copy, "add", "--prompt-id", "p2", "--prompt-text", "other words",
-        "--response-id", "r2", "--response-text", "x", "--agent-id", "a1",
-        "--session-id", "s1").assert_ok()  # fmt: skip
+    _store_other_p2(cli, copy)
     run = cli("--db", copy, "--json", "import", target)
     assert run.code == 1
     assert (run.json()["added"], run.json()["errors"][0]["line"]) == (2, 2)
