@@ -179,13 +179,18 @@ def test_reembed_true_encodes_again_with_the_same_encoder(exported: Path, tmp_pa
         assert import_file(copy, exported, reembed=True).reembedded
 
 
-def test_a_bare_store_takes_the_vectors_but_cannot_encode(exported: Path, tmp_path: Path) -> None:
+def test_a_bare_store_takes_the_vectors_but_cannot_encode(
+    source: MemoryGraph, exported: Path, tmp_path: Path
+) -> None:
     with JsonStore.open(str(tmp_path / "bare" / "graph.json")) as store:
         assert import_file(store, exported).added == 3
         assert store.encoder_info() == EncoderInfo("raeburn-hashing-384", 384)
+    source.export(tmp_path / "graph-export.json")
     with JsonStore.open(str(tmp_path / "bare2" / "graph.json")) as store:
         with pytest.raises(ConfigurationError, match="needs a MemoryGraph"):
             import_file(store, exported, reembed=True)
+        with pytest.raises(ConfigurationError, match="needs a MemoryGraph"):
+            import_file(store, tmp_path / "graph-export.json")
         assert store.count() == 0
 
 

@@ -99,9 +99,23 @@ def _active_encoder(target: MemoryGraph | Store) -> EncoderInfo | None:
 
 
 def _reuse_vectors(
+    path: Path, source: EncoderInfo | None, target: MemoryGraph | Store, reembed: bool | None
+) -> bool:
+    """Whether the file's vectors are stored as they are (else every prompt is encoded, which
+    only a MemoryGraph can do)."""
+    reuse = _vectors_fit(path, source, _active_encoder(target), reembed)
+    if not reuse and isinstance(target, Store):
+        raise ConfigurationError(
+            f"{path}: its prompts must be encoded, which needs a MemoryGraph (which has an "
+            "encoder), not a bare store; nothing was written"
+        )
+    return reuse
+
+
+def _vectors_fit(
     path: Path, source: EncoderInfo | None, target: EncoderInfo | None, reembed: bool | None
 ) -> bool:
-    """Whether the file's vectors are stored as they are (else every prompt is encoded)."""
+    """Whether vectors made by ``source`` may be stored as they are where ``target``'s are."""
     if reembed is True:
         return False
     if source is None:
@@ -132,6 +146,8 @@ def _writing(target: MemoryGraph | Store, *, direct: bool) -> Iterator[Store]:
     if not direct:  # every write goes through the graph itself
         yield target.store
         return
+    # MemoryGraph has no public way to take vectors made elsewhere; until it has one, write
+    # under its lock and drop (or re-sync) its vector index, as it does after other writers.
     with target._lock:
         target._catch_up()
         try:
@@ -164,10 +180,10 @@ class _Importer:
         self.on_conflict = on_conflict
 
     def _encode_and_add(self, items: list[Interaction]) -> list[str]:
-        if isinstance(self.target, Store):
+        if isinstance(self.target, Store):  # a line without a vector, in a file with vectors
             raise ConfigurationError(
-                f"{self.result.path}: encoding prompts needs a MemoryGraph (which has an "
-                "encoder), not a bare store"
+                f"{self.result.path}: prompt {items[0].prompt_id!r} has no vector, and encoding "
+                "it needs a MemoryGraph (which has an encoder), not a bare store"
             )
         return self.target.batch_add(items)
 
@@ -292,7 +308,7 @@ def import_file(
     result = ImportResult(str(where), kind)
     if kind == "node-link":
         items, found = read_node_link(where)
-        _reuse_vectors(where, None, _active_encoder(target), reembed)  # refuses reembed=False
+        _reuse_vectors(where, None, target, reembed)  # refuses reembed=False, and bare stores
         result.reembedded = True
         entries: Iterable[_Entry] = ((n, item, None) for n, item in enumerate(items, start=1))
         links = [(0, link) for link in found]
@@ -302,7 +318,7 @@ def import_file(
         return result
     with JsonlReader(where) as reader:
         header = reader.header
-        reuse = _reuse_vectors(where, header.encoder, _active_encoder(target), reembed)
+        reuse = _reuse_vectors(where, header.encoder, target, reembed)
         result.reembedded = not reuse
         pending: list[tuple[int, Link]] = []
 
