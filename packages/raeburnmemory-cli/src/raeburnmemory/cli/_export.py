@@ -1,4 +1,4 @@
-"""The ``export`` command: the graph as node-link JSON or GraphML."""
+"""The ``export`` command: the graph as node-link JSON, GraphML, or JSON Lines with vectors."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class ExportFormat(str, Enum):
 
     JSON = "json"
     GRAPHML = "graphml"
+    JSONL = "jsonl"
 
 
 @contextmanager
@@ -55,8 +56,8 @@ def export(
         typer.Option(
             "--format",
             case_sensitive=False,
-            help="node-link JSON or GraphML.",
-            metavar="[json|graphml]",
+            help="node-link JSON, GraphML, or JSON Lines with the vectors (for import).",
+            metavar="[json|graphml|jsonl]",
         ),
     ] = ExportFormat.JSON,
     session: Annotated[
@@ -66,8 +67,11 @@ def export(
         bool, typer.Option("--force", help="Replace the output file if it exists.")
     ] = False,
 ) -> None:
-    """Write the graph to a file: node-link JSON (networkx, the HTTP API) or GraphML."""
+    """Write the graph to a file: node-link JSON (networkx, the HTTP API), GraphML, or JSON Lines
+    with the vectors, which import reads back without encoding again."""
     settings = settings_of(ctx)
+    if fmt is ExportFormat.JSONL and session is not None:
+        raise typer.BadParameter("--format jsonl exports the whole memory", param_hint="--session")
     with settings.open_graph(create=False) as mg:
         if session is not None:
             mg.get_session(session)  # NotFoundError rather than an empty file
@@ -77,6 +81,11 @@ def export(
                 from raeburnmemory.cli._graphml import write_graphml
 
                 counts = write_graphml(mg.node_link_data(session_id=session), handle)
+            elif fmt is ExportFormat.JSONL:
+                from raeburnmemory.core.jsonl import iter_jsonl
+
+                with settings.output.progress("exporting") as bar:
+                    handle.writelines(iter_jsonl(mg, progress=bar))
             else:
                 for chunk in mg.iter_node_link_json(session_id=session):
                     handle.write(chunk)

@@ -1,5 +1,10 @@
 """The ``import`` command: interactions from a JSON Lines file, in batches.
 
+Three kinds of file are told apart by their content: the JSON Lines export (a header line, then
+interactions with their vectors), the node-link JSON of ``export``, both read by
+:func:`raeburnmemory.core.importing.import_file`, and JSON Lines of interactions without a header
+(the shapes of :mod:`raeburnmemory.cli._jsonl`).
+
 Re-running an import adds nothing twice: interactions stored already with the same content are
 skipped. Each batch is written all or nothing; a line that cannot be read or added is reported
 with its number and the rest still loads. With ``--strict`` every line is checked first and the
@@ -179,6 +184,50 @@ def _add_all_or_nothing(mg: MemoryGraph, records: list[_Record], report: ImportR
     report.skipped += len(records) - len(added)
 
 
+def _export_kind(file: str) -> str | None:
+    """``"jsonl"`` or ``"node-link"`` for a file ``export`` wrote, else ``None``."""
+    if file == "-" or not Path(file).expanduser().is_file():
+        return None  # standard input, or the reading below says what is wrong
+    from raeburnmemory.core.importing import detect_export_format
+
+    return detect_export_format(file)
+
+
+def _import_export(
+    settings: Settings, file: str, *, batch_size: int, strict: bool, reembed: bool | None
+) -> None:
+    """Import a file ``export`` wrote; ``--strict`` writes it as one batch, all or nothing."""
+    from raeburnmemory.core.importing import import_file as import_export
+
+    out = settings.output
+    report = ImportReport(file)
+    with (
+        settings.open_graph(create=True) as mg,
+        out.progress(f"importing {Path(file).name}") as bar,
+    ):
+        result = import_export(
+            mg,
+            file,
+            reembed=reembed,
+            progress=bar,
+            on_conflict="error" if strict else "skip",
+            batch_size=sys.maxsize if strict else batch_size,
+        )
+    report.added, report.skipped = result.added, result.skipped
+    for where, message in result.conflicts:
+        if result.format == "jsonl":
+            report.fail(where, message)
+        else:  # node-link JSON has no lines to name: the interaction's place in the file
+            report.errors.append((where, message))
+            print_error(
+                f"{file}: interaction {where}: {message}" if where else f"{file}: {message}"
+            )
+    details = {"format": result.format, "links": result.links, "reembedded": result.reembedded}
+    out.message(report.summary(), {**report.as_dict(), **details})
+    if report.errors:
+        raise typer.Exit(1)
+
+
 def import_file(
     ctx: typer.Context,
     file: Annotated[
@@ -202,9 +251,28 @@ def import_file(
             "--strict", help="Check every line first; write the file as one batch or nothing."
         ),
     ] = False,
+    reembed: Annotated[
+        bool | None,
+        typer.Option(
+            "--reembed/--keep-vectors",
+            help="For a file export wrote: encode every prompt again, or refuse to (the "
+            "default keeps its vectors when they come from this memory's encoder).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Import interactions from a JSON Lines file: one object a line, skipping those stored."""
+    """Import interactions: a file export wrote (JSON Lines with vectors, or node-link JSON), or
+    JSON Lines of interactions, one object a line; those stored already are skipped."""
     settings = settings_of(ctx)
+    kind = _export_kind(file)
+    if kind is not None:
+        _import_export(settings, file, batch_size=batch_size, strict=strict, reembed=reembed)
+        return
+    if reembed is not None:
+        raise typer.BadParameter(
+            "only for a file export wrote (JSON Lines with a header, or node-link JSON)",
+            param_hint="--reembed/--keep-vectors",
+        )
     out = settings.output
     report = ImportReport("<stdin>" if file == "-" else file)
     description = f"importing {Path(report.source).name}"

@@ -11,6 +11,9 @@ The flat one is what ``raeburnmemory show --json`` prints (``Interaction.to_dict
     {"prompt_id": "p1", "prompt_text": "Hello?", "response_id": "r1", "response_text": "Hi!",
      "agent_id": "a1", "agent_name": "Greeter", "session_id": "s1", "timestamp": "..."}
 
+The JSON Lines export (``export --format jsonl``) starts with a header line; it is read by
+:func:`raeburnmemory.core.importing.import_file` instead.
+
 Blank lines are skipped. A line is checked as ``add_interaction`` checks its arguments, and one
 that is not acceptable raises :class:`LineError`, whose message says what is wrong with it; the
 caller adds the line number. A line without a timestamp is stamped with the time it is read.
@@ -23,6 +26,7 @@ from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
 from raeburnmemory.core.errors import InvalidInteractionError
+from raeburnmemory.core.jsonl import FORMAT_NAME
 from raeburnmemory.core.model import Interaction
 
 # The same validation MemoryGraph.add_interaction and batch_add apply.
@@ -114,6 +118,11 @@ def parse_line(text: str) -> Interaction | None:
         raise LineError(f"not valid JSON ({exc})") from None
     if not isinstance(record, dict):
         raise LineError(f"expected a JSON object, found {type(record).__name__}")
+    if record.get("format") == FORMAT_NAME:
+        raise LineError(
+            "the header of a JSON Lines export: give the file's path to import it (an export "
+            "is not read from standard input)"
+        )
     if "prompt_id" in record:
         record = _flat(record)
     elif not set(record) & {"prompt", "response", "agent", "session_id"}:

@@ -30,6 +30,10 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"unknown option\(s\)", "unknown -o option(s)"),
         (r"known options:", "known -o options:"),
         (r"\bthe (\w[\w-]*) vector backend\b", r"--vectors \1"),
+        (r"leave reembed unset or pass reembed=True", "leave out --keep-vectors"),
+        (r"leave reembed unset", "leave out --keep-vectors"),
+        (r"\breembed=False", "--keep-vectors"),
+        (r"\breembed=True", "--reembed"),
     )
 )
 
