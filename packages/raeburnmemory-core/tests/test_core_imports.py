@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 import importlib
+import pkgutil
 
 import pytest
 
-MODULES = [
-    "raeburnmemory.memory_graph",
-    "raeburnmemory.core",
-    "raeburnmemory.core.encoders",
-    "raeburnmemory.core.errors",
-    "raeburnmemory.core.faiss_index",
-    "raeburnmemory.core.graph",
-    "raeburnmemory.core.json_store",
-    "raeburnmemory.core.memory",
-    "raeburnmemory.core.model",
-    "raeburnmemory.core.numpy_index",
-    "raeburnmemory.core.paths",
-    "raeburnmemory.core.records",
-    "raeburnmemory.core.registry",
-    "raeburnmemory.core.store",
-    "raeburnmemory.core.testing",
-    "raeburnmemory.core.transfer",
-    "raeburnmemory.core.vectors",
-]
+
+def _public_modules() -> list[str]:
+    """Every module of raeburnmemory.core whose dotted name has no part starting with ``_``."""
+    core = importlib.import_module("raeburnmemory.core")
+    found = [
+        info.name
+        for info in pkgutil.walk_packages(core.__path__, "raeburnmemory.core.")
+        if not any(part.startswith("_") for part in info.name.split("."))
+    ]
+    return ["raeburnmemory.memory_graph", "raeburnmemory.core", *sorted(found)]
+
+
+MODULES = _public_modules()
+
+
+def test_the_public_modules_are_found() -> None:
+    for name in ("core.checks", "core.ids", "core.layout", "core.options", "core.where"):
+        assert f"raeburnmemory.{name}" in MODULES
 
 
 @pytest.mark.parametrize("name", MODULES)

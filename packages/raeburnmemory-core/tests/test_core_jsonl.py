@@ -316,3 +316,25 @@ def test_vectors_round_trip_their_bits() -> None:
     back = decode_vector(encode_vector(values), 5)
     assert back.dtype == np.float32
     assert back.tobytes() == values.tobytes()
+
+
+def test_the_graph_exports_json_lines_and_imports_them_back(tmp_path: Path) -> None:
+    with MemoryGraph(tmp_path / "a" / "graph.json", embedding_model=None) as source:
+        _fill(source)
+        source.export(tmp_path / "memory.jsonl", format="jsonl")
+        before = _content(source)
+    with MemoryGraph(tmp_path / "b" / "graph.json", embedding_model=None) as target:
+        result = target.import_file(tmp_path / "memory.jsonl")
+        assert result.added == 3
+        assert not result.reembedded
+        assert _content(target) == before
+        assert target.encoder_info == EncoderInfo("raeburn-hashing-384", 384)
+
+
+def test_the_graph_refuses_an_export_format_it_does_not_know(tmp_path: Path) -> None:
+    with (
+        MemoryGraph(tmp_path / "graph.json", embedding_model=None) as memory,
+        pytest.raises(ConfigurationError, match="format"),
+    ):
+        memory.export(tmp_path / "out.csv", format="csv")
+    assert not (tmp_path / "out.csv").exists()

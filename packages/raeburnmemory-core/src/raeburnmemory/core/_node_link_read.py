@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from raeburnmemory.core.errors import InvalidInteractionError
-from raeburnmemory.core.graph import _AGENT_FIELDS, _RESPONSE_FIELDS, PROMPT_FIELDS
 from raeburnmemory.core.jsonl import ExportFormatError
+from raeburnmemory.core.layout import AGENT_FIELDS, PROMPT_FIELDS, RESPONSE_FIELDS
 from raeburnmemory.core.model import RELATIONS, Interaction, Link
 from raeburnmemory.core.records import make_interaction
 
@@ -52,11 +52,11 @@ def _interaction(
     return make_interaction(
         {**_extra(node, PROMPT_FIELDS), "id": node.get("key"), "text": node.get("text")},
         {
-            **_extra(response, _RESPONSE_FIELDS),
+            **_extra(response, RESPONSE_FIELDS),
             "id": response.get("key"),
             "text": response.get("text"),
         },
-        {**_extra(agent, _AGENT_FIELDS), "id": agent.get("key"), "name": agent.get("name")},
+        {**_extra(agent, AGENT_FIELDS), "id": agent.get("key"), "name": agent.get("name")},
         node.get("session_id"),  # type: ignore[arg-type]
         metadata=node.get("metadata"),
         timestamp=node.get("timestamp"),

@@ -94,8 +94,7 @@ def _active_encoder(target: MemoryGraph | Store) -> EncoderInfo | None:
     stored = target.store.encoder_info()
     if stored is not None:
         return stored
-    encoder = target._encoder  # the graph's encoder decides an empty store's vectors
-    return EncoderInfo(encoder.name, encoder.dim)
+    return target.encoder_info  # the graph's encoder decides an empty store's vectors
 
 
 def _reuse_vectors(
@@ -146,20 +145,8 @@ def _writing(target: MemoryGraph | Store, *, direct: bool) -> Iterator[Store]:
     if not direct:  # every write goes through the graph itself
         yield target.store
         return
-    # MemoryGraph has no public way to take vectors made elsewhere; until it has one, write
-    # under its lock and drop (or re-sync) its vector index, as it does after other writers.
-    with target._lock:
-        target._catch_up()
-        try:
-            yield target.store
-        finally:
-            target._graph = None
-            index = target._index
-            if index is not None and index.persistent:
-                index.sync(target.store)
-            elif index is not None:
-                index.close()
-                target._index = None
+    with target._direct_writes() as store:
+        yield store
 
 
 class _Importer:

@@ -13,11 +13,10 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
-
+from raeburnmemory.core import checks
 from raeburnmemory.core._fsync import fsync_dir
 from raeburnmemory.core._os_errors import file_error
-from raeburnmemory.core.errors import CorruptStoreError, InvalidInteractionError
+from raeburnmemory.core.errors import CorruptStoreError
 from raeburnmemory.core.json_store import _vector_file
 from raeburnmemory.core.json_store._files import StoreFiles
 from raeburnmemory.core.json_store._follower import JournalFollower
@@ -102,11 +101,7 @@ def _write_batch(
     matrix: Matrix,
     info: EncoderInfo,
 ) -> None:
-    block = np.asarray(matrix, dtype=np.float32)
-    if block.shape != (len(ids), info.dim):
-        raise InvalidInteractionError(
-            f"expected {len(ids)} vectors of {info.dim} dimensions, got shape {block.shape}"
-        )
+    block = checks.vectors_for_ids(ids, matrix, info.dim)
     take: list[int] = []
     for index, pid in enumerate(ids):
         if pid not in view.state:

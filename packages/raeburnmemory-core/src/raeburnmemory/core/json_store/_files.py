@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import math
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from raeburnmemory.core.errors import (
-    ConfigurationError,
     NotAStoreError,
     StoreError,
     StorePermissionError,
 )
 from raeburnmemory.core.json_store._vector_file import SUFFIXES
+from raeburnmemory.core.options import Flag, Seconds, option_names
+from raeburnmemory.core.options import parse_options as options_of
 from raeburnmemory.core.store_files import StoreFileKind, identify_store_file, not_a_store_reason
 
 __all__ = [
@@ -29,7 +29,9 @@ __all__ = [
 ]
 
 #: The options of the JSON store.
-OPTION_NAMES = frozenset({"fsync", "lock_timeout"})
+#: The options of the JSON store.
+OPTIONS = (Flag("fsync"), Seconds("lock_timeout", 10.0))
+OPTION_NAMES = option_names(OPTIONS)
 
 
 @contextlib.contextmanager
@@ -46,25 +48,8 @@ def no_gc() -> Iterator[None]:
 
 def parse_options(options: Mapping[str, Any] | None) -> tuple[bool, float]:
     """``(fsync, lock_timeout)`` from the store's options (``ConfigurationError`` if wrong)."""
-    opts = dict(options or {})
-    unknown = sorted(set(opts) - OPTION_NAMES)
-    if unknown:
-        raise ConfigurationError(
-            f"unknown option(s) {', '.join(unknown)} for the json store; "
-            f"known options: {', '.join(sorted(OPTION_NAMES))}"
-        )
-    fsync = opts.get("fsync", False)
-    if not isinstance(fsync, bool):
-        raise ConfigurationError(f"fsync must be True or False, not {fsync!r}")
-    timeout = opts.get("lock_timeout", 10.0)
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, (int, float))
-        or not math.isfinite(timeout)
-        or timeout < 0
-    ):
-        raise ConfigurationError(f"lock_timeout must be a number of seconds >= 0, not {timeout!r}")
-    return fsync, float(timeout)
+    parsed = options_of("json store", OPTIONS, options)
+    return parsed["fsync"], parsed["lock_timeout"]
 
 
 class StoreFiles:

@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from raeburnmemory.core import checks
 from raeburnmemory.core._keyword_index import KeywordIndex
 from raeburnmemory.core._locking import StoreLock
 from raeburnmemory.core.errors import (
     ConfigurationError,
-    EmbeddingMismatchError,
     NotFoundError,
     PartialWriteError,
     StoreError,
@@ -40,7 +40,7 @@ from raeburnmemory.core.json_store._follower import JournalFollower
 from raeburnmemory.core.json_store._journal import TornAppendError, add_line
 from raeburnmemory.core.json_store._state import GraphState
 from raeburnmemory.core.json_store._stored import StoredInteraction
-from raeburnmemory.core.json_store._write_checks import new_items, vector_block
+from raeburnmemory.core.json_store._write_checks import new_items
 from raeburnmemory.core.limits import check_records
 from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link, SearchFilter
 from raeburnmemory.core.paths import resolve_db_path
@@ -191,11 +191,10 @@ class JsonStore(Store):
         """Record the encoder of the vectors (``EmbeddingMismatchError`` once vectors exist)."""
         with self._writing() as view:
             encoder, rows = view.encoder, view.rows
-            if encoder == info:
+            if encoder is None and len(rows) and rows.dim != info.dim:
+                encoder = EncoderInfo("unknown", rows.dim or 0)  # vectors of an older store
+            if not checks.check_encoder_change(encoder, info, lambda: len(rows) > 0):
                 return
-            if len(rows) and (encoder is not None or rows.dim != info.dim):
-                stored = encoder or EncoderInfo("unknown", rows.dim or 0)
-                raise EmbeddingMismatchError(stored.name, stored.dim, info.name, info.dim)
             self._append_and_apply({"op": "encoder", "name": info.name, "dim": info.dim})
 
     def add(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
@@ -205,10 +204,13 @@ class JsonStore(Store):
         ``JOURNAL_LINE_ITEMS`` interactions, all of them or none.
         """
         items = list(interactions)
-        view = self._follower
-        block = vector_block(vectors, len(items), view.encoder, view.rows.dim)
+        if not items:
+            return []
+        block = checks.vector_matrix(vectors, len(items))
         check_records(items, block)
         with self._writing() as view:
+            if block is not None:
+                checks.check_fits_encoder(block, view.encoder)
             fresh = new_items(view.state, items)
             if not fresh:
                 return []

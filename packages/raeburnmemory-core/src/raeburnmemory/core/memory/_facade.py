@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+from raeburnmemory.core.checks import check_encoder_at_open, require_same_encoder
 from raeburnmemory.core.encoders import (
     EMBED_MODEL_ENV,
     Encoder,
@@ -25,7 +27,6 @@ from raeburnmemory.core.errors import (
     NotFoundError,
 )
 from raeburnmemory.core.limits import check_id
-from raeburnmemory.core.memory._encoder_check import encoder_mismatch
 from raeburnmemory.core.memory._encoding import encode, encode_in_chunks, encoded_batches
 from raeburnmemory.core.memory._index_keeper import IndexKeeper
 from raeburnmemory.core.memory._searcher import Searcher, SearchRequest, hits
@@ -39,7 +40,7 @@ from raeburnmemory.core.model import (
 )
 from raeburnmemory.core.records import interaction_from_mapping, make_interaction
 from raeburnmemory.core.registry import load_storage_backend
-from raeburnmemory.core.store import Matrix, ScoredIds
+from raeburnmemory.core.store import Matrix, ScoredIds, Store
 
 __all__ = ["MemoryGraph"]
 
@@ -125,10 +126,9 @@ class MemoryGraph(MemoryViews):
         default model falls back to (the model may still fail to load: decide at first use);
         otherwise, and always with ``reindex``, the encoder actually in use is compared.
         """
-        info = self.store.encoder_info()
-        if info is None:
-            return
-        mismatch = encoder_mismatch(info, self._encoder, trust_lazy=not reindex)
+        mismatch = check_encoder_at_open(
+            self.store.encoder_info(), self._encoder, compare_loaded=reindex
+        )
         if mismatch is None:
             return
         if not reindex:
@@ -141,14 +141,19 @@ class MemoryGraph(MemoryViews):
         stored = self.store.encoder_info()
         if stored is None:
             self.store.set_encoder_info(active)
-        elif (mismatch := encoder_mismatch(stored, self._encoder, active.dim)) is not None:
-            raise mismatch
+        else:
+            require_same_encoder(stored, active)
         return active
 
     @property
     def encoder_name(self) -> str:
         """The name of the encoder in use (asking loads a lazy model)."""
         return self._encoder.name
+
+    @property
+    def encoder_info(self) -> EncoderInfo:
+        """The name and dimension of the encoder in use (asking loads a lazy model)."""
+        return EncoderInfo(self._encoder.name, self._encoder.dim)
 
     def _encode(self, texts: Sequence[str]) -> Matrix:
         return encode(self._encoder, texts)
@@ -238,6 +243,17 @@ class MemoryGraph(MemoryViews):
             removed = self.store.delete(members)
             self._forget(removed)
             return removed
+
+    @contextmanager
+    def _direct_writes(self) -> Iterator[Store]:
+        """The store, for writing vectors made elsewhere (an import); the index follows after."""
+        with self._lock:
+            self._catch_up()
+            try:
+                yield self.store
+            finally:
+                self._graph = None
+                self._keeper.after_direct_writes(self.store)
 
     def _forget(self, prompt_ids: Sequence[str]) -> None:
         self._graph = None

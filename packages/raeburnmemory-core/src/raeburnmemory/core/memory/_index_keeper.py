@@ -86,7 +86,7 @@ class IndexKeeper:
             info = store.encoder_info()
             if info is not None:
                 self.index = self._create(store, info.dim)
-                self.index.sync(store)
+                self.index.reconcile(store)
 
     def _create(self, store: Store, dim: int) -> VectorIndex:
         assert self.index_cls is not None
@@ -102,7 +102,7 @@ class IndexKeeper:
                 return None
             index = self._create(store, info.dim)
             if index.persistent:
-                index.sync(store)
+                index.reconcile(store)
             else:
                 stored = store.load_vectors()
                 if len(stored):
@@ -154,7 +154,7 @@ class IndexKeeper:
         if self.index is not None:
             if self.index.persistent and self.index.dim == info.dim:
                 self.index.clear()
-                self.index.sync(store)
+                self.index.reconcile(store)
             else:
                 self.index.clear()  # its vectors are the old model's: nothing to keep
                 self.index.close()
@@ -165,7 +165,16 @@ class IndexKeeper:
     def reconcile(self, store: Store) -> None:
         """Make a persistent index match ``store`` (an in-memory one follows :meth:`catch_up`)."""
         if self.index is not None and self.index.persistent:
-            self.index.sync(store)
+            self.index.reconcile(store)
+
+    def after_direct_writes(self, store: Store) -> None:
+        """Follow writes made to ``store`` past :meth:`add_own`: an in-memory index is built
+        again on next use, a persistent one is reconciled."""
+        if self.index is not None and self.index.persistent:
+            self.index.reconcile(store)
+        elif self.index is not None:
+            self.index.close()
+            self.index = None
 
     def optimize(self) -> None:
         """Build what the index defers (an HNSW graph)."""

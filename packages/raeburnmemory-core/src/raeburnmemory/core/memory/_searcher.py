@@ -6,14 +6,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from raeburnmemory.core._threads import search_threads
+from raeburnmemory.core.checks import require_same_encoder
 from raeburnmemory.core.encoders import Encoder
 from raeburnmemory.core.errors import ConfigurationError, NoEmbeddingsError
 from raeburnmemory.core.fusion import candidate_depth, fuse, vector_weight
-from raeburnmemory.core.memory._encoder_check import encoder_mismatch
 from raeburnmemory.core.memory._encoding import encode
 from raeburnmemory.core.memory._index_keeper import IndexKeeper
 from raeburnmemory.core.model import (
     MAX_TOP_K,
+    EncoderInfo,
     Interaction,
     SearchFilter,
     SearchHit,
@@ -129,9 +130,7 @@ class Searcher:
         info = store.encoder_info()
         if info is None:
             raise _no_embeddings(store)
-        mismatch = encoder_mismatch(info, self._encoder, int(query.shape[1]))
-        if mismatch is not None:
-            raise mismatch
+        require_same_encoder(info, EncoderInfo(self._encoder.name, int(query.shape[1])))
         index = self._keeper.ensure(store)
         if index is None:
             scored = store.vector_search(query, k, flt)

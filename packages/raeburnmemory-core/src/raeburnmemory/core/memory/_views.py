@@ -5,13 +5,15 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from raeburnmemory.core._export_file import atomic_text_file, refuse_store_file
-from raeburnmemory.core.errors import NotFoundError, StoreError
+from raeburnmemory.core.errors import ConfigurationError, NotFoundError, StoreError
 from raeburnmemory.core.graph import build_graph, iter_node_link_json, node_link_data, to_networkx
+from raeburnmemory.core.importing import ImportResult, import_file
+from raeburnmemory.core.jsonl import write_jsonl
 from raeburnmemory.core.memory._index_keeper import IndexKeeper
 from raeburnmemory.core.model import Agent, Interaction, Link
 from raeburnmemory.core.store import Store
@@ -194,14 +196,19 @@ class MemoryViews:
         with atomic_text_file(target) as handle:
             yield handle
 
-    def export(self, path: str | os.PathLike[str] | None = None) -> None:
+    def export(self, path: str | os.PathLike[str] | None = None, format: str = "json") -> None:
         """Make the store compact and durable, and build what the vector index defers (an HNSW
-        graph); with ``path``, also write the node-link JSON there.
+        graph); with ``path``, also write every memory there.
 
-        The file is written as :meth:`open_export` writes: whole or not at all, replacing a
-        file at ``path``. A ``path`` that is one of the store's own files (:meth:`own_files`)
-        raises ``ExportTargetError`` before anything is done.
+        ``format="json"`` writes the node-link JSON of the graph; ``"jsonl"`` writes JSON Lines,
+        one interaction a line with its vector, after a header naming the encoder (see
+        :mod:`raeburnmemory.core.jsonl`), which :meth:`import_file` reads back without loss.
+        The file is written whole or not at all, replacing a file at ``path``. A ``path`` that
+        is one of the store's own files (:meth:`own_files`) raises ``ExportTargetError``
+        before anything is done.
         """
+        if format not in ("json", "jsonl"):
+            raise ConfigurationError(f"format must be 'json' or 'jsonl', not {format!r}")
         with self._lock:
             if path is not None:
                 self.check_export_target(path)
@@ -210,6 +217,32 @@ class MemoryViews:
             self._keeper.optimize()
             if path is None:
                 return
+            if format == "jsonl":
+                write_jsonl(self, path)  # type: ignore[arg-type]
+                return
             with self.open_export(path) as out:
                 for chunk in self.iter_node_link_json():
                     out.write(chunk)
+
+    def import_file(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        reembed: bool | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        on_conflict: Literal["error", "skip"] = "error",
+    ) -> ImportResult:
+        """Add what an export file holds (JSON Lines or node-link JSON), told apart by content.
+
+        Stored vectors are kept when the file's encoder is this graph's, and prompts are
+        encoded again when it differs or with ``reembed=True`` (``reembed=False`` refuses
+        that). ``progress(done, total)`` follows each batch. See
+        :func:`raeburnmemory.core.importing.import_file` for conflicts and bad lines.
+        """
+        return import_file(
+            self,  # type: ignore[arg-type]
+            path,
+            reembed=reembed,
+            progress=progress,
+            on_conflict=on_conflict,
+        )
