@@ -133,10 +133,15 @@ def advisory_key(schema: str, purpose: str) -> int:
 
 
 def _stored_version(conn: psycopg.Connection[Any], schema: str) -> int | None:
+    # A plain query of pg_class, not to_regclass: name lookups go through a cache that an
+    # advisory lock does not refresh, so right after waiting on the migrate lock to_regclass
+    # can still miss the table the previous holder just created.
     row = conn.execute(
-        "SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".schema_version',)
+        "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = 'schema_version'",
+        (schema,),
     ).fetchone()
-    if not row or not row[0]:
+    if not row:
         return None
     found = conn.execute(
         sql.SQL("SELECT max(version) FROM {}.schema_version").format(sql.Identifier(schema))
