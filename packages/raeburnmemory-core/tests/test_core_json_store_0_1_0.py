@@ -213,3 +213,20 @@ def test_a_newer_snapshot_read_without_the_maps_index_is_refused(
     _assert_refused(path)
     with pytest.raises(CorruptStoreError, match="format version 2 is not supported"):
         JsonStore.open(str(path), create=False)
+
+
+def test_a_newer_formats_compaction_seen_by_an_open_store_is_refused(tmp_path: Path) -> None:
+    """Another process compacts into a newer format while this one has the store open."""
+    path = copy_of("json-compacted", tmp_path)
+    store = JsonStore.open(str(path), create=False)
+    try:
+        other = JsonStore.open(str(path), create=False)
+        other.compact()
+        other.close()
+        _newer_snapshot(path)  # as if that process had been a newer version
+        before = contents(path.parent)
+        with pytest.raises(CorruptStoreError, match="format version 2 is not supported"):
+            store.refresh()
+        assert contents(path.parent) == before
+    finally:
+        store.close()
