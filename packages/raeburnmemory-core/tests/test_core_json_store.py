@@ -154,8 +154,8 @@ def test_snapshot_in_another_layout_still_opens(path: Path) -> None:
     mapping = json.loads(map_path.read_text())
     mapping["graph_crc32"], mapping["graph_size"] = zlib.crc32(text), len(text)
     map_path.write_text(json.dumps(mapping))
-    with _open(path) as store, pytest.raises(CorruptStoreError, match=r"graph\.json"):
-        store.get("p1")  # the index points at the old layout: read, found wrong, refused
+    with _open(path) as store:  # its first bytes are not this layout's: parsed, not indexed
+        assert store.get("p1") == tricky
     mapping["index"] = None  # a map without an index: the snapshot is parsed whole
     map_path.write_text(json.dumps(mapping))
     with _open(path) as store:

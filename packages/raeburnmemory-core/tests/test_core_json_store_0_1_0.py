@@ -176,21 +176,27 @@ def _assert_refused(path: Path) -> None:
     assert contents(path.parent) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the JSON store never reads the snapshot's format version when the map indexes the "
-        "snapshot, as every map 0.1.0 writes does: json_store.py JsonStore._load_graph (line 244) "
-        "loads the map's index and returns at line 256, before read_snapshot (line 257), whose "
-        "check at _snapshot.py line 325 is the only one; the map (_map_file.py MapFile.to_json, "
-        "line 65) and the journal header (_journal.py header_line, line 37) hold no version, so "
-        "a store of a newer format opens as if 0.1.0 had written it"
-    ),
-)
 @pytest.mark.parametrize("state", STATES)
 def test_a_snapshot_of_a_newer_format_is_refused(state: str, tmp_path: Path) -> None:
     path = copy_of(state, tmp_path)
     _newer_snapshot(path)
+    _assert_refused(path)
+    before = contents(path.parent)
+    with pytest.raises(CorruptStoreError, match="format version 2 is not supported") as caught:
+        JsonStore.open(str(path), create=False)
+    assert "upgrade raeburnmemory-core" in str(caught.value)
+    assert contents(path.parent) == before
+
+
+def test_a_newer_formats_compaction_waiting_to_be_renamed_is_refused(tmp_path: Path) -> None:
+    """A newer version stopped between writing its next generation and renaming it into place:
+    recovering would rename files this version cannot read, so nothing is touched."""
+    path = copy_of("json-compacted", tmp_path)
+    data = path.read_bytes().replace(b'"version": 1', b'"version": 2')
+    path.with_name("graph.json.tmp").write_bytes(data)
+    map_path = path.with_name("graph.json.map.json")
+    map_path.with_name("graph.json.map.json.tmp").write_bytes(map_path.read_bytes())
+    path.with_name("graph.json.journal.tmp").write_bytes(b'{"op": "journal", "generation": 4}\n')
     _assert_refused(path)
 
 
@@ -207,3 +213,20 @@ def test_a_newer_snapshot_read_without_the_maps_index_is_refused(
     _assert_refused(path)
     with pytest.raises(CorruptStoreError, match="format version 2 is not supported"):
         JsonStore.open(str(path), create=False)
+
+
+def test_a_newer_formats_compaction_seen_by_an_open_store_is_refused(tmp_path: Path) -> None:
+    """Another process compacts into a newer format while this one has the store open."""
+    path = copy_of("json-compacted", tmp_path)
+    store = JsonStore.open(str(path), create=False)
+    try:
+        other = JsonStore.open(str(path), create=False)
+        other.compact()
+        other.close()
+        _newer_snapshot(path)  # as if that process had been a newer version
+        before = contents(path.parent)
+        with pytest.raises(CorruptStoreError, match="format version 2 is not supported"):
+            store.refresh()
+        assert contents(path.parent) == before
+    finally:
+        store.close()

@@ -210,15 +210,12 @@ def test_a_store_of_a_newer_layout_is_refused_and_not_rewritten(restored: str) -
     assert contents(restored) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the refusal names the schema but not the database it is in (_schema.py migrate, "
-        "line 199: 'schema ... was written by a newer raeburnmemory'), unlike the message for "
-        "a missing store just above it, which names both"
-    ),
-)
 def test_the_refusal_names_the_database(restored: str) -> None:
     newer(restored)
-    database = psycopg.conninfo.conninfo_to_dict(restored)["dbname"]
-    assert repr(database) in refused(restored)
+    settings = psycopg.conninfo.conninfo_to_dict(restored)
+    message = refused(restored)
+    assert repr(settings["dbname"]) in message
+    assert repr(SCHEMA) in message
+    assert restored not in message  # the connection string (and any password) stays out
+    if settings.get("password"):
+        assert str(settings["password"]) not in message

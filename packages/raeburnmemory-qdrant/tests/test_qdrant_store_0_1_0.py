@@ -4,7 +4,8 @@
 sparse tar (``json-qdrant.qdrant.tar.gz``: Qdrant preallocates 86 MB of holes), made by
 ``make_stores_0_1_0.py`` in raeburnmemory-core's test fixtures; ``expected.json`` holds what the
 store contains. The store's own format and its refusal of newer versions are tested with the
-JSON store in raeburnmemory-core; here, that the 0.1.0 shard is used as it is.
+JSON store in raeburnmemory-core; here, that the 0.1.0 shard is used as it is, and that a shard
+(or a server's collection) whose marker records a newer format is refused and left alone.
 """
 
 from __future__ import annotations
@@ -14,15 +15,19 @@ import json
 import logging
 import shutil
 import tarfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from raeburnmemory.core import RaeburnMemoryError, Store
+from raeburnmemory.core import RaeburnMemoryError, Store, StoreError
 from raeburnmemory.core.encoders import resolve_encoder
+from raeburnmemory.core.model import EncoderInfo
 from raeburnmemory.memory_graph import MemoryGraph
+from raeburnmemory.qdrant._marker import Found, decide
+from raeburnmemory.qdrant.settings import QdrantSettings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stores_0_1_0"
 EXPECTED: dict[str, Any] = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
@@ -116,14 +121,6 @@ def test_a_new_write_reaches_the_shard_and_is_kept(tmp_path: Path) -> None:
         } == {pid: v for pid, v in EXPECTED["vectors"].items() if pid != "p01"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the format number in the shard's marker is written but never read (_marker.py line 29 "
-        "writes 'format': 1; recorded_encoder() at 32 and decide() at 62 ignore it), so a shard "
-        "marked by a newer format is used as if 0.1.0 had made it"
-    ),
-)
 def test_a_shard_marked_by_a_newer_format_is_not_used_as_it_is(tmp_path: Path) -> None:
     path = copy_of(tmp_path)
     marker_path = path.parent / MARKER
@@ -136,4 +133,26 @@ def test_a_shard_marked_by_a_newer_format_is_not_used_as_it_is(tmp_path: Path) -
     message = str(caught.value)
     assert str(marker_path.parent.parent) in message
     assert "format 2" in message
+    assert "format 1" in message.split("format 2", 1)[1]  # the one this version reads
+    assert "delete the folder" in message  # how to rebuild it from the store
     assert marker_path.read_bytes() == before
+
+
+def test_a_server_collection_marked_by_a_newer_format_is_refused() -> None:
+    """A collection on a server takes the same decision; the message says which one to drop."""
+    settings = QdrantSettings(collection="memory", url="http://qdrant.example:6333", api_key="k1")
+    found = Found(
+        size=32, distance="Cosine", cosine=True, ours=True, points=3, encoder="e", format=2
+    )
+    with pytest.raises(StoreError) as caught:
+        decide(settings, "collection", found, 32, EncoderInfo("e", 32))
+    message = str(caught.value)
+    assert "'memory'" in message
+    assert "http://qdrant.example:6333" in message
+    assert "format 2" in message
+    assert "format 1" in message.split("format 2", 1)[1]
+    assert "delete the collection 'memory'" in message
+    assert "k1" not in message
+    assert decide(settings, "collection", replace(found, format=1), 32, EncoderInfo("e", 32)) == (
+        "keep"
+    )

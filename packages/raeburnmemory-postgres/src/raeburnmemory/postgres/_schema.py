@@ -192,6 +192,20 @@ def _create_extension(conn: psycopg.Connection[Any]) -> tuple[str, tuple[int, ..
     return found
 
 
+def _refuse_newer(conn: psycopg.Connection[Any], schema: str, version: int | None) -> None:
+    """Raise ``StoreError`` for a layout newer than this code reads, naming schema and database.
+
+    The database is named by its name alone (never the connection string, which may hold a
+    password).
+    """
+    if version is not None and version > SCHEMA_VERSION:
+        raise StoreError(
+            f"schema {schema!r} of database {conn.info.dbname!r} was written by a newer "
+            f"raeburnmemory (layout version {version}, this one reads {SCHEMA_VERSION}); "
+            "upgrade raeburnmemory-postgres"
+        )
+
+
 def migrate(conn: psycopg.Connection[Any], schema: str, *, create: bool) -> Database:
     """Bring the schema up to :data:`SCHEMA_VERSION`; only reads when it is there already.
 
@@ -204,17 +218,14 @@ def migrate(conn: psycopg.Connection[Any], schema: str, *, create: bool) -> Data
         raise StoreNotFoundError(
             f"no raeburnmemory store in schema {schema!r} of database {conn.info.dbname!r}"
         )
-    if version is not None and version > SCHEMA_VERSION:
-        raise StoreError(
-            f"schema {schema!r} was written by a newer raeburnmemory (layout version {version}, "
-            f"this one reads {SCHEMA_VERSION}); upgrade raeburnmemory-postgres"
-        )
+    _refuse_newer(conn, schema, version)
     if version != SCHEMA_VERSION or extension is None:
         if extension is None:
             extension = _create_extension(conn)
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key(schema, "migrate"),))
             version = _stored_version(conn, schema) or 0
+            _refuse_newer(conn, schema, version)  # another host may have upgraded it meanwhile
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
             conn.execute(search_path_sql(schema, extension[0]))
             for number in sorted(_MIGRATIONS):

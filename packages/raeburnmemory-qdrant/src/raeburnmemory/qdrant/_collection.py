@@ -14,6 +14,7 @@ from qdrant_client.http.exceptions import UnexpectedResponse
 from raeburnmemory.core.model import EncoderInfo
 from raeburnmemory.qdrant._marker import MARKER, Found, check_request, decide, marker
 from raeburnmemory.qdrant._marker import recorded_encoder as marker_encoder
+from raeburnmemory.qdrant._marker import recorded_format as marker_format
 from raeburnmemory.qdrant._points import FILTER_FIELDS, PROMPT_FIELD, point_id
 from raeburnmemory.qdrant.settings import QdrantSettings
 
@@ -79,6 +80,7 @@ def _found(client: QdrantClient, settings: QdrantSettings) -> Found:
         ours=_looks_ours(client, settings, info),
         points=info.points_count or 0,
         encoder=marker_encoder(info.config.metadata),
+        format=marker_format(info.config.metadata),
     )
 
 

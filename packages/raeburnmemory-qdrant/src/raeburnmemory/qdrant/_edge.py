@@ -42,7 +42,14 @@ from raeburnmemory.core.store import Matrix, ScoredIds
 from raeburnmemory.qdrant import _legacy, _pool
 from raeburnmemory.qdrant._engine import Engine
 from raeburnmemory.qdrant._failures import CollectionMissingError, is_unavailable
-from raeburnmemory.qdrant._marker import Found, check_request, decide, marker, recorded_encoder
+from raeburnmemory.qdrant._marker import (
+    Found,
+    check_request,
+    decide,
+    marker,
+    recorded_encoder,
+    recorded_format,
+)
 from raeburnmemory.qdrant._points import (
     FILTER_FIELDS,
     PROMPT_FIELD,
@@ -149,6 +156,7 @@ class EdgeEngine(Engine):
             ours=ours,
             points=shard.count(CountRequest(exact=True)) if shard is not None else 0,
             encoder=recorded_encoder(mark),
+            format=recorded_format(mark),
         )
 
     def _loads(self, handle: ShardHandle) -> bool:

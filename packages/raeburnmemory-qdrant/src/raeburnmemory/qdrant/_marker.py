@@ -5,7 +5,9 @@ vectors. It is derived data: when it disagrees with the store (another dimension
 encoder, because the store was reindexed while it was out of reach) it is dropped and rebuilt
 from the store. One raeburnmemory did not make is never dropped: when it does not fit, opening
 fails with a message naming both sides. Both engines describe what they found the same way and
-take the same decision here.
+take the same decision here. One whose marker records a newer :data:`FORMAT` than this version
+knows was made by a newer raeburnmemory: it is refused and left as it is, since rebuilding it
+could destroy what that version needs.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from raeburnmemory.core.errors import ConfigurationError, EmbeddingMismatchError
+from raeburnmemory.core.errors import ConfigurationError, EmbeddingMismatchError, StoreError
 from raeburnmemory.core.model import EncoderInfo
 from raeburnmemory.qdrant.settings import QdrantSettings
 
@@ -22,17 +24,25 @@ _log = logging.getLogger("raeburnmemory.qdrant")
 
 #: Metadata key marking collections and shards made by raeburnmemory.
 MARKER = "raeburnmemory"
+#: The marker format this version writes and reads; a marker without one is format 1.
+FORMAT = 1
 
 
 def marker(dim: int, encoder: EncoderInfo | None) -> dict[str, Any]:
     """The metadata recording who made a collection and with which encoder."""
-    return {MARKER: {"format": 1, "dim": dim, "encoder": encoder.name if encoder else None}}
+    return {MARKER: {"format": FORMAT, "dim": dim, "encoder": encoder.name if encoder else None}}
 
 
 def recorded_encoder(metadata: dict[str, Any] | None) -> str | None:
     """The encoder name a marker records (``None``: not recorded, or no marker)."""
     entry = (metadata or {}).get(MARKER)
     return entry.get("encoder") if isinstance(entry, dict) else None
+
+
+def recorded_format(metadata: dict[str, Any] | None) -> object:
+    """The format a marker records (1 for a marker without one, ``None`` without a marker)."""
+    entry = (metadata or {}).get(MARKER)
+    return entry.get("format", 1) if isinstance(entry, dict) else None
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,8 @@ class Found:
     points: int
     #: The encoder its marker records.
     encoder: str | None
+    #: The format its marker records (``None``: no marker).
+    format: object = None
 
 
 def check_request(dim: int, encoder: EncoderInfo | None) -> None:
@@ -64,11 +76,14 @@ def decide(
 ) -> Literal["keep", "record", "rebuild"]:
     """Whether to use an existing collection as it is, record the encoder on it, or rebuild it.
 
-    Raises ``ConfigurationError`` for one raeburnmemory did not make that does not fit.
-    ``kind`` names it in messages ("collection", "shard").
+    Raises ``ConfigurationError`` for one raeburnmemory did not make that does not fit, and
+    ``StoreError`` for one a newer raeburnmemory made. ``kind`` names it in messages
+    ("collection", "shard").
     """
     fits = found.size == dim and found.cosine
     name = f"Qdrant {kind} {settings.collection!r} at {settings.where}"
+    if found.ours:
+        _refuse_newer(name, kind, found.format, settings)
     if not found.ours:
         if not fits:
             raise ConfigurationError(
@@ -97,3 +112,19 @@ def decide(
         dim,
     )
     return "rebuild"
+
+
+def _refuse_newer(name: str, kind: str, found: object, settings: QdrantSettings) -> None:
+    """Raise ``StoreError`` when the marker records a format this version does not know."""
+    known = isinstance(found, int) and not isinstance(found, bool) and found <= FORMAT
+    if found is None or known:
+        return
+    remedy = (
+        f"delete the folder {settings.where} to rebuild the {kind} from the store"
+        if settings.local
+        else f"delete the collection {settings.collection!r} to rebuild it from the store"
+    )
+    raise StoreError(
+        f"{name} was made by a newer raeburnmemory (marker format {found}; this version reads "
+        f"format {FORMAT}), so it was left as it is: upgrade raeburnmemory-qdrant, or {remedy}"
+    )

@@ -129,6 +129,27 @@ def inspect_file(path: Path, access: Access = Access.READ) -> FileState:
         return FileState.EMPTY
     if header != _SQLITE_MAGIC:
         raise CorruptStoreError(path, "is not a SQLite database, so not a raeburnmemory store")
+    if access is not Access.FROZEN and _settled(path):
+        try:  # nothing pending beside it: read the file alone, creating no -wal or -shm
+            return _look(path, Access.FROZEN)
+        except StoreError as exc:
+            if not isinstance(exc.__cause__, errors().Error):
+                raise  # what the file holds, not how it was read
+        # a writer may have started and be checkpointing meanwhile: look again, properly
+    return _look(path, access)
+
+
+def _settled(path: Path) -> bool:
+    """Whether no write-ahead log or rollback journal lies beside the database.
+
+    Then the database file alone holds every committed change, so reading it as immutable sees
+    what a normal reader would, without creating ``-wal`` and ``-shm`` files beside it.
+    """
+    return not any(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-journal"))
+
+
+def _look(path: Path, access: Access) -> FileState:
+    """Read the marks through a read-only connection opened with ``access``."""
     try:
         conn, _ = connect(
             path, busy_timeout=5.0, synchronous="NORMAL", read_only=True, access=access

@@ -107,12 +107,15 @@ class JournalFollower:
         files = self.files
         index = mapping.snapshot_index
         if index is not None and mapping.crc is not None and mapping.size is not None:
-            source = SnapshotFile(files.graph, mapping.crc, mapping.size)
-            try:
-                self.state.fill_from_snapshot_index(index, source)
-            except (KeyError, TypeError, ValueError, IndexError) as exc:
-                raise CorruptStoreError(files.map, f"malformed snapshot index ({exc!r})") from None
-            return mapping.encoder
+            source = SnapshotFile(files.graph, mapping.crc, mapping.size)  # checks the version
+            if source.layout_known:
+                try:
+                    self.state.fill_from_snapshot_index(index, source)
+                except (KeyError, TypeError, ValueError, IndexError) as exc:
+                    reason = f"malformed snapshot index ({exc!r})"
+                    raise CorruptStoreError(files.map, reason) from None
+                return mapping.encoder
+            source.close()  # not the layout this store writes: parse it, attributes and all
         attrs, self.state = read_snapshot(files.graph, mapping.crc, mapping.size)
         generation = attrs.get("generation")
         if generation != mapping.generation:

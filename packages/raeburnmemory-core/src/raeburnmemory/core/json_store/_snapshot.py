@@ -5,12 +5,16 @@ the generation, the encoder, the vectors file format, the caller-made links and,
 interactions whose agent was named differently from the agent's latest name, that name. Writing
 it also gives the index the map keeps (``_map_file``), so that a store opens without parsing a
 node; :class:`SnapshotFile` then reads node pairs from the file as they are needed.
+
+The format version sits in the file's first bytes, so even an open that parses no node checks it
+(:func:`head_version`): a snapshot of another version is refused before anything is written.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
@@ -36,13 +40,60 @@ __all__ = [
     "FORMAT",
     "VERSION",
     "SnapshotFile",
+    "check_version",
+    "head_version",
     "read_snapshot",
+    "refuse_other_version",
     "write_snapshot",
 ]
 
 FORMAT = "raeburnmemory"
 VERSION = 1
 _READ_CHUNK = 16 << 20
+# The start of every snapshot this layout writes (0.1.0's too): the graph's first attributes.
+_HEAD = re.compile(
+    rb'\{"directed": (?:true|false), "multigraph": (?:true|false), '
+    rb'"graph": \{"format": "raeburnmemory", "version": (-?\d{1,9})[,}]'
+)
+_HEAD_BYTES = 256
+
+
+def head_version(head: bytes) -> int | None:
+    """The format version a snapshot's first bytes declare; ``None`` if they are not this
+    layout's (then only parsing the file tells)."""
+    match = _HEAD.match(head)
+    return int(match.group(1)) if match else None
+
+
+def check_version(path: Path, version: object) -> None:
+    """Raise ``CorruptStoreError`` naming ``path`` unless ``version`` is :data:`VERSION`."""
+    if type(version) is int and version == VERSION:
+        return
+    if type(version) is int and version > VERSION:
+        raise CorruptStoreError(
+            path,
+            f"format version {version} is not supported: it was written by a newer "
+            f"raeburnmemory, and this one reads format version {VERSION}; upgrade "
+            "raeburnmemory-core to open it",
+        )
+    raise CorruptStoreError(
+        path, f"format version {version!r} is not supported (expected {VERSION})"
+    )
+
+
+def refuse_other_version(path: Path) -> None:
+    """Refuse the snapshot at ``path`` if its first bytes declare another format version.
+
+    Reads only those bytes; a missing file, or one not in this layout, passes (opening then
+    reads it in full and says what is wrong).
+    """
+    try:
+        with path.open("rb") as fh:
+            version = head_version(fh.read(_HEAD_BYTES))
+    except FileNotFoundError:
+        return
+    if version is not None:
+        check_version(path, version)
 
 
 def agent_overrides(records: list[StoredInteraction]) -> dict[str, list[Any]]:
@@ -204,6 +255,8 @@ class SnapshotFile:
     """An open ``graph.json`` checked against its size and CRC-32, read a node pair at a time.
 
     The open descriptor keeps this generation's file readable after a compaction replaces it.
+    A snapshot whose first bytes declare another format version is refused; ``layout_known``
+    is false when they are not this layout's at all (the caller parses the file instead).
     """
 
     def __init__(self, path: Path, crc: int, size: int) -> None:
@@ -213,6 +266,10 @@ class SnapshotFile:
         except FileNotFoundError:
             raise CorruptStoreError(path, "the snapshot is missing") from None
         try:
+            version = head_version(os.pread(self._fd, _HEAD_BYTES, 0))
+            if version is not None:
+                check_version(path, version)
+            self.layout_known = version is not None
             self._check(crc, size)
         except BaseException:
             self.close()
@@ -312,10 +369,7 @@ def read_snapshot(
     attrs: dict[str, Any] = top["graph"]
     if attrs.get("format") != FORMAT:
         raise CorruptStoreError(path, "not a raeburnmemory snapshot")
-    if attrs.get("version") != VERSION:
-        raise CorruptStoreError(
-            path, f"format version {attrs.get('version')!r} is not supported (expected {VERSION})"
-        )
+    check_version(path, attrs.get("version"))
     try:
         state = _build_state(top["nodes"], attrs)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:

@@ -38,6 +38,7 @@ from raeburnmemory.core.json_store._files import (
 )
 from raeburnmemory.core.json_store._follower import JournalFollower
 from raeburnmemory.core.json_store._journal import TornAppendError, add_line
+from raeburnmemory.core.json_store._snapshot import refuse_other_version
 from raeburnmemory.core.json_store._state import GraphState
 from raeburnmemory.core.json_store._stored import StoredInteraction
 from raeburnmemory.core.json_store._write_checks import new_items
@@ -123,6 +124,9 @@ class JsonStore(Store):
                 if not files.graph.exists():
                     self._follower.generation = 0
                     _compaction.commit_snapshot(self._follower, None, None)
+        # Another format version is refused before recovery could rename or delete a file.
+        for snapshot in (files.graph, files.temp(files.graph)):
+            refuse_other_version(snapshot)
         with self._locked(write=False) as locked:
             if locked:
                 _compaction.recover(self._files)
