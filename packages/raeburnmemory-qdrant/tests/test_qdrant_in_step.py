@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from raeburnmemory.core.memory import MemoryGraph
@@ -151,3 +152,31 @@ def test_a_writer_killed_after_an_in_step_open_leaves_no_claim(tmp_path: Path) -
     writer.wait(timeout=30)
     assert "in_step" not in _marker(tmp_path)
     assert _indexed(tmp_path) == {f"p{i}" for i in range(1, 40)}
+
+
+def test_the_fingerprint_ignores_order_and_sees_every_field() -> None:
+    from raeburnmemory.core.store import StoredVectors
+    from raeburnmemory.core.testing import unit_vectors
+
+    items = interactions(6)
+    ids = [item.prompt_id for item in items]
+    payloads = [item.payload for item in items]
+    vectors = unit_vectors(6, dim=8)
+    base = store_fingerprint(StoredVectors(ids, vectors, payloads))
+    order = [5, 0, 3, 1, 4, 2]
+    shuffled = StoredVectors([ids[i] for i in order], vectors[order], [payloads[i] for i in order])
+    assert store_fingerprint(shuffled) == base
+    swapped = vectors.copy()
+    swapped[[0, 1]] = vectors[[1, 0]]  # two prompts exchange vectors
+    nudged = vectors.copy()
+    nudged[2, 3] = np.nextafter(nudged[2, 3], np.float32(2))
+    moved = list(payloads)
+    moved[4] = type(moved[4])("another-session", moved[4].agent_id, moved[4].timestamp)
+    others = [
+        StoredVectors(ids, swapped, payloads),
+        StoredVectors(ids, nudged, payloads),
+        StoredVectors(ids, vectors, moved),
+        StoredVectors([*ids[:5], "p5é"], vectors, payloads),
+        StoredVectors(ids[:5], vectors[:5], payloads[:5]),
+    ]
+    assert len({base, *(store_fingerprint(other) for other in others)}) == 1 + len(others)
