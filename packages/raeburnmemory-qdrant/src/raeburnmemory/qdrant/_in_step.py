@@ -118,11 +118,15 @@ class ShardContent:
 
     def __init__(self) -> None:
         self._rows: dict[str, int] | None = None
+        # Prompts whose points this process wrote: only those are known to hold these rows (a
+        # reconciliation compares ids, so a point it kept may hold an older vector).
+        self._written: set[str] = set()
 
-    def matched(self, stored: StoredVectors) -> str:
-        """The shard now holds exactly ``stored``; returns its fingerprint."""
+    def matched(self, stored: StoredVectors, written: Iterable[str] = ()) -> str:
+        """The shard now holds ``stored``'s prompts, ``written`` just upserted from it."""
         hashes = row_hashes(stored.ids, stored.vectors, stored.payloads)
         self._rows = dict(zip(stored.ids, hashes, strict=True))
+        self._written = set(written)
         return fingerprint_of(self._rows.values(), len(self._rows))
 
     def upserted(
@@ -131,30 +135,38 @@ class ShardContent:
         """These prompts' points were written."""
         if self._rows is not None:
             self._rows.update(zip(ids, row_hashes(ids, vectors, payloads), strict=True))
+            self._written.update(ids)
 
     def differing(
         self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]
     ) -> list[int]:
-        """The rows the shard does not hold as they are (every row when that is not known)."""
-        if self._rows is None:
+        """The rows this process has not written as they are (every row when not known)."""
+        if self._rows is None or not self._written:
             return list(range(len(ids)))
-        rows = self._rows
+        rows, written = self._rows, self._written
         hashes = row_hashes(ids, vectors, payloads)
-        return [n for n, (pid, h) in enumerate(zip(ids, hashes, strict=True)) if rows.get(pid) != h]
+        return [
+            n
+            for n, (pid, h) in enumerate(zip(ids, hashes, strict=True))
+            if pid not in written or rows.get(pid) != h
+        ]
 
     def removed(self, prompt_ids: Iterable[str]) -> None:
         """These prompts' points were deleted."""
         if self._rows is not None:
             for pid in prompt_ids:
                 self._rows.pop(pid, None)
+                self._written.discard(pid)
 
     def emptied(self) -> None:
         """The shard was created again, empty."""
         self._rows = {}
+        self._written = set()
 
     def lost(self) -> None:
         """A write could not be followed (a failure, or points deleted by point id only)."""
         self._rows = None
+        self._written = set()
 
     def known(self) -> str | None:
         """The fingerprint of what the shard holds, or ``None`` when that is not known."""

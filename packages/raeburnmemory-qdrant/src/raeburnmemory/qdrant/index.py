@@ -240,7 +240,7 @@ class QdrantVectors(VectorIndex):
                 [stored.payloads[row] for row in rows],
             )
         if self._engine.exclusive:
-            self._content.matched(stored)
+            self._content.matched(stored, (stored.ids[row] for row in rows))
             self._writes_seen = self._open_engine().writes()
         self._pending.clear()
         self._encoder_recorded = False
