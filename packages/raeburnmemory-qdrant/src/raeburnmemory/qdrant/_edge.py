@@ -99,6 +99,8 @@ def to_filter(flt: SearchFilter | None) -> Filter | None:
 class EdgeEngine(Engine):
     """A store's shard, through the process's pooled handle on it."""
 
+    exclusive = True
+
     def __init__(self, settings: QdrantSettings) -> None:
         super().__init__(settings)
         self._lease = _pool.acquire(settings)
@@ -138,6 +140,7 @@ class EdgeEngine(Engine):
             )
         )
         self._unflushed = 0
+        handle.wrote()
         for field, kind in FILTER_FIELDS.items():
             shard.update(UpdateOperation.create_field_index(field, _SCHEMAS[kind]))
         handle.write_marker(marker(dim, encoder))
@@ -225,7 +228,8 @@ class EdgeEngine(Engine):
                 Point(point_id(pid), row, payload(pid, item))
                 for pid, row, item in zip(chunk, rows, items, strict=True)
             ]
-            with self._shard() as shard:
+            with self._handle() as handle, self._shard() as shard:
+                handle.wrote()
                 shard.update(UpdateOperation.upsert_points(points))
                 self._unflushed += len(points)
                 if self._unflushed >= FLUSH_EVERY:
@@ -236,7 +240,8 @@ class EdgeEngine(Engine):
         """Delete in calls of :data:`EDGE_BATCH` ids."""
         for start in range(0, len(point_ids), EDGE_BATCH):
             chunk = list(point_ids[start : start + EDGE_BATCH])
-            with self._shard() as shard:
+            with self._handle() as handle, self._shard() as shard:
+                handle.wrote()
                 shard.update(UpdateOperation.delete_points(chunk))  # type: ignore[arg-type]
 
     def point_ids(self) -> set[str]:
@@ -291,6 +296,20 @@ class EdgeEngine(Engine):
         """Write what the shard holds in memory to its segments."""
         with self._shard() as shard:
             shard.flush()
+
+    def writes(self) -> int:
+        """How many writes the shard has taken in this process (every index sharing it)."""
+        return self._lease.shard.writes
+
+    def in_step_claim(self) -> str | None:
+        """The fingerprint the shard's marker records it was closed in step with, if any."""
+        with self._handle() as handle:
+            return handle.claim()
+
+    def claim_in_step(self, fingerprint: str) -> None:
+        """Flush the shard, then record in its marker that it holds exactly those rows."""
+        with self._handle() as handle:
+            handle.set_claim(fingerprint)
 
     def reopen_if_closed(self) -> None:
         """Take the shard again after it was closed (``StoreLockedError`` if someone else has)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import ClassVar
 
 from raeburnmemory.core.model import EncoderInfo, SearchFilter, VectorPayload
 from raeburnmemory.core.store import Matrix, ScoredIds
@@ -20,6 +21,9 @@ UPSERT_BATCH = 512
 
 class Engine(ABC):
     """One store's collection (server) or shard (embedded)."""
+
+    #: Whether only this process writes the collection (an embedded shard, under its lock).
+    exclusive: ClassVar[bool] = False
 
     def __init__(self, settings: QdrantSettings) -> None:
         self.settings = settings
@@ -64,6 +68,17 @@ class Engine(ABC):
 
     def optimize(self) -> None:  # noqa: B027 - a server optimizes by itself
         """Build the search index of what is not indexed yet, now (embedded only)."""
+
+    def writes(self) -> int:
+        """How many writes the collection has taken from this process (embedded only)."""
+        return 0
+
+    def in_step_claim(self) -> str | None:
+        """The fingerprint the collection was closed in step with, if it records one."""
+        return None
+
+    def claim_in_step(self, fingerprint: str) -> None:  # noqa: B027 - embedded only
+        """Record that the collection holds exactly the rows of ``fingerprint`` (flushed first)."""
 
     def reopen_if_closed(self) -> None:  # noqa: B027 - only the embedded engine can be closed
         """Open the engine again when it was closed underneath (at exit, or by a test)."""

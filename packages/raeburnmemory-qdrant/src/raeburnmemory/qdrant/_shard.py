@@ -8,7 +8,9 @@ raeburnmemory's own lock, a lock file beside the shard; a second process gets
 
 Layout, in the folder beside the store (``graph.json.qdrant/``): ``shards/<collection>/`` is the
 shard, ``shards/<collection>.lock`` its lock and ``shards/<collection>.json`` raeburnmemory's
-marker (the encoder of its vectors).
+marker (the encoder of its vectors, and, beside it under ``in_step``, the fingerprint of the
+store's vectors when the shard was closed holding exactly those; the first write after an open
+removes it before touching the shard).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from raeburnmemory.qdrant.settings import QdrantSettings
 
 #: The file Qdrant Edge writes into every shard it creates.
 _EDGE_CONFIG = "edge_config.json"
+#: The marker's key for the fingerprint of what the shard held when it was closed.
+IN_STEP = "in_step"
 
 
 def folder_in_use(settings: QdrantSettings) -> StoreLockedError:
@@ -54,6 +58,9 @@ class ShardHandle:
         self._lock = StoreLock(base / f"{settings.collection}.lock", 0.0)
         self._locked = False
         self._shard: EdgeShard | None = None
+        #: Writes taken since the handle was made (several indexes of a process may share it).
+        self.writes = 0
+        self._claimed: bool | None = None  # whether the marker holds IN_STEP (None: not read)
         self.take()
 
     @property
@@ -75,6 +82,7 @@ class ShardHandle:
             where = self.settings.where
             raise StoreUnavailableError(f"{where}: cannot open Qdrant: {exc}") from exc
         self._locked = True
+        self._claimed = None  # another process may have held the shard meanwhile
 
     def exists(self) -> bool:
         """Whether the shard has been created."""
@@ -99,6 +107,7 @@ class ShardHandle:
         self._close_shard()
         shutil.rmtree(self.path, ignore_errors=True)
         self.marker_path.unlink(missing_ok=True)
+        self._claimed = False
 
     def vector_params(self) -> dict[str, Any]:
         """The shard's unnamed vector's size and distance, as its config file records them."""
@@ -121,6 +130,33 @@ class ShardHandle:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(value, out)
         os.replace(temp, self.marker_path)
+        self._claimed = IN_STEP in value
+
+    def claim(self) -> str | None:
+        """The fingerprint the marker records the shard was closed in step with, if any."""
+        value = (self.read_marker() or {}).get(IN_STEP)
+        self._claimed = isinstance(value, str)
+        return value if isinstance(value, str) else None
+
+    def set_claim(self, fingerprint: str) -> None:
+        """Flush the shard, then record that it holds exactly the rows of ``fingerprint``."""
+        shard = self.shard()
+        mark = self.read_marker()
+        if shard is None or mark is None or mark.get(IN_STEP) == fingerprint:
+            return
+        shard.flush()
+        mark[IN_STEP] = fingerprint
+        self.write_marker(mark)
+        self._claimed = True
+
+    def wrote(self) -> None:
+        """Call before each write: the marker's claim goes first, then the write is counted."""
+        if self._claimed is not False:
+            mark = self.read_marker()
+            if mark is not None and mark.pop(IN_STEP, None) is not None:
+                self.write_marker(mark)
+            self._claimed = False
+        self.writes += 1
 
     def _close_shard(self) -> None:
         shard, self._shard = self._shard, None

@@ -4,17 +4,20 @@ The store stays the source of truth: MemoryGraph writes it first, then tells thi
 Qdrant cannot be reached, the change waits in memory (with a warning in the log) and is pushed by
 the next write, search or :meth:`QdrantVectors.reconcile`; a change lost with the process is
 restored by the reconciliation every MemoryGraph runs when it opens, which makes the collection
-match the store.
+match the store. An embedded shard closed in step with the store records a fingerprint of its
+rows, and a reconciliation that finds the store's fingerprint equal to it skips comparing them
+(see ``_in_step``).
 Both engines sit behind the same calls (see ``_engine``): Qdrant Edge without a URL, qdrant-client
 with one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -34,6 +37,7 @@ from raeburnmemory.core.store import Matrix, ScoredIds, Store
 from raeburnmemory.core.vectors import VectorIndex
 from raeburnmemory.qdrant._engine import Engine
 from raeburnmemory.qdrant._failures import failed, is_unavailable, translated, unavailable
+from raeburnmemory.qdrant._in_step import ShardContent, store_fingerprint
 from raeburnmemory.qdrant._outage import Outage
 from raeburnmemory.qdrant._pending import MAX_PENDING, PendingChanges
 from raeburnmemory.qdrant._points import point_id
@@ -77,6 +81,11 @@ class QdrantVectors(VectorIndex):
         self._pending = PendingChanges()
         self._outage = Outage(settings.where)
         self._encoder_recorded = store.encoder_info() is not None
+        # What the collection holds, followed through this index's own writes, and the engine's
+        # write count after the last of them (another index of the process writing makes the
+        # two differ, and then no fingerprint is recorded at close).
+        self._content = ShardContent()
+        self._writes_seen = -1
 
     @classmethod
     def create(cls, *, dim: int, store: Store, options: Mapping[str, Any]) -> QdrantVectors:
@@ -135,19 +144,69 @@ class QdrantVectors(VectorIndex):
         self._engine.reopen_if_closed()
         return self._engine
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[Engine]:
+        """The engine for one write, followed by :attr:`_content` (lost on failure)."""
+        engine = self._open_engine()
+        followed = engine.writes() == self._writes_seen
+        try:
+            yield engine
+        except BaseException:
+            self._content.lost()
+            raise
+        if followed:
+            self._writes_seen = engine.writes()
+        else:
+            self._content.lost()
+
     def _upsert(
         self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]
     ) -> None:
-        self._open_engine().upsert(ids, vectors, payloads)
+        with self._writing() as engine:
+            engine.upsert(ids, vectors, payloads)
+            self._content.upserted(ids, vectors, payloads)
 
-    def _delete_points(self, point_ids: Sequence[str]) -> None:
+    def _delete_points(self, point_ids: Sequence[str], prompt_ids: Sequence[str] = ()) -> None:
+        """Delete points; ``prompt_ids`` names them all, or the content followed is lost."""
         if point_ids:
-            self._open_engine().delete(point_ids)
+            with self._writing() as engine:
+                engine.delete(point_ids)
+                if len(prompt_ids) == len(point_ids):
+                    self._content.removed(prompt_ids)
+                else:
+                    self._content.lost()
 
     def _recreate(self) -> None:
         encoder = self._store.encoder_info()
-        self._open_engine().recreate(self._dim, encoder)
+        with self._writing() as engine:
+            engine.recreate(self._dim, encoder)
+            self._content.emptied()
         self._encoder_recorded = encoder is not None
+
+    def _not_held(
+        self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]
+    ) -> list[int]:
+        """The rows the shard does not hold already, as far as this index can tell.
+
+        A graph's first batch is indexed twice otherwise: the reconciliation that opens the
+        index upserts it from the store, then the graph adds it.
+        """
+        engine = self._engine
+        if not engine.exclusive or engine.writes() != self._writes_seen:
+            return list(range(len(ids)))
+        return self._content.differing(ids, vectors, payloads)
+
+    def _in_step(self, store: Store) -> bool:
+        """Whether the shard was closed holding exactly what ``store`` holds now."""
+        claim = self._open_engine().in_step_claim()
+        if claim is None:
+            return False
+        stored = store.load_vectors()
+        if store_fingerprint(stored) != claim:
+            return False
+        self._content.matched(stored)
+        self._writes_seen = self._open_engine().writes()
+        return True
 
     def _record_encoder(self) -> None:
         if self._encoder_recorded:
@@ -164,6 +223,9 @@ class QdrantVectors(VectorIndex):
             self._recreate()
         else:
             self._open_engine().open(self._dim, encoder)
+            if self._in_step(store):
+                self._pending.clear()
+                return
         # The collection is listed before the store is read: another process writes the store
         # first, so a point it adds meanwhile is in the store read too and is never deleted here.
         present = self._open_engine().point_ids()
@@ -177,6 +239,9 @@ class QdrantVectors(VectorIndex):
                 stored.vectors[rows],
                 [stored.payloads[row] for row in rows],
             )
+        if self._engine.exclusive:
+            self._content.matched(stored, (stored.ids[row] for row in rows))
+            self._writes_seen = self._open_engine().writes()
         self._pending.clear()
         self._encoder_recorded = False
         self._record_encoder()
@@ -191,7 +256,7 @@ class QdrantVectors(VectorIndex):
             self._pending.reset = False
         removals = self._pending.removals()
         if removals:
-            self._delete_points([point_id(pid) for pid in removals])
+            self._delete_points([point_id(pid) for pid in removals], removals)
         ids, vectors, payloads = self._pending.upserts(self._dim)
         if ids:
             self._upsert(ids, vectors, payloads)
@@ -243,6 +308,12 @@ class QdrantVectors(VectorIndex):
             return
         matrix = self._matrix(ids, vectors)
         with self._lock:
+            rows = self._not_held(ids, matrix, payloads)
+            if not rows:
+                return
+            if len(rows) < len(ids):
+                ids, matrix = [ids[row] for row in rows], matrix[rows]
+                payloads = [payloads[row] for row in rows]
             if len(ids) > MAX_PENDING and not self._pending:
                 try:  # too many to queue: push now, or rebuild from the store later
                     self._upsert(ids, matrix, payloads)
@@ -343,4 +414,18 @@ class QdrantVectors(VectorIndex):
                     self._settings.where,
                     waiting,
                 )
+            else:
+                self._claim_in_step()
             self._release()
+
+    def _claim_in_step(self) -> None:
+        """Record in an embedded shard what it holds, when this index followed every write."""
+        fingerprint = self._content.known()
+        if fingerprint is None or self._engine.writes() != self._writes_seen:
+            return
+        try:
+            self._engine.claim_in_step(fingerprint)
+        except Exception as exc:  # the next open compares the shard with the store instead
+            _log.warning(
+                "Qdrant at %s: recording the shard's state failed: %s", self._settings.where, exc
+            )
