@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import httpx
 import pytest
 
 from raeburnmemory.api import Settings, create_app
-from raeburnmemory.api.testing import StartServer
+from raeburnmemory.api.testing import Server, StartServer
 
 # The keys, and what the keys file grants them.
 KEYS: dict[str, tuple[str, list[str]]] = {
@@ -189,3 +190,32 @@ def test_the_single_key_still_has_every_scope_on_the_default_store(
     removed = httpx.delete(started.url + "/memory/sessions/s", headers=_bearer("only"))
     assert removed.status_code == 200, removed.text
     assert not (tmp_path / "store0" / "namespaces").exists()
+
+
+def test_without_the_mcp_distribution_there_is_no_mcp_route(tmp_path: Path) -> None:
+    def hidden_mcp(port: int, workers: int) -> list[str]:
+        code = (
+            "import sys; sys.modules['raeburnmemory.mcp'] = None; sys.modules['mcp'] = None; "
+            "import uvicorn; sys.argv = ['uvicorn', *sys.argv[1:]]; uvicorn.main()"
+        )
+        return [
+            sys.executable, "-c", code, "raeburnmemory.api:app",
+            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        ]  # fmt: skip
+
+    env = {
+        "RAEBURN_EMBED_MODEL": "none",
+        "RAEBURN_DB_PATH": str(tmp_path / "store" / "graph.json"),
+        "RAEBURN_RATE_LIMIT_DB": str(tmp_path / "limits.sqlite3"),
+        "RAEBURN_API_KEY": "k",
+        "TMPDIR": str(tmp_path),
+        "XDG_RUNTIME_DIR": "",
+    }
+    server = Server(env, 1, tmp_path / "server.log", hidden_mcp)
+    try:
+        server.wait_ready()
+        answer = httpx.post(server.url + "/mcp", json={}, headers={"Authorization": "Bearer k"})
+        assert answer.status_code == 404, answer.text
+        assert httpx.get(server.url + "/memory/stats", headers={"Authorization": "Bearer k"})
+    finally:
+        server.stop()
