@@ -219,3 +219,32 @@ def test_without_the_mcp_distribution_there_is_no_mcp_route(tmp_path: Path) -> N
         assert httpx.get(server.url + "/memory/stats", headers={"Authorization": "Bearer k"})
     finally:
         server.stop()
+
+
+def test_postgres_namespaces_are_schemas_of_their_own(
+    tmp_path: Path, start_server: StartServer, request: pytest.FixtureRequest
+) -> None:
+    dsn = request.getfixturevalue("api_pg_dsn")
+    psycopg = pytest.importorskip("psycopg")
+    env = {
+        "RAEBURN_STORAGE_BACKEND": "postgres",
+        "RAEBURN_POSTGRES_DSN": dsn,
+        "RAEBURN_STORE_OPTIONS": '{"schema": "nstest"}',
+        "RAEBURN_API_KEYS_FILE": str(write_keys_file(tmp_path / "keys.json")),
+    }
+    url = start_server(env, workers=1).url
+    added = httpx.post(
+        url + "/memory/interactions", json=_body(1, "alpha-session"), headers=_bearer("alpha-admin")
+    )
+    assert added.status_code == 201, added.text
+    for key, expected in (("alpha-admin", ["alpha-session"]), ("beta-read", [])):
+        sessions = httpx.get(url + "/memory/sessions", headers=_bearer(key)).json()
+        assert sessions["sessions"] == expected, key
+    missing = httpx.get(url + "/memory/interactions/a-p1", headers=_bearer("beta-read"))
+    assert missing.status_code == 404
+    assert SECRET not in missing.text
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'nstest%'"
+        ).fetchall()
+    assert {"nstest", "nstest_alpha", "nstest_beta"} <= {row[0] for row in rows}
