@@ -1,4 +1,4 @@
-"""ASGI middleware: the gate every ``/memory`` request passes before its body is read.
+"""ASGI middleware: the gate every ``/memory`` and ``/mcp`` request passes before its body is read.
 
 In this order, each refusal answered at once with the one error shape:
 
