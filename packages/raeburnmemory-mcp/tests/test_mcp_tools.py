@@ -255,3 +255,21 @@ def test_keyword_and_hybrid_search_on_sqlite(tmp_path: Path, call: Call, mode: s
         found = _run(db, steps)
     assert found["mode"] == mode
     assert found["matches"][0]["prompt_text"] == "bake sourdough bread"
+
+
+@pytest.mark.parametrize(
+    ("scopes", "offered"),
+    [
+        ({"read"}, set(tool_names(read_only=True))),
+        ({"write"}, {"record_memory"}),
+        ({"admin"}, {"forget_memory"}),
+        ({"read", "write", "admin"}, set(tool_names())),
+    ],
+)
+def test_scopes_offer_only_the_tools_they_allow(
+    memory: MemoryGraph, scopes: set[str], offered: set[str]
+) -> None:
+    async def steps(client: Client) -> Any:
+        return {tool.name for tool in (await client.list_tools()).tools}
+
+    assert _run(memory, steps, scopes=scopes) == offered

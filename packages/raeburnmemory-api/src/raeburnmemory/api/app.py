@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
@@ -13,9 +13,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from raeburnmemory.api._docs import add_docs_pages
+from raeburnmemory.api._mcp import MCP_PATH, mcp_endpoint
 from raeburnmemory.api._responses import error_response
 from raeburnmemory.api.errors import error_body
 from raeburnmemory.api.middleware import GateMiddleware
@@ -127,9 +129,11 @@ def create_app(settings: Settings | None = None, *, memory: MemoryGraph | None =
     ``settings`` default to :meth:`Settings.from_env`, read when the application starts. Give
     ``memory`` to serve a ``MemoryGraph`` you opened yourself (it is not closed at shutdown);
     otherwise the application opens one from the settings at start-up and closes it at
-    shutdown. Nothing is opened before start-up.
+    shutdown. Nothing is opened before start-up. When ``raeburnmemory-mcp`` is installed, the
+    application also serves MCP over streamable HTTP at ``/mcp``, behind the same gate.
     """
     runtime = Runtime(settings, memory)
+    endpoint = mcp_endpoint(runtime)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -140,7 +144,10 @@ def create_app(settings: Settings | None = None, *, memory: MemoryGraph | None =
             await anyio.to_thread.run_sync(runtime.stop)
             raise
         try:
-            yield
+            async with AsyncExitStack() as stack:
+                if endpoint is not None:
+                    await endpoint.start(stack)
+                yield
         finally:
             await anyio.to_thread.run_sync(runtime.stop)
 
@@ -165,4 +172,6 @@ def create_app(settings: Settings | None = None, *, memory: MemoryGraph | None =
         app.add_exception_handler(exc_class, handler)
     app.include_router(health_router)
     app.include_router(memory_router)
+    if endpoint is not None:
+        app.router.routes.append(Route(MCP_PATH, endpoint=endpoint, include_in_schema=False))
     return app

@@ -33,6 +33,7 @@ from raeburnmemory.core.errors import (
 __all__ = [
     "ApiError",
     "AuthenticationError",
+    "ForbiddenError",
     "InvalidRequestError",
     "RateLimitedError",
     "RequestTooLargeError",
@@ -61,6 +62,12 @@ class AuthenticationError(ApiError):
     status = 401
 
 
+class ForbiddenError(ApiError):
+    """The API key is valid but its scopes do not allow this request (HTTP 403)."""
+
+    status = 403
+
+
 class InvalidRequestError(ApiError, ValueError):
     """The request's fields do not match the API's schema (HTTP 422)."""
 
@@ -86,7 +93,13 @@ class RateLimitedError(ApiError):
 
 _API_ERRORS: dict[str, type[ApiError]] = {
     cls.__name__: cls
-    for cls in (ApiError, AuthenticationError, InvalidRequestError, RequestTooLargeError)
+    for cls in (
+        ApiError,
+        AuthenticationError,
+        ForbiddenError,
+        InvalidRequestError,
+        RequestTooLargeError,
+    )
 }
 
 # Most specific first: the first class an exception is an instance of decides its status.

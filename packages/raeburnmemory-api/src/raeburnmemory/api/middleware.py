@@ -1,12 +1,13 @@
-"""ASGI middleware: the gate every ``/memory`` request passes before its body is read.
+"""ASGI middleware: the gate every ``/memory`` and ``/mcp`` request passes before its body is read.
 
 In this order, each refusal answered at once with the one error shape:
 
 1. the rate limit of the client's address (429), counted for every request that gets this far,
    with or without a right key, so guessing keys is limited too;
-2. the API key (401);
-3. a body that is not declared JSON (415), on the routes that take one;
-4. a body over the size limit (413): refused before it is read when ``Content-Length`` says
+2. the API key (401), whose grant (namespace and scopes) goes into the scope's ``state``;
+3. the rate limit of that key (429), so one key spread over many addresses is limited too;
+4. a body that is not declared JSON (415), on the routes that take one;
+5. a body over the size limit (413): refused before it is read when ``Content-Length`` says
    so, else counted as it arrives.
 
 The body is read and parsed only after all of these passed. The middleware also reports a
@@ -23,13 +24,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from raeburnmemory.api._responses import error_response
 from raeburnmemory.api.errors import InvalidRequestError, RateLimitedError, RequestTooLargeError
-from raeburnmemory.api.runtime import Runtime
+from raeburnmemory.api.runtime import GRANT_STATE, Runtime
 from raeburnmemory.core.errors import RaeburnMemoryError
 
-__all__ = ["GUARDED_PREFIX", "JSON_REQUIRED", "BodyTooLarge", "GateMiddleware"]
+__all__ = ["GUARDED_PREFIX", "GUARDED_PREFIXES", "JSON_REQUIRED", "BodyTooLarge", "GateMiddleware"]
 
 #: The routes under this prefix need the key and count against the rate limit.
 GUARDED_PREFIX = "/memory"
+#: Every guarded prefix: the memory routes and the MCP endpoint.
+GUARDED_PREFIXES = (GUARDED_PREFIX, "/mcp")
 #: The methods whose requests carry a JSON body on the guarded routes.
 JSON_REQUIRED = frozenset({"POST", "PUT", "PATCH"})
 
@@ -81,7 +84,7 @@ def _route_path(scope: Scope) -> str:
 
 def _guarded(scope: Scope) -> bool:
     path = _route_path(scope)
-    return path == GUARDED_PREFIX or path.startswith(GUARDED_PREFIX + "/")
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in GUARDED_PREFIXES)
 
 
 class GateMiddleware:
@@ -122,19 +125,14 @@ class GateMiddleware:
         await self.app(scope, counted_receive, send)
 
     async def _admit(self, scope: Scope) -> None:
-        """Raise the refusal of a ``/memory`` request, if it gets one, before its body is read."""
+        """Raise the refusal of a guarded request, if it gets one, before its body is read."""
         runtime = self.runtime
-        limiter = runtime.limiter
-        if limiter is not None:
-            client = scope["client"][0] if scope.get("client") else "unknown"
-            decision = await anyio.to_thread.run_sync(limiter.hit, client)
-            if not decision.allowed:
-                raise RateLimitedError(
-                    f"more than {limiter.limit} requests in a minute from {client}; retry in "
-                    f"{decision.retry_after} s",
-                    retry_after=decision.retry_after,
-                )
-        runtime.check_key(_bearer_key(scope))
+        client = scope["client"][0] if scope.get("client") else "unknown"
+        await self._limit(client, f"from {client}")
+        grant = runtime.check_key(_bearer_key(scope))
+        scope.setdefault("state", {})[GRANT_STATE] = grant
+        if not runtime.keys.empty:
+            await self._limit(f"key:{grant.key_id}", f"with the API key {grant.label}")
         if scope.get("method") in JSON_REQUIRED:
             content_type = _header(scope, b"content-type")
             if content_type is None or not _is_json(content_type):
@@ -144,6 +142,19 @@ class GateMiddleware:
                     f"(this request's Content-Type {said})",
                     status=415,
                 )
+
+    async def _limit(self, counter: str, who: str) -> None:
+        """Count one request against ``counter``; ``RateLimitedError`` when over the limit."""
+        limiter = self.runtime.limiter
+        if limiter is None:
+            return
+        decision = await anyio.to_thread.run_sync(limiter.hit, counter)
+        if not decision.allowed:
+            raise RateLimitedError(
+                f"more than {limiter.limit} requests in a minute {who}; retry in "
+                f"{decision.retry_after} s",
+                retry_after=decision.retry_after,
+            )
 
     def _lifespan_send(self, send: Send) -> Send:
         runtime = self.runtime

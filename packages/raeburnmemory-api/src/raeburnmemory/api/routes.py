@@ -30,7 +30,7 @@ from raeburnmemory.api.models import (
     SimilarRequest,
     SimilarResponse,
 )
-from raeburnmemory.api.runtime import memory_of, runtime_of
+from raeburnmemory.api.runtime import memory_with, runtime_of
 
 if TYPE_CHECKING:
     from raeburnmemory.core.memory import MemoryGraph
@@ -42,6 +42,7 @@ __all__ = ["health_router", "memory_router"]
 def _errors(*extra: int) -> dict[int | str, dict[str, Any]]:
     described = {
         401: "no API key, or a wrong one (when the server has one)",
+        403: "the API key does not have the scope this route needs",
         404: "no such prompt or session",
         409: "an id exists with different content, or the store has no embeddings yet",
         413: "the request body is over the size limit",
@@ -50,7 +51,7 @@ def _errors(*extra: int) -> dict[int | str, dict[str, Any]]:
         429: "over the rate limit; see Retry-After",
         503: "the store is unavailable or the server is starting",
     }
-    codes = (401, 422, 429, 503, *extra)
+    codes = (401, 403, 422, 429, 503, *extra)
     return {
         code: {"model": ErrorResponse, "description": described[code]} for code in sorted(codes)
     }
@@ -66,7 +67,11 @@ _bearer = HTTPBearer(
 health_router = APIRouter()
 memory_router = APIRouter(prefix="/memory", dependencies=[Depends(_bearer)], tags=["memory"])
 
-Memory = Depends(memory_of)
+# The store of the key's namespace, once the key is seen to have the scope the route needs:
+# ``read`` to look, ``write`` to record, ``admin`` to remove.
+Memory = Depends(memory_with("read"))
+Writer = Depends(memory_with("write"))
+Admin = Depends(memory_with("admin"))
 # Searches asking for at most this many hits of a text at most this long may run on the event
 # loop (see _dispatch); longer texts take longer to encode, and more hits longer to read.
 _CHEAP_TOP_K = 32
@@ -130,7 +135,7 @@ async def similar(request: SimilarRequest, http: Request, memory: MemoryGraph = 
 
 
 @memory_router.post("/interactions", status_code=201, responses=_errors(409, 413, 415))
-def add_interaction(request: InteractionIn, memory: MemoryGraph = Memory) -> AddResponse:
+def add_interaction(request: InteractionIn, memory: MemoryGraph = Writer) -> AddResponse:
     """Record one interaction; the same id with the same content again changes nothing."""
     fields = request.as_mapping()
     prompt_id = memory.add_interaction(
@@ -145,7 +150,7 @@ def add_interaction(request: InteractionIn, memory: MemoryGraph = Memory) -> Add
 
 
 @memory_router.post("/interactions/batch", responses=_errors(409, 413, 415))
-def batch_add(request: BatchRequest, memory: MemoryGraph = Memory) -> BatchResponse:
+def batch_add(request: BatchRequest, memory: MemoryGraph = Writer) -> BatchResponse:
     """Record many interactions at once; answers with the prompt ids newly recorded."""
     added = memory.batch_add([item.as_mapping() for item in request.interactions])
     return BatchResponse(added=added)
@@ -163,7 +168,7 @@ def get_interaction(prompt_id: str, memory: MemoryGraph = Memory) -> Interaction
     response_class=Response,
     responses=_errors(404),
 )
-def delete_interaction(prompt_id: str, memory: MemoryGraph = Memory) -> Response:
+def delete_interaction(prompt_id: str, memory: MemoryGraph = Admin) -> Response:
     """Remove an interaction from the graph, the vectors and the store."""
     memory.delete_interaction(prompt_id)
     return Response(status_code=204)
@@ -185,7 +190,7 @@ def get_session(session_id: str, memory: MemoryGraph = Memory) -> SessionOut:
 
 
 @memory_router.delete("/sessions/{session_id:path}", responses=_errors(404))
-def delete_session(session_id: str, memory: MemoryGraph = Memory) -> DeleteSessionResponse:
+def delete_session(session_id: str, memory: MemoryGraph = Admin) -> DeleteSessionResponse:
     """Remove a session and every interaction in it."""
     return DeleteSessionResponse(session_id=session_id, deleted=memory.delete_session(session_id))
 

@@ -6,13 +6,12 @@ starts (never at import), and the request gate (rate limit, then API key) reads 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import sys
 import threading
 import warnings
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from fastapi import Request
@@ -23,7 +22,9 @@ from raeburnmemory.api._clients import TrustedProxies
 from raeburnmemory.api._dispatch import SearchDispatcher
 from raeburnmemory.api._private import claim_file, state_file
 from raeburnmemory.api._sockets import enable_nodelay_on_listeners
-from raeburnmemory.api.errors import ApiError, AuthenticationError
+from raeburnmemory.api.errors import ApiError, AuthenticationError, ForbiddenError
+from raeburnmemory.api.keys import DEFAULT_NAMESPACE, OPEN_GRANT, KeyGrant, KeyRing
+from raeburnmemory.api.namespaces import namespace_settings
 from raeburnmemory.api.ratelimit import SQLiteRateLimiter, default_rate_limit_db
 from raeburnmemory.api.settings import DEFAULT_MAX_BODY_BYTES, Settings
 from raeburnmemory.core.errors import ConfigurationError
@@ -31,14 +32,12 @@ from raeburnmemory.core.errors import ConfigurationError
 if TYPE_CHECKING:
     from raeburnmemory.core.memory import MemoryGraph
 
-__all__ = ["Runtime", "memory_of", "runtime_of"]
+__all__ = ["GRANT_STATE", "Runtime", "grant_of", "memory_of", "memory_with", "runtime_of"]
+
+#: Where the gate leaves the request's :class:`KeyGrant` in the ASGI scope's ``state``.
+GRANT_STATE = "raeburn_grant"
 
 logger = logging.getLogger("raeburnmemory.api")
-
-
-def _digest(text: str) -> bytes:
-    # Comparing fixed-length digests keeps the comparison constant-time whatever the lengths.
-    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).digest()
 
 
 _thread_state = threading.local()
@@ -115,11 +114,13 @@ class Runtime:
         self.settings: Settings | None = settings
         self.memory: MemoryGraph | None = memory
         self.owns_memory = memory is None
+        #: The open store of each namespace, the default one included.
+        self.memories: dict[str, MemoryGraph] = {}
+        self.keys = KeyRing()
         self.limiter: SQLiteRateLimiter | None = None
         self.proxies = TrustedProxies()
         self.searches = SearchDispatcher()
         self.startup_error: str | None = None
-        self._key_digest: bytes | None = None
 
     @property
     def max_body_bytes(self) -> int:
@@ -131,6 +132,7 @@ class Runtime:
         settings = self.configured or Settings.from_env()
         settings.check()
         self.settings = settings
+        self.keys = settings.key_ring()  # a bad keys file stops the start, before any store opens
         self.proxies = TrustedProxies(settings.trusted_proxies)
         enable_nodelay_on_listeners()
         if settings.search_threads > 0:
@@ -139,22 +141,28 @@ class Runtime:
             self.memory = _open_memory(settings)
             self.owns_memory = True
             _announce_encoder(self.memory)
+        self.memories = {DEFAULT_NAMESPACE: self.memory}
+        for namespace in self.keys.namespaces():
+            if namespace not in self.memories:
+                self.memories[namespace] = _open_memory(namespace_settings(settings, namespace))
         if settings.rate_limit > 0:
             path = settings.rate_limit_db or default_rate_limit_db(str(self.memory.location))
             self.limiter = SQLiteRateLimiter(path, settings.rate_limit)
-        if settings.api_key is None:
+        if self.keys.empty:
             logger.warning(
                 "RAEBURN_API_KEY is not set: every /memory route is open to anyone who can "
                 "reach this server"
             )
-        else:
-            self._key_digest = _digest(settings.api_key)
 
     def stop(self) -> None:
         """Close what :meth:`start` opened."""
         if self.limiter is not None:
             self.limiter.close()
             self.limiter = None
+        for namespace, memory in self.memories.items():
+            if namespace != DEFAULT_NAMESPACE:
+                memory.close()
+        self.memories = {}
         if self.memory is not None and self.owns_memory:
             self.memory.close()
             self.memory = None
@@ -164,14 +172,26 @@ class Runtime:
         if self.settings is not None and self.settings.search_threads > 0:
             _limit_openmp_threads(self.settings.search_threads)
 
-    def check_key(self, key: str | None) -> None:
-        """Raise ``AuthenticationError`` unless ``key`` is the configured key (if there is one)."""
-        if self._key_digest is None:
-            return
+    def check_key(self, key: str | None) -> KeyGrant:
+        """What ``key`` may do; ``AuthenticationError`` unless it is one of the server's keys.
+
+        A server without any key lets everyone do everything on the default namespace.
+        """
+        if self.keys.empty:
+            return OPEN_GRANT
         if key is None:
             raise AuthenticationError("this server needs an API key: Authorization: Bearer <key>")
-        if not hmac.compare_digest(_digest(key), self._key_digest):
+        grant = self.keys.grant_for(key)
+        if grant is None:
             raise AuthenticationError("the API key is not valid")
+        return grant
+
+    def memory_for(self, grant: KeyGrant) -> MemoryGraph:
+        """The store of the grant's namespace (HTTP 503 before start-up completed)."""
+        memory = self.memories.get(grant.namespace)
+        if memory is None:
+            raise ApiError("the server has not finished starting", status=503)
+        return memory
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -180,9 +200,27 @@ def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
-async def memory_of(request: Request) -> MemoryGraph:
-    """The memory graph to serve ``request`` from (HTTP 503 before start-up completed)."""
-    memory = runtime_of(request).memory
-    if memory is None:
-        raise ApiError("the server has not finished starting", status=503)
+def grant_of(request: Request) -> KeyGrant:
+    """What the key of ``request`` may do, as the gate found it."""
+    grant = request.scope.get("state", {}).get(GRANT_STATE)
+    return grant if isinstance(grant, KeyGrant) else OPEN_GRANT
+
+
+def memory_with(scope: str) -> Callable[[Request], Awaitable[MemoryGraph]]:
+    """A dependency: the store of the request key's namespace, if the key has ``scope``.
+
+    A key without ``scope`` gets HTTP 403 before anything is read or changed.
+    """
+
+    async def memory(request: Request) -> MemoryGraph:
+        grant = grant_of(request)
+        if not grant.allows(scope):
+            raise ForbiddenError(f"this API key does not have the {scope!r} scope")
+        return runtime_of(request).memory_for(grant)
+
+    memory.__name__ = f"memory_with_{scope}"
     return memory
+
+
+#: The store of the request key's namespace, for a key that may read.
+memory_of = memory_with("read")

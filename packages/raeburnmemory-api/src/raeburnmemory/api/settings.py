@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from raeburnmemory.api._clients import TrustedProxies
+from raeburnmemory.api.keys import KeyRing
 from raeburnmemory.core.environment import STORE_ENVIRONMENT, StoreSettings, env_text
 from raeburnmemory.core.errors import ConfigurationError
 
@@ -25,7 +26,10 @@ DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 ENVIRONMENT: dict[str, str] = {
     **STORE_ENVIRONMENT,
     "RAEBURN_API_KEY": "when set, /memory routes need Authorization: Bearer <key>",
-    "RAEBURN_RATE_LIMIT": "requests per minute per client IP on /memory routes (0: no limit)",
+    "RAEBURN_API_KEYS_FILE": "JSON or TOML file of keys (SHA-256), each with a namespace and "
+    "scopes (read, write, admin)",
+    "RAEBURN_RATE_LIMIT": "requests per minute per client IP, and per key, on /memory and /mcp "
+    "(0: no limit)",
     "RAEBURN_RATE_LIMIT_DB": "SQLite file holding the rate counters shared by all workers",
     "RAEBURN_TRUSTED_PROXIES": "comma-separated IP addresses or networks of the reverse proxies "
     "whose X-Forwarded-For names the client (default: none; the client is the TCP peer)",
@@ -53,6 +57,8 @@ class Settings(StoreSettings):
     """Everything the server needs to know; build it with :meth:`from_env` or by hand."""
 
     api_key: str | None = None
+    #: A JSON or TOML file of keys, each with its namespace and scopes (see ``keys``).
+    api_keys_file: Path | None = None
     rate_limit: int = 0
     rate_limit_db: Path | None = None
     #: Addresses or networks (``10.0.0.5``, ``10.0.0.0/24``) of the reverse proxies whose
@@ -73,9 +79,11 @@ class Settings(StoreSettings):
         """Read the settings from ``env`` (default ``os.environ``) and check them."""
         env = os.environ if env is None else env
         limit_db = env_text(env, "RAEBURN_RATE_LIMIT_DB")
+        keys_file = env_text(env, "RAEBURN_API_KEYS_FILE")
         settings = cls(
             **cls.fields_from_env(env),
             api_key=env_text(env, "RAEBURN_API_KEY"),
+            api_keys_file=Path(keys_file).expanduser() if keys_file else None,
             rate_limit=_whole_number(env, "RAEBURN_RATE_LIMIT", 0, 0),
             rate_limit_db=Path(limit_db).expanduser() if limit_db else None,
             trusted_proxies=tuple((env_text(env, "RAEBURN_TRUSTED_PROXIES") or "").split(",")),
@@ -101,3 +109,10 @@ class Settings(StoreSettings):
             )
         TrustedProxies(self.trusted_proxies)  # raises, naming the variable, on a bad entry
         self.check_store()
+
+    def key_ring(self) -> KeyRing:
+        """The keys these settings accept (read from the keys file, which must be whole)."""
+        if self.api_keys_file is not None:
+            return KeyRing.load(self.api_keys_file, self.api_key)
+        ring = KeyRing()
+        return ring.with_key(self.api_key) if self.api_key is not None else ring

@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -56,19 +56,23 @@ def create_server(
     *,
     read_only: bool = False,
     descriptions: Mapping[str, str] | None = None,
+    scopes: Collection[str] | None = None,
 ) -> MCPServer:
     """An MCP server offering the memory tools over ``memory``, which the caller closes.
 
     ``read_only`` leaves out every tool that writes; ``descriptions`` replaces the built-in
     description of the tools it names (as ``load_descriptions`` reads them from a file).
+    ``scopes`` (of an API key: ``read``, ``write``, ``admin``) offers only the tools they allow.
     """
     server: MCPServer = MCPServer(
         SERVER_NAME, instructions=INSTRUCTIONS, version=_version(), log_level="WARNING"
     )
+    if scopes is not None and "write" not in scopes and "admin" not in scopes:
+        read_only = True
     tools = MemoryTools(memory, read_only=read_only)
     overrides = dict(descriptions or {})
     for spec in TOOLS:
-        if read_only and spec.writes:
+        if (read_only and spec.writes) or (scopes is not None and spec.scope not in scopes):
             continue
         server.add_tool(
             getattr(tools, spec.name),

@@ -215,6 +215,13 @@ class ToolSpec:
     writes: bool
     annotations: ToolAnnotations
 
+    @property
+    def scope(self) -> str:
+        """The key scope allowing it: ``admin`` to remove, ``write`` to record, else ``read``."""
+        if self.annotations.destructive_hint:
+            return "admin"
+        return "write" if self.writes else "read"
+
     def description(self) -> str:
         """The built-in description: the method's docstring."""
         doc = getattr(MemoryTools, self.name).__doc__ or ""
