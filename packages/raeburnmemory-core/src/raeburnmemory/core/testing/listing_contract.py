@@ -110,6 +110,18 @@ class ListingContract:
         for found in store.page(ListQuery(), None, 10):
             assert found == by_id[found.prompt_id]
 
+    def test_listing_a_compacted_store_from_another_instance(
+        self, store: Store, opened: Callable[..., Store]
+    ) -> None:
+        _fill(store, [_sample(i) for i in range(90)])
+        store.compact()
+        other = opened()
+        query = ListQuery(since=_EPOCH + timedelta(seconds=1), where=Where.parse({"tag": "b"}))
+        found = [item.prompt_id for item in other.page(query, None, 1000)]
+        counted = other.count_matching(query)
+        assert found == _expected(other, query)
+        assert counted == len(found) > 0
+
     def test_count_without_filters_is_the_store_count(self, store: Store) -> None:
         assert store.count_matching(ListQuery()) == 0
         _fill(store, [_sample(i) for i in range(9)])
