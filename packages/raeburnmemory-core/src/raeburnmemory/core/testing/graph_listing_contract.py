@@ -8,10 +8,6 @@ in; a cursor is followed while a real subprocess writes the same store.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -22,6 +18,7 @@ from raeburnmemory.core.errors import (
     InvalidCursorError,
     InvalidFilterError,
 )
+from raeburnmemory.core.listing import Order
 from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.model import Interaction
 from raeburnmemory.core.testing.data import interactions
@@ -49,31 +46,20 @@ def _walk(graph: MemoryGraph, limit: int, **filters: Any) -> list[str]:
 
 def _write_in_a_subprocess(options: dict[str, Any], prefix: str, count: int) -> None:
     """Add ``count`` sample interactions from another process, and wait for it."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "raeburnmemory.core.testing._worker",
-            json.dumps(options),
-            prefix,
-            "0",
-            str(count),
-            "5",
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    from raeburnmemory.core.testing.graph_contract import _spawn  # it imports this module
+
+    writer = _spawn(options, prefix, count, batch=5)
+    _, errors = writer.communicate(timeout=300)
+    assert writer.returncode == 0, errors
 
 
 class GraphListingContract:
     """Listing pages with cursors, counts and forgetting, on a MemoryGraph."""
 
     @pytest.mark.parametrize("order", ["asc", "desc"])
-    def test_pages_come_in_time_order_until_no_cursor(self, graph: MemoryGraph, order: str) -> None:
+    def test_pages_come_in_time_order_until_no_cursor(
+        self, graph: MemoryGraph, order: Order
+    ) -> None:
         items = interactions(21, sessions=3)
         graph.batch_add(items)
         expected = _ordered(items, descending=order == "desc")
