@@ -8,6 +8,7 @@ in; a cursor is followed while a real subprocess writes the same store.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -23,7 +24,7 @@ from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.model import Interaction
 from raeburnmemory.core.testing.data import interactions
 
-__all__ = ["GraphListingContract"]
+__all__ = ["GraphListingContract", "write_in_this_process"]
 
 _EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -51,6 +52,12 @@ def _write_in_a_subprocess(options: dict[str, Any], prefix: str, count: int) -> 
     writer = _spawn(options, prefix, count, batch=5)
     _, errors = writer.communicate(timeout=300)
     assert writer.returncode == 0, errors
+
+
+def write_in_this_process(options: dict[str, Any], prefix: str, count: int) -> None:
+    """Add ``count`` sample interactions through another MemoryGraph of this process."""
+    with MemoryGraph(**options) as graph:
+        graph.batch_add(interactions(count, prefix=prefix))
 
 
 class GraphListingContract:
@@ -93,6 +100,16 @@ class GraphListingContract:
     def test_a_cursor_survives_another_process_writing(
         self, graph: MemoryGraph, options: dict[str, Any]
     ) -> None:
+        self.check_a_cursor_survives_other_writers(graph, options, _write_in_a_subprocess)
+
+    def check_a_cursor_survives_other_writers(
+        self,
+        graph: MemoryGraph,
+        options: dict[str, Any],
+        write: Callable[[dict[str, Any], str, int], None],
+    ) -> None:
+        """Follow a cursor while another instance deletes and ``write(options, prefix, count)``
+        adds sample interactions (from another process, unless the backend allows only one)."""
         graph.batch_add(interactions(30))
         at_start = _ordered(graph.interactions(limit=1000).items)
         page = graph.interactions(limit=10)
@@ -100,8 +117,8 @@ class GraphListingContract:
         with MemoryGraph(**options) as other:  # another instance deletes some
             deleted = [at_start[2], at_start[15], at_start[16], at_start[29]]
             assert other.forget(where={"n": {"$in": [2, 15, 16, 29]}}) == 4
-        # and another process adds 20 interactions whose times interleave with the first 30
-        _write_in_a_subprocess(options, "w", 20)
+        # and another writer adds 20 interactions whose times interleave with the first 30
+        write(options, "w", 20)
         while page.next_cursor is not None:
             page = graph.interactions(limit=10, cursor=page.next_cursor)
             seen += [item.prompt_id for item in page.items]
