@@ -20,7 +20,7 @@ import binascii
 import hashlib
 import heapq
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
@@ -162,7 +162,7 @@ class Page:
     items: list[Interaction] = field(default_factory=list)
     next_cursor: str | None = None
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Interaction]:
         return iter(self.items)
 
     def __len__(self) -> int:
