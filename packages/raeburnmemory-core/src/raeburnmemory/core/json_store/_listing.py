@@ -8,6 +8,7 @@ page are built.
 
 from __future__ import annotations
 
+import functools
 import heapq
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
@@ -15,7 +16,10 @@ from contextlib import AbstractContextManager
 from raeburnmemory.core.json_store._state import GraphState
 from raeburnmemory.core.json_store._stored import StoredInteraction
 from raeburnmemory.core.listing import ListQuery, Position, micros
-from raeburnmemory.core.model import Interaction
+from raeburnmemory.core.model import Interaction, parse_timestamp
+
+#: A record's place in time order: its timestamp in microseconds and its prompt id.
+_Key = tuple[int, str]
 
 __all__ = ["JsonListing", "selected"]
 
@@ -31,19 +35,26 @@ def _candidates(state: GraphState, query: ListQuery) -> list[StoredInteraction]:
     return [state.records[pid] for pid in members]
 
 
-def selected(state: GraphState, query: ListQuery) -> Iterator[tuple[Position, StoredInteraction]]:
-    """Every record passing ``query`` with its position, in insertion order."""
+@functools.lru_cache(maxsize=1 << 17)
+def _micros_of(timestamp_text: str) -> int:
+    """A stored timestamp's text in microseconds (remembered: pages read the same ones)."""
+    return micros(parse_timestamp(timestamp_text))
+
+
+def selected(state: GraphState, query: ListQuery) -> Iterator[tuple[_Key, StoredInteraction]]:
+    """Every record passing ``query`` with its key in time order (timestamp in microseconds,
+    prompt id), in insertion order."""
     since, until = query.since_micros, query.until_micros
-    chosen: list[tuple[Position, StoredInteraction]] = []
+    chosen: list[tuple[_Key, StoredInteraction]] = []
     for record in _candidates(state, query):
         if query.session_id is not None and record.session_id != query.session_id:
             continue
         if query.agent_id is not None and record.agent_id != query.agent_id:
             continue
-        moment = micros(record.timestamp)
+        moment = _micros_of(record.timestamp_text)
         if (since is not None and moment < since) or (until is not None and moment > until):
             continue
-        chosen.append((Position(moment, record.prompt_id), record))
+        chosen.append(((moment, record.prompt_id), record))
     if query.where is not None:
         where = query.where
         state.materialize([record for _, record in chosen])
@@ -73,10 +84,11 @@ class JsonListing:
         with self._reading() as state:
             rows = selected(state, query)
             if after is not None:
+                start = (after.micros, after.prompt_id)
                 rows = (
-                    (position, record)
-                    for position, record in rows
-                    if (position < after if descending else position > after)
+                    (key, record)
+                    for key, record in rows
+                    if (key < start if descending else key > start)
                 )
             choose = heapq.nlargest if descending else heapq.nsmallest
             best = choose(limit, rows, key=lambda row: row[0])
