@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,8 +20,8 @@ from raeburnmemory.core.listing import (
     micros,
 )
 from raeburnmemory.core.store import Store
-from raeburnmemory.core.testing._store_rules import ENCODER
 from raeburnmemory.core.testing.listing_contract import ListingContract
+from raeburnmemory.core.testing.store_contract import StoreContract
 from raeburnmemory.core.where import Where
 
 
@@ -35,25 +35,17 @@ class _StoreWithDefaults(JsonStore):
 
 
 class TestTheDefaultListing(ListingContract):
-    @pytest.fixture
-    def opened(self, tmp_path: Path) -> Iterator[Callable[..., Store]]:
-        stores: list[Store] = []
-
-        def open_store(create: bool = True) -> Store:
-            store = _StoreWithDefaults.open(str(tmp_path / "graph.json"), create=create)
-            stores.append(store)
-            return store
-
-        yield open_store
-        for store in stores:
-            store.close()
+    opened = StoreContract.opened
+    store = StoreContract.store
 
     @pytest.fixture
-    def store(self, opened: Callable[..., Store]) -> Store:
-        store = opened()
-        store.set_encoder_info(ENCODER)
+    def store_factory(self, tmp_path: Path) -> Callable[..., Store]:
+        path = str(tmp_path / "graph.json")
+        return lambda create=True: _StoreWithDefaults.open(path, create=create)
+
+    def test_the_defaults_are_in_use(self, store: Store) -> None:
         assert type(store).page is Store.page
-        return store
+        assert type(store).count_matching is Store.count_matching
 
 
 def test_a_cursor_round_trips_any_prompt_id() -> None:
