@@ -12,6 +12,7 @@ from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.store import Store
 from raeburnmemory.core.testing import MemoryGraphContract, VectorIndexContract, interaction
 from raeburnmemory.core.testing.graph_contract import _spawn
+from raeburnmemory.core.testing.graph_listing_contract import write_in_this_process
 from raeburnmemory.qdrant import QdrantVectors
 
 
@@ -36,6 +37,15 @@ class TestQdrantMemoryGraph(MemoryGraphContract):
     @pytest.fixture
     def graph_options(self, tmp_path: Path, target: dict[str, Any]) -> dict[str, Any]:
         return {"db_path": str(tmp_path / "graph.json"), "vector_backend": "qdrant", **target}
+
+    def test_a_cursor_survives_another_process_writing(
+        self, graph: MemoryGraph, options: dict[str, Any]
+    ) -> None:
+        if "qdrant_url" in options:  # a server serves every process
+            super().test_a_cursor_survives_another_process_writing(graph, options)
+            return
+        # Local mode: one process per folder; another MemoryGraph of this process writes.
+        self.check_a_cursor_survives_other_writers(graph, options, write_in_this_process)
 
     def test_processes_writing_at_once_lose_nothing(self, options: dict[str, Any]) -> None:
         if "qdrant_url" in options:  # a server serves every process

@@ -5,6 +5,7 @@ Catch :class:`RaeburnMemoryError` to handle every failure of the library::
     RaeburnMemoryError
     ├── ConfigurationError            a bad option or environment value
     │   ├── BackendNotInstalledError  the backend's distribution is not installed (also ImportError)
+    │   ├── InvalidCursorError        a listing's cursor was altered or belongs elsewhere
     │   ├── ExportTargetError         an export would write over a store file (or an existing one)
     │   └── ModelUnavailableError     a named embedding model cannot be loaded
     ├── StoreError                    the store cannot be used
@@ -38,6 +39,7 @@ __all__ = [
     "EmbeddingMismatchError",
     "ExportTargetError",
     "InteractionError",
+    "InvalidCursorError",
     "InvalidFilterError",
     "InvalidInteractionError",
     "ModelUnavailableError",
@@ -229,3 +231,7 @@ class InvalidFilterError(SearchError, ValueError):
         self.path = path
         #: What is wrong there.
         self.problem = problem
+
+
+class InvalidCursorError(ConfigurationError):
+    """A listing's cursor was altered, or belongs to a listing with other filters or order."""

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from raeburnmemory.core.errors import UnsupportedSearchError
+from raeburnmemory.core.listing import ListQuery, Position, select_page
 from raeburnmemory.core.model import (
     Agent,
     EncoderInfo,
@@ -253,3 +254,31 @@ class Store(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release files, connections and locks. Calling it twice is harmless."""
+
+    # -- listing -----------------------------------------------------------------------------
+
+    def page(
+        self,
+        query: ListQuery,
+        after: Position | None,
+        limit: int,
+        *,
+        descending: bool = False,
+    ) -> list[Interaction]:
+        """Up to ``limit`` interactions that pass ``query``, in time order (timestamp, then
+        prompt id; newest first when ``descending``), strictly after ``after``.
+
+        This default reads every interaction; stores that can select and sort by themselves
+        do better.
+        """
+        return select_page(self.iter_interactions(), query, after, limit, descending=descending)
+
+    def count_matching(self, query: ListQuery) -> int:
+        """How many interactions pass ``query`` (:meth:`count` when it selects everything)."""
+        if query.is_empty:
+            return self.count()
+        return sum(1 for item in self.iter_interactions() if query.matches(item))
+
+    def matching_ids(self, query: ListQuery) -> list[str]:
+        """The prompt ids of every interaction that passes ``query``, in insertion order."""
+        return [item.prompt_id for item in self.iter_interactions() if query.matches(item)]

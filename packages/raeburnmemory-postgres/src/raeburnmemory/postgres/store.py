@@ -30,6 +30,7 @@ from raeburnmemory.postgres import _indexer, _search
 from raeburnmemory.postgres._changes import ChangeFeed, prune_changes
 from raeburnmemory.postgres._connect import Pool, connect, open_pool, retrying, translated
 from raeburnmemory.postgres._dsn import redact, resolve_dsn
+from raeburnmemory.postgres._listing import PostgresListing
 from raeburnmemory.postgres._options import Settings, settings, specs
 from raeburnmemory.postgres._rows import (
     COLUMNS,
@@ -62,7 +63,7 @@ T = TypeVar("T")
 _PAGE = 1000
 
 
-class PostgresStore(Store):
+class PostgresStore(PostgresListing, Store):
     """A memory graph in a PostgreSQL database, vectors in pgvector columns with an HNSW index.
 
     Open it with :meth:`open` (``MemoryGraph(storage_backend="postgres", dsn=...)`` does).

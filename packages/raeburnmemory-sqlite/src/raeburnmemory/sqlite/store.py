@@ -41,6 +41,7 @@ from raeburnmemory.sqlite._json_import import (
     database_files,
     import_temporaries,
 )
+from raeburnmemory.sqlite._listing import SQLiteListing
 from raeburnmemory.sqlite._meta import get_meta, read_encoder, set_meta, write_encoder
 from raeburnmemory.sqlite._opening import prepare_file
 from raeburnmemory.sqlite._rows import (
@@ -72,7 +73,7 @@ _PAGE = 1000  # rows per page when streaming
 OPTIONS = (Seconds("busy_timeout", DEFAULT_BUSY_TIMEOUT), Flag("fsync"))
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SQLiteListing, Store):
     """A memory graph in one SQLite database (``storage_backend="sqlite"``).
 
     Open it with :meth:`open`. Options: ``busy_timeout`` (seconds a writer waits for another,

@@ -38,6 +38,7 @@ from raeburnmemory.core.json_store._files import (
 )
 from raeburnmemory.core.json_store._follower import JournalFollower
 from raeburnmemory.core.json_store._journal import TornAppendError, add_line
+from raeburnmemory.core.json_store._listing import JsonListing
 from raeburnmemory.core.json_store._snapshot import refuse_other_version
 from raeburnmemory.core.json_store._state import GraphState
 from raeburnmemory.core.json_store._stored import StoredInteraction
@@ -53,7 +54,7 @@ __all__ = ["JsonStore"]
 JOURNAL_LINE_ITEMS = 2048
 
 
-class JsonStore(Store):
+class JsonStore(JsonListing, Store):
     """The default store: JSON files on local disk, shared safely by several processes.
 
     Options: ``fsync`` (default ``False``: a write survives the process being killed; ``True``:

@@ -29,8 +29,8 @@ from raeburnmemory.core.errors import (
 from raeburnmemory.core.limits import check_id
 from raeburnmemory.core.memory._encoding import encode, encode_in_chunks, encoded_batches
 from raeburnmemory.core.memory._index_keeper import IndexKeeper
+from raeburnmemory.core.memory._listing import MemoryListing
 from raeburnmemory.core.memory._searcher import Searcher, SearchRequest, hits
-from raeburnmemory.core.memory._views import MemoryViews
 from raeburnmemory.core.model import (
     RELATIONS,
     EncoderInfo,
@@ -47,7 +47,7 @@ __all__ = ["MemoryGraph"]
 _DEFAULT: Any = object()
 
 
-class MemoryGraph(MemoryViews):
+class MemoryGraph(MemoryListing):
     """A persistent graph of prompts, responses, agents and sessions, searchable by similarity.
 
     Every write is durable when the call returns. Several MemoryGraphs (in threads or processes)

@@ -28,6 +28,7 @@ from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.model import Interaction
 from raeburnmemory.core.testing.data import interaction, interactions
 from raeburnmemory.core.testing.export_contract import ExportContract
+from raeburnmemory.core.testing.graph_listing_contract import GraphListingContract
 from raeburnmemory.core.testing.processes import kill_after_acknowledged
 
 __all__ = ["MemoryGraphContract"]
@@ -85,7 +86,7 @@ def _spawn(
     )
 
 
-class MemoryGraphContract(ExportContract):
+class MemoryGraphContract(ExportContract, GraphListingContract):
     """Subclass it and provide ``graph_options``: JSON-serializable ``MemoryGraph`` kwargs.
 
     The options name one store (``db_path`` and/or backend options) that starts empty; every

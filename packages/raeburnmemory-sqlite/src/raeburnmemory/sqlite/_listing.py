@@ -1,0 +1,113 @@
+"""Listing and counting interactions in SQL: the store's filters, metadata filters and positions.
+
+Time order is ``ts_us, prompt_id``: SQLite compares text byte by byte in UTF-8, which is the
+order of code points, as Python compares the prompt ids of a :class:`Position`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from raeburnmemory.core.listing import ListQuery, Position
+from raeburnmemory.core.model import Interaction
+from raeburnmemory.sqlite._rows import INTERACTION_COLUMNS, from_row
+from raeburnmemory.sqlite._transactions import Transactions
+from raeburnmemory.sqlite._where import register, where_sql
+
+__all__ = ["SQLiteListing", "count_matching", "matching_ids", "page"]
+
+
+def _conditions(query: ListQuery) -> tuple[list[str], list[Any]]:
+    """The SQL conditions of ``query`` (all must hold) and their parameters, in order."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for condition, value in (
+        ("session_id = ?", query.session_id),
+        ("agent_id = ?", query.agent_id),
+        ("ts_us >= ?", query.since_micros),
+        ("ts_us <= ?", query.until_micros),
+    ):
+        if value is not None:
+            parts.append(condition)
+            params.append(value)
+    if query.where is not None:
+        text, values = where_sql(query.where, "interactions.metadata")
+        parts.append(text)
+        params.extend(values)
+    return parts, params
+
+
+def _where_clause(parts: list[str]) -> str:
+    return ("WHERE " + " AND ".join(parts)) if parts else ""
+
+
+def page(
+    conn: Any, query: ListQuery, after: Position | None, limit: int, descending: bool
+) -> list[Interaction]:
+    """Up to ``limit`` interactions passing ``query`` after ``after``, in time order."""
+    register(conn)
+    parts, params = _conditions(query)
+    if after is not None:
+        parts.append(f"(ts_us, prompt_id) {'<' if descending else '>'} (?, ?)")
+        params += [after.micros, after.prompt_id]
+    way = "DESC" if descending else "ASC"
+    rows = conn.execute(
+        f"SELECT {INTERACTION_COLUMNS} FROM interactions {_where_clause(parts)} "
+        f"ORDER BY ts_us {way}, prompt_id {way} LIMIT ?",
+        (*params, limit),
+    ).fetchall()
+    return [from_row(row) for row in rows]
+
+
+def count_matching(conn: Any, query: ListQuery) -> int:
+    """How many interactions pass ``query``."""
+    register(conn)
+    parts, params = _conditions(query)
+    row = conn.execute(
+        f"SELECT COUNT(*) FROM interactions {_where_clause(parts)}", tuple(params)
+    ).fetchone()
+    return int(row[0])
+
+
+def matching_ids(conn: Any, query: ListQuery) -> list[str]:
+    """The prompt ids of the interactions passing ``query``, in insertion order."""
+    register(conn)
+    parts, params = _conditions(query)
+    rows = conn.execute(
+        f"SELECT prompt_id FROM interactions {_where_clause(parts)} ORDER BY seq", tuple(params)
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+class SQLiteListing:
+    """The listing methods of :class:`~raeburnmemory.sqlite.store.SQLiteStore`, in SQL."""
+
+    _transactions: Transactions
+
+    def count(self) -> int:  # pragma: no cover - the store's own
+        """How many interactions are stored (the store's kept counter)."""
+        raise NotImplementedError
+
+    def page(
+        self,
+        query: ListQuery,
+        after: Position | None,
+        limit: int,
+        *,
+        descending: bool = False,
+    ) -> list[Interaction]:
+        """Interactions passing ``query`` after ``after``, in time order (one SQL query)."""
+        with self._transactions.connection() as conn:
+            return page(conn, query, after, limit, descending)
+
+    def count_matching(self, query: ListQuery) -> int:
+        """How many interactions pass ``query`` (the kept counter when it selects all)."""
+        if query.is_empty:
+            return self.count()
+        with self._transactions.connection() as conn:
+            return count_matching(conn, query)
+
+    def matching_ids(self, query: ListQuery) -> list[str]:
+        """The prompt ids of the interactions passing ``query``, in insertion order."""
+        with self._transactions.connection() as conn:
+            return matching_ids(conn, query)
