@@ -10,21 +10,44 @@ from collections.abc import Mapping
 from typing import Any
 
 from raeburnmemory.core.errors import ConfigurationError, InvalidInteractionError
+from raeburnmemory.core.ids import new_id
 from raeburnmemory.core.layout import check_extra_keys
 from raeburnmemory.core.limits import check_id, check_interaction, check_json_object, check_text
 from raeburnmemory.core.model import Interaction, parse_timestamp
 
-__all__ = ["interaction_from_mapping", "make_interaction"]
+__all__ = [
+    "DEFAULT_AGENT_ID",
+    "DEFAULT_SESSION_ID",
+    "interaction_from_mapping",
+    "make_interaction",
+]
+
+#: The agent an interaction recorded without one is filed under.
+DEFAULT_AGENT_ID = "default"
+#: The session an interaction recorded without one belongs to.
+DEFAULT_SESSION_ID = "default"
 
 _BATCH_KEYS = frozenset({"prompt", "response", "agent", "session_id", "metadata", "timestamp"})
 
 
-def _node(value: Any, kind: str, main: str) -> tuple[str, Any, dict[str, Any]]:
+def _node(
+    value: Any, kind: str, main: str, default_id: str | None = None
+) -> tuple[str, Any, dict[str, Any]]:
+    """The id, main field and extra attributes of a node given as a string or a dict.
+
+    A string is the node's ``main`` field (an agent's is its id); a dict without ``id`` gets
+    ``default_id``, or a generated id when there is none.
+    """
+    if isinstance(value, str):
+        value = {"id": value} if kind == "agent" else {main: value}
     if not isinstance(value, Mapping):
         raise InvalidInteractionError(
-            f"{kind} must be a dict with 'id' and '{main}' keys, not {type(value).__name__}"
+            f"{kind} must be a string or a dict with a '{main}' key, not {type(value).__name__}"
         )
-    ident = check_id(value.get("id"), f"{kind} id")
+    given = value.get("id")
+    if given is None:
+        given = new_id() if default_id is None else default_id
+    ident = check_id(given, f"{kind} id")
     extra: dict[str, Any] = {}
     if value.keys() - {"id", main}:
         rest = {k: v for k, v in value.items() if k not in ("id", main)}
@@ -34,22 +57,29 @@ def _node(value: Any, kind: str, main: str) -> tuple[str, Any, dict[str, Any]]:
 
 
 def make_interaction(
-    prompt: Mapping[str, Any],
-    response: Mapping[str, Any],
-    agent: Mapping[str, Any],
-    session_id: str,
+    prompt: str | Mapping[str, Any],
+    response: str | Mapping[str, Any],
+    agent: str | Mapping[str, Any] | None = None,
+    session_id: str | None = None,
     *,
     metadata: Mapping[str, Any] | None = None,
     timestamp: Any = None,
 ) -> Interaction:
     """Validate ``add_interaction``'s arguments and build the record.
 
+    ``prompt`` and ``response`` are their text or a dict with ``text`` (and ``id``, generated
+    by :func:`~raeburnmemory.core.ids.new_id` when missing); ``agent`` is its id or a dict
+    (default :data:`DEFAULT_AGENT_ID`), ``session_id`` defaults to :data:`DEFAULT_SESSION_ID`.
     Raises ``InvalidInteractionError`` naming the field that is wrong; the rules are those of
     :mod:`raeburnmemory.core.limits`.
     """
     prompt_id, prompt_text, prompt_attrs = _node(prompt, "prompt", "text")
     response_id, response_text, response_attrs = _node(response, "response", "text")
-    agent_id, agent_name, agent_attrs = _node(agent, "agent", "name")
+    agent_id, agent_name, agent_attrs = _node(
+        {} if agent is None else agent, "agent", "name", DEFAULT_AGENT_ID
+    )
+    if session_id is None:
+        session_id = DEFAULT_SESSION_ID
     for value, what in ((prompt_text, "prompt text"), (response_text, "response text")):
         if not isinstance(value, str):
             raise InvalidInteractionError(f"{what} must be a string, not {type(value).__name__}")
@@ -90,7 +120,7 @@ def interaction_from_mapping(item: Mapping[str, Any] | Interaction, position: in
     if not isinstance(item, Mapping):
         raise InvalidInteractionError(f"item {position} must be a dict, not {type(item).__name__}")
     unknown = sorted(set(item) - _BATCH_KEYS)
-    missing = sorted({"prompt", "response", "agent", "session_id"} - set(item))
+    missing = sorted({"prompt", "response"} - set(item))
     if unknown or missing:
         parts = [f"unknown keys {', '.join(unknown)}"] if unknown else []
         parts += [f"missing keys {', '.join(missing)}"] if missing else []
@@ -99,8 +129,8 @@ def interaction_from_mapping(item: Mapping[str, Any] | Interaction, position: in
         return make_interaction(
             item["prompt"],
             item["response"],
-            item["agent"],
-            item["session_id"],
+            item.get("agent"),
+            item.get("session_id"),
             metadata=item.get("metadata"),
             timestamp=item.get("timestamp"),
         )

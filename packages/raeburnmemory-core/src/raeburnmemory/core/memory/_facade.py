@@ -174,20 +174,22 @@ class MemoryGraph(MemoryViews):
 
     def add_interaction(
         self,
-        prompt: Mapping[str, Any],
-        response: Mapping[str, Any],
-        agent: Mapping[str, Any],
-        session_id: str,
+        prompt: str | Mapping[str, Any],
+        response: str | Mapping[str, Any],
+        agent: str | Mapping[str, Any] | None = None,
+        session_id: str | None = None,
         *,
         metadata: Mapping[str, Any] | None = None,
         timestamp: Any = None,
     ) -> str:
         """Record one interaction durably and return its prompt id.
 
-        ``prompt`` and ``response`` are dicts with ``id`` and ``text``; ``agent`` has ``id`` and
-        optionally ``name``; other keys are kept as node attributes. ``timestamp`` (datetime, ISO
-        string or POSIX seconds) defaults to now. Adding a prompt id again with the same content
-        does nothing; with different content it raises ``ConflictError``.
+        ``prompt`` and ``response`` are their text, or dicts with ``text`` and optionally
+        ``id`` (generated, in time order, when missing); ``agent`` is its id or a dict with
+        ``id`` and optionally ``name`` (default: the agent ``"default"``); other keys are kept
+        as node attributes. ``session_id`` defaults to ``"default"``. ``timestamp`` (datetime,
+        ISO string or POSIX seconds) defaults to now. Adding a prompt id again with the same
+        content does nothing; with different content it raises ``ConflictError``.
         """
         item = make_interaction(
             prompt, response, agent, session_id, metadata=metadata, timestamp=timestamp
@@ -199,7 +201,8 @@ class MemoryGraph(MemoryViews):
         """Record many interactions durably, all or nothing; returns the prompt ids newly added.
 
         Each item is a dict of :meth:`add_interaction`'s arguments (``prompt``, ``response``,
-        ``agent``, ``session_id``, optional ``metadata`` and ``timestamp``) or an ``Interaction``.
+        optional ``agent``, ``session_id``, ``metadata`` and ``timestamp``, in the same shapes)
+        or an ``Interaction``.
         Every item is checked before anything is written: an invalid item
         (``InvalidInteractionError``), or a prompt id stored, or given earlier in the batch,
         with other content (``ConflictError``), and nothing is written. Items stored already

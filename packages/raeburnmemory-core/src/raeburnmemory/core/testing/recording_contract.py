@@ -1,0 +1,60 @@
+"""What ``add_interaction`` and ``batch_add`` accept on every store: texts, dicts without ids.
+
+:class:`MemoryGraphContract` includes these tests; they use its ``graph`` fixture.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from raeburnmemory.core.errors import InvalidInteractionError
+from raeburnmemory.core.memory import MemoryGraph
+from raeburnmemory.core.records import DEFAULT_AGENT_ID, DEFAULT_SESSION_ID
+
+__all__ = ["RecordingContract"]
+
+
+class RecordingContract:
+    """Ids, agents and sessions the caller leaves out are made up the same way everywhere."""
+
+    def test_plain_texts_get_generated_ids_and_defaults(self, graph: MemoryGraph) -> None:
+        first = graph.add_interaction("How long do I knead dough?", "About ten minutes.")
+        second = graph.add_interaction({"text": "And proof it?"}, {"text": "An hour."})
+        assert first != second
+        assert sorted([first, second]) == [first, second], "generated ids sort in time order"
+        stored = graph.get_interaction(first)
+        assert stored.prompt_text == "How long do I knead dough?"
+        assert stored.response_text == "About ten minutes."
+        assert stored.response_id not in (first, second)
+        assert stored.agent_id == DEFAULT_AGENT_ID
+        assert stored.session_id == DEFAULT_SESSION_ID
+        assert [item.prompt_id for item in graph.get_session(DEFAULT_SESSION_ID)] == [
+            first,
+            second,
+        ]
+        assert graph.get_similar_prompts("knead dough", 1) == [first]
+
+    def test_an_agent_may_be_given_by_its_id(self, graph: MemoryGraph) -> None:
+        pid = graph.add_interaction("hello", "hi", "helper", "chat-1")
+        stored = graph.get_interaction(pid)
+        assert (stored.agent_id, stored.session_id) == ("helper", "chat-1")
+
+    def test_batch_items_take_the_same_shapes(self, graph: MemoryGraph) -> None:
+        added = graph.batch_add(
+            [
+                {"prompt": "first note", "response": "ok"},
+                {"prompt": {"text": "second", "lang": "en"}, "response": {"text": "fine"}},
+                {"prompt": {"id": "p-given", "text": "third"}, "response": "yes", "agent": "a9"},
+            ]
+        )
+        assert len(added) == 3
+        assert added[2] == "p-given"
+        second = graph.get_interaction(added[1])
+        assert second.prompt_attrs == {"lang": "en"}
+        assert graph.get_interaction("p-given").agent_id == "a9"
+
+    def test_a_prompt_that_is_not_text_is_refused_clearly(self, graph: MemoryGraph) -> None:
+        for bad in (42, {"id": "p1"}, {"text": ""}):
+            with pytest.raises(InvalidInteractionError, match="prompt"):
+                graph.add_interaction(bad, "r")  # type: ignore[arg-type]
+        assert graph.stats()["interactions"] == 0
