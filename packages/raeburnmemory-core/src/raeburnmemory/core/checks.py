@@ -44,6 +44,7 @@ __all__ = [
     "check_encoder_change",
     "check_fits_encoder",
     "classify_new",
+    "positions_to_write",
     "refuse_conflicts",
     "require_same_encoder",
     "vector_matrix",
@@ -137,6 +138,12 @@ def refuse_conflicts(new: NewItems) -> list[int]:
     if new.conflicting:
         raise ConflictError(new.conflicting[0].message())
     return new.fresh
+
+
+def positions_to_write(new: NewItems, skip_conflicts: bool) -> list[int]:
+    """The positions a store's ``add`` writes: :func:`refuse_conflicts`, or with
+    ``skip_conflicts`` the fresh items, the conflicting ones left out."""
+    return new.fresh if skip_conflicts else refuse_conflicts(new)
 
 
 # -- vectors -----------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from raeburnmemory.core.model import Interaction, parse_timestamp
 __all__ = [
     "DEFAULT_AGENT_ID",
     "DEFAULT_SESSION_ID",
+    "ON_CONFLICT",
+    "check_on_conflict",
     "interaction_from_mapping",
     "make_interaction",
 ]
@@ -26,6 +28,11 @@ __all__ = [
 DEFAULT_AGENT_ID = "default"
 #: The session an interaction recorded without one belongs to.
 DEFAULT_SESSION_ID = "default"
+
+#: What a write may do with an item whose prompt id is stored with other content: refuse the
+#: whole write (``"error"``), leave the item out (``"skip"``) or replace what is stored
+#: (``"replace"``).
+ON_CONFLICT = ("error", "skip", "replace")
 
 _BATCH_KEYS = frozenset({"prompt", "response", "agent", "session_id", "metadata", "timestamp"})
 
@@ -136,3 +143,12 @@ def interaction_from_mapping(item: Mapping[str, Any] | Interaction, position: in
         )
     except InvalidInteractionError as exc:
         raise InvalidInteractionError(f"item {position}: {exc}") from None
+
+
+def check_on_conflict(value: Any) -> str:
+    """``value`` if it is one of :data:`ON_CONFLICT`, else ``ConfigurationError`` naming them."""
+    if not isinstance(value, str) or value not in ON_CONFLICT:
+        raise ConfigurationError(
+            f"on_conflict must be one of {', '.join(map(repr, ON_CONFLICT))}, not {value!r}"
+        )
+    return value

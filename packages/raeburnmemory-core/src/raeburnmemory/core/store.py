@@ -130,12 +130,20 @@ class Store(ABC):
     # -- writes ------------------------------------------------------------------------------
 
     @abstractmethod
-    def add(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+    def add(
+        self,
+        interactions: Sequence[Interaction],
+        vectors: Matrix | None,
+        *,
+        skip_conflicts: bool = False,
+    ) -> list[str]:
         """Durably record interactions and their prompt vectors (row for row), all or nothing.
 
         An interaction whose prompt id is stored with the same content is skipped; one with
         different content raises ``ConflictError`` and nothing is written. So does a response id
-        that belongs to another prompt. Returns the prompt ids newly added, in order.
+        that belongs to another prompt. With ``skip_conflicts`` those items are left out and the
+        rest is written (:func:`~raeburnmemory.core.checks.positions_to_write`). Returns the
+        prompt ids newly added, in order.
         """
 
     @abstractmethod

@@ -195,7 +195,13 @@ class PostgresStore(Store):
 
     # -- writes ------------------------------------------------------------------------------
 
-    def add(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+    def add(
+        self,
+        interactions: Sequence[Interaction],
+        vectors: Matrix | None,
+        *,
+        skip_conflicts: bool = False,
+    ) -> list[str]:
         """Durably record interactions and their prompt vectors (row for row), all or nothing.
 
         Rows go in with ``COPY``; vectors land in ``pending_vectors``, searched exactly until the
@@ -214,7 +220,7 @@ class PostgresStore(Store):
             if matrix is not None:
                 encoder = read_encoder(conn)
                 checks.check_fits_encoder(matrix, encoder if has_vector_tables(conn) else None)
-            fresh = checks.refuse_conflicts(classify(conn, items))
+            fresh = checks.positions_to_write(classify(conn, items), skip_conflicts)
             if not fresh:
                 return []
             with conn.cursor().copy(

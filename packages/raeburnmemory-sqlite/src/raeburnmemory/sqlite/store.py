@@ -208,7 +208,13 @@ class SQLiteStore(Store):
 
     # -- writes ------------------------------------------------------------------------------
 
-    def add(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+    def add(
+        self,
+        interactions: Sequence[Interaction],
+        vectors: Matrix | None,
+        *,
+        skip_conflicts: bool = False,
+    ) -> list[str]:
         """Durably record interactions and their prompt vectors, all or nothing."""
         items = list(interactions)
         if not items:
@@ -218,7 +224,7 @@ class SQLiteStore(Store):
         with self._transactions.write() as (conn, _):
             if matrix is not None:
                 checks.check_fits_encoder(matrix, read_encoder(conn))
-            fresh = checks.refuse_conflicts(classify(conn, items))
+            fresh = checks.positions_to_write(classify(conn, items), skip_conflicts)
             if not fresh:
                 return []
             insert(conn, self._changes, [(row, items[row]) for row in fresh], matrix)

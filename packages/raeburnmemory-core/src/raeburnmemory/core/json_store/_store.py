@@ -197,7 +197,13 @@ class JsonStore(Store):
                 return
             self._append_and_apply({"op": "encoder", "name": info.name, "dim": info.dim})
 
-    def add(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+    def add(
+        self,
+        interactions: Sequence[Interaction],
+        vectors: Matrix | None,
+        *,
+        skip_conflicts: bool = False,
+    ) -> list[str]:
         """Durably record interactions and their vectors, all or nothing; same content is skipped.
 
         Every item is checked first; the new ones are then appended as lines of at most
@@ -211,7 +217,7 @@ class JsonStore(Store):
         with self._writing() as view:
             if block is not None:
                 checks.check_fits_encoder(block, view.encoder)
-            fresh = new_items(view.state, items)
+            fresh = new_items(view.state, items, skip_conflicts)
             if not fresh:
                 return []
             chosen = [items[i] for i in fresh]

@@ -11,12 +11,16 @@ from raeburnmemory.core.model import ContentKey, Interaction
 __all__ = ["new_items"]
 
 
-def new_items(state: GraphState, items: Sequence[Interaction]) -> list[int]:
-    """Positions of the interactions not stored yet; ``ConflictError`` on a clash."""
+def new_items(
+    state: GraphState, items: Sequence[Interaction], skip_conflicts: bool = False
+) -> list[int]:
+    """Positions of the interactions not stored yet; ``ConflictError`` on a clash (unless
+    ``skip_conflicts``, which leaves the clashing ones out)."""
     records = state.records
 
     def stored_key(prompt_id: str) -> ContentKey | None:
         record = records.get(prompt_id)
         return None if record is None else record.interaction().content_key()
 
-    return checks.refuse_conflicts(checks.classify_new(items, stored_key, state.responses.get))
+    new = checks.classify_new(items, stored_key, state.responses.get)
+    return checks.positions_to_write(new, skip_conflicts)

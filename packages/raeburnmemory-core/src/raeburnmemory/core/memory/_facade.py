@@ -38,7 +38,11 @@ from raeburnmemory.core.model import (
     Link,
     SearchHit,
 )
-from raeburnmemory.core.records import interaction_from_mapping, make_interaction
+from raeburnmemory.core.records import (
+    check_on_conflict,
+    interaction_from_mapping,
+    make_interaction,
+)
 from raeburnmemory.core.registry import load_storage_backend
 from raeburnmemory.core.store import Matrix, ScoredIds, Store
 
@@ -160,13 +164,16 @@ class MemoryGraph(MemoryViews):
 
     # -- writes ----------------------------------------------------------------------------------
 
-    def _record(self, items: Sequence[Interaction]) -> list[str]:
+    def _record(self, items: Sequence[Interaction], on_conflict: str = "error") -> list[str]:
         """Encode, store and index ``items`` with one call of the store: all or nothing."""
+        check_on_conflict(on_conflict)
+        if on_conflict == "replace":
+            raise ConfigurationError("on_conflict='replace' is not available yet")
         vectors = encode_in_chunks(self._encoder, [item.prompt_text for item in items])
         with self._lock:
             self._catch_up()
             self._check_encoder()
-            added = self.store.add(items, vectors)
+            added = self.store.add(items, vectors, skip_conflicts=on_conflict == "skip")
             if added:
                 self._graph = None
                 self._keeper.add_own(self.store, items, vectors, added)
@@ -181,6 +188,7 @@ class MemoryGraph(MemoryViews):
         *,
         metadata: Mapping[str, Any] | None = None,
         timestamp: Any = None,
+        on_conflict: str = "error",
     ) -> str:
         """Record one interaction durably and return its prompt id.
 
@@ -189,15 +197,21 @@ class MemoryGraph(MemoryViews):
         ``id`` and optionally ``name`` (default: the agent ``"default"``); other keys are kept
         as node attributes. ``session_id`` defaults to ``"default"``. ``timestamp`` (datetime,
         ISO string or POSIX seconds) defaults to now. Adding a prompt id again with the same
-        content does nothing; with different content it raises ``ConflictError``.
+        content does nothing; with different content it raises ``ConflictError``, or with
+        ``on_conflict="skip"`` leaves what is stored as it is.
         """
         item = make_interaction(
             prompt, response, agent, session_id, metadata=metadata, timestamp=timestamp
         )
-        self._record([item])
+        self._record([item], on_conflict)
         return item.prompt_id
 
-    def batch_add(self, interactions: Iterable[Mapping[str, Any] | Interaction]) -> list[str]:
+    def batch_add(
+        self,
+        interactions: Iterable[Mapping[str, Any] | Interaction],
+        *,
+        on_conflict: str = "error",
+    ) -> list[str]:
         """Record many interactions durably, all or nothing; returns the prompt ids newly added.
 
         Each item is a dict of :meth:`add_interaction`'s arguments (``prompt``, ``response``,
@@ -209,12 +223,14 @@ class MemoryGraph(MemoryViews):
         with the same content are skipped. Prompts are encoded 2,048 at a time, and
         the whole batch is then written by one call of the store (its vectors are held in
         memory until then). A store that fails after it began writing and cannot undo it
-        raises ``PartialWriteError``, whose ``written_ids`` lists what was stored.
+        raises ``PartialWriteError``, whose ``written_ids`` lists what was stored. With
+        ``on_conflict="skip"`` the conflicting items are left out and the rest is written.
         """
+        check_on_conflict(on_conflict)
         items = [interaction_from_mapping(item, n) for n, item in enumerate(interactions)]
         if not items:
             return []
-        return self._record(items)
+        return self._record(items, on_conflict)
 
     def link_prompts(self, source_id: str, target_id: str, relation: str = "related_to") -> None:
         """Record a directed edge between two stored prompts."""
@@ -406,10 +422,10 @@ class MemoryGraph(MemoryViews):
         return await asyncio.to_thread(self.add_interaction, *args, **kwargs)
 
     async def batch_add_async(
-        self, interactions: Iterable[Mapping[str, Any] | Interaction]
+        self, interactions: Iterable[Mapping[str, Any] | Interaction], *, on_conflict: str = "error"
     ) -> list[str]:
         """:meth:`batch_add` in a worker thread."""
-        return await asyncio.to_thread(self.batch_add, list(interactions))
+        return await asyncio.to_thread(self.batch_add, list(interactions), on_conflict=on_conflict)
 
     async def get_similar_prompts_async(self, *args: Any, **kwargs: Any) -> list[str]:
         """:meth:`get_similar_prompts` in a worker thread."""

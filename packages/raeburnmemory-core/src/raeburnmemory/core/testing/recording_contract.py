@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from raeburnmemory.core.errors import InvalidInteractionError
+from raeburnmemory.core.errors import ConfigurationError, ConflictError, InvalidInteractionError
 from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.records import DEFAULT_AGENT_ID, DEFAULT_SESSION_ID
 
@@ -57,4 +57,29 @@ class RecordingContract:
         for bad in (42, {"id": "p1"}, {"text": ""}):
             with pytest.raises(InvalidInteractionError, match="prompt"):
                 graph.add_interaction(bad, "r")  # type: ignore[arg-type]
+        assert graph.stats()["interactions"] == 0
+
+    def test_skip_leaves_conflicting_items_out(self, graph: MemoryGraph) -> None:
+        graph.add_interaction({"id": "p1", "text": "the first words"}, {"id": "r1", "text": "ok"})
+        with pytest.raises(ConflictError):
+            graph.add_interaction({"id": "p1", "text": "other words"}, "no")
+        again = graph.add_interaction({"id": "p1", "text": "other words"}, "no", on_conflict="skip")
+        assert again == "p1"
+        assert graph.get_interaction("p1").prompt_text == "the first words"
+        added = graph.batch_add(
+            [
+                {"prompt": {"id": "p1", "text": "changed again"}, "response": "x"},
+                {"prompt": {"id": "p2", "text": "a new one"}, "response": "y"},
+            ],
+            on_conflict="skip",
+        )
+        assert added == ["p2"]
+        assert graph.get_similar_prompts("changed again other words", 5).count("p1") == 1
+        assert graph.stats()["interactions"] == 2
+
+    def test_an_unknown_conflict_rule_is_refused(self, graph: MemoryGraph) -> None:
+        with pytest.raises(ConfigurationError, match="on_conflict"):
+            graph.add_interaction("words", "reply", on_conflict="ignore")
+        with pytest.raises(ConfigurationError, match="on_conflict"):
+            graph.batch_add([], on_conflict="overwrite")
         assert graph.stats()["interactions"] == 0

@@ -1,0 +1,39 @@
+"""The store contract's cases about conflicting writes: leaving the clashing items out.
+
+Part of :class:`~raeburnmemory.core.testing.store_contract.StoreContract`, which mixes it in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from raeburnmemory.core.store import Store
+from raeburnmemory.core.testing._store_rules import DIM
+from raeburnmemory.core.testing.data import interaction, interactions, unit_vectors
+
+
+class StoreWritesContract:
+    """``add(..., skip_conflicts=True)`` writes what does not clash and keeps what is stored."""
+
+    def test_skipping_conflicts_writes_the_rest(self, store: Store) -> None:
+        store.add(interactions(2), unit_vectors(2, DIM))
+        before = store.load_vectors()
+        clash = interaction(1, prompt_text="something else entirely")
+        thief = interaction(7, response_id="r-p0")
+        batch = [interaction(10), clash, thief, interaction(11)]
+        vectors = unit_vectors(4, DIM, seed=3)
+        assert store.add(batch, vectors, skip_conflicts=True) == ["p10", "p11"]
+        assert store.count() == 4
+        assert store.get("p1") == interaction(1)
+        assert store.get("p7") is None
+        stored = store.load_vectors()
+        rows = {pid: stored.vectors[row] for row, pid in enumerate(stored.ids)}
+        old = {pid: before.vectors[row] for row, pid in enumerate(before.ids)}
+        assert np.array_equal(rows["p1"], old["p1"])
+        assert np.allclose(rows["p11"], vectors[3], atol=1e-6)
+
+    def test_skipping_leaves_a_later_clash_of_the_batch_out(self, store: Store) -> None:
+        first = interaction(0)
+        again = interaction(0, prompt_text="the same id, other words")
+        assert store.add([first, again], unit_vectors(2, DIM), skip_conflicts=True) == ["p0"]
+        assert store.get("p0") == first
