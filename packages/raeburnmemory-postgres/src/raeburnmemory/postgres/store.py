@@ -333,12 +333,17 @@ class PostgresStore(Store):
         return [row[0] for row in rows]
 
     def agents(self) -> list[Agent]:
-        """Every agent, in order of first appearance, with its latest name and attributes."""
+        """Every agent, in order of first appearance, with its latest known name and
+        attributes (an interaction that gives none leaves the earlier ones known)."""
         with self._connection() as conn:
             rows = conn.execute(
-                "SELECT agent_id, agent_name, agent_attrs FROM (SELECT DISTINCT ON (agent_id) "
-                "agent_id, agent_name, agent_attrs, min(seq) OVER (PARTITION BY agent_id) AS first "
-                "FROM interactions ORDER BY agent_id, seq DESC) AS latest ORDER BY first"
+                "SELECT g.agent_id, (SELECT agent_name FROM interactions i "
+                "WHERE i.agent_id = g.agent_id AND agent_name IS NOT NULL "
+                "ORDER BY seq DESC LIMIT 1), (SELECT agent_attrs FROM interactions i "
+                "WHERE i.agent_id = g.agent_id AND agent_attrs IS NOT NULL "
+                "AND agent_attrs::jsonb <> '{}'::jsonb ORDER BY seq DESC LIMIT 1) "
+                "FROM (SELECT agent_id, min(seq) AS first FROM interactions "
+                "GROUP BY agent_id) g ORDER BY g.first"
             ).fetchall()
         return [Agent(agent_id, name, attrs or {}) for agent_id, name, attrs in rows]
 

@@ -297,12 +297,16 @@ class SQLiteStore(Store):
         return [row[0] for row in rows]
 
     def agents(self) -> list[Agent]:
-        """Every agent, in order of first appearance, with its latest name and attributes."""
+        """Every agent, in order of first appearance, with its latest known name and
+        attributes (an interaction that gives none leaves the earlier ones known)."""
         with self._transactions.connection() as conn:
             rows = conn.execute(
-                "SELECT i.agent_id, i.agent_name, i.agent_attrs FROM interactions i JOIN "
-                "(SELECT agent_id, MIN(seq) AS first, MAX(seq) AS last FROM interactions "
-                "GROUP BY agent_id) g ON i.seq = g.last ORDER BY g.first"
+                "SELECT g.agent_id, (SELECT agent_name FROM interactions i "
+                "WHERE i.agent_id = g.agent_id AND agent_name IS NOT NULL "
+                "ORDER BY seq DESC LIMIT 1), COALESCE((SELECT agent_attrs FROM interactions i "
+                "WHERE i.agent_id = g.agent_id AND agent_attrs != '{}' "
+                "ORDER BY seq DESC LIMIT 1), '{}') FROM (SELECT agent_id, MIN(seq) AS first "
+                "FROM interactions GROUP BY agent_id) g ORDER BY g.first"
             ).fetchall()
         return [Agent(agent_id, name, load_dict(attrs)) for agent_id, name, attrs in rows]
 

@@ -201,11 +201,21 @@ class GraphState:
         return sorted(members, key=lambda rec: rec.timestamp)
 
     def agents(self) -> list[Agent]:
-        """Agents in order of first appearance, each as its latest interaction names it."""
+        """Agents in order of first appearance, each with its latest known name and attributes.
+
+        An interaction that gives no name (or no attributes) leaves the earlier ones known.
+        """
         result = []
         for agent_id in sorted(self.by_agent, key=lambda a: self._first_seq(self.by_agent[a])):
-            latest = self.records[next(reversed(self.by_agent[agent_id]))]
-            result.append(Agent(agent_id, latest.agent_name, dict(latest.agent_attrs)))
+            name: str | None = None
+            attrs: Mapping[str, Any] = {}
+            for pid in reversed(self.by_agent[agent_id]):
+                record = self.records[pid]
+                name = record.agent_name if name is None else name
+                attrs = attrs or record.agent_attrs
+                if name is not None and attrs:
+                    break
+            result.append(Agent(agent_id, name, dict(attrs)))
         return result
 
     def link_list(self) -> list[Link]:

@@ -37,3 +37,18 @@ class StoreWritesContract:
         again = interaction(0, prompt_text="the same id, other words")
         assert store.add([first, again], unit_vectors(2, DIM), skip_conflicts=True) == ["p0"]
         assert store.get("p0") == first
+
+    def test_a_record_without_a_name_keeps_the_agent_known(self, store: Store) -> None:
+        named = interaction(0, agent_id="a", agent_name="Analyst", agent_attrs={"team": "ops"})
+        store.add([named], None)
+        store.add([interaction(1, agent_id="a", agent_name=None, agent_attrs={})], None)
+        store.add([interaction(2, agent_id="b", agent_name="Bee")], None)
+        store.add([interaction(3, agent_id="a", agent_name="Lead", agent_attrs={})], None)
+        agents = {agent.id: (agent.name, dict(agent.attrs)) for agent in store.agents()}
+        assert agents == {"a": ("Lead", {"team": "ops"}), "b": ("Bee", {})}
+        assert [agent.id for agent in store.agents()] == ["a", "b"]
+        store.add(
+            [interaction(4, agent_id="a", agent_name=None, agent_attrs={"team": "sre"})], None
+        )
+        latest = {agent.id: (agent.name, dict(agent.attrs)) for agent in store.agents()}
+        assert latest["a"] == ("Lead", {"team": "sre"})

@@ -83,3 +83,13 @@ class RecordingContract:
         with pytest.raises(ConfigurationError, match="on_conflict"):
             graph.batch_add([], on_conflict="overwrite")
         assert graph.stats()["interactions"] == 0
+
+    def test_an_agent_keeps_its_name_when_a_later_record_omits_it(self, graph: MemoryGraph) -> None:
+        graph.add_interaction("first", "one", {"id": "bot", "name": "Helper", "tier": 2})
+        graph.add_interaction("second", "two", "bot")
+        assert [(a.id, a.name, dict(a.attrs)) for a in graph.agents()] == [
+            ("bot", "Helper", {"tier": 2})
+        ]
+        nodes = {node["id"]: node for node in graph.node_link_data()["nodes"]}
+        assert nodes["agent:bot"]["name"] == "Helper"
+        assert nodes["agent:bot"]["tier"] == 2
