@@ -6,6 +6,7 @@ input from elsewhere (files, queues) can use them to reject a bad record before 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,9 +20,11 @@ __all__ = [
     "DEFAULT_AGENT_ID",
     "DEFAULT_SESSION_ID",
     "ON_CONFLICT",
+    "UNCHANGED",
     "check_on_conflict",
     "interaction_from_mapping",
     "make_interaction",
+    "updated_interaction",
 ]
 
 #: The agent an interaction recorded without one is filed under.
@@ -152,3 +155,49 @@ def check_on_conflict(value: Any) -> str:
             f"on_conflict must be one of {', '.join(map(repr, ON_CONFLICT))}, not {value!r}"
         )
     return value
+
+
+#: Stands for a part :func:`updated_interaction` leaves as it is.
+UNCHANGED: Any = object()
+
+
+def updated_interaction(
+    stored: Interaction,
+    *,
+    response: Any = UNCHANGED,
+    metadata: Any = UNCHANGED,
+    prompt_text: Any = UNCHANGED,
+) -> Interaction:
+    """``stored`` with the parts ``update_interaction`` was given changed, checked as
+    :func:`make_interaction` checks them.
+
+    ``response`` and ``prompt_text`` are a text or a dict with ``text`` (a response dict may
+    give a new ``id``; other keys replace the node's extra attributes); ``metadata`` replaces
+    the metadata. Parts not given keep their stored value.
+    """
+    prompt: dict[str, Any] = {**stored.prompt_attrs, "id": stored.prompt_id}
+    prompt["text"] = stored.prompt_text
+    if prompt_text is not UNCHANGED:
+        given = {"text": prompt_text} if isinstance(prompt_text, str) else prompt_text
+        if not isinstance(given, Mapping):
+            raise InvalidInteractionError("prompt_text must be a string or a dict with 'text'")
+        prompt = {**(given if given.keys() - {"id", "text"} else stored.prompt_attrs)}
+        prompt.update(id=stored.prompt_id, text=given.get("text"))
+    answer: dict[str, Any] = {**stored.response_attrs, "id": stored.response_id}
+    answer["text"] = stored.response_text
+    if response is not UNCHANGED:
+        given = {"text": response} if isinstance(response, str) else response
+        if not isinstance(given, Mapping):
+            raise InvalidInteractionError("response must be a string or a dict with 'text'")
+        answer = {**(given if given.keys() - {"id", "text"} else stored.response_attrs)}
+        answer.update(id=given.get("id", stored.response_id), text=given.get("text"))
+    agent = {**stored.agent_attrs, "id": stored.agent_id, "name": stored.agent_name}
+    item = make_interaction(
+        prompt,
+        answer,
+        agent,
+        stored.session_id,
+        metadata=stored.metadata if metadata is UNCHANGED else metadata,
+        timestamp=stored.timestamp,
+    )
+    return dataclasses.replace(item, agent_name=stored.agent_name)

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from raeburnmemory.core.errors import UnsupportedSearchError
+from raeburnmemory.core.errors import ConfigurationError, UnsupportedSearchError
 from raeburnmemory.core.model import (
     Agent,
     EncoderInfo,
@@ -145,6 +145,18 @@ class Store(ABC):
         rest is written (:func:`~raeburnmemory.core.checks.positions_to_write`). Returns the
         prompt ids newly added, in order.
         """
+
+    def replace(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+        """Durably make each prompt hold exactly its interaction, in one step, all or nothing.
+
+        A stored prompt with other content gets the new texts, ids, metadata, time and vector
+        (its caller-made links are kept); an unknown prompt is added; one stored with the same
+        content is left alone. Other processes' :meth:`refresh` reports a replaced prompt as
+        removed and added. A response id of another prompt, or a prompt id given twice with
+        different content, raises ``ConflictError`` (:func:`~raeburnmemory.core.checks.
+        positions_to_replace`). Returns the prompt ids written, in order.
+        """
+        raise ConfigurationError(f"the {self.name} store cannot replace interactions")
 
     @abstractmethod
     def link(self, link: Link) -> None:

@@ -33,9 +33,8 @@ from raeburnmemory.postgres._dsn import redact, resolve_dsn
 from raeburnmemory.postgres._options import Settings, settings, specs
 from raeburnmemory.postgres._rows import (
     COLUMNS,
-    COPY_TYPES,
-    copy_row,
     interaction,
+    read_agents,
 )
 from raeburnmemory.postgres._schema import (
     Database,
@@ -49,10 +48,9 @@ from raeburnmemory.postgres._schema import (
 )
 from raeburnmemory.postgres._stored_vectors import stored_vectors
 from raeburnmemory.postgres._writes import (
-    classify,
-    copy_vectors,
     delete_rows,
     replace_all_vectors,
+    write_rows,
 )
 
 __all__ = ["PostgresStore"]
@@ -214,27 +212,28 @@ class PostgresStore(Store):
             return []
         matrix = checks.vector_matrix(vectors, len(items))
         check_records(items, matrix)
-        rows = [copy_row(item) for item in items]
+        return self._write(items, matrix, skip_conflicts=skip_conflicts, replace=False)
 
+    def replace(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+        """Durably put interactions in place of the stored ones, in one transaction (see
+        :meth:`Store.replace`); their links are kept."""
+        items = list(interactions)
+        if not items:
+            return []
+        matrix = checks.vector_matrix(vectors, len(items))
+        check_records(items, matrix)
+        return self._write(items, matrix, skip_conflicts=False, replace=True)
+
+    def _write(
+        self,
+        items: list[Interaction],
+        matrix: Matrix | None,
+        *,
+        skip_conflicts: bool,
+        replace: bool,
+    ) -> list[str]:
         def work(conn: psycopg.Connection[Any]) -> list[int]:
-            if matrix is not None:
-                encoder = read_encoder(conn)
-                checks.check_fits_encoder(matrix, encoder if has_vector_tables(conn) else None)
-            fresh = checks.positions_to_write(classify(conn, items), skip_conflicts)
-            if not fresh:
-                return []
-            with conn.cursor().copy(
-                f"COPY interactions ({COLUMNS}) FROM STDIN (FORMAT BINARY)"
-            ) as copy:
-                copy.set_types(COPY_TYPES)
-                for position in fresh:
-                    copy.write_row(rows[position])
-            if matrix is not None:
-                copy_vectors(conn, [items[p] for p in fresh], matrix[fresh])
-            self._feed.log_change(
-                conn, ChangeKind.ADD, [items[p].prompt_id for p in fresh], len(fresh)
-            )
-            return fresh
+            return write_rows(conn, self._feed, items, matrix, skip_conflicts, replace)
 
         fresh = self._in_transaction(work)
         if matrix is not None and fresh:
@@ -336,16 +335,7 @@ class PostgresStore(Store):
         """Every agent, in order of first appearance, with its latest known name and
         attributes (an interaction that gives none leaves the earlier ones known)."""
         with self._connection() as conn:
-            rows = conn.execute(
-                "SELECT g.agent_id, (SELECT agent_name FROM interactions i "
-                "WHERE i.agent_id = g.agent_id AND agent_name IS NOT NULL "
-                "ORDER BY seq DESC LIMIT 1), (SELECT agent_attrs FROM interactions i "
-                "WHERE i.agent_id = g.agent_id AND agent_attrs IS NOT NULL "
-                "AND agent_attrs::jsonb <> '{}'::jsonb ORDER BY seq DESC LIMIT 1) "
-                "FROM (SELECT agent_id, min(seq) AS first FROM interactions "
-                "GROUP BY agent_id) g ORDER BY g.first"
-            ).fetchall()
-        return [Agent(agent_id, name, attrs or {}) for agent_id, name, attrs in rows]
+            return read_agents(conn)
 
     def links(self) -> list[Link]:
         """Every caller-made link between prompts, in the order they were made."""

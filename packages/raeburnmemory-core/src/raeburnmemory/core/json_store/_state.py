@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from raeburnmemory.core.errors import CorruptStoreError
@@ -176,6 +176,11 @@ class GraphState:
             other = link_key[1] if link_key[0] == prompt_id else link_key[0]
             self._links_of.get(other, set()).discard(link_key)
         return True
+
+    def links_of(self, prompt_ids: Sequence[str]) -> list[Link]:
+        """The caller-made links from or to any of ``prompt_ids``, in the order they were made."""
+        keys = {key for pid in prompt_ids for key in self._links_of.get(pid, ())}
+        return [Link(*key) for key in self.links if key in keys]
 
     def add_link(self, link: Link) -> bool:
         """StoredInteraction a link between two stored prompts; False if it is there already."""

@@ -5,10 +5,15 @@ Part of :class:`~raeburnmemory.core.testing.store_contract.StoreContract`, which
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Callable
 
+import numpy as np
+import pytest
+
+from raeburnmemory.core.errors import ConflictError
+from raeburnmemory.core.model import Link
 from raeburnmemory.core.store import Store
-from raeburnmemory.core.testing._store_rules import DIM
+from raeburnmemory.core.testing._store_rules import DIM, ENCODER
 from raeburnmemory.core.testing.data import interaction, interactions, unit_vectors
 
 
@@ -52,3 +57,40 @@ class StoreWritesContract:
         )
         latest = {agent.id: (agent.name, dict(agent.attrs)) for agent in store.agents()}
         assert latest["a"] == ("Lead", {"team": "sre"})
+
+    def test_replace_puts_new_content_in_place_in_one_step(
+        self, opened: Callable[..., Store]
+    ) -> None:
+        store, other = opened(), opened()
+        store.set_encoder_info(ENCODER)
+        store.add(interactions(3), unit_vectors(3, DIM))
+        store.link(Link("p0", "p1", "see_also"))
+        other.refresh()
+        new = interaction(1, prompt_text="completely new words", response_id="r-new")
+        vectors = unit_vectors(2, DIM, seed=9)
+        assert store.replace([new, interaction(5)], vectors) == ["p1", "p5"]
+        assert store.replace([new], vectors[:1]) == [], "the same content is left alone"
+        changes = other.refresh()
+        assert not changes.reset
+        seen = {pid: row for row, pid in enumerate(changes.added.ids)}
+        assert "p1" in seen, "a replaced vector is reported as a change"
+        assert np.allclose(changes.added.vectors[seen["p1"]], vectors[0], atol=1e-6)
+        for reader in (store, other):
+            assert reader.get("p1") == new
+            assert reader.count() == 4
+            assert reader.links() == [Link("p0", "p1", "see_also")]
+            stored = reader.load_vectors()
+            rows = {pid: stored.vectors[row] for row, pid in enumerate(stored.ids)}
+            assert np.allclose(rows["p1"], vectors[0], atol=1e-6)
+        assert other.session("session-1")[0].prompt_text == "completely new words"
+
+    def test_replace_refuses_a_response_of_another_prompt(self, store: Store) -> None:
+        store.add(interactions(2), unit_vectors(2, DIM))
+        thief = interaction(1, prompt_text="changed", response_id="r-p0")
+        with pytest.raises(ConflictError, match="r-p0"):
+            store.replace([interaction(4), thief], unit_vectors(2, DIM))
+        twice = [interaction(6), interaction(6, prompt_text="other words")]
+        with pytest.raises(ConflictError, match="p6"):
+            store.replace(twice, unit_vectors(2, DIM))
+        assert store.get("p1") == interaction(1)
+        assert store.count() == 2

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from raeburnmemory.core.errors import ConfigurationError, ConflictError, InvalidInteractionError
+from raeburnmemory.core.errors import (
+    ConfigurationError,
+    ConflictError,
+    InvalidInteractionError,
+    NotFoundError,
+)
 from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.records import DEFAULT_AGENT_ID, DEFAULT_SESSION_ID
 
@@ -93,3 +98,43 @@ class RecordingContract:
         nodes = {node["id"]: node for node in graph.node_link_data()["nodes"]}
         assert nodes["agent:bot"]["name"] == "Helper"
         assert nodes["agent:bot"]["tier"] == 2
+
+    def test_replace_puts_the_new_content_in_place(self, graph: MemoryGraph) -> None:
+        graph.add_interaction({"id": "p1", "text": "sourdough starter feeding"}, "daily")
+        graph.add_interaction({"id": "p2", "text": "espresso grind size"}, "fine")
+        graph.link_prompts("p1", "p2", "see_also")
+        graph.add_interaction(
+            {"id": "p1", "text": "alpine hiking routes in autumn"},
+            {"id": "r-new", "text": "take the ridge path"},
+            on_conflict="replace",
+        )
+        stored = graph.get_interaction("p1")
+        assert stored.prompt_text == "alpine hiking routes in autumn"
+        assert stored.response_id == "r-new"
+        [best] = graph.search("alpine hiking routes in autumn", 1)
+        assert (best.id, round(best.score, 4)) == ("p1", 1.0)
+        old = {hit.id: hit.score for hit in graph.search("sourdough starter feeding", 2)}
+        assert old.get("p1", 0.0) < 0.99, "the old vector is gone from the index"
+        assert [(link.source, link.target) for link in graph.store.links()] == [("p1", "p2")]
+        assert graph.stats()["interactions"] == 2
+
+    def test_update_changes_parts_and_every_index_follows(self, graph: MemoryGraph) -> None:
+        pid = graph.add_interaction("how do I reset my password", "use the link", "helper")
+        graph.add_interaction("fixing a leaking kitchen tap", "replace the washer")
+        updated = graph.update_interaction(pid, response="ask the admin", metadata={"v": 2})
+        assert updated.prompt_text == "how do I reset my password"
+        assert (updated.response_text, dict(updated.metadata)) == ("ask the admin", {"v": 2})
+        assert graph.get_interaction(pid) == updated
+        graph.update_interaction(pid, prompt_text="planning a week in the alps")
+        stored = graph.get_interaction(pid)
+        assert stored.prompt_text == "planning a week in the alps"
+        assert stored.response_text == "ask the admin"
+        assert stored.agent_id == "helper"
+        assert graph.get_similar_prompts("week in the alps planning", 1) == [pid]
+        assert all(hit.score < 0.99 for hit in graph.search("how do I reset my password", 2))
+        assert [hit.id for hit in graph.search("password", 2, mode="keyword")] == []
+        with pytest.raises(NotFoundError):
+            graph.update_interaction("missing", response="x")
+        with pytest.raises(InvalidInteractionError):
+            graph.update_interaction(pid, prompt_text="   ")
+        assert graph.get_interaction(pid) == stored
