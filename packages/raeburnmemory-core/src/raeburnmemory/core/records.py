@@ -175,22 +175,13 @@ def updated_interaction(
     give a new ``id``; other keys replace the node's extra attributes); ``metadata`` replaces
     the metadata. Parts not given keep their stored value.
     """
-    prompt: dict[str, Any] = {**stored.prompt_attrs, "id": stored.prompt_id}
-    prompt["text"] = stored.prompt_text
-    if prompt_text is not UNCHANGED:
-        given = {"text": prompt_text} if isinstance(prompt_text, str) else prompt_text
-        if not isinstance(given, Mapping):
-            raise InvalidInteractionError("prompt_text must be a string or a dict with 'text'")
-        prompt = {**(given if given.keys() - {"id", "text"} else stored.prompt_attrs)}
-        prompt.update(id=stored.prompt_id, text=given.get("text"))
-    answer: dict[str, Any] = {**stored.response_attrs, "id": stored.response_id}
-    answer["text"] = stored.response_text
-    if response is not UNCHANGED:
-        given = {"text": response} if isinstance(response, str) else response
-        if not isinstance(given, Mapping):
-            raise InvalidInteractionError("response must be a string or a dict with 'text'")
-        answer = {**(given if given.keys() - {"id", "text"} else stored.response_attrs)}
-        answer.update(id=given.get("id", stored.response_id), text=given.get("text"))
+    prompt = _changed_node(
+        "prompt_text", prompt_text, stored.prompt_id, stored.prompt_text, stored.prompt_attrs
+    )
+    prompt["id"] = stored.prompt_id  # a prompt keeps its id
+    answer = _changed_node(
+        "response", response, stored.response_id, stored.response_text, stored.response_attrs
+    )
     agent = {**stored.agent_attrs, "id": stored.agent_id, "name": stored.agent_name}
     item = make_interaction(
         prompt,
@@ -201,3 +192,17 @@ def updated_interaction(
         timestamp=stored.timestamp,
     )
     return dataclasses.replace(item, agent_name=stored.agent_name)
+
+
+def _changed_node(
+    what: str, given: Any, ident: str, text: str, attrs: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A prompt or response node as stored, or as ``given`` (a text or a dict with ``text``,
+    whose other keys, when it has any, replace the extra attributes)."""
+    if given is UNCHANGED:
+        return {**attrs, "id": ident, "text": text}
+    node = {"text": given} if isinstance(given, str) else given
+    if not isinstance(node, Mapping):
+        raise InvalidInteractionError(f"{what} must be a string or a dict with 'text'")
+    extra = node if node.keys() - {"id", "text"} else attrs
+    return {**extra, "id": node.get("id", ident), "text": node.get("text")}
