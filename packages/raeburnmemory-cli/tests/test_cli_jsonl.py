@@ -58,7 +58,7 @@ def test_blank_lines_are_nothing() -> None:
         ("[1, 2]", "expected a JSON object, found list"),
         ('{"hello": 1}', "expected an interaction"),
         (json.dumps(nested(extra=1)), "unknown keys extra"),
-        (json.dumps({k: v for k, v in nested().items() if k != "agent"}), "missing keys agent"),
+        (json.dumps({k: v for k, v in nested().items() if k != "prompt"}), "missing keys prompt"),
         (json.dumps(nested(prompt={"id": "", "text": "x"})), "prompt id '' must not be empty"),
         (json.dumps(nested(prompt={"id": "a\nb", "text": "x"})), "must not contain control"),
         (json.dumps(nested(prompt={"id": "p", "text": 3})), "prompt text must be a string"),

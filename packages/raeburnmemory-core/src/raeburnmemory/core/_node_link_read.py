@@ -57,7 +57,7 @@ def _interaction(
             "text": response.get("text"),
         },
         {**_extra(agent, AGENT_FIELDS), "id": agent.get("key"), "name": agent.get("name")},
-        node.get("session_id"),  # type: ignore[arg-type]
+        node.get("session_id"),
         metadata=node.get("metadata"),
         timestamp=node.get("timestamp"),
     )

@@ -44,6 +44,8 @@ __all__ = [
     "check_encoder_change",
     "check_fits_encoder",
     "classify_new",
+    "positions_to_replace",
+    "positions_to_write",
     "refuse_conflicts",
     "require_same_encoder",
     "vector_matrix",
@@ -137,6 +139,39 @@ def refuse_conflicts(new: NewItems) -> list[int]:
     if new.conflicting:
         raise ConflictError(new.conflicting[0].message())
     return new.fresh
+
+
+def positions_to_write(new: NewItems, skip_conflicts: bool) -> list[int]:
+    """The positions a store's ``add`` writes: :func:`refuse_conflicts`, or with
+    ``skip_conflicts`` the fresh items, the conflicting ones left out."""
+    return new.fresh if skip_conflicts else refuse_conflicts(new)
+
+
+def positions_to_replace(
+    items: Sequence[Interaction], new: NewItems, owner_of: Callable[[str], str | None]
+) -> tuple[list[int], list[str]]:
+    """What a store's ``replace`` writes: the positions, in order, and the stored prompt ids
+    whose content they replace.
+
+    Raises :class:`ConflictError` (nothing is written) for a response id that belongs to
+    another prompt, and for a prompt id given twice in the batch with different content.
+    """
+    first: dict[str, int] = {}
+    for position, item in enumerate(items):
+        first.setdefault(item.prompt_id, position)
+    replaced: list[int] = []
+    for conflict in new.conflicting:
+        owner = owner_of(items[conflict.position].response_id)
+        if conflict.kind == "response" or first[conflict.prompt_id] != conflict.position:
+            raise ConflictError(conflict.message())
+        if owner is not None and owner != conflict.prompt_id:
+            raise ConflictError(
+                Conflict(
+                    conflict.position, "response", conflict.prompt_id, conflict.response_id, owner
+                ).message()
+            )
+        replaced.append(conflict.position)
+    return sorted(new.fresh + replaced), [items[p].prompt_id for p in replaced]
 
 
 # -- vectors -----------------------------------------------------------------------------------

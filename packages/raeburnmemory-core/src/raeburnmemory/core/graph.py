@@ -61,9 +61,14 @@ def _iter_parts(
     interactions: Iterable[Interaction], links: Iterable[Link]
 ) -> tuple[Iterator[dict[str, Any]], Iterator[dict[str, Any]]]:
     items, sessions = _ordered_sessions(interactions)
-    agents: dict[str, dict[str, Any]] = {}
-    for item in items:  # the latest wins
-        agents[item.agent_id] = layout.agent_node(item.agent_id, item.agent_name, item.agent_attrs)
+    known_agents: dict[str, tuple[str | None, Mapping[str, Any]]] = {}
+    for item in items:  # the latest name and attributes given win; leaving them out erases nothing
+        name, attrs = known_agents.get(item.agent_id, (None, {}))
+        known_agents[item.agent_id] = (
+            name if item.agent_name is None else item.agent_name,
+            item.agent_attrs or attrs,
+        )
+    agents = {aid: layout.agent_node(aid, *known) for aid, known in known_agents.items()}
     known = {item.prompt_id for item in items}
     link_list = [link for link in links if link.source in known and link.target in known]
 

@@ -6,25 +6,58 @@ input from elsewhere (files, queues) can use them to reject a bad record before 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from raeburnmemory.core.errors import ConfigurationError, InvalidInteractionError
+from raeburnmemory.core.ids import new_id
 from raeburnmemory.core.layout import check_extra_keys
 from raeburnmemory.core.limits import check_id, check_interaction, check_json_object, check_text
 from raeburnmemory.core.model import Interaction, parse_timestamp
 
-__all__ = ["interaction_from_mapping", "make_interaction"]
+__all__ = [
+    "DEFAULT_AGENT_ID",
+    "DEFAULT_SESSION_ID",
+    "ON_CONFLICT",
+    "UNCHANGED",
+    "check_on_conflict",
+    "interaction_from_mapping",
+    "make_interaction",
+    "updated_interaction",
+]
+
+#: The agent an interaction recorded without one is filed under.
+DEFAULT_AGENT_ID = "default"
+#: The session an interaction recorded without one belongs to.
+DEFAULT_SESSION_ID = "default"
+
+#: What a write may do with an item whose prompt id is stored with other content: refuse the
+#: whole write (``"error"``), leave the item out (``"skip"``) or replace what is stored
+#: (``"replace"``).
+ON_CONFLICT = ("error", "skip", "replace")
 
 _BATCH_KEYS = frozenset({"prompt", "response", "agent", "session_id", "metadata", "timestamp"})
 
 
-def _node(value: Any, kind: str, main: str) -> tuple[str, Any, dict[str, Any]]:
+def _node(
+    value: Any, kind: str, main: str, default_id: str | None = None
+) -> tuple[str, Any, dict[str, Any]]:
+    """The id, main field and extra attributes of a node given as a string or a dict.
+
+    A string is the node's ``main`` field (an agent's is its id); a dict without ``id`` gets
+    ``default_id``, or a generated id when there is none.
+    """
+    if isinstance(value, str):
+        value = {"id": value} if kind == "agent" else {main: value}
     if not isinstance(value, Mapping):
         raise InvalidInteractionError(
-            f"{kind} must be a dict with 'id' and '{main}' keys, not {type(value).__name__}"
+            f"{kind} must be a string or a dict with a '{main}' key, not {type(value).__name__}"
         )
-    ident = check_id(value.get("id"), f"{kind} id")
+    given = value.get("id")
+    if given is None:
+        given = new_id() if default_id is None else default_id
+    ident = check_id(given, f"{kind} id")
     extra: dict[str, Any] = {}
     if value.keys() - {"id", main}:
         rest = {k: v for k, v in value.items() if k not in ("id", main)}
@@ -34,22 +67,29 @@ def _node(value: Any, kind: str, main: str) -> tuple[str, Any, dict[str, Any]]:
 
 
 def make_interaction(
-    prompt: Mapping[str, Any],
-    response: Mapping[str, Any],
-    agent: Mapping[str, Any],
-    session_id: str,
+    prompt: str | Mapping[str, Any],
+    response: str | Mapping[str, Any],
+    agent: str | Mapping[str, Any] | None = None,
+    session_id: str | None = None,
     *,
     metadata: Mapping[str, Any] | None = None,
     timestamp: Any = None,
 ) -> Interaction:
     """Validate ``add_interaction``'s arguments and build the record.
 
+    ``prompt`` and ``response`` are their text or a dict with ``text`` (and ``id``, generated
+    by :func:`~raeburnmemory.core.ids.new_id` when missing); ``agent`` is its id or a dict
+    (default :data:`DEFAULT_AGENT_ID`), ``session_id`` defaults to :data:`DEFAULT_SESSION_ID`.
     Raises ``InvalidInteractionError`` naming the field that is wrong; the rules are those of
     :mod:`raeburnmemory.core.limits`.
     """
     prompt_id, prompt_text, prompt_attrs = _node(prompt, "prompt", "text")
     response_id, response_text, response_attrs = _node(response, "response", "text")
-    agent_id, agent_name, agent_attrs = _node(agent, "agent", "name")
+    agent_id, agent_name, agent_attrs = _node(
+        {} if agent is None else agent, "agent", "name", DEFAULT_AGENT_ID
+    )
+    if session_id is None:
+        session_id = DEFAULT_SESSION_ID
     for value, what in ((prompt_text, "prompt text"), (response_text, "response text")):
         if not isinstance(value, str):
             raise InvalidInteractionError(f"{what} must be a string, not {type(value).__name__}")
@@ -90,7 +130,7 @@ def interaction_from_mapping(item: Mapping[str, Any] | Interaction, position: in
     if not isinstance(item, Mapping):
         raise InvalidInteractionError(f"item {position} must be a dict, not {type(item).__name__}")
     unknown = sorted(set(item) - _BATCH_KEYS)
-    missing = sorted({"prompt", "response", "agent", "session_id"} - set(item))
+    missing = sorted({"prompt", "response"} - set(item))
     if unknown or missing:
         parts = [f"unknown keys {', '.join(unknown)}"] if unknown else []
         parts += [f"missing keys {', '.join(missing)}"] if missing else []
@@ -99,10 +139,70 @@ def interaction_from_mapping(item: Mapping[str, Any] | Interaction, position: in
         return make_interaction(
             item["prompt"],
             item["response"],
-            item["agent"],
-            item["session_id"],
+            item.get("agent"),
+            item.get("session_id"),
             metadata=item.get("metadata"),
             timestamp=item.get("timestamp"),
         )
     except InvalidInteractionError as exc:
         raise InvalidInteractionError(f"item {position}: {exc}") from None
+
+
+def check_on_conflict(value: Any) -> str:
+    """``value`` if it is one of :data:`ON_CONFLICT`, else ``ConfigurationError`` naming them."""
+    if not isinstance(value, str) or value not in ON_CONFLICT:
+        raise ConfigurationError(
+            f"on_conflict must be one of {', '.join(map(repr, ON_CONFLICT))}, not {value!r}"
+        )
+    return value
+
+
+#: Stands for a part :func:`updated_interaction` leaves as it is.
+UNCHANGED: Any = object()
+
+
+def updated_interaction(
+    stored: Interaction,
+    *,
+    response: Any = UNCHANGED,
+    metadata: Any = UNCHANGED,
+    prompt_text: Any = UNCHANGED,
+) -> Interaction:
+    """``stored`` with the parts ``update_interaction`` was given changed, checked as
+    :func:`make_interaction` checks them.
+
+    ``response`` and ``prompt_text`` are a text or a dict with ``text`` (a response dict may
+    give a new ``id``; other keys replace the node's extra attributes); ``metadata`` replaces
+    the metadata. Parts not given keep their stored value.
+    """
+    prompt = _changed_node(
+        "prompt_text", prompt_text, stored.prompt_id, stored.prompt_text, stored.prompt_attrs
+    )
+    prompt["id"] = stored.prompt_id  # a prompt keeps its id
+    answer = _changed_node(
+        "response", response, stored.response_id, stored.response_text, stored.response_attrs
+    )
+    agent = {**stored.agent_attrs, "id": stored.agent_id, "name": stored.agent_name}
+    item = make_interaction(
+        prompt,
+        answer,
+        agent,
+        stored.session_id,
+        metadata=stored.metadata if metadata is UNCHANGED else metadata,
+        timestamp=stored.timestamp,
+    )
+    return dataclasses.replace(item, agent_name=stored.agent_name)
+
+
+def _changed_node(
+    what: str, given: Any, ident: str, text: str, attrs: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A prompt or response node as stored, or as ``given`` (a text or a dict with ``text``,
+    whose other keys, when it has any, replace the extra attributes)."""
+    if given is UNCHANGED:
+        return {**attrs, "id": ident, "text": text}
+    node = {"text": given} if isinstance(given, str) else given
+    if not isinstance(node, Mapping):
+        raise InvalidInteractionError(f"{what} must be a string or a dict with 'text'")
+    extra = node if node.keys() - {"id", "text"} else attrs
+    return {**extra, "id": node.get("id", ident), "text": node.get("text")}

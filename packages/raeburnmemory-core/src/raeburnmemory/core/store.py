@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from raeburnmemory.core.errors import UnsupportedSearchError
+from raeburnmemory.core.errors import ConfigurationError, UnsupportedSearchError
 from raeburnmemory.core.listing import ListQuery, Position, select_page
 from raeburnmemory.core.model import (
     Agent,
@@ -131,13 +131,33 @@ class Store(ABC):
     # -- writes ------------------------------------------------------------------------------
 
     @abstractmethod
-    def add(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+    def add(
+        self,
+        interactions: Sequence[Interaction],
+        vectors: Matrix | None,
+        *,
+        skip_conflicts: bool = False,
+    ) -> list[str]:
         """Durably record interactions and their prompt vectors (row for row), all or nothing.
 
         An interaction whose prompt id is stored with the same content is skipped; one with
         different content raises ``ConflictError`` and nothing is written. So does a response id
-        that belongs to another prompt. Returns the prompt ids newly added, in order.
+        that belongs to another prompt. With ``skip_conflicts`` those items are left out and the
+        rest is written (:func:`~raeburnmemory.core.checks.positions_to_write`). Returns the
+        prompt ids newly added, in order.
         """
+
+    def replace(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+        """Durably make each prompt hold exactly its interaction, in one step, all or nothing.
+
+        A stored prompt with other content gets the new texts, ids, metadata, time and vector
+        (its caller-made links are kept); an unknown prompt is added; one stored with the same
+        content is left alone. Other processes' :meth:`refresh` reports a replaced prompt as
+        removed and added. A response id of another prompt, or a prompt id given twice with
+        different content, raises ``ConflictError`` (:func:`~raeburnmemory.core.checks.
+        positions_to_replace`). Returns the prompt ids written, in order.
+        """
+        raise ConfigurationError(f"the {self.name} store cannot replace interactions")
 
     @abstractmethod
     def link(self, link: Link) -> None:

@@ -9,13 +9,14 @@ from datetime import timezone
 from typing import Any
 
 import numpy as np
+import psycopg
 from psycopg.abc import Buffer
 from psycopg.adapt import Dumper, Loader
 from psycopg.pq import Format
 from psycopg.types.json import Json
 
 from raeburnmemory.core.errors import InvalidInteractionError
-from raeburnmemory.core.model import Interaction
+from raeburnmemory.core.model import Agent, Interaction
 from raeburnmemory.core.store import Matrix
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "decode_vectors",
     "encode_vectors",
     "interaction",
+    "read_agents",
 ]
 
 #: Columns of ``interactions`` read back into an :class:`Interaction`, in order.
@@ -140,3 +142,22 @@ def decode_vectors(blobs: Sequence[bytes], dim: int) -> Matrix:
         return np.zeros((0, dim), dtype=np.float32)
     flat = np.frombuffer(b"".join(blobs), dtype=">f4").reshape(len(blobs), dim + 1)
     return np.ascontiguousarray(flat[:, 1:], dtype=np.float32)
+
+
+# The latest name and the latest attributes given, each found through interactions_agent.
+_AGENTS = (
+    "SELECT g.agent_id, (SELECT agent_name FROM interactions i "
+    "WHERE i.agent_id = g.agent_id AND agent_name IS NOT NULL ORDER BY seq DESC LIMIT 1), "
+    "(SELECT agent_attrs FROM interactions i WHERE i.agent_id = g.agent_id "
+    "AND agent_attrs IS NOT NULL AND agent_attrs::jsonb <> '{}'::jsonb "
+    "ORDER BY seq DESC LIMIT 1) "
+    "FROM (SELECT agent_id, min(seq) AS first FROM interactions GROUP BY agent_id) g "
+    "ORDER BY g.first"
+)
+
+
+def read_agents(conn: psycopg.Connection[Any]) -> list[Agent]:
+    """Every agent in order of first appearance; a record that gives no name (or no
+    attributes) leaves the earlier ones known."""
+    rows = conn.execute(_AGENTS).fetchall()
+    return [Agent(agent_id, name, attrs or {}) for agent_id, name, attrs in rows]

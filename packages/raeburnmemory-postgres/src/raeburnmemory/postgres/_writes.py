@@ -10,16 +10,27 @@ from psycopg import sql
 
 from raeburnmemory.core import checks
 from raeburnmemory.core.model import ContentKey, EncoderInfo, Interaction
-from raeburnmemory.core.store import Matrix
-from raeburnmemory.postgres._rows import COLUMNS, encode_vectors, interaction
+from raeburnmemory.core.store import ChangeKind, Matrix
+from raeburnmemory.postgres._changes import ChangeFeed
+from raeburnmemory.postgres._rows import COLUMNS, COPY_TYPES, copy_row, encode_vectors, interaction
 from raeburnmemory.postgres._schema import (
     create_vector_index,
     create_vector_tables,
     has_vector_tables,
+    read_encoder,
     swap_vector_tables,
 )
 
-__all__ = ["VECTOR_COLUMNS", "classify", "copy_vectors", "delete_rows", "replace_all_vectors"]
+__all__ = [
+    "VECTOR_COLUMNS",
+    "classify",
+    "copy_vectors",
+    "delete_rows",
+    "links_of",
+    "replace_all_vectors",
+    "to_replace",
+    "write_rows",
+]
 
 #: The columns of ``vectors`` and ``pending_vectors``, in order.
 VECTOR_COLUMNS = "prompt_id, session_id, agent_id, ts, embedding"
@@ -27,6 +38,34 @@ VECTOR_COLUMNS = "prompt_id, session_id, agent_id, ts, embedding"
 
 def classify(conn: psycopg.Connection[Any], items: list[Interaction]) -> checks.NewItems:
     """The batch sorted against the stored interactions that share a prompt or response id."""
+    stored, owners = _stored_keys(conn, items)
+    return checks.classify_new(items, stored.get, owners.get)
+
+
+def to_replace(
+    conn: psycopg.Connection[Any], items: list[Interaction]
+) -> tuple[list[int], list[str]]:
+    """The positions ``replace`` writes and the stored prompts they replace (``ConflictError``
+    as :func:`~raeburnmemory.core.checks.positions_to_replace`)."""
+    stored, owners = _stored_keys(conn, items)
+    new = checks.classify_new(items, stored.get, owners.get)
+    return checks.positions_to_replace(items, new, owners.get)
+
+
+def links_of(conn: psycopg.Connection[Any], prompt_ids: list[str]) -> list[tuple[str, str, str]]:
+    """The caller-made links from or to any of ``prompt_ids``, in the order they were made."""
+    rows = conn.execute(
+        "SELECT source, target, relation FROM links WHERE source = ANY(%s) OR target = ANY(%s) "
+        "ORDER BY seq",
+        (prompt_ids, prompt_ids),
+    ).fetchall()
+    return [(source, target, relation) for source, target, relation in rows]
+
+
+def _stored_keys(
+    conn: psycopg.Connection[Any], items: list[Interaction]
+) -> tuple[dict[str, ContentKey], dict[str, str]]:
+    """The content keys of the stored prompts the batch names, and the owners of its responses."""
     stored: dict[str, ContentKey] = {}
     owners: dict[str, str] = {}
     for row in conn.execute(
@@ -36,7 +75,7 @@ def classify(conn: psycopg.Connection[Any], items: list[Interaction]) -> checks.
         known = interaction(row)
         stored[known.prompt_id] = known.content_key()
         owners[known.response_id] = known.prompt_id
-    return checks.classify_new(items, stored.get, owners.get)
+    return stored, owners
 
 
 def copy_vectors(conn: psycopg.Connection[Any], items: list[Interaction], matrix: Matrix) -> None:
@@ -101,3 +140,43 @@ def replace_all_vectors(
     )
     create_vector_index(conn, info.dim, prefix="next_")
     swap_vector_tables(conn, "next_")
+
+
+def write_rows(
+    conn: psycopg.Connection[Any],
+    feed: ChangeFeed,
+    items: list[Interaction],
+    matrix: Matrix | None,
+    skip_conflicts: bool,
+    replace: bool,
+) -> list[int]:
+    """Write a batch (``add``, or with ``replace`` the store's ``replace``) in the caller's
+    transaction: rows by ``COPY``, vectors to ``pending_vectors``, links of replaced prompts
+    kept, changes logged; the positions written."""
+    rows = [copy_row(item) for item in items]
+    if matrix is not None:
+        encoder = read_encoder(conn)
+        checks.check_fits_encoder(matrix, encoder if has_vector_tables(conn) else None)
+    kept: list[tuple[str, str, str]] = []
+    if replace:
+        fresh, replaced = to_replace(conn, items)
+        if replaced:
+            kept = links_of(conn, replaced)
+            delete_rows(conn, replaced)
+            feed.log_change(conn, ChangeKind.DELETE, replaced, -len(replaced))
+    else:
+        fresh = checks.positions_to_write(classify(conn, items), skip_conflicts)
+    if not fresh:
+        return []
+    with conn.cursor().copy(f"COPY interactions ({COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(COPY_TYPES)
+        for position in fresh:
+            copy.write_row(rows[position])
+    if matrix is not None:
+        copy_vectors(conn, [items[p] for p in fresh], matrix[fresh])
+    feed.log_change(conn, ChangeKind.ADD, [items[p].prompt_id for p in fresh], len(fresh))
+    conn.cursor().executemany(
+        "INSERT INTO links (source, target, relation) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+        kept,
+    )
+    return fresh

@@ -34,9 +34,8 @@ from raeburnmemory.postgres._listing import PostgresListing
 from raeburnmemory.postgres._options import Settings, settings, specs
 from raeburnmemory.postgres._rows import (
     COLUMNS,
-    COPY_TYPES,
-    copy_row,
     interaction,
+    read_agents,
 )
 from raeburnmemory.postgres._schema import (
     Database,
@@ -50,10 +49,9 @@ from raeburnmemory.postgres._schema import (
 )
 from raeburnmemory.postgres._stored_vectors import stored_vectors
 from raeburnmemory.postgres._writes import (
-    classify,
-    copy_vectors,
     delete_rows,
     replace_all_vectors,
+    write_rows,
 )
 
 __all__ = ["PostgresStore"]
@@ -196,7 +194,13 @@ class PostgresStore(PostgresListing, Store):
 
     # -- writes ------------------------------------------------------------------------------
 
-    def add(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+    def add(
+        self,
+        interactions: Sequence[Interaction],
+        vectors: Matrix | None,
+        *,
+        skip_conflicts: bool = False,
+    ) -> list[str]:
         """Durably record interactions and their prompt vectors (row for row), all or nothing.
 
         Rows go in with ``COPY``; vectors land in ``pending_vectors``, searched exactly until the
@@ -209,27 +213,28 @@ class PostgresStore(PostgresListing, Store):
             return []
         matrix = checks.vector_matrix(vectors, len(items))
         check_records(items, matrix)
-        rows = [copy_row(item) for item in items]
+        return self._write(items, matrix, skip_conflicts=skip_conflicts, replace=False)
 
+    def replace(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+        """Durably put interactions in place of the stored ones, in one transaction (see
+        :meth:`Store.replace`); their links are kept."""
+        items = list(interactions)
+        if not items:
+            return []
+        matrix = checks.vector_matrix(vectors, len(items))
+        check_records(items, matrix)
+        return self._write(items, matrix, skip_conflicts=False, replace=True)
+
+    def _write(
+        self,
+        items: list[Interaction],
+        matrix: Matrix | None,
+        *,
+        skip_conflicts: bool,
+        replace: bool,
+    ) -> list[str]:
         def work(conn: psycopg.Connection[Any]) -> list[int]:
-            if matrix is not None:
-                encoder = read_encoder(conn)
-                checks.check_fits_encoder(matrix, encoder if has_vector_tables(conn) else None)
-            fresh = checks.refuse_conflicts(classify(conn, items))
-            if not fresh:
-                return []
-            with conn.cursor().copy(
-                f"COPY interactions ({COLUMNS}) FROM STDIN (FORMAT BINARY)"
-            ) as copy:
-                copy.set_types(COPY_TYPES)
-                for position in fresh:
-                    copy.write_row(rows[position])
-            if matrix is not None:
-                copy_vectors(conn, [items[p] for p in fresh], matrix[fresh])
-            self._feed.log_change(
-                conn, ChangeKind.ADD, [items[p].prompt_id for p in fresh], len(fresh)
-            )
-            return fresh
+            return write_rows(conn, self._feed, items, matrix, skip_conflicts, replace)
 
         fresh = self._in_transaction(work)
         if matrix is not None and fresh:
@@ -328,14 +333,10 @@ class PostgresStore(PostgresListing, Store):
         return [row[0] for row in rows]
 
     def agents(self) -> list[Agent]:
-        """Every agent, in order of first appearance, with its latest name and attributes."""
+        """Every agent, in order of first appearance, with its latest known name and
+        attributes (an interaction that gives none leaves the earlier ones known)."""
         with self._connection() as conn:
-            rows = conn.execute(
-                "SELECT agent_id, agent_name, agent_attrs FROM (SELECT DISTINCT ON (agent_id) "
-                "agent_id, agent_name, agent_attrs, min(seq) OVER (PARTITION BY agent_id) AS first "
-                "FROM interactions ORDER BY agent_id, seq DESC) AS latest ORDER BY first"
-            ).fetchall()
-        return [Agent(agent_id, name, attrs or {}) for agent_id, name, attrs in rows]
+            return read_agents(conn)
 
     def links(self) -> list[Link]:
         """Every caller-made link between prompts, in the order they were made."""

@@ -21,11 +21,74 @@ from raeburnmemory.sqlite._rows import (
     vector_blob,
 )
 
-__all__ = ["classify", "delete_rows", "insert", "write_new_vectors"]
+__all__ = [
+    "add_rows",
+    "classify",
+    "delete_rows",
+    "insert",
+    "replace_rows",
+    "write_new_vectors",
+]
 
 
 def classify(conn: Any, items: list[Interaction]) -> checks.NewItems:
     """The batch sorted against the stored interactions that share a prompt or response id."""
+    stored, owners = _stored_keys(conn, items)
+    return checks.classify_new(items, stored.get, owners.get)
+
+
+def add_rows(
+    conn: Any,
+    changes: ChangeLog,
+    items: list[Interaction],
+    matrix: Matrix | None,
+    vec_loaded: bool,
+    *,
+    skip: bool,
+) -> list[str]:
+    """Insert the items not stored yet (``ConflictError`` on a clash, unless ``skip`` leaves
+    the clashing ones out); the prompt ids written."""
+    del vec_loaded  # inserted vectors reach sqlite-vec when it catches up
+    fresh = checks.positions_to_write(classify(conn, items), skip)
+    if fresh:
+        insert(conn, changes, [(row, items[row]) for row in fresh], matrix)
+    return [items[row].prompt_id for row in fresh]
+
+
+def replace_rows(
+    conn: Any,
+    changes: ChangeLog,
+    items: list[Interaction],
+    matrix: Matrix | None,
+    vec_loaded: bool,
+) -> list[str]:
+    """Put ``items`` in place of the stored interactions with their prompt ids (links kept),
+    add the new ones; the prompt ids written (``ConflictError`` as ``positions_to_replace``)."""
+    stored, owners = _stored_keys(conn, items)
+    new = checks.classify_new(items, stored.get, owners.get)
+    positions, replaced = checks.positions_to_replace(items, new, owners.get)
+    if not positions:
+        return []
+    kept: list[tuple[str, str, str]] = []
+    for chunk in chunks(replaced):
+        marks = placeholders(len(chunk))
+        kept += conn.execute(
+            "SELECT source, target, relation FROM links "
+            f"WHERE source IN ({marks}) OR target IN ({marks}) ORDER BY id",
+            (*chunk, *chunk),
+        ).fetchall()
+    delete_rows(conn, changes, replaced, vec_loaded)
+    insert(conn, changes, [(row, items[row]) for row in positions], matrix)
+    conn.executemany(
+        "INSERT OR IGNORE INTO links (source, target, relation) VALUES (?, ?, ?)", kept
+    )
+    return [items[row].prompt_id for row in positions]
+
+
+def _stored_keys(
+    conn: Any, items: list[Interaction]
+) -> tuple[dict[str, ContentKey], dict[str, str]]:
+    """The content keys of the stored prompts the batch names, and the owners of its responses."""
     stored: dict[str, ContentKey] = {}
     owners: dict[str, str] = {}
     prompt_ids = list({item.prompt_id: None for item in items})
@@ -45,7 +108,7 @@ def classify(conn: Any, items: list[Interaction]) -> checks.NewItems:
         ):
             stored[row[0]] = tuple(row)
             owners[row[2]] = row[0]
-    return checks.classify_new(items, stored.get, owners.get)
+    return stored, owners
 
 
 def insert(

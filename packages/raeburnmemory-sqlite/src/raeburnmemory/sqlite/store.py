@@ -34,6 +34,7 @@ from raeburnmemory.core.store import (
 )
 from raeburnmemory.sqlite import _fts, _vec
 from raeburnmemory.sqlite._access import Access
+from raeburnmemory.sqlite._agents import read_agents
 from raeburnmemory.sqlite._changes import ChangeLog
 from raeburnmemory.sqlite._connections import Connection, ThreadConnections
 from raeburnmemory.sqlite._driver import connect, require_vec
@@ -48,7 +49,6 @@ from raeburnmemory.sqlite._rows import (
     INTERACTION_COLUMNS,
     chunks,
     from_row,
-    load_dict,
     placeholders,
 )
 from raeburnmemory.sqlite._schema import (
@@ -58,7 +58,12 @@ from raeburnmemory.sqlite._schema import (
 )
 from raeburnmemory.sqlite._stored_vectors import changes_of, vectors_where
 from raeburnmemory.sqlite._transactions import Transactions
-from raeburnmemory.sqlite._writes import classify, delete_rows, insert, write_new_vectors
+from raeburnmemory.sqlite._writes import (
+    add_rows,
+    delete_rows,
+    replace_rows,
+    write_new_vectors,
+)
 
 __all__ = ["SQLiteStore"]
 
@@ -209,21 +214,33 @@ class SQLiteStore(SQLiteListing, Store):
 
     # -- writes ------------------------------------------------------------------------------
 
-    def add(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+    def add(
+        self,
+        interactions: Sequence[Interaction],
+        vectors: Matrix | None,
+        *,
+        skip_conflicts: bool = False,
+    ) -> list[str]:
         """Durably record interactions and their prompt vectors, all or nothing."""
-        items = list(interactions)
+        return self._write(interactions, vectors, skip_conflicts, False)
+
+    def replace(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+        """Durably put interactions in place of the stored ones, in one transaction."""
+        return self._write(interactions, vectors, False, True)
+
+    def _write(
+        self, given: Sequence[Interaction], vectors: Any, skip: bool, replace: bool
+    ) -> list[str]:
+        items = list(given)
         if not items:
             return []
         matrix = checks.vector_matrix(vectors, len(items))
         check_records(items, matrix)
-        with self._transactions.write() as (conn, _):
+        with self._transactions.write() as (conn, vec_loaded):
             if matrix is not None:
                 checks.check_fits_encoder(matrix, read_encoder(conn))
-            fresh = checks.refuse_conflicts(classify(conn, items))
-            if not fresh:
-                return []
-            insert(conn, self._changes, [(row, items[row]) for row in fresh], matrix)
-        return [items[row].prompt_id for row in fresh]
+            write = replace_rows if replace else functools.partial(add_rows, skip=skip)
+            return write(conn, self._changes, items, matrix, vec_loaded)
 
     def link(self, link: Link) -> None:
         """Durably record a caller-made edge between two stored prompts (``NotFoundError``)."""
@@ -292,14 +309,9 @@ class SQLiteStore(SQLiteListing, Store):
         return [row[0] for row in rows]
 
     def agents(self) -> list[Agent]:
-        """Every agent, in order of first appearance, with its latest name and attributes."""
+        """Every agent, in order of first appearance, with its latest known name and attributes."""
         with self._transactions.connection() as conn:
-            rows = conn.execute(
-                "SELECT i.agent_id, i.agent_name, i.agent_attrs FROM interactions i JOIN "
-                "(SELECT agent_id, MIN(seq) AS first, MAX(seq) AS last FROM interactions "
-                "GROUP BY agent_id) g ON i.seq = g.last ORDER BY g.first"
-            ).fetchall()
-        return [Agent(agent_id, name, load_dict(attrs)) for agent_id, name, attrs in rows]
+            return read_agents(conn)
 
     def links(self) -> list[Link]:
         """Every caller-made link between prompts, in the order they were made."""

@@ -145,7 +145,16 @@ class JournalFollower:
                     self.files.journal, f"line {number}: malformed interaction ({exc!r})"
                 ) from None
             dim = fields.get("dim") if fields.get("vectors") is not None else None
+            replaced = [pid for pid in fields.get("replace", ()) if pid in self.state]
+            kept = self.state.links_of(replaced)
+            if foreign:
+                for pid in replaced:
+                    self.unreported.added.pop(pid, None)
+                    self.unreported.removed[pid] = None
             self.add_entries(entries, dim, offset, length, foreign=foreign)
+            for link in kept:
+                if link.source in self.state and link.target in self.state:
+                    self.state.add_link(link)
         elif op == "delete":
             locations = self.rows.locations
             unreported = self.unreported

@@ -1,9 +1,10 @@
 """The JSON store's journal: one JSON object a line, appended by every write.
 
 The first line is the header ``{"op": "journal", "generation": G}``; each later line is one
-durable write (``add``, ``delete``, ``link``, ``encoder``). A last line without its newline was
-torn by a crash and never acknowledged: readers leave it alone and the next writer cuts it off.
-Any other line that cannot be read makes the journal corrupt.
+durable write (``add``, ``delete``, ``link``, ``encoder``); an ``add`` line with ``replace`` puts
+its interactions in place of the stored prompts it names, keeping their links. A last line
+without its newline was torn by a crash and never acknowledged: readers leave it alone and the
+next writer cuts it off. Any other line that cannot be read makes the journal corrupt.
 """
 
 from __future__ import annotations
@@ -89,6 +90,9 @@ def _check(path: Path, number: int, record: dict[str, Any]) -> None:
         items, vectors = record.get("items"), record.get("vectors")
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             raise CorruptStoreError(path, f"line {number}: 'items' must be a list of objects")
+        replaced = record.get("replace", [])
+        if not isinstance(replaced, list) or not all(isinstance(i, str) for i in replaced):
+            raise CorruptStoreError(path, f"line {number}: 'replace' must be a list of strings")
         if vectors is not None:
             dim = record.get("dim")
             if not isinstance(vectors, str) or not isinstance(dim, int) or dim < 1:
@@ -160,15 +164,20 @@ class AddLine:
         self.dicts = dicts
 
 
-def add_line(items: list[Interaction], rows: Matrix | None, start: int) -> AddLine:
+def add_line(
+    items: list[Interaction], rows: Matrix | None, start: int, replaced: Sequence[str] = ()
+) -> AddLine:
     """The ``add`` line of ``items``, whose vectors are ``rows[start:]`` (``InvalidInteraction``
-    when an item is not JSON-serializable)."""
+    when an item is not JSON-serializable); ``replaced`` names the stored prompts it replaces
+    (their links are kept)."""
     dicts = [item.to_dict() for item in items]
     try:
         items_json = json.dumps(dicts, allow_nan=False)
     except (TypeError, ValueError):
         raise _not_serializable(items) from None
     head = '{"op": "add"'
+    if replaced:
+        head += f', "replace": {json.dumps(list(replaced))}'
     if rows is not None:
         part = rows[start : start + len(items)]
         encoded = base64.b64encode(np.ascontiguousarray(part, dtype="<f4").tobytes())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from raeburnmemory.core.errors import CorruptStoreError
@@ -177,6 +177,11 @@ class GraphState:
             self._links_of.get(other, set()).discard(link_key)
         return True
 
+    def links_of(self, prompt_ids: Sequence[str]) -> list[Link]:
+        """The caller-made links from or to any of ``prompt_ids``, in the order they were made."""
+        keys = {key for pid in prompt_ids for key in self._links_of.get(pid, ())}
+        return [Link(*key) for key in self.links if key in keys]
+
     def add_link(self, link: Link) -> bool:
         """StoredInteraction a link between two stored prompts; False if it is there already."""
         key = (link.source, link.target, link.relation)
@@ -201,11 +206,21 @@ class GraphState:
         return sorted(members, key=lambda rec: rec.timestamp)
 
     def agents(self) -> list[Agent]:
-        """Agents in order of first appearance, each as its latest interaction names it."""
+        """Agents in order of first appearance, each with its latest known name and attributes.
+
+        An interaction that gives no name (or no attributes) leaves the earlier ones known.
+        """
         result = []
         for agent_id in sorted(self.by_agent, key=lambda a: self._first_seq(self.by_agent[a])):
-            latest = self.records[next(reversed(self.by_agent[agent_id]))]
-            result.append(Agent(agent_id, latest.agent_name, dict(latest.agent_attrs)))
+            name: str | None = None
+            attrs: Mapping[str, Any] = {}
+            for pid in reversed(self.by_agent[agent_id]):
+                record = self.records[pid]
+                name = record.agent_name if name is None else name
+                attrs = attrs or record.agent_attrs
+                if name is not None and attrs:
+                    break
+            result.append(Agent(agent_id, name, dict(attrs)))
         return result
 
     def link_list(self) -> list[Link]:

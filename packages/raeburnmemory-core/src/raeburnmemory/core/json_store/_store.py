@@ -22,7 +22,6 @@ from raeburnmemory.core._locking import StoreLock
 from raeburnmemory.core.errors import (
     ConfigurationError,
     NotFoundError,
-    PartialWriteError,
     StoreError,
     StoreNotFoundError,
     StorePermissionError,
@@ -37,21 +36,16 @@ from raeburnmemory.core.json_store._files import (
     permission_errors,
 )
 from raeburnmemory.core.json_store._follower import JournalFollower
-from raeburnmemory.core.json_store._journal import TornAppendError, add_line
 from raeburnmemory.core.json_store._listing import JsonListing
 from raeburnmemory.core.json_store._snapshot import refuse_other_version
 from raeburnmemory.core.json_store._state import GraphState
-from raeburnmemory.core.json_store._stored import StoredInteraction
-from raeburnmemory.core.json_store._write_checks import new_items
+from raeburnmemory.core.json_store._write_checks import write_items
 from raeburnmemory.core.limits import check_records
 from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link, SearchFilter
 from raeburnmemory.core.paths import resolve_db_path
 from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoreChanges, StoredVectors
 
 __all__ = ["JsonStore"]
-
-#: Interactions per ``add`` line of the journal (a larger batch takes several lines).
-JOURNAL_LINE_ITEMS = 2048
 
 
 class JsonStore(JsonListing, Store):
@@ -202,42 +196,40 @@ class JsonStore(JsonListing, Store):
                 return
             self._append_and_apply({"op": "encoder", "name": info.name, "dim": info.dim})
 
-    def add(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+    def add(
+        self,
+        interactions: Sequence[Interaction],
+        vectors: Matrix | None,
+        *,
+        skip_conflicts: bool = False,
+    ) -> list[str]:
         """Durably record interactions and their vectors, all or nothing; same content is skipped.
 
         Every item is checked first; the new ones are then appended as lines of at most
         ``JOURNAL_LINE_ITEMS`` interactions, all of them or none.
         """
+        return self._write(interactions, vectors, skip_conflicts=skip_conflicts, replace=False)
+
+    def replace(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+        """Durably put interactions in place of the stored ones (see :meth:`Store.replace`):
+        ``add`` lines that name the prompts they replace."""
+        return self._write(interactions, vectors, skip_conflicts=False, replace=True)
+
+    def _write(
+        self,
+        interactions: Sequence[Interaction],
+        vectors: Matrix | None,
+        *,
+        skip_conflicts: bool,
+        replace: bool,
+    ) -> list[str]:
         items = list(interactions)
         if not items:
             return []
         block = checks.vector_matrix(vectors, len(items))
         check_records(items, block)
         with self._writing() as view:
-            if block is not None:
-                checks.check_fits_encoder(block, view.encoder)
-            fresh = new_items(view.state, items)
-            if not fresh:
-                return []
-            chosen = [items[i] for i in fresh]
-            rows = None
-            if block is not None:
-                rows = block if len(fresh) == len(items) else block[fresh]
-            lines = [
-                add_line(chosen[start : start + JOURNAL_LINE_ITEMS], rows, start)
-                for start in range(0, len(chosen), JOURNAL_LINE_ITEMS)
-            ]
-            try:
-                placed = self._append(*(line.data for line in lines))
-            except TornAppendError as torn:
-                done = [item.prompt_id for line in lines[: torn.complete] for item in line.items]
-                view.reload_needed = True  # the complete lines are read back as stored
-                raise PartialWriteError(torn.path, done, f"cannot write ({torn.cause})") from None
-            dim = None if rows is None else int(rows.shape[1])
-            for line, (offset, length) in zip(lines, placed, strict=True):
-                entries = [StoredInteraction.from_dict(data) for data in line.dicts]
-                view.add_entries(entries, dim, offset, length, foreign=False)
-            return [item.prompt_id for item in chosen]
+            return write_items(view, self._append, items, block, skip_conflicts, replace)
 
     def link(self, link: Link) -> None:
         """Durably record a caller-made edge (``NotFoundError`` if a prompt is missing)."""

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from raeburnmemory.core.checks import check_encoder_at_open, require_same_encoder
+from raeburnmemory.core.checks import check_encoder_at_open
 from raeburnmemory.core.encoders import (
     EMBED_MODEL_ENV,
     Encoder,
@@ -27,9 +27,10 @@ from raeburnmemory.core.errors import (
     NotFoundError,
 )
 from raeburnmemory.core.limits import check_id
-from raeburnmemory.core.memory._encoding import encode, encode_in_chunks, encoded_batches
+from raeburnmemory.core.memory._encoding import encode, encoded_batches
 from raeburnmemory.core.memory._index_keeper import IndexKeeper
 from raeburnmemory.core.memory._listing import MemoryListing
+from raeburnmemory.core.memory._recording import MemoryWrites
 from raeburnmemory.core.memory._searcher import Searcher, SearchRequest, hits
 from raeburnmemory.core.model import (
     RELATIONS,
@@ -38,7 +39,6 @@ from raeburnmemory.core.model import (
     Link,
     SearchHit,
 )
-from raeburnmemory.core.records import interaction_from_mapping, make_interaction
 from raeburnmemory.core.registry import load_storage_backend
 from raeburnmemory.core.store import Matrix, ScoredIds, Store
 
@@ -47,7 +47,7 @@ __all__ = ["MemoryGraph"]
 _DEFAULT: Any = object()
 
 
-class MemoryGraph(MemoryListing):
+class MemoryGraph(MemoryWrites, MemoryListing):
     """A persistent graph of prompts, responses, agents and sessions, searchable by similarity.
 
     Every write is durable when the call returns. Several MemoryGraphs (in threads or processes)
@@ -135,16 +135,6 @@ class MemoryGraph(MemoryListing):
             raise mismatch
         self.reindex()
 
-    def _check_encoder(self) -> EncoderInfo:
-        """The active encoder's record, checked against the store's (recording it if new)."""
-        active = EncoderInfo(self._encoder.name, self._encoder.dim)
-        stored = self.store.encoder_info()
-        if stored is None:
-            self.store.set_encoder_info(active)
-        else:
-            require_same_encoder(stored, active)
-        return active
-
     @property
     def encoder_name(self) -> str:
         """The name of the encoder in use (asking loads a lazy model)."""
@@ -159,59 +149,6 @@ class MemoryGraph(MemoryListing):
         return encode(self._encoder, texts)
 
     # -- writes ----------------------------------------------------------------------------------
-
-    def _record(self, items: Sequence[Interaction]) -> list[str]:
-        """Encode, store and index ``items`` with one call of the store: all or nothing."""
-        vectors = encode_in_chunks(self._encoder, [item.prompt_text for item in items])
-        with self._lock:
-            self._catch_up()
-            self._check_encoder()
-            added = self.store.add(items, vectors)
-            if added:
-                self._graph = None
-                self._keeper.add_own(self.store, items, vectors, added)
-            return added
-
-    def add_interaction(
-        self,
-        prompt: Mapping[str, Any],
-        response: Mapping[str, Any],
-        agent: Mapping[str, Any],
-        session_id: str,
-        *,
-        metadata: Mapping[str, Any] | None = None,
-        timestamp: Any = None,
-    ) -> str:
-        """Record one interaction durably and return its prompt id.
-
-        ``prompt`` and ``response`` are dicts with ``id`` and ``text``; ``agent`` has ``id`` and
-        optionally ``name``; other keys are kept as node attributes. ``timestamp`` (datetime, ISO
-        string or POSIX seconds) defaults to now. Adding a prompt id again with the same content
-        does nothing; with different content it raises ``ConflictError``.
-        """
-        item = make_interaction(
-            prompt, response, agent, session_id, metadata=metadata, timestamp=timestamp
-        )
-        self._record([item])
-        return item.prompt_id
-
-    def batch_add(self, interactions: Iterable[Mapping[str, Any] | Interaction]) -> list[str]:
-        """Record many interactions durably, all or nothing; returns the prompt ids newly added.
-
-        Each item is a dict of :meth:`add_interaction`'s arguments (``prompt``, ``response``,
-        ``agent``, ``session_id``, optional ``metadata`` and ``timestamp``) or an ``Interaction``.
-        Every item is checked before anything is written: an invalid item
-        (``InvalidInteractionError``), or a prompt id stored, or given earlier in the batch,
-        with other content (``ConflictError``), and nothing is written. Items stored already
-        with the same content are skipped. Prompts are encoded 2,048 at a time, and
-        the whole batch is then written by one call of the store (its vectors are held in
-        memory until then). A store that fails after it began writing and cannot undo it
-        raises ``PartialWriteError``, whose ``written_ids`` lists what was stored.
-        """
-        items = [interaction_from_mapping(item, n) for n, item in enumerate(interactions)]
-        if not items:
-            return []
-        return self._record(items)
 
     def link_prompts(self, source_id: str, target_id: str, relation: str = "related_to") -> None:
         """Record a directed edge between two stored prompts."""
@@ -403,10 +340,10 @@ class MemoryGraph(MemoryListing):
         return await asyncio.to_thread(self.add_interaction, *args, **kwargs)
 
     async def batch_add_async(
-        self, interactions: Iterable[Mapping[str, Any] | Interaction]
+        self, interactions: Iterable[Mapping[str, Any] | Interaction], *, on_conflict: str = "error"
     ) -> list[str]:
         """:meth:`batch_add` in a worker thread."""
-        return await asyncio.to_thread(self.batch_add, list(interactions))
+        return await asyncio.to_thread(self.batch_add, list(interactions), on_conflict=on_conflict)
 
     async def get_similar_prompts_async(self, *args: Any, **kwargs: Any) -> list[str]:
         """:meth:`get_similar_prompts` in a worker thread."""

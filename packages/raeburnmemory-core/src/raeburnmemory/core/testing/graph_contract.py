@@ -30,6 +30,7 @@ from raeburnmemory.core.testing.data import interaction, interactions
 from raeburnmemory.core.testing.export_contract import ExportContract
 from raeburnmemory.core.testing.graph_listing_contract import GraphListingContract
 from raeburnmemory.core.testing.processes import kill_after_acknowledged
+from raeburnmemory.core.testing.recording_contract import RecordingContract
 
 __all__ = ["MemoryGraphContract"]
 
@@ -86,7 +87,7 @@ def _spawn(
     )
 
 
-class MemoryGraphContract(ExportContract, GraphListingContract):
+class MemoryGraphContract(ExportContract, RecordingContract, GraphListingContract):
     """Subclass it and provide ``graph_options``: JSON-serializable ``MemoryGraph`` kwargs.
 
     The options name one store (``db_path`` and/or backend options) that starts empty; every
@@ -162,9 +163,15 @@ class MemoryGraphContract(ExportContract, GraphListingContract):
     @pytest.mark.parametrize(
         ("prompt", "response", "agent", "session", "match"),
         [
-            ({"text": "no id"}, {"id": "r", "text": "x"}, {"id": "a"}, "s", "prompt id"),
+            (
+                {"id": "", "text": "empty id"},
+                {"id": "r", "text": "x"},
+                {"id": "a"},
+                "s",
+                "prompt id",
+            ),
             ({"id": "p", "text": 3}, {"id": "r", "text": "x"}, {"id": "a"}, "s", "prompt text"),
-            ({"id": "p", "text": "x"}, "not a dict", {"id": "a"}, "s", "response"),
+            ({"id": "p", "text": "x"}, 42, {"id": "a"}, "s", "response"),
             ({"id": "p", "text": "x"}, {"id": "r", "text": "x"}, {"id": "a"}, "", "session_id"),
             (
                 {"id": "p", "text": "x", "kind": 1},

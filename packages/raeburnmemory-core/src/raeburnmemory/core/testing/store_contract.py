@@ -27,6 +27,7 @@ from raeburnmemory.core.limits import MAX_DEPTH, MAX_ID_LENGTH, MAX_JSON_BYTES
 from raeburnmemory.core.model import EncoderInfo, Interaction, Link
 from raeburnmemory.core.store import Store
 from raeburnmemory.core.testing._store_rules import DIM, ENCODER, StoreRulesContract
+from raeburnmemory.core.testing._store_writes import StoreWritesContract
 from raeburnmemory.core.testing.data import interaction, interactions, unit_vectors
 from raeburnmemory.core.testing.listing_contract import ListingContract
 
@@ -91,11 +92,12 @@ AT_THE_LIMITS: dict[str, Any] = {
 }
 
 
-class StoreContract(StoreRulesContract, ListingContract):
+class StoreContract(StoreRulesContract, StoreWritesContract, ListingContract):
     """The store contract: subclass it and provide the ``store_factory`` fixture.
 
-    Its cases about vectors and encoders come from ``StoreRulesContract``, those about listing
-    and counting from ``ListingContract``.
+    Its cases about vectors and encoders come from ``StoreRulesContract``, those about
+    conflicting writes from ``StoreWritesContract``, those about listing and counting from
+    ``ListingContract``.
     """
 
     @pytest.fixture

@@ -1,0 +1,137 @@
+"""MemoryWrites: how a MemoryGraph records, replaces and updates interactions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from raeburnmemory.core.checks import require_same_encoder
+from raeburnmemory.core.encoders import Encoder
+from raeburnmemory.core.errors import NotFoundError
+from raeburnmemory.core.memory._encoding import encode_in_chunks
+from raeburnmemory.core.memory._views import MemoryViews
+from raeburnmemory.core.model import EncoderInfo, Interaction
+from raeburnmemory.core.records import (
+    UNCHANGED,
+    check_on_conflict,
+    interaction_from_mapping,
+    make_interaction,
+    updated_interaction,
+)
+
+__all__ = ["MemoryWrites"]
+
+
+class MemoryWrites(MemoryViews):
+    """The recording side of :class:`~raeburnmemory.core.memory.MemoryGraph`, which sets the
+    encoder declared here: adding, replacing and updating interactions."""
+
+    _encoder: Encoder
+
+    def _check_encoder(self) -> EncoderInfo:
+        """The active encoder's record, checked against the store's (recording it if new)."""
+        active = EncoderInfo(self._encoder.name, self._encoder.dim)
+        stored = self.store.encoder_info()
+        if stored is None:
+            self.store.set_encoder_info(active)
+        else:
+            require_same_encoder(stored, active)
+        return active
+
+    def _record(self, items: Sequence[Interaction], on_conflict: str = "error") -> list[str]:
+        """Encode, store and index ``items`` with one call of the store: all or nothing."""
+        check_on_conflict(on_conflict)
+        vectors = encode_in_chunks(self._encoder, [item.prompt_text for item in items])
+        with self._lock:
+            self._catch_up()
+            self._check_encoder()
+            if on_conflict == "replace":
+                added = self.store.replace(items, vectors)
+            else:
+                added = self.store.add(items, vectors, skip_conflicts=on_conflict == "skip")
+            if added:
+                self._graph = None
+                self._keeper.add_own(self.store, items, vectors, added)
+            return added
+
+    def add_interaction(
+        self,
+        prompt: str | Mapping[str, Any],
+        response: str | Mapping[str, Any],
+        agent: str | Mapping[str, Any] | None = None,
+        session_id: str | None = None,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        timestamp: Any = None,
+        on_conflict: str = "error",
+    ) -> str:
+        """Record one interaction durably and return its prompt id.
+
+        ``prompt`` and ``response`` are their text, or dicts with ``text`` and optionally
+        ``id`` (generated, in time order, when missing); ``agent`` is its id or a dict with
+        ``id`` and optionally ``name`` (default: the agent ``"default"``); other keys are kept
+        as node attributes. ``session_id`` defaults to ``"default"``. ``timestamp`` (datetime,
+        ISO string or POSIX seconds) defaults to now. Adding a prompt id again with the same
+        content does nothing; with different content it raises ``ConflictError``, or with
+        ``on_conflict="skip"`` leaves what is stored as it is, or with ``"replace"`` puts the
+        new content (re-embedded) in its place in one durable step, keeping its links.
+        """
+        item = make_interaction(
+            prompt, response, agent, session_id, metadata=metadata, timestamp=timestamp
+        )
+        self._record([item], on_conflict)
+        return item.prompt_id
+
+    def batch_add(
+        self,
+        interactions: Iterable[Mapping[str, Any] | Interaction],
+        *,
+        on_conflict: str = "error",
+    ) -> list[str]:
+        """Record many interactions durably, all or nothing; returns the prompt ids newly added.
+
+        Each item is a dict of :meth:`add_interaction`'s arguments (``prompt``, ``response``,
+        optional ``agent``, ``session_id``, ``metadata`` and ``timestamp``, in the same shapes)
+        or an ``Interaction``.
+        Every item is checked before anything is written: an invalid item
+        (``InvalidInteractionError``), or a prompt id stored, or given earlier in the batch,
+        with other content (``ConflictError``), and nothing is written. Items stored already
+        with the same content are skipped. Prompts are encoded 2,048 at a time, and
+        the whole batch is then written by one call of the store (its vectors are held in
+        memory until then). A store that fails after it began writing and cannot undo it
+        raises ``PartialWriteError``, whose ``written_ids`` lists what was stored. With
+        ``on_conflict="skip"`` the conflicting items are left out and the rest is written; with
+        ``"replace"`` a stored prompt's content is replaced (a response id of another prompt is
+        still a ``ConflictError``). Returns the prompt ids written.
+        """
+        check_on_conflict(on_conflict)
+        items = [interaction_from_mapping(item, n) for n, item in enumerate(interactions)]
+        if not items:
+            return []
+        return self._record(items, on_conflict)
+
+    def update_interaction(
+        self,
+        prompt_id: str,
+        *,
+        response: Any = UNCHANGED,
+        metadata: Any = UNCHANGED,
+        prompt_text: Any = UNCHANGED,
+    ) -> Interaction:
+        """Change parts of a stored interaction durably and return it as stored now.
+
+        ``response`` and ``prompt_text`` are a text or a dict with ``text`` (a response dict
+        may give a new ``id``); ``metadata`` replaces the metadata. The prompt keeps its id,
+        agent, session, time and links; every index (vectors, keywords) and every other
+        process sees the change once this returns (``NotFoundError`` for an unknown prompt).
+        """
+        with self._lock:
+            self._catch_up()
+            stored = self.store.get(prompt_id)
+            if stored is None:
+                raise NotFoundError(f"no prompt with id {prompt_id!r}")
+            item = updated_interaction(
+                stored, response=response, metadata=metadata, prompt_text=prompt_text
+            )
+            self._record([item], "replace")
+            return item
