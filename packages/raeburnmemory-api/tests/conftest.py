@@ -104,3 +104,15 @@ def api_pg_dsn() -> Iterator[str]:
         server.cleanup()
     finally:
         shutil.rmtree(parent, ignore_errors=True)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    """A headless Chromium that can reach 127.0.0.1 and nothing else (skips without one)."""
+    from raeburnmemory.api.headless import chromium_missing, headless_chromium
+
+    missing = chromium_missing()
+    if missing is not None:
+        pytest.skip(missing)
+    with headless_chromium(tmp_path / "chromium") as driver:
+        yield driver

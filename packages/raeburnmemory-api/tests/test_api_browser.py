@@ -1,23 +1,21 @@
 """/docs and /redoc in a real headless Chromium, from a real server, with no way out to a network.
 
 Chromium and ChromeDriver come from Debian's packages (``chromium``, ``chromium-driver``); the
-tests skip without them. Run them with ``pytest -m browser`` (``nox -s browser``).
+tests skip without them (the ``browser`` fixture is in conftest.py). Run them with
+``pytest -m browser`` (``nox -s browser``).
 """
 
 from __future__ import annotations
 
-import json
-import shutil
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from raeburnmemory.api.headless import requested_urls
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 # Every operation of the API, as the pages list them.
 OPERATIONS = {
     "/healthz",
@@ -33,45 +31,6 @@ OPERATIONS = {
 # ReDoc's footer shows this logo if it can, and drops it when it cannot load.
 OPTIONAL_ELSEWHERE = {"https://cdn.redoc.ly/redoc/logo-mini.svg"}
 _WAIT = 60  # seconds a page may take to show the operations on a loaded machine
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    """A headless Chromium that can reach 127.0.0.1 and nothing else."""
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.skip("Chromium is not installed (Debian packages chromium and chromium-driver)")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",  # as root
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={tmp_path / 'chromium'}",
-        # Any host but loopback goes to a proxy that does not exist, and no name resolves.
-        "--proxy-server=http://127.0.0.1:9",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-    ):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def _requested(driver: Any) -> set[str]:
-    """Every URL the browser asked for since the last call."""
-    urls = set()
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        if message["method"] == "Network.requestWillBeSent":
-            urls.add(message["params"]["request"]["url"])
-    return urls
 
 
 def _elsewhere(urls: set[str], server: str) -> set[str]:
@@ -96,7 +55,7 @@ def test_swagger_ui_lists_every_operation_offline(
     WebDriverWait(browser, _WAIT).until(lambda driver: listed(driver) >= OPERATIONS)
     assert listed(browser) == OPERATIONS
     assert "raeburnmemory" in browser.title
-    assert not _elsewhere(_requested(browser), server.url)
+    assert not _elsewhere(requested_urls(browser), server.url)
 
 
 def test_redoc_lists_every_operation_offline(
@@ -114,4 +73,4 @@ def test_redoc_lists_every_operation_offline(
     WebDriverWait(browser, _WAIT).until(lambda driver: "/memory/similar" in text(driver))
     shown = text(browser)
     assert all(operation in shown for operation in OPERATIONS), shown[:2000]
-    assert not _elsewhere(_requested(browser), server.url)
+    assert not _elsewhere(requested_urls(browser), server.url)

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from raeburnmemory.api._docs import add_docs_pages
+from raeburnmemory.api._explorer import add_explorer
 from raeburnmemory.api._mcp import MCP_PATH, mcp_endpoint
 from raeburnmemory.api._responses import error_response
 from raeburnmemory.api.errors import error_body
@@ -129,7 +130,8 @@ def create_app(settings: Settings | None = None, *, memory: MemoryGraph | None =
     ``settings`` default to :meth:`Settings.from_env`, read when the application starts. Give
     ``memory`` to serve a ``MemoryGraph`` you opened yourself (it is not closed at shutdown);
     otherwise the application opens one from the settings at start-up and closes it at
-    shutdown. Nothing is opened before start-up. When ``raeburnmemory-mcp`` is installed, the
+    shutdown. Nothing is opened before start-up. The memory explorer is served at ``/ui``
+    unless ``settings.explorer`` is false. When ``raeburnmemory-mcp`` is installed, the
     application also serves MCP over streamable HTTP at ``/mcp``, behind the same gate.
     """
     runtime = Runtime(settings, memory)
@@ -161,6 +163,7 @@ def create_app(settings: Settings | None = None, *, memory: MemoryGraph | None =
     )
     app.state.raeburn = runtime
     add_docs_pages(app, app.title)
+    add_explorer(app, runtime)
     app.add_middleware(GateMiddleware, runtime=runtime)
     handlers: dict[Any, Any] = {
         RaeburnMemoryError: _library_error,

@@ -36,6 +36,7 @@ ENVIRONMENT: dict[str, str] = {
     "RAEBURN_MAX_BODY_BYTES": f"largest request body accepted (default {DEFAULT_MAX_BODY_BYTES})",
     "RAEBURN_SEARCH_THREADS": "threads BLAS and FAISS may use for one search in a worker "
     "(default 1; 0: leave their own defaults)",
+    "RAEBURN_EXPLORER": "serve the memory explorer at /ui: 1 (default) or 0",
 }
 
 
@@ -52,6 +53,21 @@ def _whole_number(env: Mapping[str, str], name: str, default: int, minimum: int)
     return value
 
 
+_YES = frozenset({"1", "true", "yes", "on"})
+_NO = frozenset({"0", "false", "no", "off"})
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env_text(env, name)
+    if raw is None:
+        return default
+    if raw.strip().lower() in _YES:
+        return True
+    if raw.strip().lower() in _NO:
+        return False
+    raise ConfigurationError(f"{name}={raw!r} must be 1 or 0 (true or false)")
+
+
 @dataclass(frozen=True)
 class Settings(StoreSettings):
     """Everything the server needs to know; build it with :meth:`from_env` or by hand."""
@@ -66,6 +82,8 @@ class Settings(StoreSettings):
     trusted_proxies: tuple[str, ...] = ()
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     search_threads: int = 1
+    #: Serve the memory explorer, a browser page at ``/ui`` that calls the public routes.
+    explorer: bool = True
 
     def __post_init__(self) -> None:
         proxies: Any = self.trusted_proxies
@@ -91,6 +109,7 @@ class Settings(StoreSettings):
                 env, "RAEBURN_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1024
             ),
             search_threads=_whole_number(env, "RAEBURN_SEARCH_THREADS", 1, 0),
+            explorer=_switch(env, "RAEBURN_EXPLORER", True),
         )
         settings.check()
         return settings
