@@ -106,13 +106,14 @@ def api_pg_dsn() -> Iterator[str]:
         shutil.rmtree(parent, ignore_errors=True)
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    """A headless Chromium that can reach 127.0.0.1 and nothing else (skips without one)."""
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A headless Chromium that can reach 127.0.0.1 and nothing else (skips without one); one
+    per test module."""
     from raeburnmemory.api.headless import chromium_missing, headless_chromium
 
     missing = chromium_missing()
     if missing is not None:
         pytest.skip(missing)
-    with headless_chromium(tmp_path / "chromium") as driver:
+    with headless_chromium(tmp_path_factory.mktemp("chromium")) as driver:
         yield driver

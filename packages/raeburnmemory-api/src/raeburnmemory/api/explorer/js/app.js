@@ -58,6 +58,7 @@ async function render() {
   const { parts, params } = parseHash();
   const [name, view] = pickView(parts);
   clearNotice();
+  showPendingNotice();
   markNavigation(name);
   forgetButton.hidden = !currentKey();
   document.body.dataset.view = name;
@@ -67,7 +68,6 @@ async function render() {
   const ctx = { params, isCurrent: () => token === renderCount };
   try {
     await view(main, ctx);
-    if (ctx.isCurrent()) showPendingNotice();
   } catch (error) {
     if (ctx.isCurrent()) reportError(error);
   } finally {
