@@ -247,7 +247,8 @@ def embeddings(session: nox.Session) -> None:
 
 @nox.session
 def browser(session: nox.Session) -> None:
-    """/docs and /redoc in a real headless Chromium (Debian's chromium and chromium-driver)."""
+    """/docs, /redoc and the explorer at /ui in a real headless Chromium (Debian's chromium and
+    chromium-driver)."""
     session.install(
         *_fresh(session),
         "-e",
