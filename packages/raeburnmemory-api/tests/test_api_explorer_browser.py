@@ -204,7 +204,7 @@ def test_a_session_opens_as_timeline_and_graph(
     assert box.get_attribute("data-nodes") == "12"
     # Three links per interaction, four followed_by and the caller's one.
     assert box.get_attribute("data-edges") == "20"
-    assert "1 links made by callers" in _find(browser, "#graph-legend").text
+    assert "1 link made by callers" in _find(browser, "#graph-legend").text
     assert _all(browser, "#graph canvas")
     _shot(browser, "graph", tmp_path)
 

@@ -8,6 +8,11 @@ import { sessionTabs } from "./timeline.js";
 const PER_ROW = 8;
 const COLUMN = 230;
 const ROW = 230;
+// How many rows a long session's drawing shows when it opens.
+const FIRST_ROWS = 4;
+// Up to this many interactions, the links to the session and agent nodes show from the start.
+const CONTEXT_UP_TO = 50;
+const CONTEXT_LINKS = '[relation = "belongs_to"], [relation = "generated_by"]';
 const COLORS = { prompt: "#2f6fdb", response: "#2e9d5b", agent: "#c77c11", session: "#8e44ad" };
 // The links every interaction has; anything else is a link a caller made.
 const BUILT_IN = new Set(["responded_with", "generated_by", "belongs_to", "followed_by"]);
@@ -54,7 +59,7 @@ function positions(nodes, edges) {
       place.set(node.id, { x: -COLUMN * 1.2, y: 140 + agents * 110 });
       agents += 1;
     } else {
-      place.set(node.id, { x: -COLUMN * 1.2, y: 0 });
+      place.set(node.id, { x: -COLUMN * 1.2, y: -ROW * 0.6 });
     }
   }
   return place;
@@ -84,6 +89,7 @@ const STYLE = [
   { selector: "node", style: {
     label: "data(label)", "font-size": 11, "text-wrap": "wrap", "text-max-width": 190,
     "text-valign": "bottom", "text-margin-y": 4, width: 22, height: 22, color: "#555",
+    "min-zoomed-font-size": 7,
   } },
   ...Object.entries(COLORS).map(([kind, color]) => ({
     selector: `node[kind = "${kind}"]`, style: { "background-color": color },
@@ -95,6 +101,7 @@ const STYLE = [
   } },
   { selector: 'edge[relation = "followed_by"]', style: { width: 2.5, "line-color": "#2f6fdb", "target-arrow-color": "#2f6fdb", opacity: 0.9 } },
   { selector: 'edge[caller = "yes"]', style: {
+    "curve-style": "unbundled-bezier", "control-point-distances": -70, "control-point-weights": 0.5,
     width: 2.5, "line-style": "dashed", "line-color": "#d0342c", "target-arrow-color": "#d0342c",
     label: "data(relation)", "font-size": 10, color: "#d0342c", opacity: 1,
   } },
@@ -109,12 +116,14 @@ function counted(data) {
   return { kinds, caller, followed };
 }
 
+const plural = (count, word) => `${count} ${word}${count === 1 ? "" : "s"}`;
+
 function legend(data) {
   const { kinds, caller, followed } = counted(data);
   const items = Object.entries(COLORS).map(([kind, color]) =>
-    h("li", {}, h("span", { class: "swatch", style: `background:${color}` }), `${kinds[kind] ?? 0} ${kind}${kinds[kind] === 1 ? "" : "s"}`));
-  items.push(h("li", {}, `${followed} followed_by links (blue)`));
-  items.push(h("li", {}, `${caller} links made by callers (red, dashed)`));
+    h("li", {}, h("span", { class: "swatch", style: `background:${color}` }), plural(kinds[kind] ?? 0, kind)));
+  items.push(h("li", {}, `${plural(followed, "followed_by link")} (blue)`));
+  items.push(h("li", {}, `${plural(caller, "link")} made by callers (red, dashed)`));
   return h("ul", { class: "legend", id: "graph-legend" }, items);
 }
 
@@ -134,7 +143,7 @@ export async function renderGraph(main, ctx, sessionId) {
     loadCytoscape(),
   ]);
   if (!ctx.isCurrent()) return;
-  summary.textContent = `${data.nodes.length} nodes and ${data.edges.length} links.`;
+  summary.textContent = `${plural(data.nodes.length, "node")} and ${plural(data.edges.length, "link")}.`;
   summary.after(legend(data));
   const graph = cytoscape({
     container: box,
@@ -144,6 +153,20 @@ export async function renderGraph(main, ctx, sessionId) {
     minZoom: 0.05,
     maxZoom: 3,
   });
+  // A long session opens on its first rows, readable; zoom out to see the rest.
+  const opening = graph.nodes('[kind = "prompt"], [kind = "response"]')
+    .filter((node) => node.position("y") < ROW * FIRST_ROWS);
+  if (opening.length < graph.nodes('[kind = "prompt"]').length * 2) {
+    const context = graph.nodes('[kind = "session"]').union(graph.nodes('[kind = "agent"]').slice(0, 2));
+    graph.fit(opening.union(context), 30);
+  }
+  const prompts = graph.nodes('[kind = "prompt"]').length;
+  const toggle = h("input", { type: "checkbox", id: "graph-context" });
+  toggle.checked = prompts <= CONTEXT_UP_TO;
+  const showContext = () => graph.edges(CONTEXT_LINKS).style("display", toggle.checked ? "element" : "none");
+  toggle.addEventListener("change", showContext);
+  showContext();
+  box.before(h("label", { class: "hint" }, toggle, " Show each interaction's links to its session and agent"));
   box.dataset.nodes = String(graph.nodes().length);
   box.dataset.edges = String(graph.edges().length);
   graph.on("tap", "node", (event) => {
