@@ -281,6 +281,8 @@ def test_a_wrong_key_gets_a_clear_message(server: Server, browser: Any, tmp_path
     assert message == "The server refused this API key. Check it and type it again."
     assert _all(browser, "#sessions-table") == []
     assert browser.execute_script("return document.activeElement.id") == "api-key"
+    assert browser.execute_script("return sessionStorage.length") == 0  # not kept
+    assert "401" in _find(browser, "#notice").text
     _shot(browser, "wrong-key", tmp_path)
 
 

@@ -1,6 +1,6 @@
 // The message line above each view, and what each kind of failure tells the user.
 
-import { currentKey } from "./api.js";
+import { currentKey, rememberKey } from "./api.js";
 
 const notice = document.getElementById("notice");
 let pending = null;
@@ -42,8 +42,9 @@ export function reportError(error) {
     const refused = currentKey()
       ? "The server refused this API key. Check it and type it again."
       : "This server needs an API key to show its memories.";
+    rememberKey(""); // a refused key is not kept
     askForKey(refused);
-    showNotice(`${refused} (${error.message})`, "error");
+    showNotice(`The server answered 401: ${error.message.replace(/\.$/, "")}.`, "error");
   } else if (error.status === 403) {
     showNotice(`This API key may not do that: ${error.message}`, "error");
   } else {
