@@ -107,9 +107,9 @@ def api_pg_dsn() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A headless Chromium that can reach 127.0.0.1 and nothing else (skips without one); one
-    per test module."""
+    per test module, which its tests share through ``browser``."""
     from raeburnmemory.api.headless import chromium_missing, headless_chromium
 
     missing = chromium_missing()
@@ -117,3 +117,12 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         pytest.skip(missing)
     with headless_chromium(tmp_path_factory.mktemp("chromium")) as driver:
         yield driver
+
+
+@pytest.fixture
+def browser(chromium: Any) -> Any:
+    """The module's headless Chromium, with the requests earlier tests made forgotten."""
+    from raeburnmemory.api.headless import requested_urls
+
+    requested_urls(chromium)
+    return chromium

@@ -154,7 +154,6 @@ def _stored(server: Server, prompt_id: str) -> int:
 def test_the_sessions_of_a_seeded_store_are_listed_offline(
     server: Server, browser: Any, tmp_path: Path
 ) -> None:
-    requested_urls(browser)  # forget what earlier tests asked for
     _sign_in(browser, server, ADMIN_KEY)
     _wait(browser, lambda d: len(_row_ids(d)) == 3)
     # The newest activity first.
