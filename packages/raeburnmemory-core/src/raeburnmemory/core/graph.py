@@ -40,7 +40,7 @@ def _ordered_sessions(
     return items, sessions
 
 
-def _interaction_nodes(item: Interaction) -> tuple[dict[str, Any], dict[str, Any]]:
+def _interaction_nodes(item: Interaction) -> tuple[dict[str, Any], ...]:
     prompt = layout.prompt_node(
         item.prompt_id,
         item.prompt_text,
@@ -51,6 +51,8 @@ def _interaction_nodes(item: Interaction) -> tuple[dict[str, Any], dict[str, Any
         item.agent_id,
         item.prompt_attrs,
     )
+    if item.response_id is None or item.response_text is None:
+        return (prompt,)
     response = layout.response_node(
         item.response_id, item.response_text, item.prompt_id, item.response_attrs
     )

@@ -16,7 +16,8 @@ takes plus its caller-made links and its vector::
      "links": [{"target": "p2", "relation": "related_to"}], "vector": "AACAPwAAAAA..."}
 
 ``vector`` is the base64 of the prompt vector's ``dim`` little-endian float32 values (``null``
-when the prompt has none); extra attributes of the prompt, response and agent sit beside their
+when the prompt has none; ``response`` is ``null`` for a prompt recorded without a response);
+extra attributes of the prompt, response and agent sit beside their
 ``id``. Blank lines are skipped. A reader refuses a version newer than :data:`FORMAT_VERSION`.
 """
 
@@ -150,7 +151,11 @@ def interaction_line(
     """The JSON object of one interaction line (see the module's description)."""
     return {
         "prompt": {**item.prompt_attrs, "id": item.prompt_id, "text": item.prompt_text},
-        "response": {**item.response_attrs, "id": item.response_id, "text": item.response_text},
+        "response": (
+            {**item.response_attrs, "id": item.response_id, "text": item.response_text}
+            if item.has_response
+            else None
+        ),
         "agent": {**item.agent_attrs, "id": item.agent_id, "name": item.agent_name},
         "session_id": item.session_id,
         "timestamp": item.timestamp.isoformat(),

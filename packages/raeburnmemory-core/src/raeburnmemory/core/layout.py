@@ -1,7 +1,8 @@
 """The node and edge layout of the memory graph: the one place that says what a node holds.
 
-Every interaction is a prompt node and a response node; agents and sessions are nodes of their
-own. Node keys are ``"<kind>:<id>"`` because ids are unique per kind only. Edges carry a
+Every interaction is a prompt node and a response node (none for a prompt recorded without a
+response, whose ``response_id`` is ``None``); agents and sessions are nodes of their own. Node
+keys are ``"<kind>:<id>"`` because ids are unique per kind only. Edges carry a
 ``relation``: ``responded_with``, ``generated_by``, ``belongs_to``, ``followed_by`` (session
 order) or a caller's. The builders take plain fields, so a store can lay out the nodes it keeps
 without building :class:`~raeburnmemory.core.model.Interaction` objects; the key order of each
@@ -72,7 +73,7 @@ def prompt_node(
     timestamp: str,
     metadata: Mapping[str, Any],
     session_id: str,
-    response_id: str,
+    response_id: str | None,
     agent_id: str,
     attrs: Mapping[str, Any],
 ) -> dict[str, Any]:
@@ -114,14 +115,21 @@ def _edge(source: str, target: str, relation: str) -> dict[str, Any]:
 
 
 def interaction_edges(
-    prompt_id: str, response_id: str, agent_id: str, session_id: str
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """The three edges of an interaction: prompt to response, to agent, prompt to session."""
-    prompt, response = "prompt:" + prompt_id, "response:" + response_id
+    prompt_id: str, response_id: str | None, agent_id: str, session_id: str
+) -> tuple[dict[str, Any], ...]:
+    """The edges of an interaction: prompt to response, response to agent, prompt to session.
+
+    A prompt without a response has only its ``belongs_to`` edge.
+    """
+    prompt = "prompt:" + prompt_id
+    in_session = _edge(prompt, "session:" + session_id, "belongs_to")
+    if response_id is None:
+        return (in_session,)
+    response = "response:" + response_id
     return (
         _edge(prompt, response, "responded_with"),
         _edge(response, "agent:" + agent_id, "generated_by"),
-        _edge(prompt, "session:" + session_id, "belongs_to"),
+        in_session,
     )
 
 

@@ -1,7 +1,8 @@
 """The records a memory graph is made of, and the shapes of search requests and results.
 
-An *interaction* is one prompt, the response to it, the agent that produced the response and
-the session the prompt belongs to. In the graph it becomes four nodes and their edges::
+An *interaction* is one prompt, the response to it (optional: a prompt may be recorded on its
+own), the agent that produced the response and the session the prompt belongs to. In the graph
+it becomes up to four nodes and their edges (no response node when there is no response)::
 
     prompt --responded_with--> response --generated_by--> agent
     prompt --belongs_to--> session
@@ -42,7 +43,7 @@ RELATIONS = ("responded_with", "generated_by", "belongs_to", "followed_by")
 
 #: :meth:`Interaction.content_key`: prompt id and text, response id and text, agent id and
 #: session id.
-ContentKey = tuple[str, str, str, str, str, str]
+ContentKey = tuple[str, str, str | None, str | None, str, str]
 
 
 def utc_now() -> datetime:
@@ -96,6 +97,9 @@ def _moment(value: datetime | str | float | int, name: str) -> datetime:
 class Interaction:
     """One recorded exchange: a prompt, its response, the agent and the session.
 
+    ``response_id`` and ``response_text`` are both ``None`` for a prompt recorded without a
+    response (a note, a fact, a question not answered yet).
+
     ``prompt_attrs``, ``response_attrs`` and ``agent_attrs`` keep any extra keys the caller
     gave in the prompt, response and agent dicts; ``metadata`` is the caller's JSON-serializable
     dict for the interaction.
@@ -103,8 +107,8 @@ class Interaction:
 
     prompt_id: str
     prompt_text: str
-    response_id: str
-    response_text: str
+    response_id: str | None
+    response_text: str | None
     agent_id: str
     session_id: str
     timestamp: datetime
@@ -127,6 +131,11 @@ class Interaction:
             self.agent_id,
             self.session_id,
         )
+
+    @property
+    def has_response(self) -> bool:
+        """Whether the prompt has a response (``False`` for a prompt recorded on its own)."""
+        return self.response_id is not None
 
     def same_content(self, other: Interaction) -> bool:
         """Whether ``other`` records the same exchange (ids and texts), whatever its time."""
@@ -160,8 +169,8 @@ class Interaction:
         return cls(
             prompt_id=data["prompt_id"],
             prompt_text=data["prompt_text"],
-            response_id=data["response_id"],
-            response_text=data["response_text"],
+            response_id=data.get("response_id"),
+            response_text=data.get("response_text"),
             agent_id=data["agent_id"],
             agent_name=data.get("agent_name"),
             session_id=data["session_id"],
@@ -237,8 +246,8 @@ class SearchHit:
     id: str
     score: float
     prompt_text: str
-    response_text: str
-    response_id: str
+    response_text: str | None
+    response_id: str | None
     agent_id: str
     session_id: str
     timestamp: datetime

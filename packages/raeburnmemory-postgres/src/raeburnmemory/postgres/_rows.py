@@ -72,7 +72,7 @@ def _json(item: Interaction, name: str) -> Json:
 def copy_row(item: Interaction) -> tuple[Any, ...]:
     """The ``interactions`` row of an interaction, in :data:`COPY_COLUMNS` order."""
     for name in _TEXT_FIELDS:
-        if "\x00" in getattr(item, name):
+        if "\x00" in (getattr(item, name) or ""):
             raise InvalidInteractionError(
                 f"{name} of prompt {item.prompt_id!r} contains a NUL character, which "
                 "PostgreSQL text cannot hold"

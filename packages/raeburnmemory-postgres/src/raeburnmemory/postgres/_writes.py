@@ -70,11 +70,15 @@ def _stored_keys(
     owners: dict[str, str] = {}
     for row in conn.execute(
         f"SELECT {COLUMNS} FROM interactions WHERE prompt_id = ANY(%s) OR response_id = ANY(%s)",
-        ([item.prompt_id for item in items], [item.response_id for item in items]),
+        (
+            [item.prompt_id for item in items],
+            [item.response_id for item in items if item.response_id is not None],
+        ),
     ):
         known = interaction(row)
         stored[known.prompt_id] = known.content_key()
-        owners[known.response_id] = known.prompt_id
+        if known.response_id is not None:
+            owners[known.response_id] = known.prompt_id
     return stored, owners
 
 

@@ -92,7 +92,7 @@ def _stored_keys(
     stored: dict[str, ContentKey] = {}
     owners: dict[str, str] = {}
     prompt_ids = list({item.prompt_id: None for item in items})
-    response_ids = list({item.response_id: None for item in items})
+    response_ids = list({item.response_id: None for item in items if item.has_response})
     for prompts, responses in zip_longest(chunks(prompt_ids), chunks(response_ids)):
         prompts, responses = prompts or [], responses or []
         wanted = [

@@ -235,7 +235,8 @@ def write_snapshot(
         out = _Output(fh)
         out.write(dumps(head)[:-1] + ', "nodes": [')
         for record in records:
-            text = dumps([record.prompt, record.response])[1:-1]
+            answer = record.response
+            text = dumps([record.prompt] if answer is None else [record.prompt, answer])[1:-1]
             if spans:
                 out.write(", ")
             spans += (out.size, len(text))
@@ -288,7 +289,7 @@ class SnapshotFile:
             raise CorruptStoreError(self.path, "the content does not match its checksum")
 
     def nodes(self, offset: int, length: int) -> list[dict[str, Any]]:
-        """The nodes written at ``offset`` (a prompt and its response)."""
+        """The nodes written at ``offset`` (a prompt and its response, if it has one)."""
         return self.node_range(offset, offset + length)
 
     def node_range(self, start: int, end: int) -> list[dict[str, Any]]:

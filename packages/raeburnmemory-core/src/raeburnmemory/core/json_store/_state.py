@@ -35,7 +35,8 @@ class GraphState:
             by_session: _Members = {}
             by_agent: _Members = {}
             for pid, record in self.records.items():
-                responses[record.response_id] = pid
+                if record.response_id is not None:
+                    responses[record.response_id] = pid
                 by_session.setdefault(record.session_id, {})[pid] = None
                 by_agent.setdefault(record.agent_id, {})[pid] = None
             self._tables = (responses, by_session, by_agent)
@@ -77,7 +78,8 @@ class GraphState:
         self.records[pid] = record
         if self._tables is not None:
             responses, by_session, by_agent = self._tables
-            responses[record.response_id] = pid
+            if record.response_id is not None:
+                responses[record.response_id] = pid
             by_session.setdefault(record.session_id, {})[pid] = None
             by_agent.setdefault(record.agent_id, {})[pid] = None
 
@@ -95,7 +97,8 @@ class GraphState:
             override = overrides.get(node["key"]) if overrides else None
             name, agent_attrs = override if override else agents[node["agent_id"]]
             seq += 1
-            record = StoredInteraction(seq, node, responses[node["response_id"]], name, agent_attrs)
+            answer = None if node["response_id"] is None else responses[node["response_id"]]
+            record = StoredInteraction(seq, node, answer, name, agent_attrs)
             if not isinstance(record.timestamp_text, str):
                 raise TypeError(f"prompt {record.prompt_id!r} has no timestamp")
             records[record.prompt_id] = record
@@ -149,7 +152,7 @@ class GraphState:
             nodes = source.node_range(start, end)
             wanted = {r.prompt_id: r for r in group}
             try:
-                for first, second in zip(nodes[::2], nodes[1::2], strict=False):
+                for first, second in _node_groups(nodes):
                     record = wanted.pop(first.get("key"), None)  # type: ignore[arg-type]
                     if record is not None:
                         record.fill(first, second)
@@ -165,7 +168,8 @@ class GraphState:
             return False
         if self._tables is not None:
             responses, by_session, by_agent = self._tables
-            responses.pop(record.response_id, None)
+            if record.response_id is not None:
+                responses.pop(record.response_id, None)
             for index, key in ((by_session, record.session_id), (by_agent, record.agent_id)):
                 members = index[key]
                 members.pop(prompt_id, None)
@@ -234,3 +238,17 @@ class GraphState:
         """Every record, in order, with its nodes read."""
         self.materialize()
         return list(self.records.values())
+
+
+def _node_groups(
+    nodes: list[dict[str, Any]],
+) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Each prompt node with the response node written after it (``None`` when it has none)."""
+    position = 0
+    while position < len(nodes):
+        first = nodes[position]
+        second = None
+        if first.get("response_id") is not None and position + 1 < len(nodes):
+            second = nodes[position + 1]
+        position += 1 if second is None else 2
+        yield first, second

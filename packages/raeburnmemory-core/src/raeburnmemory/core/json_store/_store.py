@@ -356,7 +356,7 @@ class JsonStore(JsonListing, Store):
                 index = KeywordIndex(
                     (state, last),
                     (
-                        (record.prompt_id, record.prompt["text"], record.response["text"])
+                        (record.prompt_id, record.prompt["text"], record.response_text)
                         for record in state.records_with_nodes()
                     ),
                 )

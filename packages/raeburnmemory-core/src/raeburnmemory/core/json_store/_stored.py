@@ -73,7 +73,7 @@ class StoredInteraction:
         self,
         seq: int,
         prompt: dict[str, Any],
-        response: dict[str, Any],
+        response: dict[str, Any] | None,
         agent_name: str | None,
         agent_attrs: Mapping[str, Any],
     ) -> None:
@@ -84,7 +84,7 @@ class StoredInteraction:
         self._source: NodeSource | None = None
         self._span = (0, 0)
         self.prompt_id: str = prompt["key"]
-        self.response_id: str = response["key"]
+        self.response_id: str | None = None if response is None else response["key"]
         self.session_id: str = prompt["session_id"]
         self.agent_id: str = prompt["agent_id"]
         self.timestamp_text: str = prompt["timestamp"]
@@ -102,7 +102,7 @@ class StoredInteraction:
         record._source = None
         record._span = (0, 0)
         record.prompt_id = data["prompt_id"]
-        record.response_id = data["response_id"]
+        record.response_id = data.get("response_id")
         record.session_id = data["session_id"]
         record.agent_id = data["agent_id"]
         record.timestamp_text = data["timestamp"]
@@ -114,7 +114,7 @@ class StoredInteraction:
     @classmethod
     def lazy(
         cls,
-        ids: tuple[str, str, str, str, str],
+        ids: tuple[str, str | None, str, str, str],
         agent: tuple[str | None, Mapping[str, Any]],
         source: NodeSource,
         span: tuple[int, int],
@@ -142,15 +142,13 @@ class StoredInteraction:
         """Whether the nodes are still in the snapshot file."""
         return self._prompt is None and self._data is None
 
-    def fill(self, prompt: dict[str, Any], response: dict[str, Any]) -> None:
+    def fill(self, prompt: dict[str, Any], response: dict[str, Any] | None) -> None:
         """Take the nodes of a lazy record (``ValueError`` if they are not its own)."""
         if (
             prompt.get("kind") != "prompt"
             or prompt.get("key") != self.prompt_id
-            or response.get("kind") != "response"
-            or response.get("key") != self.response_id
             or not isinstance(prompt.get("text"), str)
-            or not isinstance(response.get("text"), str)
+            or not _is_response_of(response, self.response_id)
         ):
             raise ValueError(f"the nodes of prompt {self.prompt_id!r} do not match the index")
         self._prompt, self._response = prompt, response
@@ -160,9 +158,10 @@ class StoredInteraction:
         assert source is not None
         nodes = source.nodes(*self._span)
         try:
-            if len(nodes) != 2:
-                raise ValueError(f"expected 2 nodes for prompt {self.prompt_id!r}")
-            self.fill(nodes[0], nodes[1])
+            expected = 1 if self.response_id is None else 2
+            if len(nodes) != expected:
+                raise ValueError(f"expected {expected} nodes for prompt {self.prompt_id!r}")
+            self.fill(nodes[0], nodes[1] if expected == 2 else None)
         except ValueError as exc:
             raise CorruptStoreError(source.path, str(exc)) from None
 
@@ -172,15 +171,16 @@ class StoredInteraction:
         record = cls.from_dict(data)
         texts = (
             record.prompt_id,
-            record.response_id,
             record.session_id,
             record.agent_id,
             record.timestamp_text,
             data["prompt_text"],
-            data["response_text"],
         )
         if not all(isinstance(text, str) for text in texts):
             raise TypeError("texts and ids must be strings")
+        answer = (record.response_id, data.get("response_text"))
+        if not (answer == (None, None) or all(isinstance(text, str) for text in answer)):
+            raise TypeError("the response id and text must be strings, or both null")
         for key in ("metadata", "prompt_attrs", "response_attrs", "agent_attrs"):
             if not isinstance(data.get(key) or {}, dict):
                 raise TypeError(f"{key} must be an object")
@@ -209,9 +209,9 @@ class StoredInteraction:
         )
 
     @property
-    def response(self) -> dict[str, Any]:
-        """The response node."""
-        if self._response is not None:
+    def response(self) -> dict[str, Any] | None:
+        """The response node (``None`` for a prompt without a response)."""
+        if self.response_id is None or self._response is not None:
             return self._response
         data = self._data
         if data is None:
@@ -224,6 +224,15 @@ class StoredInteraction:
             self.prompt_id,
             data.get("response_attrs") or {},
         )
+
+    @property
+    def response_text(self) -> str | None:
+        """The response's text (``None`` for a prompt without a response)."""
+        if self._data is not None:
+            text: str | None = self._data.get("response_text")
+            return text
+        answer = self.response
+        return None if answer is None else answer["text"]
 
     @property
     def timestamp(self) -> datetime:
@@ -246,13 +255,13 @@ class StoredInteraction:
         """The interaction, as it was added."""
         data = self._data
         if data is not None:
-            texts = (data["prompt_text"], data["response_text"])
+            texts = (data["prompt_text"], data.get("response_text"))
             metadata = data.get("metadata") or {}
             prompt_attrs = dict(data.get("prompt_attrs") or {})
             response_attrs = dict(data.get("response_attrs") or {})
         else:
-            prompt, response = self.prompt, self.response
-            texts = (prompt["text"], response["text"])
+            prompt, response = self.prompt, self.response or {}
+            texts = (prompt["text"], response.get("text"))
             metadata = prompt.get("metadata") or {}
             prompt_attrs = {k: v for k, v in prompt.items() if k not in PROMPT_FIELDS}
             response_attrs = {k: v for k, v in response.items() if k not in RESPONSE_FIELDS}
@@ -270,3 +279,15 @@ class StoredInteraction:
             response_attrs=response_attrs,
             agent_attrs=dict(self.agent_attrs),
         )
+
+
+def _is_response_of(node: Mapping[str, Any] | None, response_id: str | None) -> bool:
+    """Whether ``node`` is the response node with ``response_id`` (or both are missing)."""
+    if response_id is None:
+        return node is None
+    return (
+        node is not None
+        and node.get("kind") == "response"
+        and node.get("key") == response_id
+        and isinstance(node.get("text"), str)
+    )

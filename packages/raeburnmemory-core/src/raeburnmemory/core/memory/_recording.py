@@ -57,7 +57,7 @@ class MemoryWrites(MemoryViews):
     def add_interaction(
         self,
         prompt: str | Mapping[str, Any],
-        response: str | Mapping[str, Any],
+        response: str | Mapping[str, Any] | None = None,
         agent: str | Mapping[str, Any] | None = None,
         session_id: str | None = None,
         *,
@@ -68,7 +68,9 @@ class MemoryWrites(MemoryViews):
         """Record one interaction durably and return its prompt id.
 
         ``prompt`` and ``response`` are their text, or dicts with ``text`` and optionally
-        ``id`` (generated, in time order, when missing); ``agent`` is its id or a dict with
+        ``id`` (generated, in time order, when missing); without a ``response`` the prompt is
+        a memory of its own (a note, a fact, a question not answered yet), to which
+        :meth:`update_interaction` can add a response later; ``agent`` is its id or a dict with
         ``id`` and optionally ``name`` (default: the agent ``"default"``); other keys are kept
         as node attributes. ``session_id`` defaults to ``"default"``. ``timestamp`` (datetime,
         ISO string or POSIX seconds) defaults to now. Adding a prompt id again with the same
@@ -90,8 +92,8 @@ class MemoryWrites(MemoryViews):
     ) -> list[str]:
         """Record many interactions durably, all or nothing; returns the prompt ids newly added.
 
-        Each item is a dict of :meth:`add_interaction`'s arguments (``prompt``, ``response``,
-        optional ``agent``, ``session_id``, ``metadata`` and ``timestamp``, in the same shapes)
+        Each item is a dict of :meth:`add_interaction`'s arguments (``prompt``, optional
+        ``response``, ``agent``, ``session_id``, ``metadata`` and ``timestamp``, in the same shapes)
         or an ``Interaction``.
         Every item is checked before anything is written: an invalid item
         (``InvalidInteractionError``), or a prompt id stored, or given earlier in the batch,

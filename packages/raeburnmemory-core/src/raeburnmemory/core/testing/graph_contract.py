@@ -30,6 +30,7 @@ from raeburnmemory.core.testing.data import interaction, interactions
 from raeburnmemory.core.testing.export_contract import ExportContract
 from raeburnmemory.core.testing.graph_listing_contract import GraphListingContract
 from raeburnmemory.core.testing.processes import kill_after_acknowledged
+from raeburnmemory.core.testing.prompt_only_contract import PromptOnlyGraphContract
 from raeburnmemory.core.testing.recording_contract import RecordingContract
 
 __all__ = ["MemoryGraphContract"]
@@ -87,7 +88,9 @@ def _spawn(
     )
 
 
-class MemoryGraphContract(ExportContract, RecordingContract, GraphListingContract):
+class MemoryGraphContract(
+    ExportContract, RecordingContract, GraphListingContract, PromptOnlyGraphContract
+):
     """Subclass it and provide ``graph_options``: JSON-serializable ``MemoryGraph`` kwargs.
 
     The options name one store (``db_path`` and/or backend options) that starts empty; every
@@ -293,7 +296,7 @@ class MemoryGraphContract(ExportContract, RecordingContract, GraphListingContrac
         assert len(hits) == 3
         assert all("sourdough" in hit.prompt_text for hit in hits)
         assert hits[0].score >= hits[1].score >= hits[2].score
-        assert hits[0].response_text.startswith("Here is how to bake")
+        assert (hits[0].response_text or "").startswith("Here is how to bake")
 
     def test_search_nowait_gives_nothing_or_what_search_gives(self, graph: MemoryGraph) -> None:
         graph.batch_add(interactions(40))
