@@ -149,10 +149,17 @@ def positions_to_write(new: NewItems, skip_conflicts: bool) -> list[int]:
 
 
 def positions_to_replace(
-    items: Sequence[Interaction], new: NewItems, owner_of: Callable[[str], str | None]
+    items: Sequence[Interaction],
+    new: NewItems,
+    owner_of: Callable[[str], str | None],
+    *,
+    rewrite: bool = False,
 ) -> tuple[list[int], list[str]]:
     """What a store's ``replace`` writes: the positions, in order, and the stored prompt ids
     whose content they replace.
+
+    With ``rewrite`` an item stored with the same content is written again too (its metadata,
+    attributes or time may differ): its stored prompt counts as replaced.
 
     Raises :class:`ConflictError` (nothing is written) for a response id that belongs to
     another prompt, and for a prompt id given twice in the batch with different content.
@@ -173,6 +180,8 @@ def positions_to_replace(
                 ).message()
             )
         replaced.append(conflict.position)
+    if rewrite:
+        replaced += [p for p in new.unchanged if first[items[p].prompt_id] == p]
     return sorted(new.fresh + replaced), [items[p].prompt_id for p in replaced]
 
 

@@ -215,7 +215,13 @@ class PostgresStore(PostgresListing, Store):
         check_records(items, matrix)
         return self._write(items, matrix, skip_conflicts=skip_conflicts, replace=False)
 
-    def replace(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+    def replace(
+        self,
+        interactions: Sequence[Interaction],
+        vectors: Matrix | None,
+        *,
+        rewrite: bool = False,
+    ) -> list[str]:
         """Durably put interactions in place of the stored ones, in one transaction (see
         :meth:`Store.replace`); their links are kept."""
         items = list(interactions)
@@ -223,7 +229,7 @@ class PostgresStore(PostgresListing, Store):
             return []
         matrix = checks.vector_matrix(vectors, len(items))
         check_records(items, matrix)
-        return self._write(items, matrix, skip_conflicts=False, replace=True)
+        return self._write(items, matrix, skip_conflicts=False, replace=True, rewrite=rewrite)
 
     def _write(
         self,
@@ -232,9 +238,12 @@ class PostgresStore(PostgresListing, Store):
         *,
         skip_conflicts: bool,
         replace: bool,
+        rewrite: bool = False,
     ) -> list[str]:
         def work(conn: psycopg.Connection[Any]) -> list[int]:
-            return write_rows(conn, self._feed, items, matrix, skip_conflicts, replace)
+            return write_rows(
+                conn, self._feed, items, matrix, skip_conflicts, replace, rewrite=rewrite
+            )
 
         fresh = self._in_transaction(work)
         if matrix is not None and fresh:
@@ -386,6 +395,14 @@ class PostgresStore(PostgresListing, Store):
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             self._feed.baseline(conn)
             return stored_vectors(conn, "", ())
+
+    def vectors_of(self, prompt_ids: Sequence[str]) -> StoredVectors:
+        """The stored vectors of those of ``prompt_ids`` that have one, in insertion order."""
+        wanted = list(dict.fromkeys(prompt_ids))
+        if not wanted:
+            return StoredVectors()
+        with self._connection() as conn:
+            return stored_vectors(conn, "WHERE i.prompt_id = ANY(%s)", (wanted,))
 
     def refresh(self) -> StoreChanges:
         """Other writers' adds, deletes and vector replacements since the last call."""

@@ -61,12 +61,14 @@ def replace_rows(
     items: list[Interaction],
     matrix: Matrix | None,
     vec_loaded: bool,
+    *,
+    rewrite: bool = False,
 ) -> list[str]:
     """Put ``items`` in place of the stored interactions with their prompt ids (links kept),
     add the new ones; the prompt ids written (``ConflictError`` as ``positions_to_replace``)."""
     stored, owners = _stored_keys(conn, items)
     new = checks.classify_new(items, stored.get, owners.get)
-    positions, replaced = checks.positions_to_replace(items, new, owners.get)
+    positions, replaced = checks.positions_to_replace(items, new, owners.get, rewrite=rewrite)
     if not positions:
         return []
     kept: list[tuple[str, str, str]] = []

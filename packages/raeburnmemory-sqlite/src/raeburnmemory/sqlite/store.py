@@ -224,12 +224,23 @@ class SQLiteStore(SQLiteListing, Store):
         """Durably record interactions and their prompt vectors, all or nothing."""
         return self._write(interactions, vectors, skip_conflicts, False)
 
-    def replace(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+    def replace(
+        self,
+        interactions: Sequence[Interaction],
+        vectors: Matrix | None,
+        *,
+        rewrite: bool = False,
+    ) -> list[str]:
         """Durably put interactions in place of the stored ones, in one transaction."""
-        return self._write(interactions, vectors, False, True)
+        return self._write(interactions, vectors, False, True, rewrite)
 
     def _write(
-        self, given: Sequence[Interaction], vectors: Any, skip: bool, replace: bool
+        self,
+        given: Sequence[Interaction],
+        vectors: Any,
+        skip: bool,
+        replace: bool,
+        rewrite: bool = False,
     ) -> list[str]:
         items = list(given)
         if not items:
@@ -239,7 +250,11 @@ class SQLiteStore(SQLiteListing, Store):
         with self._transactions.write() as (conn, vec_loaded):
             if matrix is not None:
                 checks.check_fits_encoder(matrix, read_encoder(conn))
-            write = replace_rows if replace else functools.partial(add_rows, skip=skip)
+            write = (
+                functools.partial(replace_rows, rewrite=rewrite)
+                if replace
+                else functools.partial(add_rows, skip=skip)
+            )
             return write(conn, self._changes, items, matrix, vec_loaded)
 
     def link(self, link: Link) -> None:
@@ -376,6 +391,14 @@ class SQLiteStore(SQLiteListing, Store):
         """Every stored prompt vector with its id and payload, in insertion order."""
         with self._transactions.read() as conn:
             return vectors_where(conn, "", ())
+
+    def vectors_of(self, prompt_ids: Sequence[str]) -> StoredVectors:
+        """The stored vectors of those of ``prompt_ids`` that have one, in insertion order."""
+        wanted = list(dict.fromkeys(prompt_ids))
+        if not wanted:
+            return StoredVectors()
+        with self._transactions.read() as conn:
+            return changes_of(conn, wanted).added
 
     def refresh(self) -> StoreChanges:
         """Other writers' adds and deletes since the last call (never this object's own)."""

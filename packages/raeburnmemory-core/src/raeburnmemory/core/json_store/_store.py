@@ -210,10 +210,18 @@ class JsonStore(JsonListing, Store):
         """
         return self._write(interactions, vectors, skip_conflicts=skip_conflicts, replace=False)
 
-    def replace(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+    def replace(
+        self,
+        interactions: Sequence[Interaction],
+        vectors: Matrix | None,
+        *,
+        rewrite: bool = False,
+    ) -> list[str]:
         """Durably put interactions in place of the stored ones (see :meth:`Store.replace`):
         ``add`` lines that name the prompts they replace."""
-        return self._write(interactions, vectors, skip_conflicts=False, replace=True)
+        return self._write(
+            interactions, vectors, skip_conflicts=False, replace=True, rewrite=rewrite
+        )
 
     def _write(
         self,
@@ -222,6 +230,7 @@ class JsonStore(JsonListing, Store):
         *,
         skip_conflicts: bool,
         replace: bool,
+        rewrite: bool = False,
     ) -> list[str]:
         items = list(interactions)
         if not items:
@@ -229,7 +238,9 @@ class JsonStore(JsonListing, Store):
         block = checks.vector_matrix(vectors, len(items))
         check_records(items, block)
         with self._writing() as view:
-            return write_items(view, self._append, items, block, skip_conflicts, replace)
+            return write_items(
+                view, self._append, items, block, skip_conflicts, replace, rewrite=rewrite
+            )
 
     def link(self, link: Link) -> None:
         """Durably record a caller-made edge (``NotFoundError`` if a prompt is missing)."""
@@ -399,6 +410,16 @@ class JsonStore(JsonListing, Store):
                 stored = view.rows.all_vectors(view.journal, view.state.records)
             view.forget_unreported()
             return stored
+
+    def vectors_of(self, prompt_ids: Sequence[str]) -> StoredVectors:
+        """The stored vectors of those of ``prompt_ids`` that have one, read where each lies."""
+        with self._reading() as state, self._locked(write=False):
+            view = self._follower
+            ids = [pid for pid in dict.fromkeys(prompt_ids) if pid in view.rows.locations]
+            if not ids:
+                return StoredVectors()
+            matrix = view.rows.read(view.journal, ids)
+            return StoredVectors(ids, matrix, [state.records[pid].payload() for pid in ids])
 
     def refresh(self) -> StoreChanges:
         """Other writers' changes since the last call (or load_vectors), never this object's."""

@@ -18,6 +18,7 @@ from raeburnmemory.core.records import (
     make_interaction,
     updated_interaction,
 )
+from raeburnmemory.core.store import Matrix
 
 __all__ = ["MemoryWrites"]
 
@@ -38,15 +39,25 @@ class MemoryWrites(MemoryViews):
             require_same_encoder(stored, active)
         return active
 
-    def _record(self, items: Sequence[Interaction], on_conflict: str = "error") -> list[str]:
-        """Encode, store and index ``items`` with one call of the store: all or nothing."""
+    def _record(
+        self,
+        items: Sequence[Interaction],
+        on_conflict: str = "error",
+        *,
+        vectors: Matrix | None = None,
+        rewrite: bool = False,
+    ) -> list[str]:
+        """Encode (unless ``vectors`` are given), store and index ``items`` with one call of the
+        store: all or nothing. ``rewrite`` writes a replaced item even when its content is
+        the stored one (:meth:`Store.replace`)."""
         check_on_conflict(on_conflict)
-        vectors = encode_in_chunks(self._encoder, [item.prompt_text for item in items])
+        if vectors is None:
+            vectors = encode_in_chunks(self._encoder, [item.prompt_text for item in items])
         with self._lock:
             self._catch_up()
             self._check_encoder()
             if on_conflict == "replace":
-                added = self.store.replace(items, vectors)
+                added = self.store.replace(items, vectors, rewrite=rewrite)
             else:
                 added = self.store.add(items, vectors, skip_conflicts=on_conflict == "skip")
             if added:
@@ -123,9 +134,11 @@ class MemoryWrites(MemoryViews):
         """Change parts of a stored interaction durably and return it as stored now.
 
         ``response`` and ``prompt_text`` are a text or a dict with ``text`` (a response dict
-        may give a new ``id``); ``metadata`` replaces the metadata. The prompt keeps its id,
-        agent, session, time and links; every index (vectors, keywords) and every other
-        process sees the change once this returns (``NotFoundError`` for an unknown prompt).
+        may give a new ``id``; a prompt stored without a response gets one, its id generated
+        when missing); ``metadata`` replaces the metadata. The prompt keeps its id, agent,
+        session, time and links. Only a new prompt text is embedded again: other changes keep
+        the stored vector. Every index (vectors, keywords) and every other process sees the
+        change once this returns (``NotFoundError`` for an unknown prompt).
         """
         with self._lock:
             self._catch_up()
@@ -135,5 +148,11 @@ class MemoryWrites(MemoryViews):
             item = updated_interaction(
                 stored, response=response, metadata=metadata, prompt_text=prompt_text
             )
-            self._record([item], "replace")
+            if item == stored:
+                return stored
+            kept = None
+            if item.prompt_text == stored.prompt_text:
+                found = self.store.vectors_of([prompt_id])
+                kept = found.vectors if found.ids == [prompt_id] else None
+            self._record([item], "replace", vectors=kept, rewrite=True)
             return item

@@ -32,27 +32,13 @@ from raeburnmemory.core.testing.graph_listing_contract import GraphListingContra
 from raeburnmemory.core.testing.processes import kill_after_acknowledged
 from raeburnmemory.core.testing.prompt_only_contract import PromptOnlyGraphContract
 from raeburnmemory.core.testing.recording_contract import RecordingContract
+from raeburnmemory.core.testing.update_contract import CountingEncoder, UpdateContract
 
 __all__ = ["MemoryGraphContract"]
 
 _T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 #: More interactions than ``batch_add`` encodes at once.
 BIG_BATCH = 2100
-
-
-class CountingEncoder:
-    """A real encoder (hashing) that counts how often it is called."""
-
-    def __init__(self) -> None:
-        self.inner = HashingEncoder()
-        self.calls = 0
-        self.name = self.inner.name
-        self.dim = self.inner.dim
-
-    def encode(self, texts: list[str]) -> Any:
-        """Encode with the hashing encoder and count the call."""
-        self.calls += 1
-        return self.inner.encode(texts)
 
 
 def _add(graph: MemoryGraph, index: int, **changes: Any) -> str:
@@ -89,7 +75,11 @@ def _spawn(
 
 
 class MemoryGraphContract(
-    ExportContract, RecordingContract, GraphListingContract, PromptOnlyGraphContract
+    ExportContract,
+    RecordingContract,
+    GraphListingContract,
+    PromptOnlyGraphContract,
+    UpdateContract,
 ):
     """Subclass it and provide ``graph_options``: JSON-serializable ``MemoryGraph`` kwargs.
 
