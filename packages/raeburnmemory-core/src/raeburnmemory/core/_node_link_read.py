@@ -63,6 +63,7 @@ def _interaction(
         node.get("session_id"),
         metadata=node.get("metadata"),
         timestamp=node.get("timestamp"),
+        expires_at=node.get("expires_at"),
     )
 
 

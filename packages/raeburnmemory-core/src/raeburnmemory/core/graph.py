@@ -50,6 +50,7 @@ def _interaction_nodes(item: Interaction) -> tuple[dict[str, Any], ...]:
         item.response_id,
         item.agent_id,
         item.prompt_attrs,
+        None if item.expires_at is None else item.expires_at.isoformat(),
     )
     if item.response_id is None or item.response_text is None:
         return (prompt,)

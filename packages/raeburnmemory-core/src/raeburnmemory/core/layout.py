@@ -35,7 +35,18 @@ __all__ = [
 
 #: Attribute names a prompt node uses itself; extra prompt keys may not take them.
 PROMPT_FIELDS = frozenset(
-    {"id", "kind", "key", "text", "timestamp", "metadata", "session_id", "response_id", "agent_id"}
+    {
+        "id",
+        "kind",
+        "key",
+        "text",
+        "timestamp",
+        "metadata",
+        "session_id",
+        "response_id",
+        "agent_id",
+        "expires_at",
+    }
 )
 #: Attribute names a response node uses itself.
 RESPONSE_FIELDS = frozenset({"id", "kind", "key", "text", "prompt_id"})
@@ -76,8 +87,10 @@ def prompt_node(
     response_id: str | None,
     agent_id: str,
     attrs: Mapping[str, Any],
+    expires_at: str | None = None,
 ) -> dict[str, Any]:
-    """A prompt node: its extra attributes first, then the graph's own fields."""
+    """A prompt node: its extra attributes first, then the graph's own fields (``expires_at``
+    last, and only when the interaction expires)."""
     fields = {
         "timestamp": timestamp,
         "metadata": metadata,
@@ -85,6 +98,8 @@ def prompt_node(
         "response_id": response_id,
         "agent_id": agent_id,
     }
+    if expires_at is not None:
+        fields["expires_at"] = expires_at
     return _node("prompt", prompt_id, text, attrs, fields)
 
 

@@ -249,6 +249,8 @@ def check_interaction(item: Interaction) -> Interaction:
         if item.agent_name is not None:
             check_text(item.agent_name, "agent name")
         check_timestamp(item.timestamp)
+        if item.expires_at is not None:
+            check_timestamp(item.expires_at, "expires_at")
         check_json_object(item.metadata, "metadata")
         check_json_object(item.prompt_attrs, "prompt attributes")
         check_json_object(item.response_attrs, "response attributes")

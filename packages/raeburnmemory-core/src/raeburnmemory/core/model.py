@@ -98,7 +98,8 @@ class Interaction:
     """One recorded exchange: a prompt, its response, the agent and the session.
 
     ``response_id`` and ``response_text`` are both ``None`` for a prompt recorded without a
-    response (a note, a fact, a question not answered yet).
+    response (a note, a fact, a question not answered yet). ``expires_at`` (aware, UTC), when
+    set, is the moment from which no read returns the interaction any more.
 
     ``prompt_attrs``, ``response_attrs`` and ``agent_attrs`` keep any extra keys the caller
     gave in the prompt, response and agent dicts; ``metadata`` is the caller's JSON-serializable
@@ -117,6 +118,11 @@ class Interaction:
     prompt_attrs: Mapping[str, Any] = field(default_factory=dict)
     response_attrs: Mapping[str, Any] = field(default_factory=dict)
     agent_attrs: Mapping[str, Any] = field(default_factory=dict)
+    expires_at: datetime | None = None
+
+    def is_expired(self, now: datetime) -> bool:
+        """Whether the interaction has expired at ``now``."""
+        return self.expires_at is not None and self.expires_at <= now
 
     def content_key(self) -> ContentKey:
         """What "the same content" compares: the ids and texts of the exchange, not its time.
@@ -161,6 +167,7 @@ class Interaction:
             "prompt_attrs": dict(self.prompt_attrs),
             "response_attrs": dict(self.response_attrs),
             "agent_attrs": dict(self.agent_attrs),
+            **({} if self.expires_at is None else {"expires_at": self.expires_at.isoformat()}),
         }
 
     @classmethod
@@ -179,6 +186,9 @@ class Interaction:
             prompt_attrs=data.get("prompt_attrs") or {},
             response_attrs=data.get("response_attrs") or {},
             agent_attrs=data.get("agent_attrs") or {},
+            expires_at=(
+                None if data.get("expires_at") is None else parse_timestamp(data["expires_at"])
+            ),
         )
 
 

@@ -37,7 +37,9 @@ DEFAULT_SESSION_ID = "default"
 #: (``"replace"``).
 ON_CONFLICT = ("error", "skip", "replace")
 
-_BATCH_KEYS = frozenset({"prompt", "response", "agent", "session_id", "metadata", "timestamp"})
+_BATCH_KEYS = frozenset(
+    {"prompt", "response", "agent", "session_id", "metadata", "timestamp", "expires_at"}
+)
 
 
 def _node(
@@ -74,6 +76,7 @@ def make_interaction(
     *,
     metadata: Mapping[str, Any] | None = None,
     timestamp: Any = None,
+    expires_at: Any = None,
 ) -> Interaction:
     """Validate ``add_interaction``'s arguments and build the record.
 
@@ -81,6 +84,8 @@ def make_interaction(
     by :func:`~raeburnmemory.core.ids.new_id` when missing); ``response=None`` records the
     prompt on its own, with no response; ``agent`` is its id or a dict
     (default :data:`DEFAULT_AGENT_ID`), ``session_id`` defaults to :data:`DEFAULT_SESSION_ID`.
+    ``expires_at`` (datetime, ISO text or POSIX seconds, or ``None`` for never) is when the
+    interaction stops being returned by reads.
     Raises ``InvalidInteractionError`` naming the field that is wrong; the rules are those of
     :mod:`raeburnmemory.core.limits`.
     """
@@ -107,6 +112,7 @@ def make_interaction(
         raise InvalidInteractionError("agent name must be a string")
     try:
         moment = parse_timestamp(timestamp)
+        expiry = None if expires_at is None else parse_timestamp(expires_at, name="expires_at")
     except ConfigurationError as exc:
         raise InvalidInteractionError(str(exc)) from None
     return Interaction(
@@ -122,6 +128,7 @@ def make_interaction(
         prompt_attrs=prompt_attrs,
         response_attrs=response_attrs,
         agent_attrs=agent_attrs,
+        expires_at=expiry,
     )
 
 
@@ -151,6 +158,7 @@ def interaction_from_mapping(item: Mapping[str, Any] | Interaction, position: in
             item.get("session_id"),
             metadata=item.get("metadata"),
             timestamp=item.get("timestamp"),
+            expires_at=item.get("expires_at"),
         )
     except InvalidInteractionError as exc:
         raise InvalidInteractionError(f"item {position}: {exc}") from None
@@ -201,6 +209,7 @@ def updated_interaction(
         stored.session_id,
         metadata=stored.metadata if metadata is UNCHANGED else metadata,
         timestamp=stored.timestamp,
+        expires_at=stored.expires_at,
     )
     return dataclasses.replace(item, agent_name=stored.agent_name)
 

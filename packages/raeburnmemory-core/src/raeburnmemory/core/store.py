@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any, ClassVar
@@ -227,6 +228,13 @@ class Store(ABC):
     @abstractmethod
     def load_vectors(self) -> StoredVectors:
         """Every stored prompt vector with its id and payload."""
+
+    def expired_ids(self, now: datetime) -> list[str]:
+        """The prompt ids of the interactions whose ``expires_at`` is ``now`` or earlier.
+
+        This default reads every interaction; stores that index the expiry do better.
+        """
+        return [item.prompt_id for item in self.iter_interactions() if item.is_expired(now)]
 
     def vectors_of(self, prompt_ids: Sequence[str]) -> StoredVectors:
         """The stored vectors of those of ``prompt_ids`` that have one, with their payloads.

@@ -113,8 +113,14 @@ _VERSION_2 = [
     "CREATE INDEX interactions_search ON interactions USING gin (search_text)",
 ]
 
+# When an interaction expires (NULL: never), indexed for the few that do.
+_VERSION_3 = [
+    "ALTER TABLE interactions ADD COLUMN expires_at timestamptz",
+    "CREATE INDEX interactions_expiry ON interactions (expires_at) WHERE expires_at IS NOT NULL",
+]
+
 #: Forward migrations: version -> statements, applied in order.
-_MIGRATIONS: dict[int, list[str]] = {1: _VERSION_1, 2: _VERSION_2}
+_MIGRATIONS: dict[int, list[str]] = {1: _VERSION_1, 2: _VERSION_2, 3: _VERSION_3}
 #: The layout this code reads and writes.
 SCHEMA_VERSION = max(_MIGRATIONS)
 

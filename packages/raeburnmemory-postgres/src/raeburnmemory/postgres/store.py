@@ -31,6 +31,7 @@ from raeburnmemory.postgres._changes import ChangeFeed, prune_changes
 from raeburnmemory.postgres._connect import Pool, connect, open_pool, retrying, translated
 from raeburnmemory.postgres._dsn import redact, resolve_dsn
 from raeburnmemory.postgres._listing import PostgresListing
+from raeburnmemory.postgres._lookups import PostgresLookups
 from raeburnmemory.postgres._options import Settings, settings, specs
 from raeburnmemory.postgres._rows import (
     COLUMNS,
@@ -61,7 +62,7 @@ T = TypeVar("T")
 _PAGE = 1000
 
 
-class PostgresStore(PostgresListing, Store):
+class PostgresStore(PostgresLookups, PostgresListing, Store):
     """A memory graph in a PostgreSQL database, vectors in pgvector columns with an HNSW index.
 
     Open it with :meth:`open` (``MemoryGraph(storage_backend="postgres", dsn=...)`` does).
@@ -396,14 +397,6 @@ class PostgresStore(PostgresListing, Store):
             self._feed.baseline(conn)
             return stored_vectors(conn, "", ())
 
-    def vectors_of(self, prompt_ids: Sequence[str]) -> StoredVectors:
-        """The stored vectors of those of ``prompt_ids`` that have one, in insertion order."""
-        wanted = list(dict.fromkeys(prompt_ids))
-        if not wanted:
-            return StoredVectors()
-        with self._connection() as conn:
-            return stored_vectors(conn, "WHERE i.prompt_id = ANY(%s)", (wanted,))
-
     def refresh(self) -> StoreChanges:
         """Other writers' adds, deletes and vector replacements since the last call."""
         with self._connection() as conn:
@@ -427,11 +420,6 @@ class PostgresStore(PostgresListing, Store):
                 if not self._vectors_ready:
                     return []
             return _search.vector_search(conn, query, k, flt)
-
-    def keyword_search(self, text: str, k: int, flt: SearchFilter) -> ScoredIds:
-        """Prompts whose prompt or response text best matches ``text`` (PostgreSQL full text)."""
-        with self._connection() as conn:
-            return _search.keyword_search(conn, text, k, flt)
 
     # -- upkeep ------------------------------------------------------------------------------
 

@@ -37,8 +37,9 @@ APPLICATION_ID = 0x52424D31
 #: The ``meta`` row ``format`` of every raeburnmemory database.
 FORMAT = "raeburnmemory-sqlite"
 #: The schema version this code writes; older databases are migrated forward on open.
-#: Version 2 lets a prompt have no response (``response_id`` and ``response_text`` NULL).
-SCHEMA_VERSION = 2
+#: Version 2 lets a prompt have no response (``response_id`` and ``response_text`` NULL);
+#: version 3 adds when an interaction expires (``expires_us``, microseconds since the epoch).
+SCHEMA_VERSION = 3
 
 #: The page size of new databases. Larger pages than SQLite's 4 KiB make the sqlite-vec scan and
 #: bulk writes faster (fewer, larger reads); 16 KiB keeps single small writes nearly as cheap.
@@ -137,8 +138,19 @@ def _optional_response(conn: sqlite3.Connection) -> None:
         )
 
 
+def _expiry(conn: sqlite3.Connection) -> None:
+    """Version 2 to 3: ``expires_us``, NULL for an interaction that never expires."""
+    conn.execute("ALTER TABLE interactions ADD COLUMN expires_us INTEGER")
+    conn.execute(
+        "CREATE INDEX interactions_expiry ON interactions (expires_us) WHERE expires_us IS NOT NULL"
+    )
+
+
 #: ``_MIGRATIONS[n]`` brings a database at schema version ``n`` to ``n + 1``.
-_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _optional_response}
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _optional_response,
+    2: _expiry,
+}
 
 
 class FileState(Enum):

@@ -43,6 +43,7 @@ from raeburnmemory.sqlite._json_import import (
     import_temporaries,
 )
 from raeburnmemory.sqlite._listing import SQLiteListing
+from raeburnmemory.sqlite._lookups import SQLiteLookups
 from raeburnmemory.sqlite._meta import get_meta, read_encoder, set_meta, write_encoder
 from raeburnmemory.sqlite._opening import prepare_file
 from raeburnmemory.sqlite._rows import (
@@ -78,7 +79,7 @@ _PAGE = 1000  # rows per page when streaming
 OPTIONS = (Seconds("busy_timeout", DEFAULT_BUSY_TIMEOUT), Flag("fsync"))
 
 
-class SQLiteStore(SQLiteListing, Store):
+class SQLiteStore(SQLiteLookups, SQLiteListing, Store):
     """A memory graph in one SQLite database (``storage_backend="sqlite"``).
 
     Open it with :meth:`open`. Options: ``busy_timeout`` (seconds a writer waits for another,
@@ -392,14 +393,6 @@ class SQLiteStore(SQLiteListing, Store):
         with self._transactions.read() as conn:
             return vectors_where(conn, "", ())
 
-    def vectors_of(self, prompt_ids: Sequence[str]) -> StoredVectors:
-        """The stored vectors of those of ``prompt_ids`` that have one, in insertion order."""
-        wanted = list(dict.fromkeys(prompt_ids))
-        if not wanted:
-            return StoredVectors()
-        with self._transactions.read() as conn:
-            return changes_of(conn, wanted).added
-
     def refresh(self) -> StoreChanges:
         """Other writers' adds and deletes since the last call (never this object's own)."""
         with self._changes.lock:
@@ -442,23 +435,6 @@ class SQLiteStore(SQLiteListing, Store):
             return []
         with self._transactions.connection() as conn:
             return _vec.search(conn, query, k, flt, dim)
-
-    def _index_keywords(self) -> None:
-        """Bring the keyword index up to date with every stored interaction."""
-        with self._transactions.connection() as conn:
-            if _fts.is_current(conn):
-                return
-        with self._transactions.write() as (wconn, _):
-            _fts.catch_up(wconn)
-
-    def keyword_search(self, text: str, k: int, flt: SearchFilter) -> ScoredIds:
-        """Prompts whose prompt or response text best matches ``text`` (FTS5, bm25), best first.
-
-        Interactions written since the last keyword search are indexed first.
-        """
-        self._index_keywords()
-        with self._transactions.connection() as conn:
-            return _fts.keyword_search(conn, text, k, flt)
 
     # -- upkeep ------------------------------------------------------------------------------
 

@@ -208,6 +208,7 @@ def snapshot_index(
         "agent_nodes": {a: [r.agent_name, dict(r.agent_attrs)] for a, r in latest.items()},
         "agent_names": agent_overrides(records),
         "links": [[link.source, link.target, link.relation] for link in links],
+        "expiry": {r.prompt_id: r.expires for r in records if r.expires is not None},
     }
 
 

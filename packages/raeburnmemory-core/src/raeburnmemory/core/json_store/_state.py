@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from raeburnmemory.core.errors import CorruptStoreError
@@ -20,6 +21,8 @@ class GraphState:
     def __init__(self) -> None:
         self.records: dict[str, StoredInteraction] = {}
         self.links: dict[tuple[str, str, str], None] = {}
+        #: prompt id -> ``expires_at`` (ISO text) of the records that expire
+        self.expiring: dict[str, str] = {}
         self._links_of: dict[str, set[tuple[str, str, str]]] = {}
         self._seq = 0
         # response -> prompt, session -> prompts, agent -> prompts; built on first use
@@ -76,6 +79,8 @@ class GraphState:
         self._seq += 1
         record.seq = self._seq
         self.records[pid] = record
+        if record.expires is not None:
+            self.expiring[pid] = record.expires
         if self._tables is not None:
             responses, by_session, by_agent = self._tables
             if record.response_id is not None:
@@ -102,6 +107,8 @@ class GraphState:
             if not isinstance(record.timestamp_text, str):
                 raise TypeError(f"prompt {record.prompt_id!r} has no timestamp")
             records[record.prompt_id] = record
+            if record.expires is not None:
+                self.expiring[record.prompt_id] = record.expires
         self._seq = seq
         self._tables = None
         if len(records) != len(prompts):
@@ -126,6 +133,9 @@ class GraphState:
             seq += 1
             record.seq = seq
             records[record.prompt_id] = record
+        for pid, expires in (index.get("expiry") or {}).items():
+            if pid in records and isinstance(expires, str):
+                records[pid].expires = self.expiring[pid] = expires
         self._seq = seq
         self._tables = None
         if len(records) != len(spans) // 2:
@@ -166,6 +176,7 @@ class GraphState:
         record = self.records.pop(prompt_id, None)
         if record is None:
             return False
+        self.expiring.pop(prompt_id, None)
         if self._tables is not None:
             responses, by_session, by_agent = self._tables
             if record.response_id is not None:
@@ -233,6 +244,12 @@ class GraphState:
 
     def __iter__(self) -> Iterator[StoredInteraction]:
         return iter(list(self.records.values()))
+
+    def expired_ids(self, now: datetime) -> list[str]:
+        """The prompt ids of the records whose expiry is ``now`` or earlier, in insertion order."""
+        if not self.expiring:
+            return []
+        return [pid for pid in self.expiring if self.records[pid].is_expired(now)]
 
     def records_with_nodes(self) -> list[StoredInteraction]:
         """Every record, in order, with its nodes read."""

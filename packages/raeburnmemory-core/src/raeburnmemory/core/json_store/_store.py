@@ -37,18 +37,19 @@ from raeburnmemory.core.json_store._files import (
 )
 from raeburnmemory.core.json_store._follower import JournalFollower
 from raeburnmemory.core.json_store._listing import JsonListing
+from raeburnmemory.core.json_store._lookups import JsonLookups
 from raeburnmemory.core.json_store._snapshot import refuse_other_version
 from raeburnmemory.core.json_store._state import GraphState
 from raeburnmemory.core.json_store._write_checks import write_items
 from raeburnmemory.core.limits import check_records
-from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link, SearchFilter
+from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link
 from raeburnmemory.core.paths import resolve_db_path
-from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoreChanges, StoredVectors
+from raeburnmemory.core.store import Matrix, Store, StoreChanges, StoredVectors
 
 __all__ = ["JsonStore"]
 
 
-class JsonStore(JsonListing, Store):
+class JsonStore(JsonListing, JsonLookups, Store):
     """The default store: JSON files on local disk, shared safely by several processes.
 
     Options: ``fsync`` (default ``False``: a write survives the process being killed; ``True``:
@@ -350,33 +351,6 @@ class JsonStore(JsonListing, Store):
                 "vectors": len(self._follower.rows),
             }
 
-    # -- keyword search --------------------------------------------------------------------------
-
-    def keyword_search(self, text: str, k: int, flt: SearchFilter) -> ScoredIds:
-        """Prompts whose prompt or response text best matches ``text``, by BM25 (bm25s).
-
-        The index is built in memory on the first keyword search and again after prompts were
-        added (by this process or another); deleted prompts drop out of it at once.
-        """
-        with self._reading() as state:
-            records = state.records
-            last = state.last_seq  # deletes leave it alone: they are filtered out below
-            index = self._keywords
-            if index is None or index.version != (state, last):
-                index = self._keywords = None  # let the old one go before building anew
-                index = KeywordIndex(
-                    (state, last),
-                    (
-                        (record.prompt_id, record.prompt["text"], record.response_text)
-                        for record in state.records_with_nodes()
-                    ),
-                )
-                self._keywords = index
-            passes = None
-            if not flt.is_empty:
-                passes = lambda pid: flt.matches(records[pid].payload())  # noqa: E731
-            return index.search(text, k, records, passes)
-
     # -- vectors ---------------------------------------------------------------------------------
 
     def catching_up_may_wait(self) -> bool:
@@ -410,16 +384,6 @@ class JsonStore(JsonListing, Store):
                 stored = view.rows.all_vectors(view.journal, view.state.records)
             view.forget_unreported()
             return stored
-
-    def vectors_of(self, prompt_ids: Sequence[str]) -> StoredVectors:
-        """The stored vectors of those of ``prompt_ids`` that have one, read where each lies."""
-        with self._reading() as state, self._locked(write=False):
-            view = self._follower
-            ids = [pid for pid in dict.fromkeys(prompt_ids) if pid in view.rows.locations]
-            if not ids:
-                return StoredVectors()
-            matrix = view.rows.read(view.journal, ids)
-            return StoredVectors(ids, matrix, [state.records[pid].payload() for pid in ids])
 
     def refresh(self) -> StoreChanges:
         """Other writers' changes since the last call (or load_vectors), never this object's."""

@@ -62,6 +62,7 @@ class StoredInteraction:
         "agent_attrs",
         "agent_id",
         "agent_name",
+        "expires",
         "prompt_id",
         "response_id",
         "seq",
@@ -91,6 +92,7 @@ class StoredInteraction:
         self._seconds: float | None = None
         self.agent_name = agent_name
         self.agent_attrs = agent_attrs
+        self.expires: str | None = prompt.get("expires_at")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> StoredInteraction:
@@ -109,6 +111,7 @@ class StoredInteraction:
         record._seconds = None
         record.agent_name = data.get("agent_name")
         record.agent_attrs = data.get("agent_attrs") or {}
+        record.expires = data.get("expires_at")
         return record
 
     @classmethod
@@ -135,6 +138,7 @@ class StoredInteraction:
         record.timestamp_text = ids[4]
         record._seconds = seconds
         record.agent_name, record.agent_attrs = agent
+        record.expires = None  # the snapshot index's expiry column sets it
         return record
 
     @property
@@ -185,6 +189,8 @@ class StoredInteraction:
             if not isinstance(data.get(key) or {}, dict):
                 raise TypeError(f"{key} must be an object")
         record.timestamp  # noqa: B018 - parses, or raises ValueError
+        if record.expires is not None:
+            _time(record.expires)  # parses, or raises ValueError (TypeError if not text)
         return record
 
     @property
@@ -206,6 +212,7 @@ class StoredInteraction:
             self.response_id,
             self.agent_id,
             data.get("prompt_attrs") or {},
+            self.expires,
         )
 
     @property
@@ -247,6 +254,10 @@ class StoredInteraction:
             seconds = self._seconds = _time(self.timestamp_text).timestamp()
         return seconds
 
+    def is_expired(self, now: datetime) -> bool:
+        """Whether the interaction has expired at ``now``."""
+        return self.expires is not None and _time(self.expires) <= now
+
     def payload(self) -> VectorPayload:
         """The filter fields kept beside the prompt's vector."""
         return VectorPayload(self.session_id, self.agent_id, self.timestamp_seconds)
@@ -278,6 +289,7 @@ class StoredInteraction:
             prompt_attrs=prompt_attrs,
             response_attrs=response_attrs,
             agent_attrs=dict(self.agent_attrs),
+            expires_at=None if self.expires is None else _time(self.expires),
         )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from raeburnmemory.core.checks import require_same_encoder
@@ -10,7 +12,7 @@ from raeburnmemory.core.encoders import Encoder
 from raeburnmemory.core.errors import NotFoundError
 from raeburnmemory.core.memory._encoding import encode_in_chunks
 from raeburnmemory.core.memory._views import MemoryViews
-from raeburnmemory.core.model import EncoderInfo, Interaction
+from raeburnmemory.core.model import EncoderInfo, Interaction, utc_now
 from raeburnmemory.core.records import (
     UNCHANGED,
     check_on_conflict,
@@ -28,6 +30,15 @@ class MemoryWrites(MemoryViews):
     encoder declared here: adding, replacing and updating interactions."""
 
     _encoder: Encoder
+    #: How long an interaction recorded without ``expires_at`` lives (``None``: for ever).
+    _ttl: timedelta | None = None
+
+    def _expiring(self, items: list[Interaction]) -> list[Interaction]:
+        """``items``, those without ``expires_at`` given the graph's ``ttl`` from now."""
+        if self._ttl is None:
+            return items
+        until = utc_now() + self._ttl
+        return [item if item.expires_at else replace(item, expires_at=until) for item in items]
 
     def _check_encoder(self) -> EncoderInfo:
         """The active encoder's record, checked against the store's (recording it if new)."""
@@ -74,6 +85,7 @@ class MemoryWrites(MemoryViews):
         *,
         metadata: Mapping[str, Any] | None = None,
         timestamp: Any = None,
+        expires_at: Any = None,
         on_conflict: str = "error",
     ) -> str:
         """Record one interaction durably and return its prompt id.
@@ -84,14 +96,24 @@ class MemoryWrites(MemoryViews):
         :meth:`update_interaction` can add a response later; ``agent`` is its id or a dict with
         ``id`` and optionally ``name`` (default: the agent ``"default"``); other keys are kept
         as node attributes. ``session_id`` defaults to ``"default"``. ``timestamp`` (datetime,
-        ISO string or POSIX seconds) defaults to now. Adding a prompt id again with the same
-        content does nothing; with different content it raises ``ConflictError``, or with
-        ``on_conflict="skip"`` leaves what is stored as it is, or with ``"replace"`` puts the
-        new content (re-embedded) in its place in one durable step, keeping its links.
+        ISO string or POSIX seconds) defaults to now. ``expires_at`` (the same shapes) is when
+        the interaction stops being returned by any read, and becomes removable by
+        :meth:`purge_expired`; without it the graph's ``ttl`` (if any) counts from now.
+        Adding a prompt id again with the same content does nothing; with different content it
+        raises ``ConflictError``, or with ``on_conflict="skip"`` leaves what is stored as it
+        is, or with ``"replace"`` puts the new content (re-embedded) in its place in one
+        durable step, keeping its links.
         """
         item = make_interaction(
-            prompt, response, agent, session_id, metadata=metadata, timestamp=timestamp
+            prompt,
+            response,
+            agent,
+            session_id,
+            metadata=metadata,
+            timestamp=timestamp,
+            expires_at=expires_at,
         )
+        [item] = self._expiring([item])
         self._record([item], on_conflict)
         return item.prompt_id
 
@@ -104,7 +126,8 @@ class MemoryWrites(MemoryViews):
         """Record many interactions durably, all or nothing; returns the prompt ids newly added.
 
         Each item is a dict of :meth:`add_interaction`'s arguments (``prompt``, optional
-        ``response``, ``agent``, ``session_id``, ``metadata`` and ``timestamp``, in the same shapes)
+        ``response``, ``agent``, ``session_id``, ``metadata``, ``timestamp`` and ``expires_at``,
+        in the same shapes)
         or an ``Interaction``.
         Every item is checked before anything is written: an invalid item
         (``InvalidInteractionError``), or a prompt id stored, or given earlier in the batch,
@@ -121,6 +144,7 @@ class MemoryWrites(MemoryViews):
         items = [interaction_from_mapping(item, n) for n, item in enumerate(interactions)]
         if not items:
             return []
+        items = self._expiring(items)
         return self._record(items, on_conflict)
 
     def update_interaction(

@@ -27,6 +27,7 @@ from raeburnmemory.core.errors import (
 from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.model import Interaction
 from raeburnmemory.core.testing.data import interaction, interactions
+from raeburnmemory.core.testing.expiry_contract import ExpiryGraphContract
 from raeburnmemory.core.testing.export_contract import ExportContract
 from raeburnmemory.core.testing.graph_listing_contract import GraphListingContract
 from raeburnmemory.core.testing.processes import kill_after_acknowledged
@@ -80,6 +81,7 @@ class MemoryGraphContract(
     GraphListingContract,
     PromptOnlyGraphContract,
     UpdateContract,
+    ExpiryGraphContract,
 ):
     """Subclass it and provide ``graph_options``: JSON-serializable ``MemoryGraph`` kwargs.
 
