@@ -147,7 +147,9 @@ def _check_conflicts(settings: Settings, records: list[_Record], report: ImportR
                     message = f"prompt {record.prompt_id!r} has other content on line {first}"
                     report.fail(number, message)
                 continue
-            owner_line, owner = owners.setdefault(record.response_id, (number, record))
+            owner_line, owner = (number, record)
+            if record.response_id is not None:
+                owner_line, owner = owners.setdefault(record.response_id, (number, record))
             if owner.prompt_id != record.prompt_id:
                 report.fail(
                     number,
