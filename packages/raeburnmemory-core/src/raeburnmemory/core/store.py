@@ -221,6 +221,12 @@ class Store(ABC):
     def load_vectors(self) -> StoredVectors:
         """Every stored prompt vector with its id and payload."""
 
+    def vector_matrix(self) -> StoredVectors | None:
+        """Every stored prompt vector with its id but no payloads, read as cheaply as the
+        store can (a memory map of its file), for one exact scan with no index built; ``None``
+        (the default) when the store has nothing cheaper than :meth:`load_vectors`."""
+        return None
+
     @abstractmethod
     def refresh(self) -> StoreChanges:
         """Catch up with other writers: their changes since the last call (never this object's)."""
