@@ -57,6 +57,16 @@ def remote(cli: Any, server: Any, *args: str) -> Any:
     return cli("--url", server.url, "--api-key", KEY, *args)
 
 
+def assert_same_output(cli: Any, served: tuple[Any, Path], commands: list[list[str]]) -> None:
+    """Each command prints the same through the server as on its store, and not nothing."""
+    server, store = served
+    for args in commands:
+        local = cli("--db", store, "--model", "none", *args).assert_ok()
+        through = remote(cli, server, *args).assert_ok()
+        assert through.stdout == local.stdout, args
+        assert through.stdout.strip(), args
+
+
 SAME_OUTPUT = [
     ["similar", "reset password"],
     ["--json", "similar", "reset password", "-k", "3", "--session", "s1"],
@@ -77,12 +87,7 @@ SAME_OUTPUT = [
 def test_every_served_command_prints_what_the_local_store_prints(
     cli: Any, served: tuple[Any, Path]
 ) -> None:
-    server, store = served
-    for args in SAME_OUTPUT:
-        local = cli("--db", store, "--model", "none", *args).assert_ok()
-        through = remote(cli, server, *args).assert_ok()
-        assert through.stdout == local.stdout, args
-        assert through.stdout.strip(), args
+    assert_same_output(cli, served, SAME_OUTPUT)
 
 
 @needs_api
@@ -276,12 +281,8 @@ LISTING_OUTPUT = [
 def test_listing_through_the_server_prints_what_the_local_store_prints(
     cli: Any, served: tuple[Any, Path]
 ) -> None:
-    server, store = served
-    for args in LISTING_OUTPUT:
-        local = cli("--db", store, "--model", "none", *args).assert_ok()
-        through = remote(cli, server, *args).assert_ok()
-        assert through.stdout == local.stdout, args
-        assert through.stdout.strip(), args
+    assert_same_output(cli, served, LISTING_OUTPUT)
+    server = served[0]
     first = remote(cli, server, "--json", "list", "-n", "3").assert_ok().json()
     rest = remote(cli, server, "--json", "list", "-n", "3", "--cursor", first["next_cursor"])
     ids = [item["prompt_id"] for item in first["items"] + rest.assert_ok().json()["items"]]
