@@ -108,19 +108,25 @@ def list_interactions(
     settings = settings_of(ctx)
     out = settings.output
     query = {**filters.kwargs(), "limit": limit, "cursor": cursor, "order": order.value}
+    # Plain lines go out a page at a time; a terminal's table and JSON need every row first.
+    streaming = not out.json_mode and not out.rich
     items: list[Interaction] = []
     with _memory(settings) as memory:
         for page in walk_pages(memory, **query):
-            items.extend(page.items)
+            if streaming:
+                out.table(_COLUMNS, [interaction_row(item) for item in page.items])
+            else:
+                items.extend(page.items)
             next_cursor = page.next_cursor
             if not every:
                 break
-    out.table(
-        _COLUMNS,
-        [interaction_row(item) for item in items],
-        data={"items": [item.to_dict() for item in items], "next_cursor": next_cursor},
-        empty="no interactions",
-    )
+    if not streaming:
+        out.table(
+            _COLUMNS,
+            [interaction_row(item) for item in items],
+            data={"items": [item.to_dict() for item in items], "next_cursor": next_cursor},
+            empty="no interactions",
+        )
     if next_cursor is not None:
         out.note(f"next page: --cursor {next_cursor}")
 
