@@ -250,6 +250,12 @@ class Store(ABC):
             [every.payloads[row] for row in rows],
         )
 
+    def vector_matrix(self) -> StoredVectors | None:
+        """Every stored prompt vector with its id but no payloads, read as cheaply as the
+        store can (a memory map of its file), for one exact scan with no index built; ``None``
+        (the default) when the store has nothing cheaper than :meth:`load_vectors`."""
+        return None
+
     @abstractmethod
     def refresh(self) -> StoreChanges:
         """Catch up with other writers: their changes since the last call (never this object's)."""

@@ -374,16 +374,22 @@ class JsonStore(JsonListing, JsonLookups, Store):
         """``<store file><suffix>``, beside the store's own files."""
         return Path(f"{self._files.graph}{suffix}")
 
-    def load_vectors(self) -> StoredVectors:
-        """Every stored vector with its id and payload; the next refresh() reports later changes."""
+    def load_vectors(self, *, with_payloads: bool = True) -> StoredVectors:
+        """Every stored vector with its id and payload (none ``with_payloads=False``, and then
+        later changes are still to be reported); the next refresh() reports later changes."""
         with self._mutex, permission_errors("read"):
             self._check_open()
             view = self._follower
             with self._locked(write=False):
                 view.follow()
-                stored = view.rows.all_vectors(view.journal, view.state.records)
-            view.forget_unreported()
+                stored = view.rows.all_vectors(view.journal, view.state.records, with_payloads)
+            if with_payloads:
+                view.forget_unreported()
             return stored
+
+    def vector_matrix(self) -> StoredVectors:
+        """Every stored vector with its id and no payloads; the vectors file is mapped, not read."""
+        return self.load_vectors(with_payloads=False)
 
     def refresh(self) -> StoreChanges:
         """Other writers' changes since the last call (or load_vectors), never this object's."""
