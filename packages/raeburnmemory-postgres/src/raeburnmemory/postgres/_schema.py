@@ -97,8 +97,15 @@ _VERSION_1 = [
     "INSERT INTO counts SELECT shard, 0 FROM generate_series(0, 15) AS shard",
 ]
 
+# Metadata filters' equality tests are jsonb containment, which this index answers (the
+# expression is the one raeburnmemory.postgres._where.METADATA filters on).
+_VERSION_2 = [
+    "CREATE INDEX IF NOT EXISTS interactions_metadata ON interactions "
+    "USING gin ((metadata::jsonb) jsonb_path_ops)",
+]
+
 #: Forward migrations: version -> statements, applied in order.
-_MIGRATIONS: dict[int, list[str]] = {1: _VERSION_1}
+_MIGRATIONS: dict[int, list[str]] = {1: _VERSION_1, 2: _VERSION_2}
 #: The layout this code reads and writes.
 SCHEMA_VERSION = max(_MIGRATIONS)
 

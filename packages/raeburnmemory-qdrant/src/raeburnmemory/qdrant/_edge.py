@@ -25,6 +25,7 @@ from qdrant_edge import (
     FieldCondition,
     Filter,
     HnswIndexConfig,
+    MatchAny,
     MatchValue,
     PayloadSchemaType,
     Point,
@@ -53,6 +54,7 @@ from raeburnmemory.qdrant._marker import (
 from raeburnmemory.qdrant._points import (
     FILTER_FIELDS,
     PROMPT_FIELD,
+    AnyOf,
     Match,
     conditions,
     payload,
@@ -90,6 +92,8 @@ def to_filter(flt: SearchFilter | None) -> Filter | None:
         must=[
             FieldCondition(key=item.field, match=MatchValue(item.value))
             if isinstance(item, Match)
+            else FieldCondition(key=item.field, match=MatchAny(list(item.values)))
+            if isinstance(item, AnyOf)
             else FieldCondition(key=item.field, range=RangeFloat(gte=item.gte, lte=item.lte))
             for item in found
         ]

@@ -44,7 +44,15 @@ class Range:
     lte: float | None
 
 
-Condition = Match | Range
+@dataclass(frozen=True)
+class AnyOf:
+    """The payload field ``field`` equals one of ``values``."""
+
+    field: str
+    values: tuple[str, ...]
+
+
+Condition = Match | Range | AnyOf
 
 
 _NAMESPACE_BYTES = POINT_NAMESPACE.bytes
@@ -83,4 +91,6 @@ def conditions(flt: SearchFilter | None) -> list[Condition]:
             found.append(Match(field, value))
     if flt.since is not None or flt.until is not None:
         found.append(Range("timestamp", flt.since, flt.until))
+    if flt.prompt_ids is not None:  # the prompts whose metadata passes the filter's ``where``
+        found.append(AnyOf(PROMPT_FIELD, tuple(sorted(flt.prompt_ids))))
     return found
