@@ -52,6 +52,7 @@ from raeburnmemory.qdrant._marker import (
     recorded_format,
 )
 from raeburnmemory.qdrant._points import (
+    EXTRA_INDEXED_FIELDS,
     FILTER_FIELDS,
     PROMPT_FIELD,
     AnyOf,
@@ -145,7 +146,7 @@ class EdgeEngine(Engine):
         )
         self._unflushed = 0
         handle.wrote()
-        for field, kind in FILTER_FIELDS.items():
+        for field, kind in {**FILTER_FIELDS, **EXTRA_INDEXED_FIELDS}.items():
             shard.update(UpdateOperation.create_field_index(field, _SCHEMAS[kind]))
         handle.write_marker(marker(dim, encoder))
 

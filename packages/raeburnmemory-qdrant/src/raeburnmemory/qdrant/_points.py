@@ -25,6 +25,10 @@ FILTER_FIELDS: dict[str, FieldType] = {
     "agent_id": "keyword",
     "timestamp": "float",
 }
+#: Payload fields indexed in collections created from now on, beside :data:`FILTER_FIELDS`
+#: (kept apart: those name the collection layout). The prompt id serves metadata filters, which
+#: arrive as the ids of the prompts that pass them.
+EXTRA_INDEXED_FIELDS: dict[str, FieldType] = {PROMPT_FIELD: "keyword"}
 
 
 @dataclass(frozen=True)
