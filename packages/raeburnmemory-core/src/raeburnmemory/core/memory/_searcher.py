@@ -128,8 +128,7 @@ class Searcher:
             scored = best(lambda n: store.keyword_search(request.text, n, keyword_flt), k)
         elif request.mode == "vector":
             assert query is not None
-            vector_flt = flt if self._keeper.ensure(store) is None else _with_ids(store, flt)
-            scored = best(lambda n: self._vector_search(store, query, n, vector_flt), k)
+            scored = best(lambda n: self._vector_search(store, query, n, flt), k)
         else:
             assert query is not None
             depth = candidate_depth(k)
