@@ -170,7 +170,8 @@ def test_opening_migrates_to_the_metadata_index_that_serves_equality(restored: s
         assert max(versions) == SCHEMA_VERSION >= 2
         conn.execute("SET enable_seqscan = off")
         plan = conn.execute(
-            "EXPLAIN SELECT prompt_id FROM interactions WHERE (metadata::jsonb) @> %s::jsonb",
+            "EXPLAIN SELECT prompt_id FROM interactions "
+            "WHERE raeburn_metadata(metadata) @> %s::jsonb",
             (json.dumps({key: value}),),
         ).fetchall()
         assert "interactions_metadata" in " ".join(row[0] for row in plan)

@@ -19,6 +19,7 @@ from psycopg import sql
 
 from raeburnmemory.core.errors import ConfigurationError, StoreError, StoreNotFoundError
 from raeburnmemory.core.model import EncoderInfo
+from raeburnmemory.postgres._where import METADATA_FUNCTION, METADATA_INDEX
 
 __all__ = [
     "BUILD_MEMORY_MB",
@@ -97,12 +98,11 @@ _VERSION_1 = [
     "INSERT INTO counts SELECT shard, 0 FROM generate_series(0, 15) AS shard",
 ]
 
-# Metadata filters' equality tests are jsonb containment, which this index answers (the
-# expression is the one raeburnmemory.postgres._where.METADATA filters on).
-_VERSION_2 = [
-    "CREATE INDEX IF NOT EXISTS interactions_metadata ON interactions "
-    "USING gin ((metadata::jsonb) jsonb_path_ops)",
-]
+# Metadata filters' equality tests are jsonb containment, which this index answers. The
+# metadata column is json, which holds any text; jsonb refuses the escape \u0000, so the
+# metadata as jsonb (raeburnmemory.postgres._where.METADATA) is NULL for a record holding it:
+# writing it still works, and no metadata filter selects it.
+_VERSION_2 = [METADATA_FUNCTION, METADATA_INDEX]
 
 #: Forward migrations: version -> statements, applied in order.
 _MIGRATIONS: dict[int, list[str]] = {1: _VERSION_1, 2: _VERSION_2}
