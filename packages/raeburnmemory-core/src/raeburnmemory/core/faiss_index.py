@@ -215,6 +215,12 @@ class FaissIndex(NumpyIndex):
         return cls(dim, graph_copy=store.derived_file(_COPY_SUFFIX), **kwargs)
 
     @classmethod
+    def scans_exactly(cls, options: Mapping[str, Any]) -> bool:
+        """For ``index="flat"`` (the default), whose search is :class:`NumpyIndex`'s."""
+        kind = parse_options("faiss index", _OPTIONS, options, unknown="ignore")["index"]
+        return bool(kind == "flat")
+
+    @classmethod
     def own_files(cls, store: Store, options: Mapping[str, Any]) -> list[Path]:
         """The copy of the HNSW graph beside the store and the temporary copies being written.
 
@@ -383,7 +389,7 @@ class FaissIndex(NumpyIndex):
             # for one query at a time it measured faster than IndexFlatIP, with the same answers.
             return super().search(q, k, flt)
         labels = len(graph.labels)
-        allowed = graph.payloads.mask(flt, labels)
+        allowed = graph.payloads.mask(flt, labels, graph.label_of)
         if allowed is not None:
             allowed &= graph.alive[:labels]
             if int(allowed.sum()) < max(self.exact_below, 4 * k):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -11,10 +12,10 @@ import numpy.typing as npt
 from raeburnmemory.core.checks import vectors_for_ids
 from raeburnmemory.core.limits import check_vectors
 from raeburnmemory.core.model import SearchFilter, VectorPayload
-from raeburnmemory.core.store import Matrix, ScoredIds, Store
+from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoredVectors
 from raeburnmemory.core.vectors import VectorIndex
 
-__all__ = ["NumpyIndex", "PayloadColumns", "top_k"]
+__all__ = ["NumpyIndex", "PayloadColumns", "scan", "top_k"]
 
 
 class PayloadColumns:
@@ -72,8 +73,22 @@ class PayloadColumns:
         self.agent[target] = self.agent[source]
         self.timestamp[target] = self.timestamp[source]
 
-    def mask(self, flt: SearchFilter, size: int) -> npt.NDArray[np.bool_] | None:
-        """Rows ``[0, size)`` that pass ``flt``, or ``None`` when every row passes."""
+    def mask(
+        self, flt: SearchFilter, size: int, rows: Mapping[str, int] | None = None
+    ) -> npt.NDArray[np.bool_] | None:
+        """Rows ``[0, size)`` that pass ``flt``, or ``None`` when every row passes.
+
+        ``flt.prompt_ids`` restricts the rows to those ids' rows, as ``rows`` maps them (ids it
+        lacks are left out); ``flt.where`` is not looked at (its ids come as ``prompt_ids``).
+        """
+        ids = flt.prompt_ids
+        flt = replace(flt, where=None, prompt_ids=None)
+        if ids is not None and rows is not None:
+            keep = np.zeros(size, dtype=np.bool_)
+            found = [row for row in map(rows.get, ids) if row is not None and row < size]
+            keep[np.asarray(found, dtype=np.intp)] = True
+            passing = self.mask(flt, size)
+            return keep if passing is None else keep & passing
         if flt.is_empty:
             return None
         keep = np.ones(size, dtype=np.bool_)
@@ -152,6 +167,32 @@ def _scores(
     return scores
 
 
+def scan(stored: StoredVectors, query: Matrix, k: int) -> ScoredIds:
+    """The ``k`` best ``(id, inner product)`` pairs of one pass over ``stored``'s vectors (one
+    row each, a memory map read as it goes), best first, ties by row.
+
+    A :class:`NumpyIndex` holding the same rows answers the same, scores bit for bit: each
+    block of rows is laid out dimension-major, as the index keeps them, and scored by the
+    same product.
+    """
+    size = len(stored)
+    if size == 0 or k <= 0:
+        return []
+    q = np.asarray(query, dtype=np.float32).reshape(-1)
+    nonzero = np.flatnonzero(q)
+    sparse = len(nonzero) <= _SPARSE_FRACTION * len(q)
+    scores = np.empty(size, dtype=np.float32)
+    rows = stored.vectors
+    for start in range(0, size, _SPARSE_CHUNK):
+        stop = min(start + _SPARSE_CHUNK, size)
+        if sparse:
+            block = np.ascontiguousarray(rows[start:stop, nonzero].T)
+            np.dot(q[nonzero], block, out=scores[start:stop])
+        else:
+            scores[start:stop] = q @ np.ascontiguousarray(rows[start:stop].T)
+    return [(stored.ids[r], s) for r, s in top_k(scores, k)]
+
+
 class NumpyIndex(VectorIndex):
     """An exact in-memory index: one matrix product per query, numpy only.
 
@@ -175,6 +216,11 @@ class NumpyIndex(VectorIndex):
     def create(cls, *, dim: int, store: Store, options: Mapping[str, Any]) -> NumpyIndex:
         """An empty index for ``dim``-dimensional vectors."""
         return cls(dim)
+
+    @classmethod
+    def scans_exactly(cls, options: Mapping[str, Any]) -> bool:
+        """Always: the search is one pass over every vector."""
+        return True
 
     @property
     def dim(self) -> int:
@@ -243,7 +289,7 @@ class NumpyIndex(VectorIndex):
         if size == 0 or k <= 0:
             return []
         q = np.asarray(query, dtype=np.float32).reshape(self._dim)
-        keep = self._payloads.mask(flt or SearchFilter(), size)
+        keep = self._payloads.mask(flt or SearchFilter(), size, self._rows)
         if keep is None:
             scores = _scores(self._columns[:, :size], q)
             return [(self._ids[r], s) for r, s in top_k(scores, k)]

@@ -19,6 +19,7 @@ from psycopg import sql
 
 from raeburnmemory.core.errors import ConfigurationError, StoreError, StoreNotFoundError
 from raeburnmemory.core.model import EncoderInfo
+from raeburnmemory.postgres._where import METADATA_FUNCTION, METADATA_INDEX
 
 __all__ = [
     "BUILD_MEMORY_MB",
@@ -51,6 +52,11 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _SEARCH_TEXT = (
     "setweight(to_tsvector('english'::regconfig, prompt_text), 'A') || "
     "setweight(to_tsvector('english'::regconfig, response_text), 'B')"
+)
+# Since version 2, where a prompt may have no response (NULL text, which || would spread).
+_SEARCH_TEXT_V2 = (
+    "setweight(to_tsvector('english'::regconfig, prompt_text), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, coalesce(response_text, '')), 'B')"
 )
 
 _VERSION_1 = [
@@ -97,8 +103,31 @@ _VERSION_1 = [
     "INSERT INTO counts SELECT shard, 0 FROM generate_series(0, 15) AS shard",
 ]
 
+# A prompt may be recorded without a response: its response id and text are NULL.
+_VERSION_2 = [
+    "ALTER TABLE interactions ALTER COLUMN response_id DROP NOT NULL",
+    "ALTER TABLE interactions ALTER COLUMN response_text DROP NOT NULL",
+    "DROP INDEX interactions_search",
+    "ALTER TABLE interactions DROP COLUMN search_text",
+    f"ALTER TABLE interactions ADD COLUMN search_text tsvector "
+    f"GENERATED ALWAYS AS ({_SEARCH_TEXT_V2}) STORED",
+    "CREATE INDEX interactions_search ON interactions USING gin (search_text)",
+]
+
+# When an interaction expires (NULL: never), indexed for the few that do.
+_VERSION_3 = [
+    "ALTER TABLE interactions ADD COLUMN expires_at timestamptz",
+    "CREATE INDEX interactions_expiry ON interactions (expires_at) WHERE expires_at IS NOT NULL",
+]
+
+# Metadata filters' equality tests are jsonb containment, which this index answers. The
+# metadata column is json, which holds any text; jsonb refuses the escape \u0000, so the
+# metadata as jsonb (raeburnmemory.postgres._where.METADATA) is NULL for a record holding it:
+# writing it still works, and no metadata filter selects it.
+_VERSION_4 = [METADATA_FUNCTION, METADATA_INDEX]
+
 #: Forward migrations: version -> statements, applied in order.
-_MIGRATIONS: dict[int, list[str]] = {1: _VERSION_1}
+_MIGRATIONS: dict[int, list[str]] = {1: _VERSION_1, 2: _VERSION_2, 3: _VERSION_3, 4: _VERSION_4}
 #: The layout this code reads and writes.
 SCHEMA_VERSION = max(_MIGRATIONS)
 

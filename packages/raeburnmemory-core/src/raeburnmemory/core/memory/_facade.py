@@ -8,6 +8,7 @@ The facade over the graph's parts: :mod:`._views` reads back what is stored, the
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -28,6 +29,7 @@ from raeburnmemory.core.errors import (
 )
 from raeburnmemory.core.limits import check_id
 from raeburnmemory.core.memory._encoding import encode, encoded_batches
+from raeburnmemory.core.memory._expiry import Expired, parse_ttl
 from raeburnmemory.core.memory._index_keeper import IndexKeeper
 from raeburnmemory.core.memory._listing import MemoryListing
 from raeburnmemory.core.memory._recording import MemoryWrites
@@ -41,6 +43,7 @@ from raeburnmemory.core.model import (
 )
 from raeburnmemory.core.registry import load_storage_backend
 from raeburnmemory.core.store import Matrix, ScoredIds, Store
+from raeburnmemory.core.where import Where
 
 __all__ = ["MemoryGraph"]
 
@@ -70,6 +73,8 @@ class MemoryGraph(MemoryWrites, MemoryListing):
             encoder, instead of raising ``EmbeddingMismatchError``. With no model named, this
             is the default model; without ``reindex``, a store that has vectors keeps the
             encoder it recorded.
+        ttl: How long an interaction recorded without ``expires_at`` lives, from when it is
+            recorded (seconds or a ``timedelta``); default: until it is deleted.
         **options: Options of the store and vector backend (``fsync=True``, ``index="hnsw"``,
             ``dsn=...``, ``qdrant_url=...``); unknown names raise ``ConfigurationError``.
     """
@@ -89,6 +94,7 @@ class MemoryGraph(MemoryWrites, MemoryListing):
         self._closed = True
         self._lock = threading.RLock()
         self._graph = None
+        self._ttl = parse_ttl(options.pop("ttl", None))
         # Named by the caller or RAEBURN_EMBED_MODEL; otherwise a store with vectors keeps its own.
         named = embedding_model is not _DEFAULT or bool(os.environ.get(EMBED_MODEL_ENV, "").strip())
         self._encoder: Encoder = (
@@ -210,6 +216,7 @@ class MemoryGraph(MemoryWrites, MemoryListing):
         min_score: float | None = None,
         mode: str = "vector",
         vector_weight: float | None = None,
+        where: Where | Mapping[str, Any] | None = None,
     ) -> list[SearchHit]:
         """The stored prompts most like ``text``, best first, with their interactions.
 
@@ -218,8 +225,12 @@ class MemoryGraph(MemoryWrites, MemoryListing):
         left out); ``"hybrid"`` fuses both rankings' normalized scores, the vector's counting
         ``vector_weight`` (default :data:`~raeburnmemory.core.fusion.HYBRID_VECTOR_WEIGHT`)
         and the keyword's the rest (stores without keyword search raise
-        ``UnsupportedSearchError``). Filters keep only one session, one agent, or a time
-        window, and ``top_k`` hits still come back when that many pass. ``min_score`` drops
+        ``UnsupportedSearchError``). Filters keep only one session, one agent, a time window,
+        or the prompts whose metadata passes ``where`` (the language of
+        :mod:`raeburnmemory.core.where`, such as ``{"user": "ana"}``; a malformed one raises
+        ``InvalidFilterError`` naming its bad part), all combined; ``top_k`` hits still come
+        back whenever that many pass, however few do. Hits of equal score come in the order
+        of their prompt ids. ``min_score`` drops
         weaker hits. An empty or blank ``text``, or a ``top_k`` outside 1 to
         :data:`MAX_TOP_K`, raises ``ConfigurationError``.
         """
@@ -233,6 +244,7 @@ class MemoryGraph(MemoryWrites, MemoryListing):
             min_score=min_score,
             mode=mode,
             weight=vector_weight,
+            where=where,
         )
         with self._lock:
             scored = self._ranked(request)
@@ -258,11 +270,17 @@ class MemoryGraph(MemoryWrites, MemoryListing):
             self._lock.release()
 
     def _ranked(self, request: SearchRequest) -> ScoredIds:
-        """The ranked ``(prompt id, score)`` pairs of a search, up to date with other writers."""
+        """The ranked ``(prompt id, score)`` pairs of a search, up to date with other writers;
+        expired prompts left out (the search asks for as many more as there are)."""
         query = self._searcher.query_vector(request)
         with self._lock:
             self._catch_up()
-            return self._searcher.ranked(self.store, request, query)
+            expired = Expired(self.store)
+            if not expired:
+                return self._searcher.ranked(self.store, request, query)
+            deeper = dataclasses.replace(request, k=request.k + len(expired))
+            scored = self._searcher.ranked(self.store, deeper, query)
+            return [hit for hit in scored if hit[0] not in expired.ids][: request.k]
 
     def get_similar_prompts(
         self,
@@ -272,10 +290,17 @@ class MemoryGraph(MemoryWrites, MemoryListing):
         session_id: str | None = None,
         agent_id: str | None = None,
         min_score: float | None = None,
+        where: Where | Mapping[str, Any] | None = None,
     ) -> list[str]:
-        """Ids of the stored prompts most similar to ``text``, best first."""
+        """Ids of the stored prompts most similar to ``text``, best first (``where``: a
+        metadata filter, as for :meth:`search`)."""
         request = SearchRequest.checked(
-            text, top_k, session_id=session_id, agent_id=agent_id, min_score=min_score
+            text,
+            top_k,
+            session_id=session_id,
+            agent_id=agent_id,
+            min_score=min_score,
+            where=where,
         )
         scored = self._ranked(request)
         return [pid for pid, _ in scored]
