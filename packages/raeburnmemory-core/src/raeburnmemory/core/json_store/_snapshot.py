@@ -48,7 +48,11 @@ __all__ = [
 ]
 
 FORMAT = "raeburnmemory"
-VERSION = 1
+#: The format version this code writes. Version 2 records the CRC-32 of the vectors file's rows
+#: in the map and lets a compaction append rows to the file; version 1 stores still open.
+VERSION = 2
+#: The oldest format version this code reads.
+OLDEST_VERSION = 1
 _READ_CHUNK = 16 << 20
 # The start of every snapshot this layout writes (0.1.0's too): the graph's first attributes.
 _HEAD = re.compile(
@@ -66,8 +70,9 @@ def head_version(head: bytes) -> int | None:
 
 
 def check_version(path: Path, version: object) -> None:
-    """Raise ``CorruptStoreError`` naming ``path`` unless ``version`` is :data:`VERSION`."""
-    if type(version) is int and version == VERSION:
+    """Raise ``CorruptStoreError`` naming ``path`` unless this code reads ``version``
+    (:data:`OLDEST_VERSION` to :data:`VERSION`)."""
+    if type(version) is int and OLDEST_VERSION <= version <= VERSION:
         return
     if type(version) is int and version > VERSION:
         raise CorruptStoreError(
@@ -77,7 +82,8 @@ def check_version(path: Path, version: object) -> None:
             "raeburnmemory-core to open it",
         )
     raise CorruptStoreError(
-        path, f"format version {version!r} is not supported (expected {VERSION})"
+        path,
+        f"format version {version!r} is not supported (expected {OLDEST_VERSION} to {VERSION})",
     )
 
 
