@@ -23,6 +23,7 @@ from typing import Any
 
 from raeburnmemory.core._fsync import fsync_file
 from raeburnmemory.core.errors import CorruptStoreError
+from raeburnmemory.core.json_store._node_pairs import write_pairs
 from raeburnmemory.core.json_store._state import GraphState
 from raeburnmemory.core.json_store._stored import StoredInteraction
 from raeburnmemory.core.json_text import dumps, loads
@@ -185,6 +186,13 @@ class _Output:
         if self._pending_size > 1 << 20:
             self.flush()
 
+    def write_raw(self, data: bytes) -> None:
+        """Write bytes copied from another snapshot (after what is queued)."""
+        self.flush()
+        self.crc = zlib.crc32(data, self.crc)
+        self.fh.write(data)
+        self.size += len(data)
+
     def flush(self) -> None:
         """Write out what is queued."""
         data = "".join(self._pending).encode("ascii")
@@ -225,7 +233,6 @@ def write_snapshot(
     Returns its CRC-32, its size and its index (:func:`snapshot_index`). The layout is the one
     ``iter_node_link_json`` streams, built straight from the stored nodes.
     """
-    state.materialize()
     records = list(state)
     links = state.link_list()
     graph_attrs = {
@@ -240,12 +247,7 @@ def write_snapshot(
     with path.open("wb") as fh:
         out = _Output(fh)
         out.write(dumps(head)[:-1] + ', "nodes": [')
-        for record in records:
-            text = dumps([record.prompt, record.response])[1:-1]
-            if spans:
-                out.write(", ")
-            spans += (out.size, len(text))
-            out.write(text)
+        write_pairs(out, records, spans)
         for chunk in _json_chunks(_other_nodes(records, sessions)):
             out.write(chunk if not spans or chunk.startswith(", ") else ", " + chunk)
         out.write('], "edges": [')
@@ -307,6 +309,13 @@ class SnapshotFile:
         if not isinstance(found, list) or not all(isinstance(n, dict) for n in found):
             raise CorruptStoreError(self.path, f"unreadable nodes at byte {start}")
         return found
+
+    def raw(self, start: int, end: int) -> bytes:
+        """The file's bytes between two offsets, as they are."""
+        data = os.pread(self._fd, end - start, start)
+        if len(data) != end - start:
+            raise CorruptStoreError(self.path, f"the file ends before byte {end}")
+        return data
 
     def close(self) -> None:
         """Close the file."""
