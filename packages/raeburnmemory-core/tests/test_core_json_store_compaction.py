@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 import numpy as np
 import pytest
 
-from raeburnmemory.core.json_store import JsonStore
+from raeburnmemory.core.json_store import JsonStore, _write_checks
 from raeburnmemory.core.json_store._snapshot import SnapshotFile
 from raeburnmemory.core.json_store._vector_file import SUFFIXES, preferred_format, read_vector_info
 from raeburnmemory.core.model import EncoderInfo
@@ -85,3 +85,42 @@ def test_a_compaction_copies_the_nodes_it_did_not_change(
     with JsonStore.open(str(path), create=False) as store:
         assert store.get("p7") == interactions(40)[7]
         assert store.get("p104") == interactions(5, start=100)[4]
+
+
+def test_a_large_batch_is_written_line_by_line_and_still_all_or_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each journal line is appended as soon as it is made (a batch's lines are never all in
+    memory); when a later line cannot be made, the ones before it are taken back."""
+    path = tmp_path / "graph.json"
+    journal = Path(f"{path}.journal")
+    store = _store(path)
+    store.add(interactions(3), unit_vectors(3, DIM))
+    size = journal.stat().st_size
+    made = _write_checks.add_line
+    sizes_seen: list[int] = []
+
+    def fail_second(*args: Any) -> Any:
+        sizes_seen.append(journal.stat().st_size)
+        if len(sizes_seen) == 2:
+            raise RuntimeError("cannot make this line")
+        return made(*args)
+
+    monkeypatch.setattr(_write_checks, "add_line", fail_second)
+    batch = 2 * _write_checks.JOURNAL_LINE_ITEMS
+    with pytest.raises(RuntimeError, match="cannot make this line"):
+        store.add(interactions(batch, start=100), unit_vectors(batch, DIM))
+    assert sizes_seen[1] > size  # the first line was already in the journal
+    assert journal.stat().st_size == size
+    assert store.count() == 3
+    monkeypatch.undo()
+    store.add(interactions(2, start=9000), unit_vectors(2, DIM))
+    store.close()
+    with JsonStore.open(str(path), create=False) as again:
+        assert {item.prompt_id for item in again.iter_interactions()} == {
+            "p0",
+            "p1",
+            "p2",
+            "p9000",
+            "p9001",
+        }

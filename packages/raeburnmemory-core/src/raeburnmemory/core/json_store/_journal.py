@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -312,11 +312,12 @@ class JournalFile:
         """The vectors of the ``add`` line at ``offset`` (:func:`line_vectors`)."""
         return line_vectors(self.fd, offset, length)
 
-    def append(self, lines: Sequence[bytes], *, fsync: bool) -> list[tuple[int, int]]:
+    def append(self, lines: Iterable[bytes], *, fsync: bool) -> list[tuple[int, int]]:
         """Append whole lines durably, all or nothing; returns the offset and length of each.
 
-        When a write fails the journal is cut back to where it was, so none of the lines is
-        stored. Should even that fail, :class:`TornAppendError` says how many lines were complete.
+        ``lines`` may be made as they are written: when making one raises, or a write fails,
+        the journal is cut back to where it was, so none of the lines is stored. Should even
+        that fail, :class:`TornAppendError` says how many lines were complete.
         """
         if self.folded:
             self._start_anew()
@@ -341,9 +342,13 @@ class JournalFile:
             except OSError:
                 raise TornAppendError(self.path, len(placed), exc) from None
             raise file_error(self.path, "write", exc, "nothing was written") from None
+        except BaseException:  # a line could not be made: take back the ones before it
+            if placed:
+                os.ftruncate(fd, start)
+            raise
         self.end = offset
         self.size_seen = offset
-        self.last_line += len(lines)
+        self.last_line += len(placed)
         return placed
 
     def _start_anew(self) -> None:
