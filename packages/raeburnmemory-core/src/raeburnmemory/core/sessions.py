@@ -37,6 +37,7 @@ __all__ = [
     "encode_session_cursor",
     "moment_of",
     "summarize",
+    "summarize_rows",
     "within_horizon",
 ]
 
@@ -118,31 +119,44 @@ def within_horizon(query: ListQuery, horizon_micros: int | None) -> ListQuery:
     return replace(query, until=moment_of(horizon_micros))
 
 
+def summarize_rows(
+    rows: Iterable[tuple[str, str, int]], after: SessionPosition | None, limit: int
+) -> list[SessionSummary]:
+    """The first ``limit`` session summaries of ``rows`` (session id, agent id, timestamp in
+    microseconds: one per interaction), newest last activity first, strictly after ``after``."""
+    found: dict[str, tuple[int, int, int, set[str]]] = {}
+    for session_id, agent_id, moment in rows:
+        count, first, last, agents = found.get(session_id, (0, moment, moment, set()))
+        agents.add(agent_id)
+        found[session_id] = (count + 1, min(first, moment), max(last, moment), agents)
+    positions = (SessionPosition(last, sid) for sid, (_, _, last, _) in found.items())
+    chosen = heapq.nlargest(limit, (p for p in positions if after is None or p < after))
+    summaries = []
+    for position in chosen:
+        count, first, last, agents = found[position.session_id]
+        summaries.append(
+            SessionSummary(
+                session_id=position.session_id,
+                interactions=count,
+                first=moment_of(first),
+                last=moment_of(last),
+                agents=tuple(sorted(agents)),
+            )
+        )
+    return summaries
+
+
 def summarize(
     items: Iterable[Interaction], query: ListQuery, after: SessionPosition | None, limit: int
 ) -> list[SessionSummary]:
     """The first ``limit`` session summaries of the ``items`` passing ``query``, newest last
     activity first, strictly after ``after``, by brute force."""
-    found: dict[str, tuple[int, int, int, set[str]]] = {}
-    for item in items:
-        if not query.matches(item):
-            continue
-        moment = micros(item.timestamp)
-        count, first, last, agents = found.get(item.session_id, (0, moment, moment, set()))
-        agents.add(item.agent_id)
-        found[item.session_id] = (count + 1, min(first, moment), max(last, moment), agents)
-    positions = (SessionPosition(last, sid) for sid, (_, _, last, _) in found.items())
-    chosen = heapq.nlargest(limit, (p for p in positions if after is None or p < after))
-    return [
-        SessionSummary(
-            session_id=position.session_id,
-            interactions=found[position.session_id][0],
-            first=moment_of(found[position.session_id][1]),
-            last=moment_of(found[position.session_id][2]),
-            agents=tuple(sorted(found[position.session_id][3])),
-        )
-        for position in chosen
-    ]
+    rows = (
+        (item.session_id, item.agent_id, micros(item.timestamp))
+        for item in items
+        if query.matches(item)
+    )
+    return summarize_rows(rows, after, limit)
 
 
 def _fingerprint(query: ListQuery) -> str:

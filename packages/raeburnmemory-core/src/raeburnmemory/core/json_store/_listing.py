@@ -17,6 +17,7 @@ from raeburnmemory.core.json_store._state import GraphState
 from raeburnmemory.core.json_store._stored import StoredInteraction
 from raeburnmemory.core.listing import ListQuery, Position, micros
 from raeburnmemory.core.model import Interaction, parse_timestamp
+from raeburnmemory.core.sessions import SessionPosition, SessionSummary, summarize_rows
 
 #: A record's place in time order: its timestamp in microseconds and its prompt id.
 _Key = tuple[int, str]
@@ -105,3 +106,15 @@ class JsonListing:
         """The prompt ids of the interactions passing ``query``, in insertion order."""
         with self._reading() as state:
             return [record.prompt_id for _, record in selected(state, query)]
+
+    def session_summaries(
+        self, query: ListQuery, after: SessionPosition | None, limit: int
+    ) -> list[SessionSummary]:
+        """Session summaries of the interactions passing ``query``, from the records' ids and
+        timestamps (no interaction is built)."""
+        with self._reading() as state:
+            rows = (
+                (record.session_id, record.agent_id, key[0])
+                for key, record in selected(state, query)
+            )
+            return summarize_rows(rows, after, limit)
