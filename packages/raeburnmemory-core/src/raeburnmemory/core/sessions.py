@@ -124,26 +124,35 @@ def summarize_rows(
 ) -> list[SessionSummary]:
     """The first ``limit`` session summaries of ``rows`` (session id, agent id, timestamp in
     microseconds: one per interaction), newest last activity first, strictly after ``after``."""
-    found: dict[str, tuple[int, int, int, set[str]]] = {}
-    for session_id, agent_id, moment in rows:
-        count, first, last, agents = found.get(session_id, (0, moment, moment, set()))
-        agents.add(agent_id)
-        found[session_id] = (count + 1, min(first, moment), max(last, moment), agents)
-    positions = (SessionPosition(last, sid) for sid, (_, _, last, _) in found.items())
+    counts: dict[str, int] = {}
+    firsts: dict[str, int] = {}
+    lasts: dict[str, int] = {}
+    agents: dict[str, set[str]] = {}
+    for session_id, agent_id, moment in rows:  # the hot loop of an overview: kept plain
+        last = lasts.get(session_id)
+        if last is None:
+            counts[session_id] = 1
+            firsts[session_id] = lasts[session_id] = moment
+            agents[session_id] = {agent_id}
+            continue
+        counts[session_id] += 1
+        if moment > last:
+            lasts[session_id] = moment
+        elif moment < firsts[session_id]:
+            firsts[session_id] = moment
+        agents[session_id].add(agent_id)
+    positions = (SessionPosition(last, sid) for sid, last in lasts.items())
     chosen = heapq.nlargest(limit, (p for p in positions if after is None or p < after))
-    summaries = []
-    for position in chosen:
-        count, first, last, agents = found[position.session_id]
-        summaries.append(
-            SessionSummary(
-                session_id=position.session_id,
-                interactions=count,
-                first=moment_of(first),
-                last=moment_of(last),
-                agents=tuple(sorted(agents)),
-            )
+    return [
+        SessionSummary(
+            session_id=position.session_id,
+            interactions=counts[position.session_id],
+            first=moment_of(firsts[position.session_id]),
+            last=moment_of(position.last_micros),
+            agents=tuple(sorted(agents[position.session_id])),
         )
-    return summaries
+        for position in chosen
+    ]
 
 
 def summarize(
