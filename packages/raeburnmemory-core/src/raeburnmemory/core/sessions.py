@@ -19,7 +19,7 @@ import binascii
 import hashlib
 import heapq
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -94,7 +94,7 @@ class SessionsPage:
     items: list[SessionSummary] = field(default_factory=list)
     next_cursor: str | None = None
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[SessionSummary]:
         return iter(self.items)
 
     def __len__(self) -> int:
