@@ -167,8 +167,8 @@ class HitOut(BaseModel):
     id: str
     score: float
     prompt_text: str
-    response_text: str | None = Field(description="null for a prompt recorded on its own")
-    response_id: str | None = Field(description="null for a prompt recorded on its own")
+    response_text: str | None
+    response_id: str | None
     agent_id: str
     session_id: str
     timestamp: str
@@ -192,8 +192,8 @@ class InteractionOut(BaseModel):
 
     prompt_id: str
     prompt_text: str
-    response_id: str | None = Field(description="null for a prompt recorded on its own")
-    response_text: str | None = Field(description="null for a prompt recorded on its own")
+    response_id: str | None
+    response_text: str | None
     agent_id: str
     agent_name: str | None
     session_id: str

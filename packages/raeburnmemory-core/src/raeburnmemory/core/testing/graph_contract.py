@@ -29,7 +29,6 @@ from raeburnmemory.core.model import Interaction
 from raeburnmemory.core.testing.data import interaction, interactions
 from raeburnmemory.core.testing.export_contract import ExportContract
 from raeburnmemory.core.testing.graph_listing_contract import GraphListingContract
-from raeburnmemory.core.testing.graph_sessions_contract import GraphSessionsContract
 from raeburnmemory.core.testing.processes import kill_after_acknowledged
 from raeburnmemory.core.testing.recording_contract import RecordingContract
 
@@ -88,9 +87,7 @@ def _spawn(
     )
 
 
-class MemoryGraphContract(
-    ExportContract, RecordingContract, GraphListingContract, GraphSessionsContract
-):
+class MemoryGraphContract(ExportContract, RecordingContract, GraphListingContract):
     """Subclass it and provide ``graph_options``: JSON-serializable ``MemoryGraph`` kwargs.
 
     The options name one store (``db_path`` and/or backend options) that starts empty; every
