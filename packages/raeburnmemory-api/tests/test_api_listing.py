@@ -161,10 +161,6 @@ def test_patch_changes_only_the_parts_given(server: Server, memory: MemoryClient
     assert unknown.status_code == 422, unknown.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MemoryGraph.update_interaction does not yet write a change of the metadata alone",
-)
 def test_patch_of_the_metadata_alone_is_stored(server: Server, memory: MemoryClient) -> None:
     (prompt_id,) = _seed(memory, "meta-only", 1)
     changed = memory.update_interaction(prompt_id, metadata={"reviewed": True})
