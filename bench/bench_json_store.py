@@ -8,7 +8,8 @@ normalized vectors it measures, in one run:
 * batch adds per second (chunks of 2,048) while filling the store to ``--n`` (store time only:
   making the sample interactions and vectors is not counted);
 * reopening the ``--n`` store and loading every vector (what a MemoryGraph does before its first
-  query), in wall and CPU seconds, and the time of a compaction (which forces ~240 MB to disk);
+  query), in wall and CPU seconds, the time of a compaction (which forces ~240 MB to disk), and
+  of the next one after adding 1% more (which appends to the vectors file);
 * peak resident memory of the reopening process (measured in a fresh subprocess).
 
 Results go to ``bench/results/json_store.json``.
@@ -129,9 +130,16 @@ def run(n: int, dim: int, singles: int) -> dict[str, Any]:
                 rates["small"].append(_singles(store_small, base, singles // 4, dim))
                 rates["big"].append(_singles(store_big, base, singles // 4, dim))
         with JsonStore.open(str(big)) as store:
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             store.compact()
             compact_s = time.perf_counter() - began
+            compact_cpu_s = time.process_time() - began_cpu
+            # what a compaction costs when 1% was added since the last one
+            _fill(store, 20_000_000, max(1, n // 100), dim)
+            began, began_cpu = time.perf_counter(), time.process_time()
+            store.compact()
+            compact_1pct_s = time.perf_counter() - began
+            compact_1pct_cpu_s = time.process_time() - began_cpu
         probe = subprocess.run(
             [sys.executable, __file__, "--reopen", str(big)],
             capture_output=True,
@@ -156,6 +164,9 @@ def run(n: int, dim: int, singles: int) -> dict[str, Any]:
         "batch_adds_per_s": batch_rate,
         "batch_adds_per_cpu_s": batch_cpu_rate,
         "compact_s": compact_s,
+        "compact_cpu_s": compact_cpu_s,
+        "compact_after_adding_1pct_s": compact_1pct_s,
+        "compact_after_adding_1pct_cpu_s": compact_1pct_cpu_s,
         "store_mb": size_mb,
         **reopen,
     }

@@ -28,7 +28,17 @@ from mcp.client.streamable_http import streamable_http_client  # noqa: E402
 
 # Time allowed for one exchange: a hang fails, never a slow run.
 DEADLINE = 120
-READ_TOOLS = {"search_memory", "session_history", "get_memory", "list_sessions", "memory_stats"}
+READ_TOOLS = {
+    "search_memory",
+    "session_history",
+    "get_memory",
+    "list_sessions",
+    "memory_stats",
+    "list_memories",
+    "count_memories",
+}
+WRITE_TOOLS = {"record_memory", "update_memory"}
+ADMIN_TOOLS = {"forget_memory", "forget_matching"}
 INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 1,
@@ -99,7 +109,7 @@ def test_a_good_key_uses_the_tools_and_the_api_sees_the_same_store(server: str) 
         return await _tool_names(client), found.structured_content
 
     names, found = run(server, "alpha-admin", work)
-    assert READ_TOOLS | {"record_memory", "forget_memory"} == names
+    assert names == READ_TOOLS | WRITE_TOOLS | ADMIN_TOOLS
     assert [match["prompt_id"] for match in found["matches"]] == ["a-p1"]
     answer = httpx.get(
         server + "/memory/interactions/a-p1", headers={"Authorization": "Bearer alpha-admin"}
@@ -130,6 +140,10 @@ def test_another_namespace_sees_nothing_through_any_tool(server: str) -> None:
             "agent_id": "beta-agent",
         },
         "forget_memory": {"session_id": "alpha-session"},
+        "list_memories": {"limit": 200},
+        "count_memories": {"where": {"user": SECRET}},
+        "update_memory": {"prompt_id": "a-p1", "metadata": {"taken": True}},
+        "forget_matching": {"session_id": "alpha-session"},
     }
 
     async def work(client: Client) -> dict[str, str]:
@@ -143,7 +157,8 @@ def test_another_namespace_sees_nothing_through_any_tool(server: str) -> None:
     answers = run(server, "beta-admin", work)
     for name, answer in answers.items():
         assert SECRET not in answer, f"{name}: {answer}"
-    assert '"is_error": true' in answers["get_memory"].replace("isError", "is_error")
+    for name in ("get_memory", "update_memory"):
+        assert '"is_error": true' in answers[name].replace("isError", "is_error"), name
     # alpha's memory is whole after beta's forget_memory of the same session id.
     session = httpx.get(
         server + "/memory/sessions/alpha-session", headers={"Authorization": "Bearer alpha-admin"}
@@ -154,20 +169,24 @@ def test_another_namespace_sees_nothing_through_any_tool(server: str) -> None:
 def test_a_key_lacking_a_scope_has_only_the_tools_it_allows(server: str) -> None:
     expected = {
         "beta-read": READ_TOOLS,
-        "beta-write": {"record_memory"},
-        "alpha-no-admin": READ_TOOLS | {"record_memory"},
+        "beta-write": WRITE_TOOLS,
+        "alpha-no-admin": READ_TOOLS | WRITE_TOOLS,
     }
     for key, tools in expected.items():
 
         async def work(client: Client) -> Any:
             names = await _tool_names(client)
-            refused = await client.call_tool("forget_memory", {"session_id": "alpha-session"})
+            refused = [
+                await client.call_tool("forget_memory", {"session_id": "alpha-session"}),
+                await client.call_tool("forget_matching", {"session_id": "alpha-session"}),
+            ]
             return names, refused
 
         names, refused = run(server, key, work)
         assert names == tools, key
-        assert refused.is_error, key
-        assert SECRET not in json.dumps(refused.model_dump(mode="json")), key
+        for answer in refused:
+            assert answer.is_error, key
+            assert SECRET not in json.dumps(answer.model_dump(mode="json")), key
     session = httpx.get(
         server + "/memory/sessions/alpha-session", headers={"Authorization": "Bearer alpha-admin"}
     )

@@ -30,7 +30,12 @@ KEYS: dict[str, tuple[str, list[str]]] = {
     "alpha-no-read": ("alpha", ["write", "admin"]),
 }
 # What a route needs, as the documentation says; anything else is a read.
-NEEDS = {"post /memory/interactions": "write", "post /memory/interactions/batch": "write"}
+NEEDS = {
+    "post /memory/interactions": "write",
+    "post /memory/interactions/batch": "write",
+    "patch /memory/interactions/{prompt_id}": "write",
+    "post /memory/forget": "admin",
+}
 SECRET = "alphasecretmarker"
 
 
@@ -79,6 +84,10 @@ def _request_body(method: str, path: str) -> dict[str, Any] | None:
         return {"interactions": [_beta_body(8)]}
     if method == "post" and path == "/memory/similar":
         return {"text": "question 1", "top_k": 5}
+    if method == "patch":
+        return {"metadata": {"changed": True}}
+    if method == "post" and path == "/memory/forget":
+        return {"session_id": "alpha-session"}
     return None
 
 

@@ -23,6 +23,7 @@ from raeburnmemory.core.errors import (
 )
 from raeburnmemory.core.graph import node_link_data
 from raeburnmemory.core.json_store import JsonStore, _vector_file
+from raeburnmemory.core.json_store._snapshot import VERSION
 from raeburnmemory.core.json_store._vector_file import (
     SUFFIXES,
     VectorFileWriter,
@@ -104,7 +105,7 @@ def test_snapshot_is_node_link_json(path: Path) -> None:
     data = json.loads(path.read_text())
     attrs = data["graph"]
     assert attrs["format"] == "raeburnmemory"
-    assert attrs["version"] == 1
+    assert attrs["version"] == VERSION
     assert attrs["generation"] == 2
     assert attrs["encoder"] == {"name": INFO.name, "dim": DIM}
     kinds = sorted({node["kind"] for node in data["nodes"]})
@@ -440,13 +441,18 @@ def test_flipped_bytes_in_the_vectors_file_are_corruption(
         store.compact()
     vectors = Path(f"{path}{SUFFIXES[fmt]}")
     mapping = json.loads(Path(f"{path}.map.json").read_text())
-    assert mapping["vectors_crc32"] == zlib.crc32(vectors.read_bytes())
+    offset = read_vector_info(vectors, fmt).offset
+    assert mapping["vectors_rows_crc32"] == zlib.crc32(vectors.read_bytes()[offset:])
     data = bytearray(vectors.read_bytes())
     data[at] ^= 0x10
     vectors.write_bytes(bytes(data))
     before = _snapshot_files(path)
-    with _open(path) as store, pytest.raises(CorruptStoreError, match="checksum") as info:
-        store.load_vectors()
+    if at >= 0:  # the header: checked when the store opens
+        with pytest.raises(CorruptStoreError, match="header") as info:
+            _open(path)
+    else:
+        with _open(path) as store, pytest.raises(CorruptStoreError, match="checksum") as info:
+            store.load_vectors()
     assert info.value.path == str(vectors)
     assert _snapshot_files(path) == before
 
@@ -457,7 +463,7 @@ def test_a_map_written_without_the_vectors_checksum_still_opens(path: Path) -> N
         expected = store.load_vectors()
     map_path = Path(f"{path}.map.json")
     mapping = json.loads(map_path.read_text())
-    del mapping["vectors_crc32"]
+    del mapping["vectors_rows_crc32"]
     map_path.write_text(json.dumps(mapping))
     with _open(path) as store:
         stored = store.load_vectors()
@@ -465,7 +471,7 @@ def test_a_map_written_without_the_vectors_checksum_still_opens(path: Path) -> N
         np.testing.assert_array_equal(stored.vectors, expected.vectors)
         store.add([interaction(9)], unit_vectors(1, DIM))
         store.compact()  # writes the checksum from now on
-    assert isinstance(json.loads(map_path.read_text())["vectors_crc32"], int)
+    assert isinstance(json.loads(map_path.read_text())["vectors_rows_crc32"], int)
 
 
 def test_map_listing_unknown_prompts(path: Path) -> None:

@@ -21,6 +21,7 @@ import pytest
 from raeburnmemory.core import CorruptStoreError, RaeburnMemoryError, Store
 from raeburnmemory.core.encoders import resolve_encoder
 from raeburnmemory.core.json_store import JsonStore
+from raeburnmemory.core.json_store._snapshot import VERSION
 from raeburnmemory.memory_graph import MemoryGraph
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stores_0_1_0"
@@ -140,6 +141,7 @@ def test_compacting_the_journal_store_writes_the_snapshot_0_1_0_wrote(tmp_path: 
     expected = (FIXTURES / "json-compacted" / "graph.json").read_bytes()
     if importlib.util.find_spec("faiss") is None:  # the vectors file is .npy without faiss
         expected = expected.replace(b'"vectors": "faiss"', b'"vectors": "npy"')
+    expected = expected.replace(b'"version": 1', f'"version": {VERSION}'.encode())
     path = copy_of("json-journal", tmp_path)
     store = JsonStore.open(str(path), create=False)
     try:
@@ -154,10 +156,13 @@ def test_compacting_the_journal_store_writes_the_snapshot_0_1_0_wrote(tmp_path: 
 
 
 def _newer_snapshot(path: Path) -> None:
-    """Mark ``graph.json`` as written by format version 2, with the map's checksum to match."""
+    """Mark ``graph.json`` as written by format version 3, with the map's checksum to match."""
     data = path.read_bytes()
-    assert data.count(b'"version": 1') == 1
-    data = data.replace(b'"version": 1', b'"version": 2')
+    written = next(
+        f'"version": {v}'.encode() for v in (1, VERSION) if f'"version": {v}'.encode() in data
+    )
+    assert data.count(written) == 1
+    data = data.replace(written, b'"version": 3')
     path.write_bytes(data)
     map_path = path.with_name("graph.json.map.json")
     mapping = json.loads(map_path.read_bytes())
@@ -171,8 +176,8 @@ def _assert_refused(path: Path) -> None:
         MemoryGraph(path, create=False).close()
     message = str(caught.value)
     assert str(path) in message
-    assert "version 2" in message
-    assert "1" in message.split("version 2", 1)[1]
+    assert "version 3" in message
+    assert "2" in message.split("version 3", 1)[1]
     assert contents(path.parent) == before
 
 
@@ -182,7 +187,7 @@ def test_a_snapshot_of_a_newer_format_is_refused(state: str, tmp_path: Path) -> 
     _newer_snapshot(path)
     _assert_refused(path)
     before = contents(path.parent)
-    with pytest.raises(CorruptStoreError, match="format version 2 is not supported") as caught:
+    with pytest.raises(CorruptStoreError, match="format version 3 is not supported") as caught:
         JsonStore.open(str(path), create=False)
     assert "upgrade raeburnmemory-core" in str(caught.value)
     assert contents(path.parent) == before
@@ -192,7 +197,7 @@ def test_a_newer_formats_compaction_waiting_to_be_renamed_is_refused(tmp_path: P
     """A newer version stopped between writing its next generation and renaming it into place:
     recovering would rename files this version cannot read, so nothing is touched."""
     path = copy_of("json-compacted", tmp_path)
-    data = path.read_bytes().replace(b'"version": 1', b'"version": 2')
+    data = path.read_bytes().replace(b'"version": 1', b'"version": 3')
     path.with_name("graph.json.tmp").write_bytes(data)
     map_path = path.with_name("graph.json.map.json")
     map_path.with_name("graph.json.map.json.tmp").write_bytes(map_path.read_bytes())
@@ -211,7 +216,7 @@ def test_a_newer_snapshot_read_without_the_maps_index_is_refused(
     mapping["index"] = None  # as a map that does not index the snapshot: graph.json is parsed
     map_path.write_text(json.dumps(mapping), encoding="utf-8")
     _assert_refused(path)
-    with pytest.raises(CorruptStoreError, match="format version 2 is not supported"):
+    with pytest.raises(CorruptStoreError, match="format version 3 is not supported"):
         JsonStore.open(str(path), create=False)
 
 
@@ -225,7 +230,7 @@ def test_a_newer_formats_compaction_seen_by_an_open_store_is_refused(tmp_path: P
         other.close()
         _newer_snapshot(path)  # as if that process had been a newer version
         before = contents(path.parent)
-        with pytest.raises(CorruptStoreError, match="format version 2 is not supported"):
+        with pytest.raises(CorruptStoreError, match="format version 3 is not supported"):
             store.refresh()
         assert contents(path.parent) == before
     finally:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from raeburnmemory.core.errors import PartialWriteError, StoreError
+from raeburnmemory.core.json_store import JsonStore
 from raeburnmemory.core.testing import interactions
 from raeburnmemory.memory_graph import MemoryGraph
 
@@ -112,8 +113,11 @@ def test_a_batch_cut_short_that_cannot_be_undone_names_what_was_written(
 
 
 def test_compaction_on_a_full_disk_names_the_file_and_leaves_no_temporary_file(
-    small_disk: SmallDisk,
+    small_disk: SmallDisk, tmp_path: Path
 ) -> None:
+    """The snapshot is written first, then the new vectors are appended to the vectors file in
+    place, then the map: a full disk in each names that file, and the vectors file is cut back
+    to the rows the map lists."""
     where = small_disk("32m")
     path = where / "graph.json"
     with MemoryGraph(path, embedding_model=None) as graph:
@@ -121,20 +125,27 @@ def test_compaction_on_a_full_disk_names_the_file_and_leaves_no_temporary_file(
         graph.store.compact()
         sizes = {p.name: p.stat().st_size for p in where.iterdir()}
         vectors = next(name for name in sizes if name.endswith((".faiss", ".npy")))
+        vectors_before = (where / vectors).read_bytes()
         graph.batch_add(interactions(10, start=5000))  # something to fold again
-        room = sizes[vectors]
-        failing = {vectors: room // 2}  # free space that runs out inside each file in turn
-        room += sizes["graph.json"]
-        failing["graph.json"] = room - sizes["graph.json"] // 2
-        room += sizes["graph.json.map.json"]
-        failing["graph.json.map.json"] = room - sizes["graph.json.map.json"] // 2
+        appended = 10 * (sizes[vectors] // 3000)
+        assert appended > 3 * 4096  # more than the slack left below
+        copy = tmp_path / "copy"
+        shutil.copytree(where, copy, ignore=shutil.ignore_patterns("lost+found"))
+        with JsonStore.open(str(copy / "graph.json")) as other:
+            other.compact()
+        room = (copy / "graph.json").stat().st_size  # the next snapshot's size
+        failing = {"graph.json.tmp": room // 2}  # free space that runs out inside each file
+        failing[vectors] = room + 4096
+        room += appended
+        failing["graph.json.map.json.tmp"] = room + sizes["graph.json.map.json"] // 2
         for name, leave in failing.items():
             _fill(where, leave)
             with pytest.raises(StoreError) as caught:
                 graph.store.compact()
-            assert str(caught.value).startswith(f"{where / name}.tmp: cannot write it: ")
+            assert str(caught.value).startswith(f"{where / name}: cannot write it: ")
             assert "the disk is full" in str(caught.value)
             assert _leftovers(where) == []
+            assert (where / vectors).read_bytes() == vectors_before
             (where / "filler").unlink()
             assert graph.stats()["interactions"] == 3010
     with MemoryGraph(path, embedding_model=None) as graph:

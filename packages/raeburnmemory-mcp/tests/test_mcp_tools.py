@@ -16,7 +16,7 @@ from raeburnmemory.memory_graph import MemoryGraph
 
 Call = Callable[..., Awaitable[Any]]
 
-WRITING = {"record_memory", "forget_memory"}
+WRITING = {"record_memory", "forget_memory", "update_memory", "forget_matching"}
 
 
 def _run(memory: MemoryGraph, steps: Any, **options: Any) -> Any:
@@ -46,6 +46,10 @@ def test_every_tool_is_listed_with_input_and_output_schemas(memory: MemoryGraph)
         assert tool.annotations.read_only_hint is (tool.name not in WRITING)
     assert tools["search_memory"].input_schema["required"] == ["query"]
     assert tools["forget_memory"].annotations.destructive_hint is True
+    assert tools["forget_matching"].annotations.destructive_hint is True
+    assert tools["update_memory"].input_schema["required"] == ["prompt_id"]
+    assert "where" in tools["search_memory"].input_schema["properties"]
+    assert tools["list_memories"].output_schema["required"] == ["memories", "next_cursor"]
 
 
 def test_record_makes_time_ordered_ids_and_the_memory_reads_back(
@@ -261,8 +265,8 @@ def test_keyword_and_hybrid_search_on_sqlite(tmp_path: Path, call: Call, mode: s
     ("scopes", "offered"),
     [
         ({"read"}, set(tool_names(read_only=True))),
-        ({"write"}, {"record_memory"}),
-        ({"admin"}, {"forget_memory"}),
+        ({"write"}, {"record_memory", "update_memory"}),
+        ({"admin"}, {"forget_memory", "forget_matching"}),
         ({"read", "write", "admin"}, set(tool_names())),
     ],
 )

@@ -6,5 +6,6 @@
 from raeburnmemory.core.encoders import EncoderFallbackWarning
 from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.model import Interaction, SearchHit
+from raeburnmemory.core.sessions import SessionSummary
 
-__all__ = ["EncoderFallbackWarning", "Interaction", "MemoryGraph", "SearchHit"]
+__all__ = ["EncoderFallbackWarning", "Interaction", "MemoryGraph", "SearchHit", "SessionSummary"]

@@ -33,19 +33,22 @@ class Call(Generic[T]):
     params: dict[str, str] = field(default_factory=dict)
 
 
-def _segment(ident: str) -> str:
+def segment(ident: str) -> str:
+    """An id as one segment of a URL path (``.`` and ``..`` escaped too)."""
     quoted = quote(ident, safe="")
     return "%2E" * len(quoted) if quoted in (".", "..") else quoted
 
 
-def _encode(payload: Any) -> bytes:
+def encode_body(payload: Any) -> bytes:
+    """A request body as JSON bytes (``InvalidInteractionError`` if it is not JSON)."""
     try:
         return json.dumps(payload, allow_nan=False).encode()
     except (TypeError, ValueError) as exc:
         raise InvalidInteractionError(f"the request is not JSON-serializable: {exc}") from None
 
 
-def _moment(value: Moment) -> str | float | None:
+def moment_value(value: Moment) -> str | float | None:
+    """A moment as the API takes it: POSIX seconds as they are, anything else in ISO 8601."""
     if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
         return value
     return parse_timestamp(value).isoformat()
@@ -66,7 +69,7 @@ def _as_fields(item: Mapping[str, Any] | Interaction) -> dict[str, Any]:
         }
     fields = dict(item)
     if fields.get("timestamp") is not None:
-        fields["timestamp"] = _moment(fields["timestamp"])
+        fields["timestamp"] = moment_value(fields["timestamp"])
     return fields
 
 
@@ -92,6 +95,11 @@ def _hit(data: Mapping[str, Any]) -> SearchHit:
     )
 
 
+def _conflict_params(on_conflict: str) -> dict[str, str]:
+    """The ``on_conflict`` query parameter (left out for the default, ``"error"``)."""
+    return {} if on_conflict == "error" else {"on_conflict": on_conflict}
+
+
 class Calls:
     """Builds the request of each client method; the two clients only send them."""
 
@@ -103,6 +111,7 @@ class Calls:
         session_id: str,
         metadata: Mapping[str, Any] | None,
         timestamp: Moment,
+        on_conflict: str = "error",
     ) -> Call[str]:
         body = {
             "prompt": dict(prompt),
@@ -110,15 +119,21 @@ class Calls:
             "agent": dict(agent),
             "session_id": session_id,
             "metadata": dict(metadata) if metadata is not None else None,
-            "timestamp": _moment(timestamp),
+            "timestamp": moment_value(timestamp),
         }
         return Call(
-            "POST", "/memory/interactions", lambda r: str(r.json()["prompt_id"]), _encode(body)
+            "POST",
+            "/memory/interactions",
+            lambda r: str(r.json()["prompt_id"]),
+            encode_body(body),
+            _conflict_params(on_conflict),
         )
 
     @staticmethod
     def batch_add(
-        interactions: Iterable[Mapping[str, Any] | Interaction], batch_size: int
+        interactions: Iterable[Mapping[str, Any] | Interaction],
+        batch_size: int,
+        on_conflict: str = "error",
     ) -> list[Call[list[str]]]:
         items = [_as_fields(item) for item in interactions]
         return [
@@ -126,26 +141,36 @@ class Calls:
                 "POST",
                 "/memory/interactions/batch",
                 lambda r: [str(i) for i in r.json()["added"]],
-                _encode({"interactions": items[start : start + batch_size]}),
+                encode_body({"interactions": items[start : start + batch_size]}),
+                _conflict_params(on_conflict),
             )
             for start in range(0, len(items), batch_size)
         ]
 
     @staticmethod
     def search(text: str, top_k: int, **filters: Any) -> Call[list[SearchHit]]:
-        body = {"text": text, "top_k": top_k}
+        body: dict[str, Any] = {"text": text, "top_k": top_k}
         for name, value in filters.items():
-            if value is not None:
-                body[name] = _moment(value) if name in ("since", "until") else value
+            if value is None:
+                continue
+            if name in ("since", "until"):
+                body[name] = moment_value(value)
+            elif name == "where" and isinstance(value, Mapping):
+                body[name] = dict(value)
+            else:
+                body[name] = value
         return Call(
-            "POST", "/memory/similar", lambda r: [_hit(h) for h in r.json()["hits"]], _encode(body)
+            "POST",
+            "/memory/similar",
+            lambda r: [_hit(h) for h in r.json()["hits"]],
+            encode_body(body),
         )
 
     @staticmethod
     def get_interaction(prompt_id: str) -> Call[Interaction]:
         return Call(
             "GET",
-            f"/memory/interactions/{_segment(prompt_id)}",
+            f"/memory/interactions/{segment(prompt_id)}",
             lambda r: Interaction.from_dict(r.json()),
         )
 
@@ -153,19 +178,19 @@ class Calls:
     def get_session(session_id: str) -> Call[list[Interaction]]:
         return Call(
             "GET",
-            f"/memory/sessions/{_segment(session_id)}",
+            f"/memory/sessions/{segment(session_id)}",
             lambda r: [Interaction.from_dict(i) for i in r.json()["interactions"]],
         )
 
     @staticmethod
     def delete_interaction(prompt_id: str) -> Call[None]:
-        return Call("DELETE", f"/memory/interactions/{_segment(prompt_id)}", _nothing)
+        return Call("DELETE", f"/memory/interactions/{segment(prompt_id)}", _nothing)
 
     @staticmethod
     def delete_session(session_id: str) -> Call[list[str]]:
         return Call(
             "DELETE",
-            f"/memory/sessions/{_segment(session_id)}",
+            f"/memory/sessions/{segment(session_id)}",
             lambda r: [str(i) for i in r.json()["deleted"]],
         )
 

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from raeburnmemory.api import _listing_routes  # noqa: F401 - adds its routes to memory_router
 from raeburnmemory.api._docs import add_docs_pages
 from raeburnmemory.api._explorer import add_explorer
 from raeburnmemory.api._mcp import MCP_PATH, mcp_endpoint

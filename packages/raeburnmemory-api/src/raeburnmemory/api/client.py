@@ -16,12 +16,13 @@ from typing import Any
 import httpx
 
 from raeburnmemory.api._client_calls import DEFAULT_BATCH_SIZE, Call, Calls, ClientBase, Moment, T
+from raeburnmemory.api._client_listing import AsyncListingMethods, ListingMethods
 from raeburnmemory.core.model import Interaction, SearchHit
 
 __all__ = ["AsyncMemoryClient", "MemoryClient"]
 
 
-class MemoryClient(ClientBase):
+class MemoryClient(ListingMethods, ClientBase):
     """A synchronous client of a raeburnmemory server at ``url``.
 
     ``api_key`` is sent as ``Authorization: Bearer <key>``. ``http_client`` lets you pass a
@@ -57,15 +58,25 @@ class MemoryClient(ClientBase):
         *,
         metadata: Mapping[str, Any] | None = None,
         timestamp: Moment = None,
+        on_conflict: str = "error",
     ) -> str:
-        """Record one interaction; returns the prompt id."""
+        """Record one interaction; returns the prompt id. ``on_conflict`` (``"error"``,
+        ``"skip"``, ``"replace"``) says what to do when the id is stored with other content."""
         return self._run(
-            Calls.add_interaction(prompt, response, agent, session_id, metadata, timestamp)
+            Calls.add_interaction(
+                prompt, response, agent, session_id, metadata, timestamp, on_conflict
+            )
         )
 
-    def batch_add(self, interactions: Iterable[Mapping[str, Any] | Interaction]) -> list[str]:
-        """Record many interactions, ``batch_size`` a request; returns the ids newly added."""
-        calls = Calls.batch_add(interactions, self.batch_size)
+    def batch_add(
+        self,
+        interactions: Iterable[Mapping[str, Any] | Interaction],
+        *,
+        on_conflict: str = "error",
+    ) -> list[str]:
+        """Record many interactions, ``batch_size`` a request; returns the ids newly added
+        (with ``on_conflict="replace"``, the ids written)."""
+        calls = Calls.batch_add(interactions, self.batch_size, on_conflict)
         return [prompt_id for call in calls for prompt_id in self._run(call)]
 
     def search(
@@ -79,6 +90,7 @@ class MemoryClient(ClientBase):
         until: Moment = None,
         min_score: float | None = None,
         mode: str = "vector",
+        where: Mapping[str, Any] | None = None,
     ) -> list[SearchHit]:
         """The prompts most similar to ``text``, best first, with scores and texts."""
         return self._run(
@@ -91,6 +103,7 @@ class MemoryClient(ClientBase):
                 until=until,
                 min_score=min_score,
                 mode=mode,
+                where=where,
             )
         )
 
@@ -102,10 +115,16 @@ class MemoryClient(ClientBase):
         session_id: str | None = None,
         agent_id: str | None = None,
         min_score: float | None = None,
+        where: Mapping[str, Any] | None = None,
     ) -> list[str]:
         """The ids of the prompts most similar to ``text``, best first."""
         hits = self.search(
-            text, top_k, session_id=session_id, agent_id=agent_id, min_score=min_score
+            text,
+            top_k,
+            session_id=session_id,
+            agent_id=agent_id,
+            min_score=min_score,
+            where=where,
         )
         return [hit.id for hit in hits]
 
@@ -161,7 +180,7 @@ class MemoryClient(ClientBase):
         self.close()
 
 
-class AsyncMemoryClient(ClientBase):
+class AsyncMemoryClient(AsyncListingMethods, ClientBase):
     """The asyncio twin of :class:`MemoryClient`: the same methods, awaited."""
 
     def __init__(
@@ -193,16 +212,26 @@ class AsyncMemoryClient(ClientBase):
         *,
         metadata: Mapping[str, Any] | None = None,
         timestamp: Moment = None,
+        on_conflict: str = "error",
     ) -> str:
-        """Record one interaction; returns the prompt id."""
+        """Record one interaction; returns the prompt id. ``on_conflict`` (``"error"``,
+        ``"skip"``, ``"replace"``) says what to do when the id is stored with other content."""
         return await self._run(
-            Calls.add_interaction(prompt, response, agent, session_id, metadata, timestamp)
+            Calls.add_interaction(
+                prompt, response, agent, session_id, metadata, timestamp, on_conflict
+            )
         )
 
-    async def batch_add(self, interactions: Iterable[Mapping[str, Any] | Interaction]) -> list[str]:
-        """Record many interactions, ``batch_size`` a request; returns the ids newly added."""
+    async def batch_add(
+        self,
+        interactions: Iterable[Mapping[str, Any] | Interaction],
+        *,
+        on_conflict: str = "error",
+    ) -> list[str]:
+        """Record many interactions, ``batch_size`` a request; returns the ids newly added
+        (with ``on_conflict="replace"``, the ids written)."""
         added: list[str] = []
-        for call in Calls.batch_add(interactions, self.batch_size):
+        for call in Calls.batch_add(interactions, self.batch_size, on_conflict):
             chunk = await self._run(call)
             added.extend(chunk)
         return added
@@ -218,6 +247,7 @@ class AsyncMemoryClient(ClientBase):
         until: Moment = None,
         min_score: float | None = None,
         mode: str = "vector",
+        where: Mapping[str, Any] | None = None,
     ) -> list[SearchHit]:
         """The prompts most similar to ``text``, best first, with scores and texts."""
         return await self._run(
@@ -230,6 +260,7 @@ class AsyncMemoryClient(ClientBase):
                 until=until,
                 min_score=min_score,
                 mode=mode,
+                where=where,
             )
         )
 
@@ -241,10 +272,16 @@ class AsyncMemoryClient(ClientBase):
         session_id: str | None = None,
         agent_id: str | None = None,
         min_score: float | None = None,
+        where: Mapping[str, Any] | None = None,
     ) -> list[str]:
         """The ids of the prompts most similar to ``text``, best first."""
         hits = await self.search(
-            text, top_k, session_id=session_id, agent_id=agent_id, min_score=min_score
+            text,
+            top_k,
+            session_id=session_id,
+            agent_id=agent_id,
+            min_score=min_score,
+            where=where,
         )
         return [hit.id for hit in hits]
 

@@ -17,19 +17,26 @@ __all__ = [
     "AgentIn",
     "BatchRequest",
     "BatchResponse",
+    "CountOut",
     "DeleteSessionResponse",
     "ErrorDetail",
     "ErrorResponse",
+    "ForgetRequest",
+    "ForgetResponse",
     "GraphOut",
     "HealthResponse",
     "HitOut",
     "InteractionIn",
     "InteractionOut",
+    "InteractionsPage",
     "MessageIn",
     "SessionOut",
+    "SessionOverviewPage",
+    "SessionSummaryOut",
     "SessionsOut",
     "SimilarRequest",
     "SimilarResponse",
+    "UpdateRequest",
 ]
 
 # The library checks every field against its own rules (raeburnmemory.core.limits) and
@@ -136,6 +143,10 @@ class SimilarRequest(BaseModel):
     until: datetime | float | None = Field(default=None, description="latest timestamp")
     min_score: float | None = Field(default=None, ge=-1.0, le=1.0)
     mode: Literal["vector", "keyword", "hybrid"] = "vector"
+    where: dict[str, Any] | None = Field(
+        default=None,
+        description='a metadata filter: {"user": "ana"}, {"n": {"$gte": 2}}, $and, $or, ...',
+    )
 
     @field_validator("since", "until", mode="before")
     @classmethod
@@ -248,3 +259,83 @@ class ErrorResponse(BaseModel):
     """The body of every error response."""
 
     error: ErrorDetail
+
+
+class InteractionsPage(BaseModel):
+    """One page of a listing: the interactions and the cursor of the next page (``null``
+    after the last one)."""
+
+    items: list[InteractionOut]
+    next_cursor: str | None
+
+
+class CountOut(BaseModel):
+    """How many interactions pass the filters."""
+
+    count: int
+
+
+class UpdateRequest(BaseModel):
+    """The parts of an interaction to change: the body of ``PATCH /memory/interactions/{id}``.
+
+    Parts left out keep their stored value.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    response: str | dict[str, Any] | None = Field(
+        default=None, description='the new response: its text, or {"text": ..., "id"?: ...}'
+    )
+    metadata: dict[str, Any] | None = Field(default=None, description="replaces the metadata")
+    prompt_text: str | None = Field(
+        default=None, max_length=1_000_000, description="the new prompt text (re-embedded)"
+    )
+
+    def changes(self) -> dict[str, Any]:
+        """The parts the request gives, as ``MemoryGraph.update_interaction`` takes them."""
+        return {name: getattr(self, name) for name in sorted(self.model_fields_set)}
+
+
+class ForgetRequest(BaseModel):
+    """Which interactions to delete: the body of ``POST /memory/forget``.
+
+    At least one filter must be given, or ``everything`` set to ``true``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    where: dict[str, Any] | None = Field(default=None, description="a metadata filter")
+    session_id: str | None = None
+    agent_id: str | None = None
+    before: datetime | float | None = Field(
+        default=None, description="delete what happened strictly before this moment"
+    )
+    everything: bool = Field(default=False, description="with no filter, delete everything")
+
+    @field_validator("before", mode="before")
+    @classmethod
+    def _check_before(cls, value: Any) -> datetime | None:
+        return _moment(value, "before")
+
+
+class ForgetResponse(BaseModel):
+    """How many interactions were deleted."""
+
+    deleted: int
+
+
+class SessionSummaryOut(BaseModel):
+    """One session at a glance: how many interactions, the first and last times, the agents."""
+
+    session_id: str
+    interactions: int
+    first: str
+    last: str
+    agents: list[str]
+
+
+class SessionOverviewPage(BaseModel):
+    """One page of the session overview, newest last activity first."""
+
+    items: list[SessionSummaryOut]
+    next_cursor: str | None

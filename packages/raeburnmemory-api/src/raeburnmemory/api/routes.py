@@ -7,8 +7,9 @@ route, runs quick searches on the event loop instead (see ``_dispatch``).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -31,16 +32,18 @@ from raeburnmemory.api.models import (
     SimilarResponse,
 )
 from raeburnmemory.api.runtime import memory_with, runtime_of
+from raeburnmemory.core.errors import UnsupportedSearchError
 
 if TYPE_CHECKING:
     from raeburnmemory.core.memory import MemoryGraph
     from raeburnmemory.core.model import SearchHit
 
-__all__ = ["health_router", "memory_router"]
+__all__ = ["Admin", "Memory", "Writer", "errors", "health_router", "memory_router"]
 
 
-def _errors(*extra: int) -> dict[int | str, dict[str, Any]]:
+def errors(*extra: int) -> dict[int | str, dict[str, Any]]:
     described = {
+        400: "a malformed metadata filter or cursor",
         401: "no API key, or a wrong one (when the server has one)",
         403: "the API key does not have the scope this route needs",
         404: "no such prompt or session",
@@ -93,7 +96,7 @@ def _chained(first: str, rest: Iterator[str]) -> Iterator[bytes]:
 @memory_router.get(
     "/graph",
     response_class=StreamingResponse,
-    responses={200: {"model": GraphOut, "content": {"application/json": {}}}, **_errors(404)},
+    responses={200: {"model": GraphOut, "content": {"application/json": {}}}, **errors(404)},
 )
 def graph(
     session_id: str | None = Query(default=None, description="only this session's part"),
@@ -105,7 +108,7 @@ def graph(
     return StreamingResponse(_chained(first, chunks), media_type="application/json")
 
 
-@memory_router.post("/similar", response_model=SimilarResponse, responses=_errors(409, 413, 415))
+@memory_router.post("/similar", response_model=SimilarResponse, responses=errors(409, 413, 415))
 async def similar(request: SimilarRequest, http: Request, memory: MemoryGraph = Memory) -> Response:
     """The prompts most similar to a text, best first (409 if nothing is embedded yet)."""
     runtime = runtime_of(http)
@@ -117,6 +120,10 @@ async def similar(request: SimilarRequest, http: Request, memory: MemoryGraph = 
         "min_score": request.min_score,
         "mode": request.mode,
     }
+    if request.where is not None:
+        if "where" not in inspect.signature(memory.search).parameters:
+            raise UnsupportedSearchError("this server's library cannot filter searches by metadata")
+        arguments["where"] = request.where
 
     def nowait() -> list[SearchHit] | None:
         runtime.limit_search_threads()
@@ -134,8 +141,17 @@ async def similar(request: SimilarRequest, http: Request, memory: MemoryGraph = 
     return Response(answer.model_dump_json(), media_type="application/json")
 
 
-@memory_router.post("/interactions", status_code=201, responses=_errors(409, 413, 415))
-def add_interaction(request: InteractionIn, memory: MemoryGraph = Writer) -> AddResponse:
+_ON_CONFLICT = Query(
+    default="error",
+    description="when a prompt id is stored with other content: error (409), skip, or replace",
+)
+OnConflict = Literal["error", "skip", "replace"]
+
+
+@memory_router.post("/interactions", status_code=201, responses=errors(409, 413, 415))
+def add_interaction(
+    request: InteractionIn, on_conflict: OnConflict = _ON_CONFLICT, memory: MemoryGraph = Writer
+) -> AddResponse:
     """Record one interaction; the same id with the same content again changes nothing."""
     fields = request.as_mapping()
     prompt_id = memory.add_interaction(
@@ -145,18 +161,23 @@ def add_interaction(request: InteractionIn, memory: MemoryGraph = Writer) -> Add
         fields["session_id"],
         metadata=fields["metadata"],
         timestamp=fields["timestamp"],
+        on_conflict=on_conflict,
     )
     return AddResponse(prompt_id=prompt_id)
 
 
-@memory_router.post("/interactions/batch", responses=_errors(409, 413, 415))
-def batch_add(request: BatchRequest, memory: MemoryGraph = Writer) -> BatchResponse:
-    """Record many interactions at once; answers with the prompt ids newly recorded."""
-    added = memory.batch_add([item.as_mapping() for item in request.interactions])
+@memory_router.post("/interactions/batch", responses=errors(409, 413, 415))
+def batch_add(
+    request: BatchRequest, on_conflict: OnConflict = _ON_CONFLICT, memory: MemoryGraph = Writer
+) -> BatchResponse:
+    """Record many interactions at once; answers with the prompt ids newly recorded (or,
+    with ``on_conflict=replace``, written)."""
+    items = [item.as_mapping() for item in request.interactions]
+    added = memory.batch_add(items, on_conflict=on_conflict)
     return BatchResponse(added=added)
 
 
-@memory_router.get("/interactions/{prompt_id:path}", responses=_errors(404))
+@memory_router.get("/interactions/{prompt_id:path}", responses=errors(404))
 def get_interaction(prompt_id: str, memory: MemoryGraph = Memory) -> InteractionOut:
     """One interaction, by its prompt id."""
     return InteractionOut.of(memory.get_interaction(prompt_id))
@@ -166,7 +187,7 @@ def get_interaction(prompt_id: str, memory: MemoryGraph = Memory) -> Interaction
     "/interactions/{prompt_id:path}",
     status_code=204,
     response_class=Response,
-    responses=_errors(404),
+    responses=errors(404),
 )
 def delete_interaction(prompt_id: str, memory: MemoryGraph = Admin) -> Response:
     """Remove an interaction from the graph, the vectors and the store."""
@@ -174,13 +195,13 @@ def delete_interaction(prompt_id: str, memory: MemoryGraph = Admin) -> Response:
     return Response(status_code=204)
 
 
-@memory_router.get("/sessions", responses=_errors())
+@memory_router.get("/sessions", responses=errors())
 def sessions(memory: MemoryGraph = Memory) -> SessionsOut:
     """The ids of every session."""
     return SessionsOut(sessions=memory.sessions())
 
 
-@memory_router.get("/sessions/{session_id:path}", responses=_errors(404))
+@memory_router.get("/sessions/{session_id:path}", responses=errors(404))
 def get_session(session_id: str, memory: MemoryGraph = Memory) -> SessionOut:
     """A session's interactions, in order."""
     items = memory.get_session(session_id)
@@ -189,13 +210,13 @@ def get_session(session_id: str, memory: MemoryGraph = Memory) -> SessionOut:
     )
 
 
-@memory_router.delete("/sessions/{session_id:path}", responses=_errors(404))
+@memory_router.delete("/sessions/{session_id:path}", responses=errors(404))
 def delete_session(session_id: str, memory: MemoryGraph = Admin) -> DeleteSessionResponse:
     """Remove a session and every interaction in it."""
     return DeleteSessionResponse(session_id=session_id, deleted=memory.delete_session(session_id))
 
 
-@memory_router.get("/stats", responses=_errors())
+@memory_router.get("/stats", responses=errors())
 def stats(memory: MemoryGraph = Memory) -> dict[str, Any]:
     """Counts and the backends in use."""
     return memory.stats()

@@ -31,6 +31,7 @@ from raeburnmemory.core.model import (
     SearchFilter,
     VectorPayload,
 )
+from raeburnmemory.core.sessions import SessionPosition, SessionSummary, summarize
 
 __all__ = ["ChangeKind", "Matrix", "ScoredIds", "Store", "StoreChanges", "StoredVectors"]
 
@@ -341,3 +342,15 @@ class Store(ABC):
     def matching_ids(self, query: ListQuery) -> list[str]:
         """The prompt ids of every interaction that passes ``query``, in insertion order."""
         return [item.prompt_id for item in self.iter_interactions() if query.matches(item)]
+
+    # -- session overview --------------------------------------------------------------------
+
+    def session_summaries(
+        self, query: ListQuery, after: SessionPosition | None, limit: int
+    ) -> list[SessionSummary]:
+        """Up to ``limit`` summaries of the sessions with interactions passing ``query``,
+        newest last activity first (then session id, descending), strictly after ``after``.
+
+        This default reads every interaction; stores that can group by themselves do better.
+        """
+        return summarize(self.iter_interactions(), query, after, limit)

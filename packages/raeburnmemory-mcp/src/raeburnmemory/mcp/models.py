@@ -13,8 +13,11 @@ from pydantic import BaseModel, Field
 from raeburnmemory.core.model import Interaction, SearchHit
 
 __all__ = [
+    "ForgetCount",
     "ForgetResult",
     "Memory",
+    "MemoryCount",
+    "MemoryPage",
     "MemoryStats",
     "RecordResult",
     "SearchMatch",
@@ -137,4 +140,26 @@ class ForgetResult(BaseModel):
     """The prompt ids forgotten, with their responses, vectors and links."""
 
     forgotten: list[str]
+    count: int
+
+
+class MemoryPage(BaseModel):
+    """One page of memories in time order, and the cursor of the next page."""
+
+    memories: list[Memory]
+    next_cursor: str | None = Field(
+        description="Pass it as cursor, with the same filters, for the next page; null after "
+        "the last page."
+    )
+
+
+class MemoryCount(BaseModel):
+    """How many memories pass the filters."""
+
+    count: int
+
+
+class ForgetCount(BaseModel):
+    """How many memories were forgotten, with their responses, vectors and links."""
+
     count: int

@@ -8,8 +8,7 @@ writes, so a read-only server leaves the writing ones out.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import inspect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,8 +16,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from raeburnmemory.core.errors import RaeburnMemoryError
+from raeburnmemory.mcp._errors import tool_errors
 from raeburnmemory.mcp._ids import new_id
+from raeburnmemory.mcp._listing_tools import ListingTools, Time, Where
 from raeburnmemory.mcp.models import (
     ForgetResult,
     Memory,
@@ -39,25 +39,8 @@ __all__ = ["MAX_TOP_K", "TOOLS", "MemoryTools", "ToolSpec", "tool_errors"]
 #: The most hits one ``search_memory`` call may ask for.
 MAX_TOP_K = 100
 
-_Time = Annotated[
-    str | None,
-    Field(description="ISO 8601 date and time, UTC when it has no offset."),
-]
 
-
-@contextmanager
-def tool_errors() -> Iterator[None]:
-    """Turn the library's errors (and the operating system's) into tool errors with its message."""
-    try:
-        yield
-    except RaeburnMemoryError as exc:
-        raise ToolError(str(exc) or type(exc).__name__) from exc
-    except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename is not None else ""
-        raise ToolError(f"{where}{exc.strerror or exc}") from exc
-
-
-class MemoryTools:
+class MemoryTools(ListingTools):
     """The tools, bound to one open :class:`~raeburnmemory.memory_graph.MemoryGraph`."""
 
     def __init__(self, memory: MemoryGraph, *, read_only: bool = False) -> None:
@@ -83,7 +66,7 @@ class MemoryTools:
             str | None,
             Field(description="Id of the response; a time-ordered one is made if omitted."),
         ] = None,
-        timestamp: _Time = None,
+        timestamp: Time = None,
     ) -> RecordResult:
         """Record one interaction durably and return the ids it was stored under."""
         prompt_id = new_id() if prompt_id is None else prompt_id
@@ -117,13 +100,17 @@ class MemoryTools:
         ] = "vector",
         session_id: Annotated[str | None, Field(description="Only this session.")] = None,
         agent_id: Annotated[str | None, Field(description="Only this agent's answers.")] = None,
-        since: _Time = None,
-        until: _Time = None,
+        since: Time = None,
+        until: Time = None,
         min_score: Annotated[
             float | None, Field(description="Drop hits scoring below this.")
         ] = None,
+        where: Where = None,
     ) -> SearchResult:
         """The stored prompts most like the query, best first, with their responses."""
+        filters: dict[str, Any] = {} if where is None else {"where": where}
+        if filters and "where" not in inspect.signature(self.memory.search).parameters:
+            raise ToolError("this version of raeburnmemory cannot filter searches by metadata")
         with tool_errors():
             hits = self.memory.search(
                 query,
@@ -134,6 +121,7 @@ class MemoryTools:
                 until=until,
                 min_score=min_score,
                 mode=mode,
+                **filters,
             )
         return SearchResult(mode=mode, matches=[SearchMatch.of(hit) for hit in hits])
 
@@ -232,30 +220,35 @@ def _reads() -> ToolAnnotations:
     return ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 
+def _writes(*, destructive: bool = False, idempotent: bool = True) -> ToolAnnotations:
+    return ToolAnnotations(
+        read_only_hint=False,
+        destructive_hint=destructive,
+        idempotent_hint=idempotent,
+        open_world_hint=False,
+    )
+
+
 #: Every tool, in the order they are listed.
 TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
-        "record_memory",
-        "Record a memory",
-        writes=True,
-        annotations=ToolAnnotations(
-            read_only_hint=False,
-            destructive_hint=False,
-            idempotent_hint=False,
-            open_world_hint=False,
-        ),
+        "record_memory", "Record a memory", writes=True, annotations=_writes(idempotent=False)
     ),
     ToolSpec("search_memory", "Search memory", writes=False, annotations=_reads()),
     ToolSpec("session_history", "Session history", writes=False, annotations=_reads()),
     ToolSpec("get_memory", "Get a memory", writes=False, annotations=_reads()),
     ToolSpec("list_sessions", "List sessions", writes=False, annotations=_reads()),
     ToolSpec("memory_stats", "Memory statistics", writes=False, annotations=_reads()),
+    ToolSpec("list_memories", "List memories", writes=False, annotations=_reads()),
+    ToolSpec("count_memories", "Count memories", writes=False, annotations=_reads()),
+    ToolSpec("update_memory", "Update a memory", writes=True, annotations=_writes()),
     ToolSpec(
-        "forget_memory",
-        "Forget memories",
+        "forget_memory", "Forget memories", writes=True, annotations=_writes(destructive=True)
+    ),
+    ToolSpec(
+        "forget_matching",
+        "Forget memories by filter",
         writes=True,
-        annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
-        ),
+        annotations=_writes(destructive=True),
     ),
 )

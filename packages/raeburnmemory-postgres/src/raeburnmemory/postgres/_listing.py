@@ -15,8 +15,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from raeburnmemory.core.listing import ListQuery, Position
+from raeburnmemory.core.listing import ListQuery, Position, micros
 from raeburnmemory.core.model import Interaction
+from raeburnmemory.core.sessions import SessionPosition, SessionSummary
 from raeburnmemory.postgres._rows import COLUMNS, interaction
 from raeburnmemory.postgres._where import where_sql
 
@@ -107,3 +108,41 @@ class PostgresListing:
         )
         with self._connection() as conn:
             return [row[0] for row in conn.execute(statement, params)]
+
+    def session_summaries(
+        self, query: ListQuery, after: SessionPosition | None, limit: int
+    ) -> list[SessionSummary]:
+        """Session summaries of the interactions passing ``query``, grouped in SQL, newest
+        last activity first (session ids compared byte by byte, as Python compares them)."""
+        parts, params = _conditions(query)
+        having = sql.SQL("")
+        if after is not None:
+            having = sql.SQL(
+                'HAVING (max(ts), session_id COLLATE "C") '
+                '< (%(after_ts)s, %(after_id)s COLLATE "C")'
+            )
+            params["after_ts"] = _EPOCH + timedelta(microseconds=after.last_micros)
+            params["after_id"] = after.session_id
+        params["limit"] = limit
+        statement = sql.SQL(
+            "SELECT session_id, count(*), min(ts), max(ts), array_agg(DISTINCT agent_id) "
+            "FROM interactions {} GROUP BY session_id {} "
+            'ORDER BY max(ts) DESC, session_id COLLATE "C" DESC LIMIT %(limit)s'
+        ).format(_where_clause(parts), having)
+        with self._connection() as conn:
+            rows = conn.execute(statement, params).fetchall()
+        return [
+            SessionSummary(
+                session_id=session_id,
+                interactions=int(count),
+                first=_utc(first),
+                last=_utc(last),
+                agents=tuple(sorted(agents)),
+            )
+            for session_id, count, first, last, agents in rows
+        ]
+
+
+def _utc(moment: datetime) -> datetime:
+    """A timestamp read from the database as an aware UTC datetime, to the microsecond."""
+    return _EPOCH + timedelta(microseconds=micros(moment.astimezone(timezone.utc)))

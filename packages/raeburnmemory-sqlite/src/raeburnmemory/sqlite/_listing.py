@@ -6,16 +6,18 @@ order of code points, as Python compares the prompt ids of a :class:`Position`.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from raeburnmemory.core.listing import ListQuery, Position
 from raeburnmemory.core.model import Interaction
+from raeburnmemory.core.sessions import SessionPosition, SessionSummary, moment_of
 from raeburnmemory.sqlite._metadata_columns import SQLiteMetadataColumns
 from raeburnmemory.sqlite._rows import INTERACTION_COLUMNS, from_row
 from raeburnmemory.sqlite._transactions import Transactions
 from raeburnmemory.sqlite._where import register, where_sql
 
-__all__ = ["SQLiteListing", "count_matching", "matching_ids", "page"]
+__all__ = ["SQLiteListing", "count_matching", "matching_ids", "page", "session_summaries"]
 
 
 def _conditions(query: ListQuery) -> tuple[list[str], list[Any]]:
@@ -80,6 +82,35 @@ def matching_ids(conn: Any, query: ListQuery) -> list[str]:
     return [row[0] for row in rows]
 
 
+def session_summaries(
+    conn: Any, query: ListQuery, after: SessionPosition | None, limit: int
+) -> list[SessionSummary]:
+    """Up to ``limit`` session summaries of the interactions passing ``query``, newest last
+    activity first, after ``after`` (one grouping query)."""
+    register(conn)
+    parts, params = _conditions(query)
+    having = ""
+    if after is not None:
+        having = "HAVING (MAX(ts_us), session_id) < (?, ?)"
+        params += [after.last_micros, after.session_id]
+    rows = conn.execute(
+        "SELECT session_id, COUNT(*), MIN(ts_us), MAX(ts_us), json_group_array(DISTINCT agent_id) "
+        f"FROM interactions {_where_clause(parts)} GROUP BY session_id {having} "
+        "ORDER BY MAX(ts_us) DESC, session_id DESC LIMIT ?",
+        (*params, limit),
+    ).fetchall()
+    return [
+        SessionSummary(
+            session_id=session_id,
+            interactions=int(count),
+            first=moment_of(int(first)),
+            last=moment_of(int(last)),
+            agents=tuple(sorted(json.loads(agents))),
+        )
+        for session_id, count, first, last, agents in rows
+    ]
+
+
 class SQLiteListing:
     """The listing methods of :class:`~raeburnmemory.sqlite.store.SQLiteStore`, in SQL."""
 
@@ -124,3 +155,10 @@ class SQLiteListing:
                 if found is not None:
                     return found
             return matching_ids(conn, query)
+
+    def session_summaries(
+        self, query: ListQuery, after: SessionPosition | None, limit: int
+    ) -> list[SessionSummary]:
+        """Session summaries of the interactions passing ``query``, grouped in SQL."""
+        with self._transactions.connection() as conn:
+            return session_summaries(conn, query, after, limit)

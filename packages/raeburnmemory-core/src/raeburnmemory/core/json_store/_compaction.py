@@ -10,7 +10,7 @@ removes the temporary files. Every function here runs under the store's lock.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from raeburnmemory.core import checks
@@ -23,7 +23,12 @@ from raeburnmemory.core.json_store._follower import JournalFollower
 from raeburnmemory.core.json_store._journal import header_line, read_header
 from raeburnmemory.core.json_store._map_file import MapFile, read_map, write_map
 from raeburnmemory.core.json_store._snapshot import FORMAT, VERSION, write_snapshot
-from raeburnmemory.core.json_store._vector_file import VectorFileWriter
+from raeburnmemory.core.json_store._vector_file import (
+    VectorFileWriter,
+    read_vector_info,
+    trim_vector_file,
+)
+from raeburnmemory.core.json_store._vector_rows import IN_VECTORS_FILE, VectorRows
 from raeburnmemory.core.model import EncoderInfo
 from raeburnmemory.core.store import Matrix
 
@@ -41,30 +46,81 @@ COMPACT_JOURNAL_BYTES = 64 << 20
 
 
 def compact(view: JournalFollower) -> None:
-    """Fold the journal into a new snapshot, vectors file and map, then load them."""
-    files = view.files
-    stored = view.rows.all_vectors(view.journal, view.state.records)
-    fmt = _vector_file.preferred_format() if len(stored) else None
+    """Fold the journal into the next snapshot, vectors file and map, then load them.
+
+    When every row of the vectors file is still live (nothing deleted or replaced since the
+    last compaction) and in the format this machine writes, the journal's vectors are appended
+    to it in place; otherwise a new vectors file is written. Either way the vectors are read and
+    written a few thousand at a time.
+    """
+    rows = view.rows
+    fmt = _vector_file.preferred_format() if len(rows) else None
+    if fmt is not None and _appendable(rows, fmt):
+        _compact_appending(view, fmt)
+        return
     temp: Path | None = None
-    crc = None
+    vectors: _Vectors | None = None
     if fmt is not None:
-        temp = files.temp(files.vectors(fmt))
+        temp = view.files.temp(view.files.vectors(fmt))
         try:
-            writer = VectorFileWriter(temp, fmt, stored.vectors.shape[1])
+            vectors = _write_new_vectors(view, temp, fmt)
         except OSError as exc:
-            temp.unlink(missing_ok=True)
             raise file_error(temp, "write", exc) from None
-        try:
-            writer.append(stored.vectors)
-            crc = writer.finish()
-        except BaseException as exc:
-            writer.discard()
-            if isinstance(exc, OSError):
-                raise file_error(temp, "write", exc) from None
-            raise
-    ids = stored.ids
-    del stored
-    commit_snapshot(view, (ids, fmt, crc), temp)
+    commit_snapshot(view, vectors, temp)
+
+
+_Vectors = tuple[list[str], str | None, int | None]
+
+
+def _appendable(rows: VectorRows, fmt: str) -> bool:
+    """Whether the vectors file can take the journal's vectors as they are: same format, a map
+    that records its rows' CRC-32, and every row still live."""
+    if rows.file_format != fmt or rows.rows_crc is None or not rows.file_ids:
+        return False
+    in_file = sum(1 for place in rows.locations.values() if place[0] == IN_VECTORS_FILE)
+    return in_file == len(rows.file_ids)
+
+
+def _write_new_vectors(view: JournalFollower, temp: Path, fmt: str) -> _Vectors:
+    """Write every live vector to a new file at ``temp``: the old file's rows, then the
+    journal's."""
+    rows = view.rows
+    writer = VectorFileWriter(temp, fmt, int(rows.dim or 0))
+    try:
+        ids = [pid for pid, place in rows.locations.items() if place[0] == IN_VECTORS_FILE]
+        for block in rows.file_blocks():
+            writer.append(block)
+        for block_ids, block in rows.journal_blocks(view.journal):
+            writer.append(block)
+            ids += block_ids
+        return ids, fmt, writer.finish()
+    except BaseException:
+        writer.discard()
+        raise
+
+
+def _compact_appending(view: JournalFollower, fmt: str) -> None:
+    """Append the journal's vectors to the vectors file, then commit the next generation.
+
+    The rows are appended after the snapshot's temporary file exists, so a crash leaves a
+    temporary file and :func:`recover` cuts the vectors file back to the rows the map lists.
+    """
+    rows = view.rows
+    info = rows.file_info()
+    assert rows.rows_crc is not None
+    try:
+        writer = VectorFileWriter.extend(info, fmt, rows.rows_crc)
+    except OSError as exc:
+        raise file_error(info.path, "write", exc) from None
+
+    def append() -> _Vectors:
+        ids = list(rows.file_ids)
+        for block_ids, block in rows.journal_blocks(view.journal):
+            writer.append(block)
+            ids += block_ids
+        return ids, fmt, writer.finish()
+
+    commit_snapshot(view, append, None, undo=writer.discard)
 
 
 def replace_vectors(
@@ -117,17 +173,25 @@ def _write_batch(
 
 def commit_snapshot(
     view: JournalFollower,
-    vectors: tuple[list[str], str | None, int | None] | None,
+    vectors: _Vectors | Callable[[], _Vectors] | None,
     vectors_temp: Path | None,
+    *,
+    undo: Callable[[], None] | None = None,
 ) -> None:
     """Write snapshot, map and journal of the next generation, rename them into place, load them.
 
-    ``vectors`` is the (ids, format, CRC-32) of the finished vectors file at ``vectors_temp``.
+    ``vectors`` is the (ids, format, CRC-32 of the rows) of the finished vectors file at
+    ``vectors_temp``, or a function that appends them to the store's own vectors file once the
+    snapshot is written (``undo`` then takes them back if the compaction fails before its
+    renames).
     """
     files = view.files
     encoder_info = view.encoder
-    ids, fmt, vectors_crc = vectors if vectors is not None else ([], None, None)
     generation = view.generation + 1
+    if callable(vectors):
+        fmt = view.rows.file_format
+    else:
+        fmt = vectors[1] if vectors is not None else None
     dim = view.rows.dim if fmt is not None else (encoder_info.dim if encoder_info else None)
     encoder = None
     if encoder_info is not None:
@@ -146,6 +210,10 @@ def commit_snapshot(
     writing = graph_temp
     try:
         crc, size, index = write_snapshot(graph_temp, view.state, attrs)
+        if callable(vectors):
+            writing = files.vectors(fmt or "")
+            vectors = vectors()
+        ids, fmt, vectors_crc = vectors if vectors is not None else ([], None, None)
         writing = map_temp
         content = MapFile(
             generation,
@@ -157,7 +225,7 @@ def commit_snapshot(
             size,
             encoder=encoder,
             snapshot_index=index,
-            vectors_crc=vectors_crc if fmt is not None else None,
+            vectors_rows_crc=vectors_crc if fmt is not None else None,
         )
         write_map(map_temp, content)
         writing = journal_temp
@@ -169,12 +237,16 @@ def commit_snapshot(
         for temp in (vectors_temp, graph_temp, map_temp, journal_temp):
             if temp is not None:
                 temp.unlink(missing_ok=True)
+        if undo is not None:
+            undo()
         if isinstance(exc, OSError):
             raise file_error(writing, "write", exc) from None
         raise
     recover(files)
     files.drop_vectors_except(fmt)
-    view.load(keep_unreported=True)  # the interactions now come from the new snapshot
+    view.load(
+        keep_unreported=True, mapping=content
+    )  # the interactions now come from the new snapshot
 
 
 def journal_is_large(view: JournalFollower) -> bool:
@@ -220,5 +292,26 @@ def recover(files: StoreFiles) -> None:
         fsync_dir(files.dir)
         files.drop_vectors_except(read_map(files.map).fmt)
     else:
+        interrupted = False
         for target in files.renames():
-            files.temp(target).unlink(missing_ok=True)
+            temp = files.temp(target)
+            interrupted = interrupted or temp.exists()
+            temp.unlink(missing_ok=True)
+        if interrupted:
+            _trim_vectors(files)
+
+
+def _trim_vectors(files: StoreFiles) -> None:
+    """Cut off the rows an interrupted compaction appended to the vectors file, if any.
+
+    Readers ignore such rows anyway (the map lists how many are the store's); a file that cannot
+    be read or written here is left for opening to report.
+    """
+    try:
+        mapping = read_map(files.map)
+        if mapping.fmt is None or mapping.vectors_rows_crc is None:
+            return
+        path = files.vectors(mapping.fmt)
+        trim_vector_file(read_vector_info(path, mapping.fmt, len(mapping.ids)), mapping.fmt)
+    except (CorruptStoreError, OSError):
+        return

@@ -70,11 +70,17 @@ class JournalFollower:
 
     # -- loading -----------------------------------------------------------------------------------
 
-    def load(self, *, keep_unreported: bool = False, foreign: bool = False) -> None:
+    def load(
+        self,
+        *,
+        keep_unreported: bool = False,
+        foreign: bool = False,
+        mapping: MapFile | None = None,
+    ) -> None:
         """Read the map, the snapshot (or its index), the vectors header and the journal.
 
         ``keep_unreported`` keeps what refresh() has still to report; ``foreign`` reports the
-        journal's lines to it.
+        journal's lines to it; ``mapping`` is the map when the caller has just written it.
         """
         files = self.files
         self.journal.close()
@@ -82,7 +88,8 @@ class JournalFollower:
         if not keep_unreported:
             self.unreported = UnreportedChanges()
         self.reload_needed = True  # until this load succeeds
-        mapping = read_map(files.map)
+        if mapping is None:
+            mapping = read_map(files.map)
         with no_gc():
             encoder = self._fill_state(mapping)
         try:

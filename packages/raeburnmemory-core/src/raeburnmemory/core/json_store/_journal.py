@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ __all__ = [
     "add_line",
     "decode_vectors",
     "header_line",
+    "line_vectors",
     "read_header",
     "read_line",
     "scan_lines",
@@ -144,6 +145,30 @@ def read_line(fd: int, offset: int, length: int) -> dict[str, Any]:
     """The record of the line at ``offset`` (already checked when it was scanned)."""
     record: dict[str, Any] = loads(os.pread(fd, length, offset))
     return record
+
+
+_DIM_KEY = b'"dim": '
+_VECTORS_KEY = b'"vectors": "'
+_ITEMS_KEY = b'"items": '
+
+
+def line_vectors(fd: int, offset: int, length: int) -> Matrix:
+    """The vectors of the ``add`` line at ``offset``, decoded without parsing its interactions.
+
+    :func:`add_line` writes the dimension and the vectors before the interactions; a key
+    followed by an unescaped quote cannot occur inside a JSON string, so the first ``"items"``
+    key is the line's own and the keys before it are too. A line laid out otherwise is parsed.
+    """
+    raw = os.pread(fd, length, offset)
+    items = raw.find(_ITEMS_KEY)
+    start = raw.find(_VECTORS_KEY, 0, max(items, 0))
+    dim_at = raw.find(_DIM_KEY, 0, max(start, 0))
+    if items < 0 or start < 0 or dim_at < 0:
+        return decode_vectors(loads(raw))
+    start += len(_VECTORS_KEY)
+    dim = int(raw[dim_at + len(_DIM_KEY) : raw.index(b",", dim_at)])
+    data = base64.b64decode(memoryview(raw)[start : raw.index(b'"', start)])
+    return np.frombuffer(data, dtype="<f4").astype(np.float32, copy=False).reshape(-1, dim)
 
 
 def decode_vectors(record: dict[str, Any]) -> Matrix:
@@ -283,11 +308,16 @@ class JournalFile:
         """The fields of the line at ``offset``."""
         return read_line(self.fd, offset, length)
 
-    def append(self, lines: Sequence[bytes], *, fsync: bool) -> list[tuple[int, int]]:
+    def read_vectors(self, offset: int, length: int) -> Matrix:
+        """The vectors of the ``add`` line at ``offset`` (:func:`line_vectors`)."""
+        return line_vectors(self.fd, offset, length)
+
+    def append(self, lines: Iterable[bytes], *, fsync: bool) -> list[tuple[int, int]]:
         """Append whole lines durably, all or nothing; returns the offset and length of each.
 
-        When a write fails the journal is cut back to where it was, so none of the lines is
-        stored. Should even that fail, :class:`TornAppendError` says how many lines were complete.
+        ``lines`` may be made as they are written: when making one raises, or a write fails,
+        the journal is cut back to where it was, so none of the lines is stored. Should even
+        that fail, :class:`TornAppendError` says how many lines were complete.
         """
         if self.folded:
             self._start_anew()
@@ -312,9 +342,13 @@ class JournalFile:
             except OSError:
                 raise TornAppendError(self.path, len(placed), exc) from None
             raise file_error(self.path, "write", exc, "nothing was written") from None
+        except BaseException:  # a line could not be made: take back the ones before it
+            if placed:
+                os.ftruncate(fd, start)
+            raise
         self.end = offset
         self.size_seen = offset
-        self.last_line += len(lines)
+        self.last_line += len(placed)
         return placed
 
     def _start_anew(self) -> None:

@@ -18,6 +18,7 @@ from raeburnmemory.core.json_store._state import GraphState
 from raeburnmemory.core.json_store._stored import StoredInteraction
 from raeburnmemory.core.listing import ListQuery, Position, micros
 from raeburnmemory.core.model import Interaction, parse_timestamp
+from raeburnmemory.core.sessions import SessionPosition, SessionSummary, summarize_rows
 
 #: A record's place in time order: its timestamp in microseconds and its prompt id.
 _Key = tuple[int, str]
@@ -64,6 +65,23 @@ def selected(
     return iter(chosen)
 
 
+def _overview_rows(state: GraphState, query: ListQuery) -> Iterator[tuple[str, str, int]]:
+    """Session id, agent id and time (microseconds) of each record passing an agent and time
+    query, straight from the records (the overview's hot path)."""
+    since, until = query.since_micros, query.until_micros
+    agent = query.agent_id
+    if agent is None:
+        records: Iterable[StoredInteraction] = state.records.values()
+    else:
+        records = (state.records[pid] for pid in state.by_agent.get(agent, {}))
+    for record in records:
+        moment = _micros_of(record.timestamp_text)
+        if (since is not None and moment < since) or (until is not None and moment > until):
+            continue
+        if agent is None or record.agent_id == agent:
+            yield record.session_id, record.agent_id, moment
+
+
 class JsonListing:
     """The listing methods of :class:`~raeburnmemory.core.json_store.JsonStore`."""
 
@@ -107,3 +125,17 @@ class JsonListing:
                 return self._metadata_columns.matching(state, query.where)  # no times to read
             rows = selected(state, query, self._metadata_columns)
             return [record.prompt_id for _, record in rows]
+
+    def session_summaries(
+        self, query: ListQuery, after: SessionPosition | None, limit: int
+    ) -> list[SessionSummary]:
+        """Session summaries of the interactions passing ``query``, from the records' ids and
+        timestamps (no interaction is built)."""
+        with self._reading() as state:
+            if query.where is None and query.session_id is None:
+                return summarize_rows(_overview_rows(state, query), after, limit)
+            rows = (
+                (record.session_id, record.agent_id, key[0])
+                for key, record in selected(state, query, self._metadata_columns)
+            )
+            return summarize_rows(rows, after, limit)

@@ -2,7 +2,8 @@
 
 It lists the prompt id of each row of the vectors file and holds the generation, the vectors
 epoch (raised when every vector is replaced), the size and CRC-32 of ``graph.json``, the CRC-32
-of the vectors file (absent in maps written before it was recorded) and an
+of the rows of the vectors file the map lists (format version 2; version 1 recorded the CRC-32 of
+the whole file, and maps older still none) and an
 index of the snapshot's interactions (ids, sessions, agents, timestamps and where each node pair
 sits), so that opening a store reads no node until one is asked for.
 """
@@ -35,6 +36,7 @@ class MapFile:
         "size",
         "snapshot_index",
         "vectors_crc",
+        "vectors_rows_crc",
     )
 
     def __init__(
@@ -50,6 +52,7 @@ class MapFile:
         encoder: dict[str, Any] | None = None,
         snapshot_index: dict[str, Any] | None = None,
         vectors_crc: int | None = None,
+        vectors_rows_crc: int | None = None,
     ) -> None:
         self.generation = generation
         self.epoch = epoch
@@ -61,6 +64,7 @@ class MapFile:
         self.encoder = encoder
         self.snapshot_index = snapshot_index
         self.vectors_crc = vectors_crc
+        self.vectors_rows_crc = vectors_rows_crc
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object written to the file."""
@@ -72,6 +76,7 @@ class MapFile:
             "graph_crc32": self.crc,
             "graph_size": self.size,
             "vectors_crc32": self.vectors_crc,
+            "vectors_rows_crc32": self.vectors_rows_crc,
             "encoder": self.encoder,
             "ids": self.ids,
             "index": self.snapshot_index,
@@ -98,7 +103,7 @@ def read_map(path: Path) -> MapFile:
     generation, epoch, fmt = data.get("generation"), data.get("epoch", 0), data.get("vectors")
     dim, ids = data.get("dim"), data.get("ids")
     crc, size = data.get("graph_crc32"), data.get("graph_size")
-    vectors_crc = data.get("vectors_crc32")
+    vectors_crc, rows_crc = data.get("vectors_crc32"), data.get("vectors_rows_crc32")
     valid = (
         isinstance(generation, int)
         and isinstance(epoch, int)
@@ -109,6 +114,7 @@ def read_map(path: Path) -> MapFile:
         and (crc is None or isinstance(crc, int))
         and (size is None or isinstance(size, int))
         and (vectors_crc is None or isinstance(vectors_crc, int))
+        and (rows_crc is None or isinstance(rows_crc, int))
     )
     if not valid or not isinstance(generation, int) or not isinstance(ids, list):
         raise CorruptStoreError(path, "malformed vector map")
@@ -134,6 +140,7 @@ def read_map(path: Path) -> MapFile:
         encoder=encoder,
         snapshot_index=index,
         vectors_crc=vectors_crc if isinstance(vectors_crc, int) else None,
+        vectors_rows_crc=rows_crc if isinstance(rows_crc, int) else None,
     )
 
 

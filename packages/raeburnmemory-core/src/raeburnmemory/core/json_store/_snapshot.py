@@ -23,6 +23,7 @@ from typing import Any
 
 from raeburnmemory.core._fsync import fsync_file
 from raeburnmemory.core.errors import CorruptStoreError
+from raeburnmemory.core.json_store._node_pairs import write_pairs
 from raeburnmemory.core.json_store._state import GraphState
 from raeburnmemory.core.json_store._stored import StoredInteraction
 from raeburnmemory.core.json_text import dumps, loads
@@ -48,7 +49,11 @@ __all__ = [
 ]
 
 FORMAT = "raeburnmemory"
-VERSION = 1
+#: The format version this code writes. Version 2 records the CRC-32 of the vectors file's rows
+#: in the map and lets a compaction append rows to the file; version 1 stores still open.
+VERSION = 2
+#: The oldest format version this code reads.
+OLDEST_VERSION = 1
 _READ_CHUNK = 16 << 20
 # The start of every snapshot this layout writes (0.1.0's too): the graph's first attributes.
 _HEAD = re.compile(
@@ -66,8 +71,9 @@ def head_version(head: bytes) -> int | None:
 
 
 def check_version(path: Path, version: object) -> None:
-    """Raise ``CorruptStoreError`` naming ``path`` unless ``version`` is :data:`VERSION`."""
-    if type(version) is int and version == VERSION:
+    """Raise ``CorruptStoreError`` naming ``path`` unless this code reads ``version``
+    (:data:`OLDEST_VERSION` to :data:`VERSION`)."""
+    if type(version) is int and OLDEST_VERSION <= version <= VERSION:
         return
     if type(version) is int and version > VERSION:
         raise CorruptStoreError(
@@ -77,7 +83,8 @@ def check_version(path: Path, version: object) -> None:
             "raeburnmemory-core to open it",
         )
     raise CorruptStoreError(
-        path, f"format version {version!r} is not supported (expected {VERSION})"
+        path,
+        f"format version {version!r} is not supported (expected {OLDEST_VERSION} to {VERSION})",
     )
 
 
@@ -179,6 +186,13 @@ class _Output:
         if self._pending_size > 1 << 20:
             self.flush()
 
+    def write_raw(self, data: bytes) -> None:
+        """Write bytes copied from another snapshot (after what is queued)."""
+        self.flush()
+        self.crc = zlib.crc32(data, self.crc)
+        self.fh.write(data)
+        self.size += len(data)
+
     def flush(self) -> None:
         """Write out what is queued."""
         data = "".join(self._pending).encode("ascii")
@@ -220,7 +234,6 @@ def write_snapshot(
     Returns its CRC-32, its size and its index (:func:`snapshot_index`). The layout is the one
     ``iter_node_link_json`` streams, built straight from the stored nodes.
     """
-    state.materialize()
     records = list(state)
     links = state.link_list()
     graph_attrs = {
@@ -235,13 +248,7 @@ def write_snapshot(
     with path.open("wb") as fh:
         out = _Output(fh)
         out.write(dumps(head)[:-1] + ', "nodes": [')
-        for record in records:
-            answer = record.response
-            text = dumps([record.prompt] if answer is None else [record.prompt, answer])[1:-1]
-            if spans:
-                out.write(", ")
-            spans += (out.size, len(text))
-            out.write(text)
+        write_pairs(out, records, spans)
         for chunk in _json_chunks(_other_nodes(records, sessions)):
             out.write(chunk if not spans or chunk.startswith(", ") else ", " + chunk)
         out.write('], "edges": [')
@@ -303,6 +310,13 @@ class SnapshotFile:
         if not isinstance(found, list) or not all(isinstance(n, dict) for n in found):
             raise CorruptStoreError(self.path, f"unreadable nodes at byte {start}")
         return found
+
+    def raw(self, start: int, end: int) -> bytes:
+        """The file's bytes between two offsets, as they are."""
+        data = os.pread(self._fd, end - start, start)
+        if len(data) != end - start:
+            raise CorruptStoreError(self.path, f"the file ends before byte {end}")
+        return data
 
     def close(self) -> None:
         """Close the file."""

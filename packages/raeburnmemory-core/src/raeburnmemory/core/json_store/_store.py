@@ -179,6 +179,10 @@ class JsonStore(JsonListing, JsonLookups, Store):
 
     def _append(self, *lines: bytes) -> list[tuple[int, int]]:
         """Append whole lines to the journal, all or nothing (see :meth:`JournalFile.append`)."""
+        return self._append_lines(lines)
+
+    def _append_lines(self, lines: Iterable[bytes]) -> list[tuple[int, int]]:
+        """:meth:`_append` for lines made as they are written (a large batch's)."""
         placed = self._follower.journal.append(lines, fsync=self._fsync)
         self._wrote_since_open = True
         return placed
@@ -242,7 +246,7 @@ class JsonStore(JsonListing, JsonLookups, Store):
         check_records(items, block)
         with self._writing() as view:
             return write_items(
-                view, self._append, items, block, skip_conflicts, replace, rewrite=rewrite
+                view, self._append_lines, items, block, skip_conflicts, replace, rewrite=rewrite
             )
 
     def link(self, link: Link) -> None:

@@ -36,6 +36,9 @@ class NodeSource(Protocol):
     def node_range(self, start: int, end: int) -> list[dict[str, Any]]:
         """Every node between two byte offsets."""
 
+    def raw(self, start: int, end: int) -> bytes:
+        """The file's bytes between two offsets, as they are."""
+
 
 def _time(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
@@ -140,6 +143,14 @@ class StoredInteraction:
         record.agent_name, record.agent_attrs = agent
         record.expires = None  # the snapshot index's expiry column sets it
         return record
+
+    @property
+    def snapshot_place(self) -> tuple[NodeSource, int, int] | None:
+        """The snapshot file and the offset and length of this record's nodes in it, when the
+        record was read from one (its nodes are then those bytes, unchanged)."""
+        if self._source is None:
+            return None
+        return self._source, self._span[0], self._span[1]
 
     @property
     def is_lazy(self) -> bool:

@@ -11,14 +11,14 @@ later compaction.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import BinaryIO
 
 import numpy as np
 
 from raeburnmemory.core.errors import CorruptStoreError
 from raeburnmemory.core.json_store._files import StoreFiles, no_gc
-from raeburnmemory.core.json_store._journal import JournalFile, decode_vectors
+from raeburnmemory.core.json_store._journal import JournalFile
 from raeburnmemory.core.json_store._map_file import MapFile
 from raeburnmemory.core.json_store._stored import StoredInteraction
 from raeburnmemory.core.json_store._vector_file import (
@@ -26,6 +26,7 @@ from raeburnmemory.core.json_store._vector_file import (
     file_crc,
     read_vector_file,
     read_vector_info,
+    rows_crc,
 )
 from raeburnmemory.core.store import Matrix, StoredVectors
 
@@ -47,9 +48,12 @@ class VectorRows:
         self.dim: int | None = None
         self.file_format: str | None = None
         self.file_crc: int | None = None  # the vectors file's CRC-32 (None: an older map)
+        self.rows_crc: int | None = None  # ... or of its listed rows (format version 2)
+        self.file_ids: list[str] = []  # the prompt id of each row of the vectors file
         self._file: BinaryIO | None = None  # this generation's vectors file, kept open
         self._file_rows: Matrix | None = None  # ... and mapped
         self._file_checked = False
+        self._file_info: VectorFileInfo | None = None
 
     def __len__(self) -> int:
         return len(self.locations)
@@ -77,12 +81,14 @@ class VectorRows:
         self.dim = mapping.dim
         self.file_format = mapping.fmt
         self.file_crc = mapping.vectors_crc
+        self.rows_crc = mapping.vectors_rows_crc
+        self.file_ids = mapping.ids
         self.locations = {}
         if mapping.fmt is None:
             if mapping.ids:
                 raise CorruptStoreError(files.map, "lists vectors but names no vectors file")
             return
-        info = read_vector_info(files.vectors(mapping.fmt), mapping.fmt)
+        info = self.file_info()
         if info.rows != len(mapping.ids) or (info.rows and info.dim != mapping.dim):
             raise CorruptStoreError(
                 info.path,
@@ -96,8 +102,17 @@ class VectorRows:
             )
         if keep_file_open:
             self._keep_file_mapped(info)
+        else:
+            self.close()  # a file mapped by an earlier install holds other rows
         with no_gc():  # 100,000s of tuples: a collection pass over them all would cost more
             self.locations = {pid: (IN_VECTORS_FILE, 0, row) for row, pid in enumerate(mapping.ids)}
+
+    def file_info(self) -> VectorFileInfo:
+        """The vectors file's header, checked against the rows the map lists."""
+        fmt = self.file_format
+        assert fmt is not None
+        listed = len(self.file_ids) if self.rows_crc is not None else None
+        return read_vector_info(self._files.vectors(fmt), fmt, listed)
 
     def _keep_file_mapped(self, info: VectorFileInfo) -> None:
         """Keep the vectors file open and mapped (it stays readable after a compaction)."""
@@ -112,14 +127,22 @@ class VectorRows:
         self._file_rows = np.memmap(
             self._file, dtype="<f4", mode="r", offset=info.offset, shape=(info.rows, info.dim)
         )
+        self._file_info = info
 
     def _checked_file_rows(self) -> Matrix:
         """The mapped rows of the vectors file, checked once against the map's CRC-32."""
+        if self._file_rows is None or self._file is None:
+            self._keep_file_mapped(self.file_info())  # mapped on first use
         rows, handle = self._file_rows, self._file
         if rows is None or handle is None:  # a bug, not a damaged file
-            raise RuntimeError("the vectors file was not kept open for these rows")
+            raise RuntimeError("the vectors file holds none of the rows the map lists")
         if not self._file_checked:
-            if self.file_crc is not None and file_crc(handle.fileno()) != self.file_crc:
+            if self.rows_crc is not None:
+                assert self._file_info is not None
+                wrong = rows_crc(handle.fileno(), self._file_info) != self.rows_crc
+            else:
+                wrong = self.file_crc is not None and file_crc(handle.fileno()) != self.file_crc
+            if wrong:
                 raise CorruptStoreError(
                     self._files.vectors(self.file_format or ""),
                     "the vectors do not match their checksum in the map",
@@ -158,15 +181,15 @@ class VectorRows:
         file_rows = [loc[2] for loc in locations if loc[0] == IN_VECTORS_FILE]
         matrix: Matrix
         if file_rows:
-            assert self.file_format is not None
-            info = read_vector_info(self._files.vectors(self.file_format), self.file_format)
+            info = self.file_info()
+            crc, of_rows = self._crc_to_check()
             if len(file_rows) == len(ids) == info.rows:
                 # unchanged since the snapshot
-                matrix = read_vector_file(info, mapped=True, crc=self.file_crc)
+                matrix = read_vector_file(info, mapped=True, crc=crc, of_rows=of_rows)
             else:
                 # one buffer: the file's rows, packed in place, then the journal's after them
                 buffer = np.empty((max(info.rows, len(ids)), dim), dtype=np.float32)
-                read_vector_file(info, into=buffer[: info.rows], crc=self.file_crc)
+                read_vector_file(info, into=buffer[: info.rows], crc=crc, of_rows=of_rows)
                 _pack_rows(buffer, file_rows)
                 matrix = buffer[: len(ids)]
         else:
@@ -177,6 +200,51 @@ class VectorRows:
         with no_gc():
             payloads = [records[pid].payload() for pid in ids]
         return StoredVectors(ids=ids, vectors=matrix, payloads=payloads)
+
+    def _crc_to_check(self) -> tuple[int | None, bool]:
+        """The map's CRC-32 of the vectors file, and whether it covers the rows alone."""
+        if self.rows_crc is not None:
+            return self.rows_crc, True
+        return self.file_crc, False
+
+    def file_blocks(self, chunk: int = 8192) -> Iterator[Matrix]:
+        """The live rows of the vectors file in the order of :attr:`locations`, in blocks
+        (checked against the map's CRC-32 first)."""
+        rows = [loc[2] for loc in self.locations.values() if loc[0] == IN_VECTORS_FILE]
+        if not rows:
+            return
+        crc, of_rows = self._crc_to_check()
+        mapped = read_vector_file(self.file_info(), mapped=True, crc=crc, of_rows=of_rows)
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            first = part[0]
+            if part[-1] - first == len(part) - 1:  # a run of rows: one slice
+                yield np.array(mapped[first : first + len(part)])
+            else:
+                yield mapped[part]
+
+    def journal_blocks(
+        self, journal: JournalFile, chunk: int = 8192
+    ) -> Iterator[tuple[list[str], Matrix]]:
+        """The ids and vectors still in the journal, in the order of :attr:`locations`, a few
+        journal lines at a time (so a compaction never holds them all)."""
+        ids: list[str] = []
+        places: list[VectorLocation] = []
+        for pid, place in self.locations.items():
+            if place[0] == IN_VECTORS_FILE:
+                continue
+            if len(ids) >= chunk and place[0] != places[-1][0]:
+                yield ids, self._journal_block(journal, places)
+                ids, places = [], []
+            ids.append(pid)
+            places.append(place)
+        if ids:
+            yield ids, self._journal_block(journal, places)
+
+    def _journal_block(self, journal: JournalFile, places: list[VectorLocation]) -> Matrix:
+        matrix = np.empty((len(places), int(self.dim or 0)), dtype=np.float32)
+        self.read_from_journal(journal, matrix, places, 0)
+        return matrix
 
     @staticmethod
     def read_from_journal(
@@ -193,7 +261,7 @@ class VectorRows:
             target = index if positions is None else positions[index]
             by_line.setdefault((offset, length), []).append((target, row))
         for (offset, length), places in by_line.items():
-            block = decode_vectors(journal.read_line(offset, length))
+            block = journal.read_vectors(offset, length)
             matrix[[p for p, _ in places]] = block[[r for _, r in places]]
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from raeburnmemory.core import checks
 from raeburnmemory.core.errors import PartialWriteError
 from raeburnmemory.core.json_store._follower import JournalFollower
-from raeburnmemory.core.json_store._journal import TornAppendError, add_line
+from raeburnmemory.core.json_store._journal import AddLine, TornAppendError, add_line
 from raeburnmemory.core.json_store._state import GraphState
 from raeburnmemory.core.json_store._stored import StoredInteraction
 from raeburnmemory.core.model import ContentKey, Interaction
@@ -70,13 +70,21 @@ def write_items(
     rows = None
     if block is not None:
         rows = block if len(fresh) == len(items) else block[fresh]
-    lines = []
-    for start in range(0, len(chosen), JOURNAL_LINE_ITEMS):
-        part = chosen[start : start + JOURNAL_LINE_ITEMS]
-        named = [item.prompt_id for item in part if item.prompt_id in replaced]
-        lines.append(add_line(part, rows, start, named))
+    lines: list[AddLine] = []
+
+    def made() -> Iterator[bytes]:
+        """Each line as it is appended, its bytes let go once written (a batch's lines are
+        never all in memory)."""
+        for start in range(0, len(chosen), JOURNAL_LINE_ITEMS):
+            part = chosen[start : start + JOURNAL_LINE_ITEMS]
+            named = [item.prompt_id for item in part if item.prompt_id in replaced]
+            line = add_line(part, rows, start, named)
+            lines.append(line)
+            yield line.data
+            line.data = b""
+
     try:
-        placed = append(*(line.data for line in lines))
+        placed = append(made())
     except TornAppendError as torn:
         done = [item.prompt_id for line in lines[: torn.complete] for item in line.items]
         view.reload_needed = True  # the complete lines are read back as stored

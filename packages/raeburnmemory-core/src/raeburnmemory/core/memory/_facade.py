@@ -34,6 +34,7 @@ from raeburnmemory.core.memory._index_keeper import IndexKeeper
 from raeburnmemory.core.memory._listing import MemoryListing
 from raeburnmemory.core.memory._recording import MemoryWrites
 from raeburnmemory.core.memory._searcher import Searcher, SearchRequest, hits
+from raeburnmemory.core.memory._sessions import MemorySessions
 from raeburnmemory.core.model import (
     RELATIONS,
     EncoderInfo,
@@ -50,7 +51,7 @@ __all__ = ["MemoryGraph"]
 _DEFAULT: Any = object()
 
 
-class MemoryGraph(MemoryWrites, MemoryListing):
+class MemoryGraph(MemoryWrites, MemoryListing, MemorySessions):
     """A persistent graph of prompts, responses, agents and sessions, searchable by similarity.
 
     Every write is durable when the call returns. Several MemoryGraphs (in threads or processes)

@@ -105,6 +105,18 @@ class StoreWritesContract:
             assert found.payloads[row] == interaction(int(pid[1:])).payload
         assert store.vectors_of([]).ids == []
 
+    def test_vectors_of_reads_compacted_vectors_after_reopening(
+        self, opened: Callable[..., Store]
+    ) -> None:
+        first = opened()
+        first.set_encoder_info(ENCODER)
+        vectors = unit_vectors(3, DIM)
+        first.add(interactions(3), vectors)
+        first.compact()
+        found = opened().vectors_of(["p1"])
+        assert found.ids == ["p1"]
+        assert np.array_equal(found.vectors[0], vectors[1])
+
     def test_rewrite_writes_the_same_content_with_new_metadata(self, store: Store) -> None:
         vectors = unit_vectors(2, DIM)
         store.add(interactions(2), vectors)

@@ -23,6 +23,7 @@ from raeburnmemory.core.listing import Order
 from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.model import Interaction
 from raeburnmemory.core.testing.data import interactions
+from raeburnmemory.core.testing.graph_sessions_contract import GraphSessionsContract
 
 __all__ = ["GraphListingContract", "write_in_this_process"]
 
@@ -60,8 +61,9 @@ def write_in_this_process(options: dict[str, Any], prefix: str, count: int) -> N
         graph.batch_add(interactions(count, prefix=prefix))
 
 
-class GraphListingContract:
-    """Listing pages with cursors, counts and forgetting, on a MemoryGraph."""
+class GraphListingContract(GraphSessionsContract):
+    """Listing pages with cursors, counts and forgetting, on a MemoryGraph (and, mixed in, the
+    session overview's cases)."""
 
     @pytest.mark.parametrize("order", ["asc", "desc"])
     def test_pages_come_in_time_order_until_no_cursor(
