@@ -19,6 +19,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 # Every operation of the API, as the pages list them.
 OPERATIONS = {
     "/healthz",
+    "/memory/count",
+    "/memory/forget",
+    "/memory/session-overview",
     "/memory/graph",
     "/memory/similar",
     "/memory/interactions",
