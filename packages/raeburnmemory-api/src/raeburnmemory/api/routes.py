@@ -7,7 +7,6 @@ route, runs quick searches on the event loop instead (see ``_dispatch``).
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -32,7 +31,6 @@ from raeburnmemory.api.models import (
     SimilarResponse,
 )
 from raeburnmemory.api.runtime import memory_with, runtime_of
-from raeburnmemory.core.errors import UnsupportedSearchError
 
 if TYPE_CHECKING:
     from raeburnmemory.core.memory import MemoryGraph
@@ -119,11 +117,8 @@ async def similar(request: SimilarRequest, http: Request, memory: MemoryGraph = 
         "until": request.until,
         "min_score": request.min_score,
         "mode": request.mode,
+        "where": request.where,
     }
-    if request.where is not None:
-        if "where" not in inspect.signature(memory.search).parameters:
-            raise UnsupportedSearchError("this server's library cannot filter searches by metadata")
-        arguments["where"] = request.where
 
     def nowait() -> list[SearchHit] | None:
         runtime.limit_search_threads()

@@ -8,7 +8,6 @@ writes, so a read-only server leaves the writing ones out.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -109,8 +108,6 @@ class MemoryTools(ListingTools):
     ) -> SearchResult:
         """The stored prompts most like the query, best first, with their responses."""
         filters: dict[str, Any] = {} if where is None else {"where": where}
-        if filters and "where" not in inspect.signature(self.memory.search).parameters:
-            raise ToolError("this version of raeburnmemory cannot filter searches by metadata")
         with tool_errors():
             hits = self.memory.search(
                 query,
