@@ -106,7 +106,9 @@ def graph(
     return StreamingResponse(_chained(first, chunks), media_type="application/json")
 
 
-@memory_router.post("/similar", response_model=SimilarResponse, responses=errors(409, 413, 415))
+@memory_router.post(
+    "/similar", response_model=SimilarResponse, responses=errors(400, 409, 413, 415)
+)
 async def similar(request: SimilarRequest, http: Request, memory: MemoryGraph = Memory) -> Response:
     """The prompts most similar to a text, best first (409 if nothing is embedded yet)."""
     runtime = runtime_of(http)
@@ -156,6 +158,7 @@ def add_interaction(
         fields["session_id"],
         metadata=fields["metadata"],
         timestamp=fields["timestamp"],
+        expires_at=fields["expires_at"],
         on_conflict=on_conflict,
     )
     return AddResponse(prompt_id=prompt_id)
