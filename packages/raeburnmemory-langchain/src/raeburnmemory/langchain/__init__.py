@@ -1,0 +1,3 @@
+"""raeburnmemory-langchain: raeburnmemory inside LangChain and LangGraph."""
+
+__all__: list[str] = []
