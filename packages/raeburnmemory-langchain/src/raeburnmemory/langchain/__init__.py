@@ -1,3 +1,10 @@
-"""raeburnmemory-langchain: raeburnmemory inside LangChain and LangGraph."""
+"""raeburnmemory-langchain: raeburnmemory inside LangChain and LangGraph.
 
-__all__: list[str] = []
+:class:`RaeburnMemoryVectorStore` is a LangChain vector store over a ``MemoryGraph``;
+:class:`EmbeddingsEncoder` lets a memory encode with LangChain embeddings.
+"""
+
+from raeburnmemory.langchain.encoder import EmbeddingsEncoder
+from raeburnmemory.langchain.vectorstore import DEFAULT_COLLECTION, RaeburnMemoryVectorStore
+
+__all__ = ["DEFAULT_COLLECTION", "EmbeddingsEncoder", "RaeburnMemoryVectorStore"]
