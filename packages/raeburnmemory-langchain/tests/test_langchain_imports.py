@@ -6,7 +6,13 @@ import importlib
 
 import pytest
 
-MODULES = ["raeburnmemory.langchain"]
+MODULES = [
+    "raeburnmemory.langchain",
+    "raeburnmemory.langchain._records",
+    "raeburnmemory.langchain.chat_history",
+    "raeburnmemory.langchain.encoder",
+    "raeburnmemory.langchain.vectorstore",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -11,7 +11,7 @@ from langchain_core.documents import Document
 from raeburnmemory.core.model import Interaction, SearchHit
 from raeburnmemory.memory_graph import MemoryGraph
 
-__all__ = ["document_of", "prompt_only"]
+__all__ = ["document_of", "prompt_only", "response_of"]
 
 # Whether the core records a prompt without a response; older cores need a stand-in response.
 _RESPONSE_OPTIONAL = (
@@ -21,16 +21,18 @@ _RESPONSE_OPTIONAL = (
 
 def prompt_only(
     prompt_id: str,
-    text: str,
+    text: str | Mapping[str, Any],
     metadata: Mapping[str, Any] | None,
     *,
     session_id: str,
     agent_id: str | None = None,
     timestamp: Any = None,
 ) -> dict[str, Any]:
-    """A ``batch_add`` item recording ``text`` as a prompt on its own (no response)."""
+    """A ``batch_add`` item recording a prompt on its own (no response): ``text`` is the
+    prompt's text, or a dict of its ``text`` and extra attributes."""
+    prompt = {"text": text} if isinstance(text, str) else dict(text)
     item: dict[str, Any] = {
-        "prompt": {"id": prompt_id, "text": text},
+        "prompt": {**prompt, "id": prompt_id},
         "session_id": session_id,
         "metadata": dict(metadata or {}),
     }
@@ -48,3 +50,12 @@ def document_of(item: Interaction | SearchHit) -> Document:
     if isinstance(item, SearchHit):
         return Document(id=item.id, page_content=item.prompt_text, metadata=dict(item.metadata))
     return Document(id=item.prompt_id, page_content=item.prompt_text, metadata=dict(item.metadata))
+
+
+def response_of(item: Interaction) -> tuple[str, Mapping[str, Any]] | None:
+    """The text and extra attributes of a memory's response (``None`` for a prompt alone)."""
+    if item.response_id is None or item.response_text is None:
+        return None
+    if not _RESPONSE_OPTIONAL and item.response_id == item.prompt_id and not item.response_text:
+        return None  # the stand-in response of a prompt recorded alone
+    return item.response_text, item.response_attrs
