@@ -11,12 +11,16 @@ from langchain_core.documents import Document
 from raeburnmemory.core.model import Interaction, SearchHit
 from raeburnmemory.memory_graph import MemoryGraph
 
-__all__ = ["document_of", "prompt_only", "response_of"]
+__all__ = ["SEARCH_TAKES_WHERE", "document_of", "prompt_only", "response_of"]
 
 # Whether the core records a prompt without a response; older cores need a stand-in response.
 _RESPONSE_OPTIONAL = (
     inspect.signature(MemoryGraph.add_interaction).parameters["response"].default is None
 )
+
+
+#: Whether ``MemoryGraph.search`` takes a metadata filter (``where=``).
+SEARCH_TAKES_WHERE = "where" in inspect.signature(MemoryGraph.search).parameters
 
 
 def prompt_only(

@@ -21,7 +21,7 @@ from langchain_core.vectorstores.utils import maximal_marginal_relevance
 from raeburnmemory.core.errors import ConfigurationError, NoEmbeddingsError, NotFoundError
 from raeburnmemory.core.ids import new_id
 from raeburnmemory.core.model import SearchHit
-from raeburnmemory.langchain._records import document_of, prompt_only
+from raeburnmemory.langchain._records import SEARCH_TAKES_WHERE, document_of, prompt_only
 from raeburnmemory.langchain.encoder import EmbeddingsEncoder, embeddings_name, querying
 from raeburnmemory.memory_graph import MemoryGraph
 
@@ -173,6 +173,8 @@ class RaeburnMemoryVectorStore(VectorStore):
     def _hits(self, query: str, k: int, filter: Mapping[str, Any] | None) -> list[SearchHit]:
         options: dict[str, Any] = {"session_id": self.collection}
         if filter is not None:
+            if not SEARCH_TAKES_WHERE:
+                raise ConfigurationError("this raeburnmemory-core cannot filter searches")
             options["where"] = filter
         try:
             with querying():
