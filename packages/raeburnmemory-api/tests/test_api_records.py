@@ -24,6 +24,7 @@ from raeburnmemory.core.graph import PROMPT_FIELDS
 from raeburnmemory.core.limits import MAX_DEPTH, MAX_ID_LENGTH
 from raeburnmemory.core.model import Interaction
 from raeburnmemory.core.records import interaction_from_mapping
+from raeburnmemory.core.testing.examples import examples
 
 ODD_IDS = [
     "with space",
@@ -244,7 +245,7 @@ def test_random_valid_records_read_back_unchanged_through_every_route(
     used: set[str] = set()
 
     @settings(
-        max_examples=50,
+        max_examples=examples(50),
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )

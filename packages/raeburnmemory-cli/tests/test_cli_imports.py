@@ -6,32 +6,12 @@ import importlib
 
 import pytest
 
-MODULES = [
-    "raeburnmemory.cli",
-    "raeburnmemory.cli.__main__",
-    "raeburnmemory.cli._app",
-    "raeburnmemory.cli._demo",
-    "raeburnmemory.cli._export",
-    "raeburnmemory.cli._graphml",
-    "raeburnmemory.cli._import",
-    "raeburnmemory.cli._jsonl",
-    "raeburnmemory.cli._maintenance",
-    "raeburnmemory.cli._mcp",
-    "raeburnmemory.cli._output",
-    "raeburnmemory.cli._records",
-    "raeburnmemory.cli._search",
-    "raeburnmemory.cli._serve",
-    "raeburnmemory.cli._settings",
-    "raeburnmemory.cli._versions",
-]
+from raeburnmemory.core.testing.imports import check_exports, loaded_by, modules_of
 
 
-@pytest.mark.parametrize("name", MODULES)
+@pytest.mark.parametrize("name", modules_of("raeburnmemory.cli", private=True))
 def test_module_imports_and_exports_what_it_lists(name: str) -> None:
-    module = importlib.import_module(name)
-    assert module.__doc__
-    for public in getattr(module, "__all__", []):
-        assert getattr(module, public) is not None, f"{name}.{public}"
+    check_exports(name)
 
 
 def test_the_public_surface_is_the_app_and_main() -> None:
@@ -53,14 +33,6 @@ def test_the_console_script_points_at_main() -> None:
 
 
 def test_importing_the_cli_loads_no_store_model_or_server() -> None:
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, raeburnmemory.cli\n"
-        "heavy = ('torch', 'sentence_transformers', 'uvicorn', 'fastapi', 'faiss', 'psycopg')\n"
-        "print([m for m in sys.modules if m.split('.')[0] in heavy"
-        " or m.startswith(('raeburnmemory.sqlite', 'raeburnmemory.api'))])\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    heavy = ("torch", "sentence_transformers", "uvicorn", "fastapi", "faiss", "psycopg")
+    ours = ("raeburnmemory.sqlite", "raeburnmemory.api")
+    assert loaded_by("import raeburnmemory.cli", (*heavy, *ours)) == []

@@ -27,6 +27,7 @@ from raeburnmemory.core.limits import (
 from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.records import interaction_from_mapping, make_interaction
 from raeburnmemory.core.testing.data import interaction
+from raeburnmemory.core.testing.examples import examples
 
 GOOD_IDS = [
     "p1",
@@ -269,7 +270,7 @@ JSON_VALUES = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(JSON_VALUES)
 def test_json_text_agrees_with_the_json_module(value: Any) -> None:
     text = json.dumps(value)

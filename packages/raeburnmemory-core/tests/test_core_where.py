@@ -10,6 +10,7 @@ from hypothesis import given, settings
 
 from raeburnmemory.core._where_columns import WhereColumns
 from raeburnmemory.core.errors import InvalidFilterError, RaeburnMemoryError, SearchError
+from raeburnmemory.core.testing.examples import examples
 from raeburnmemory.core.testing.where_strategies import (
     EXAMPLE_RECORDS,
     EXAMPLES,
@@ -43,7 +44,7 @@ def test_examples_by_the_columns(mapping: dict[str, Any], expected: set[int]) ->
     assert set(mask.nonzero()[0].tolist()) == expected
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(cases())
 def test_columns_select_what_matches_selects(
     case: tuple[list[dict[str, Any]], list[dict[str, Any]]],
@@ -57,7 +58,7 @@ def test_columns_select_what_matches_selects(
         assert columns.mask(where).tolist() == expected, mapping
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(filters())
 def test_to_mapping_parses_back_to_the_same_filter(mapping: dict[str, Any]) -> None:
     where = Where.parse(mapping)

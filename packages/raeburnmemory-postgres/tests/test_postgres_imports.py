@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 
-MODULES = [
-    "raeburnmemory.postgres",
-    "raeburnmemory.postgres.store",
-]
+from raeburnmemory.core.testing.imports import check_exports, modules_of
 
 
-@pytest.mark.parametrize("name", MODULES)
+@pytest.mark.parametrize("name", modules_of("raeburnmemory.postgres"))
 def test_public_module_exports_exist(name: str) -> None:
-    module = importlib.import_module(name)
-    assert module.__doc__
-    for exported in module.__all__:
-        assert hasattr(module, exported), f"{name}.{exported}"
+    check_exports(name)
 
 
 def test_the_store_is_registered_under_its_name() -> None:

@@ -29,6 +29,7 @@ from raeburnmemory.core.jsonl import read_jsonl, write_jsonl
 from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.model import EncoderInfo, Interaction, Link
 from raeburnmemory.core.store import Store
+from raeburnmemory.core.testing.examples import examples
 from raeburnmemory.postgres import PostgresStore
 
 sqlite = pytest.importorskip("raeburnmemory.sqlite")
@@ -130,7 +131,7 @@ def _move(source: Store, target: Store, file: Path) -> None:
     assert not result.reembedded
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(memory=memories())
 def test_a_memory_survives_every_store_and_file_bit_for_bit(
     pg_dsn: str, memory: tuple[list[Interaction], np.ndarray, list[Link]]

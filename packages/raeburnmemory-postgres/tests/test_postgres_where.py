@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from psycopg import sql
 
+from raeburnmemory.core.testing.examples import examples
 from raeburnmemory.core.testing.where_strategies import (
     EXAMPLE_RECORDS,
     EXAMPLES,
@@ -54,7 +55,7 @@ def _selected(conn: psycopg.Connection[Any], where: Where) -> set[int]:
     return {seq for (seq,) in conn.execute(query, params).fetchall()}
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_sql_selects_what_matches_selects(
     conn: psycopg.Connection[Any], case: tuple[list[dict[str, Any]], list[dict[str, Any]]]

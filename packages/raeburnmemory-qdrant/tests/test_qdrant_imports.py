@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 
 from raeburnmemory.core.registry import load_vector_backend
+from raeburnmemory.core.testing.imports import check_exports, modules_of
 
-MODULES = ["raeburnmemory.qdrant", "raeburnmemory.qdrant.index", "raeburnmemory.qdrant.settings"]
 
-
-@pytest.mark.parametrize("name", MODULES)
+@pytest.mark.parametrize("name", modules_of("raeburnmemory.qdrant"))
 def test_public_names_exist(name: str) -> None:
-    module = importlib.import_module(name)
-    assert module.__doc__
-    for public in module.__all__:
-        assert getattr(module, public) is not None, f"{name}.{public}"
+    check_exports(name)
 
 
 def test_the_entry_point_names_the_backend() -> None:

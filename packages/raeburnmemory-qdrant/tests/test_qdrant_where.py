@@ -12,6 +12,7 @@ import qdrant_edge as edge
 from hypothesis import HealthCheck, given, settings
 from qdrant_client import QdrantClient, models
 
+from raeburnmemory.core.testing.examples import examples
 from raeburnmemory.core.testing.where_strategies import (
     EXAMPLE_RECORDS,
     EXAMPLES,
@@ -103,7 +104,7 @@ def target(
         local.client.close()
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_filter_selects_what_matches_selects(
     target: _EdgeTarget | _ClientTarget, case: tuple[list[dict[str, Any]], list[dict[str, Any]]]

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 
 from raeburnmemory.core.registry import load_storage_backend
 from raeburnmemory.core.store import Store
+from raeburnmemory.core.testing.imports import check_exports, modules_of
 
-MODULES = ["raeburnmemory.sqlite", "raeburnmemory.sqlite.store"]
 
-
-@pytest.mark.parametrize("name", MODULES)
+@pytest.mark.parametrize("name", modules_of("raeburnmemory.sqlite"))
 def test_public_names_exist(name: str) -> None:
-    module = importlib.import_module(name)
-    assert module.__doc__
-    for public in module.__all__:
-        assert getattr(module, public) is not None, f"{name}.{public}"
+    check_exports(name)
 
 
 def test_the_entry_point_gives_the_store() -> None:

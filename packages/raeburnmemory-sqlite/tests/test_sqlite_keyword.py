@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from raeburnmemory.core.model import SearchFilter
 from raeburnmemory.core.testing import interaction, interactions
+from raeburnmemory.core.testing.examples import examples
 from raeburnmemory.memory_graph import MemoryGraph
 from raeburnmemory.sqlite import SQLiteStore
 from raeburnmemory.sqlite._fts import match_expression
@@ -108,7 +109,7 @@ def test_any_text_is_a_safe_query(store: SQLiteStore, text: str) -> None:
     assert store.count() == 3
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.text())
 def test_match_expressions_are_always_valid(text: str) -> None:
     expression = match_expression(text)

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from raeburnmemory.core.testing.data import interaction
+from raeburnmemory.core.testing.examples import examples
 from raeburnmemory.core.testing.where_strategies import (
     EXAMPLE_RECORDS,
     EXAMPLES,
@@ -46,7 +47,7 @@ def _selected(conn: Any, where: Where) -> set[int]:
     return {seq for (seq,) in found}
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_sql_selects_what_matches_selects(
     table: Any, case: tuple[list[dict[str, Any]], list[dict[str, Any]]]

@@ -19,6 +19,7 @@ from raeburnmemory.core.listing import ListQuery, Position
 from raeburnmemory.core.model import Interaction
 from raeburnmemory.core.store import Store
 from raeburnmemory.core.testing.data import interaction, unit_vectors
+from raeburnmemory.core.testing.examples import examples
 from raeburnmemory.core.testing.where_strategies import cases
 from raeburnmemory.core.where import Where
 
@@ -157,7 +158,7 @@ class ListingContract:
         assert not set(ahead) & set(seen), "a record deleted ahead of the position came"
 
     @settings(
-        max_examples=25,
+        max_examples=examples(25),
         deadline=None,
         suppress_health_check=[
             HealthCheck.too_slow,

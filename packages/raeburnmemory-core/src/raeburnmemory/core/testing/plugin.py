@@ -4,6 +4,9 @@ Fixtures:
 
 * ``offline_home``: a temporary home with ``RAEBURN_DB_PATH`` inside it and the offline encoder
   selected, so nothing touches the real home folder or loads a model.
+
+It also loads a hypothesis profile whose default number of examples follows
+``RAEBURN_TEST_EXAMPLES`` (see :mod:`raeburnmemory.core.testing.examples`).
 """
 
 from __future__ import annotations
@@ -12,7 +15,17 @@ from pathlib import Path
 
 import pytest
 
+from raeburnmemory.core.testing.examples import examples
+
 __all__ = ["offline_home"]
+
+try:
+    from hypothesis import settings as _settings
+except ImportError:  # pragma: no cover - hypothesis comes with every test extra
+    pass
+else:
+    _settings.register_profile("raeburnmemory", max_examples=examples(100))
+    _settings.load_profile("raeburnmemory")
 
 
 @pytest.fixture
