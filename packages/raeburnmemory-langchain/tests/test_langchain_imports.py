@@ -1,4 +1,5 @@
-"""Every module of raeburnmemory-langchain imports and exports what it lists."""
+"""Every module of raeburnmemory-langchain imports and exports what it lists; LangGraph is
+imported only for the LangGraph store."""
 
 from __future__ import annotations
 
@@ -8,34 +9,20 @@ import sys
 
 import pytest
 
-MODULES = [
-    "raeburnmemory.langchain",
-    "raeburnmemory.langchain._records",
-    "raeburnmemory.langchain.chat_history",
-    "raeburnmemory.langchain._store_layout",
-    "raeburnmemory.langchain.encoder",
-    "raeburnmemory.langchain.errors",
-    "raeburnmemory.langchain.store",
-    "raeburnmemory.langchain.testing",
-    "raeburnmemory.langchain.vectorstore",
-]
+from raeburnmemory.core.testing.imports import check_exports, loaded_by, modules_of
 
 
-@pytest.mark.parametrize("name", MODULES)
+@pytest.mark.parametrize("name", modules_of("raeburnmemory.langchain", private=True))
 def test_module_imports_and_exports_what_it_lists(name: str) -> None:
-    module = importlib.import_module(name)
-    assert module.__doc__
-    for public in module.__all__:
-        assert getattr(module, public) is not None, f"{name}.{public}"
+    check_exports(name)
 
 
-def test_the_vector_store_does_not_import_langgraph() -> None:
-    code = (
-        "import sys, raeburnmemory.langchain as m; m.RaeburnMemoryVectorStore; "
-        "print(any(name.startswith('langgraph') for name in sys.modules))"
+def test_the_vector_store_and_chat_history_do_not_import_langgraph() -> None:
+    statement = (
+        "import raeburnmemory.langchain as m\n"
+        "m.RaeburnMemoryVectorStore, m.RaeburnMemoryChatMessageHistory"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "False"
+    assert loaded_by(statement, ["langgraph", "torch", "sentence_transformers"]) == []
 
 
 def test_the_store_without_langgraph_says_what_to_install() -> None:
