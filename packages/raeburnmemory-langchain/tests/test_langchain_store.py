@@ -37,7 +37,7 @@ def test_the_documented_layout(tmp_path: Path) -> None:
             ("users", "ana"), "tea", {"text": "likes tea", "n": 2}
         )
         (item,) = memory.get_session("langgraph")
-        assert item.prompt_id == 'langgraph:["users", "ana", "tea"]'
+        assert item.prompt_id == 'langgraph:["langgraph", ["users", "ana"], "tea"]'
         assert item.prompt_text == "likes tea"
         assert dict(item.metadata) == {
             "v.text": "likes tea",
@@ -61,6 +61,9 @@ def test_stores_in_other_sessions_do_not_meet(tmp_path: Path) -> None:
         assert [i.key for i in one.search((), query="unrelated")] == ["k"]
         two.delete(("ns",), "k")
         assert one.get(("ns",), "k") is not None
+        two.put(("ns",), "k", {"text": "in two"})
+        assert one.get(("ns",), "k").value == {"text": "in one"}  # type: ignore[union-attr]
+        assert two.get(("ns",), "k").value == {"text": "in two"}  # type: ignore[union-attr]
 
 
 def test_a_query_search_goes_deeper_when_the_filter_leaves_too_few(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from raeburnmemory.core.errors import ConfigurationError, EmbeddingMismatchError
+from raeburnmemory.core.errors import ConfigurationError, ConflictError, EmbeddingMismatchError
 from raeburnmemory.langchain import EmbeddingsEncoder, RaeburnMemoryVectorStore
 from raeburnmemory.memory_graph import MemoryGraph
 
@@ -53,6 +53,9 @@ def test_collections_share_a_memory_without_seeing_each_other(tmp_path: Path) ->
         assert [d.id for d in faq.similarity_search("Call the bank on Monday", k=5)] == ["q1"]
         assert notes.get_by_ids(["q1", "n1"])[0].id == "n1"
         assert notes.delete(["q1"]) is False
+        assert faq.get_by_ids(["q1"])[0].page_content == "How do I reset my password?"
+        with pytest.raises(ConflictError, match="q1"):
+            notes.add_texts(["Not a question"], ids=["q1"])
         assert faq.get_by_ids(["q1"])[0].page_content == "How do I reset my password?"
 
 

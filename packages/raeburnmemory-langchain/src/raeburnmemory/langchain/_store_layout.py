@@ -2,7 +2,8 @@
 
 An item ``(namespace, key, value)`` is one prompt-only memory of the store's session:
 
-* prompt id: ``langgraph:`` and the JSON list of the namespace's labels and the key;
+* prompt id: ``langgraph:`` and the JSON list of the store's session, the namespace's labels
+  and the key (so stores in different sessions never share an item);
 * prompt text: the text of the value's indexed fields (LangGraph's ``get_text_at_path``; the
   whole value as sorted JSON by default), the text that is embedded;
 * metadata: each top-level ``value`` entry ``k`` under ``v.k``, each namespace label under
@@ -43,9 +44,9 @@ _DEPTH = "ns.depth"
 COMPARISONS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte")
 
 
-def item_id(namespace: Sequence[str], key: str) -> str:
-    """The prompt id of the item ``key`` in ``namespace``."""
-    return "langgraph:" + json.dumps([*namespace, key], ensure_ascii=False)
+def item_id(session_id: str, namespace: Sequence[str], key: str) -> str:
+    """The prompt id of the item ``key`` in ``namespace`` of the store in ``session_id``."""
+    return "langgraph:" + json.dumps([session_id, list(namespace), key], ensure_ascii=False)
 
 
 def item_text(value: Mapping[str, Any], fields: Sequence[str]) -> str:

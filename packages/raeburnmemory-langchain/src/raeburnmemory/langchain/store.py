@@ -103,7 +103,7 @@ class RaeburnMemoryStore(BaseStore):
 
     def _stored(self, namespace: Sequence[str], key: str) -> Interaction | None:
         try:
-            memory = self.memory.get_interaction(item_id(namespace, key))
+            memory = self.memory.get_interaction(item_id(self.session_id, namespace, key))
         except NotFoundError:
             return None
         return memory if memory.session_id == self.session_id else None
@@ -113,7 +113,7 @@ class RaeburnMemoryStore(BaseStore):
         return None if stored is None else plain_item(item_of(stored))
 
     def _put(self, op: PutOp) -> None:
-        ident = item_id(op.namespace, op.key)
+        ident = item_id(self.session_id, op.namespace, op.key)
         stored = self._stored(op.namespace, op.key)
         if op.value is None:
             if stored is not None:

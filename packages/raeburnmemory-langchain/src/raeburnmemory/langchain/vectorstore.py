@@ -18,7 +18,12 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
-from raeburnmemory.core.errors import ConfigurationError, NoEmbeddingsError, NotFoundError
+from raeburnmemory.core.errors import (
+    ConfigurationError,
+    ConflictError,
+    NoEmbeddingsError,
+    NotFoundError,
+)
 from raeburnmemory.core.ids import new_id
 from raeburnmemory.core.model import SearchHit
 from raeburnmemory.langchain._records import SEARCH_TAKES_WHERE, document_of, prompt_only
@@ -119,8 +124,9 @@ class RaeburnMemoryVectorStore(VectorStore):
     ) -> list[str]:
         """Store each text as a memory, all or nothing, and return their ids.
 
-        A missing id is generated; a document whose id is stored already replaces it (its text
-        re-embedded, its metadata replaced).
+        A missing id is generated; a document whose id is stored already in this collection
+        replaces it (its text re-embedded, its metadata replaced), and an id that is a memory
+        of another session raises ``ConflictError`` before anything is written.
         """
         texts = list(texts)
         metadata_list: Sequence[Mapping[str, Any]] = metadatas or [{}] * len(texts)
@@ -130,6 +136,7 @@ class RaeburnMemoryVectorStore(VectorStore):
                 f"got {len(texts)} texts, {len(metadata_list)} metadatas and {len(given)} ids: "
                 "give one of each per text"
             )
+        self._refuse_other_collections([ident for ident in given if ident is not None])
         chosen = [new_id() if ident is None else ident for ident in given]
         items = [
             prompt_only(ident, text, metadata, session_id=self.collection, agent_id=self.agent_id)
@@ -138,6 +145,20 @@ class RaeburnMemoryVectorStore(VectorStore):
         if items:
             self.memory.batch_add(items, on_conflict="replace")
         return chosen
+
+    def _refuse_other_collections(self, ids: Sequence[str]) -> None:
+        """Raise ``ConflictError`` when one of ``ids`` is a memory of another session, which
+        replacing it would take from its owner."""
+        for ident in ids:
+            try:
+                stored = self.memory.get_interaction(ident)
+            except NotFoundError:
+                continue
+            if stored.session_id != self.collection:
+                raise ConflictError(
+                    f"id {ident!r} is a memory of the session {stored.session_id!r}, not of "
+                    f"this collection ({self.collection!r}); give the document another id"
+                )
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
         """Delete the documents of ``ids`` from this collection; unknown ids are ignored.
