@@ -59,12 +59,14 @@ def _reads(store: BaseStore, rng: random.Random) -> list[Any]:
     return answers
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_random_operations_read_back_alike(tmp_path: Path, seed: int) -> None:
+@pytest.mark.parametrize("backend", ["json", "sqlite"])
+@pytest.mark.parametrize("seed", range(3))
+def test_random_operations_read_back_alike(tmp_path: Path, seed: int, backend: str) -> None:
     embeddings = BaseStoreConformanceTests.get_embeddings()
     reference = reference_store(embeddings)
     encoder = EmbeddingsEncoder(embeddings)
-    with MemoryGraph(tmp_path / "store.json", embedding_model=encoder) as memory:
+    path = tmp_path / f"store.{backend}"
+    with MemoryGraph(path, embedding_model=encoder, storage_backend=backend) as memory:
         ours = RaeburnMemoryStore(memory, fields=["text"])
         rng = random.Random(seed)
         for _ in range(40):
