@@ -93,10 +93,12 @@ def _run_process(
     env: Mapping[str, str] | None = None,
     unset: Sequence[str] = (),
     timeout: float = 60,
+    input: str | None = None,
 ) -> Run:
     """Run a command in a real subprocess and collect what it printed.
 
-    ``env`` is added to this process's environment, and the variables in ``unset`` removed.
+    ``env`` is added to this process's environment, and the variables in ``unset`` removed;
+    ``input`` is its standard input.
     """
     environment = {**os.environ, **(env or {})}
     for name in unset:
@@ -108,6 +110,7 @@ def _run_process(
         timeout=timeout,
         env=environment,
         check=False,
+        input=input,
     )
     return Run(done.returncode, done.stdout, done.stderr)
 
@@ -127,7 +130,8 @@ def _interaction_line(index: int, session: str = "s1", **changes: Any) -> str:
 
 @pytest.fixture
 def process() -> Callable[..., Run]:
-    """``process([args], env={...}, unset=[...])`` runs a command in a real subprocess."""
+    """``process([args], env={...}, unset=[...], input=...)`` runs a command in a real
+    subprocess."""
     return _run_process
 
 

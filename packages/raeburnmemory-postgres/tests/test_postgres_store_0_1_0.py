@@ -26,11 +26,12 @@ from raeburnmemory.core import Store, StoreError
 from raeburnmemory.core.encoders import resolve_encoder
 from raeburnmemory.memory_graph import MemoryGraph
 from raeburnmemory.postgres import PostgresStore
+from raeburnmemory.postgres._schema import SCHEMA_VERSION
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stores_0_1_0"
 EXPECTED: dict[str, Any] = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
 SCHEMA = "raeburnmemory"
-NEWER = 2  # the layout version after 0.1.0's
+NEWER = SCHEMA_VERSION + 1  # a layout version this code does not know
 
 
 def describe(store: Store) -> dict[str, Any]:
@@ -151,6 +152,26 @@ def test_a_new_write_is_seen_by_another_graph_and_after_reopening(restored: str)
         assert [hit.id for hit in memory.search("knead dough", 1, mode="keyword")] == ["p15"]
 
 
+def test_a_migrated_store_takes_prompts_without_responses(restored: str) -> None:
+    with graph_on(restored) as memory:
+        note = memory.add_interaction("sourdough starter smells of acetone", session_id="kitchen")
+        found = {hit.id for hit in memory.search("sourdough", 3, mode="keyword")}
+        assert found == {"p01", "p11", note}
+    with psycopg.connect(restored, autocommit=True) as conn:
+        row = conn.execute(
+            sql.SQL("SELECT max(version) FROM {}").format(sql.Identifier(SCHEMA, "schema_version"))
+        ).fetchone()
+        assert row is not None
+        assert row[0] == SCHEMA_VERSION
+    with graph_on(restored) as memory:
+        stored = memory.get_interaction(note)
+        assert (stored.response_id, stored.response_text) == (None, None)
+        assert [hit.id for hit in memory.search(stored.prompt_text, 1)] == [note]
+        for item in EXPECTED["interactions"]:
+            assert memory.get_interaction(item["prompt_id"]).to_dict() == item
+        assert memory.get_session("kitchen")[-1].prompt_id == note
+
+
 # -- a store written by a newer version -------------------------------------------------------
 
 
@@ -206,7 +227,7 @@ def test_a_store_of_a_newer_layout_is_refused_and_not_rewritten(restored: str) -
     message = refused(restored)
     assert repr(SCHEMA) in message
     assert f"layout version {NEWER}" in message
-    assert "reads 1" in message
+    assert f"reads {SCHEMA_VERSION}" in message
     assert contents(restored) == before
 
 

@@ -213,3 +213,28 @@ def test_a_newer_schema_still_in_the_write_ahead_log_is_refused(tmp_path: Path) 
         refuse(path)  # the database file alone still says schema version 1
     finally:
         writer.close()
+
+
+@pytest.mark.parametrize(("name", "backend"), WAYS)
+def test_a_migrated_store_takes_prompts_without_responses(
+    name: str, backend: str | None, tmp_path: Path
+) -> None:
+    path = copy_of(name, tmp_path)
+    with graph_of(path, backend) as memory:
+        note = memory.add_interaction("sourdough starter smells of acetone", session_id="kitchen")
+        memory.delete_interaction("p01")  # a row indexed for keywords before the migration
+        found = {hit.id for hit in memory.search("sourdough", 3, mode="keyword")}
+        assert found == {"p11", note}
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    conn.close()
+    with graph_of(path, backend) as memory:
+        stored = memory.get_interaction(note)
+        assert (stored.response_id, stored.response_text) == (None, None)
+        assert [hit.id for hit in memory.search(stored.prompt_text, 1)] == [note]
+        kept = [item for item in EXPECTED["interactions"] if item["prompt_id"] != "p01"]
+        assert [memory.get_interaction(i["prompt_id"]).to_dict() for i in kept] == kept
+        assert memory.get_session("kitchen")[-1].prompt_id == note
+        again = memory.add_interaction("one more", "reply")
+        assert memory.get_interaction(again).response_text == "reply"

@@ -156,8 +156,8 @@ class HitOut(BaseModel):
     id: str
     score: float
     prompt_text: str
-    response_text: str
-    response_id: str
+    response_text: str | None
+    response_id: str | None
     agent_id: str
     session_id: str
     timestamp: str
@@ -181,8 +181,8 @@ class InteractionOut(BaseModel):
 
     prompt_id: str
     prompt_text: str
-    response_id: str
-    response_text: str
+    response_id: str | None
+    response_text: str | None
     agent_id: str
     agent_name: str | None
     session_id: str

@@ -24,6 +24,7 @@ from raeburnmemory.cli import (
     _demo,
     _export,
     _import,
+    _listing,
     _maintenance,
     _mcp,
     _records,
@@ -40,6 +41,7 @@ from raeburnmemory.core.errors import (
     BackendNotInstalledError,
     ConfigurationError,
     EmbeddingMismatchError,
+    InvalidFilterError,
     InvalidInteractionError,
     RaeburnMemoryError,
     StoreNotFoundError,
@@ -80,7 +82,8 @@ def _usage_message(exc: Exception) -> str:
 def _exit_code(exc: RaeburnMemoryError) -> int:
     if isinstance(exc, BackendNotInstalledError):
         return EXIT_ERROR
-    if isinstance(exc, (ConfigurationError, InvalidInteractionError)) or is_usage_error(exc):
+    usage = (ConfigurationError, InvalidInteractionError, InvalidFilterError)
+    if isinstance(exc, usage) or is_usage_error(exc):
         return EXIT_USAGE
     return EXIT_ERROR
 
@@ -311,7 +314,8 @@ def _global_options(
             envvar="RAEBURN_URL",
             show_envvar=True,
             help="A running server (raeburnmemory serve) that answers add, show, history, "
-            "delete, similar and stats in place of a local store: no model to load here.",
+            "list, count, update, delete, forget, similar and stats in place of a local "
+            "store: no model to load here.",
             metavar="URL",
         ),
     ] = None,
@@ -394,6 +398,10 @@ _COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("show", _records.show),
     ("history", _records.history),
     ("delete", _records.delete),
+    ("list", _listing.list_interactions),
+    ("count", _listing.count),
+    ("update", _records.update),
+    ("forget", _listing.forget),
     ("similar", _search.similar),
     ("export", _export.export),
     ("import", _import.import_file),

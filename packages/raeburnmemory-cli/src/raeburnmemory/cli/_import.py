@@ -23,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import typer
 
+from raeburnmemory.cli._filters import OnConflict, on_conflict_option
 from raeburnmemory.cli._output import Output, print_error
 from raeburnmemory.cli._settings import Settings, settings_of
 from raeburnmemory.core.errors import (
@@ -49,6 +50,8 @@ class ImportReport:
     added: int = 0
     skipped: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    #: The ``--on-conflict`` choice: with ``"replace"`` the added include replaced ones.
+    on_conflict: str = "error"
 
     def fail(self, line: int, message: str) -> None:
         """Record (and print at once) a line that was not imported."""
@@ -67,7 +70,8 @@ class ImportReport:
 
     def summary(self) -> str:
         """One line for people."""
-        text = f"{self.source}: {self.added} added, {self.skipped} skipped (stored already)"
+        added = "added or replaced" if self.on_conflict == "replace" else "added"
+        text = f"{self.source}: {self.added} {added}, {self.skipped} skipped (stored already)"
         if self.errors:
             text += f", {len(self.errors)} line{'s' * (len(self.errors) != 1)} not imported"
         return text
@@ -114,12 +118,13 @@ def _read(stream: IO[bytes], report: ImportReport) -> Iterator[_Record]:
 
 
 def _add(mg: MemoryGraph, batch: list[_Record], report: ImportReport) -> None:
+    choice = report.on_conflict
     try:
-        added = mg.batch_add([record for _, record in batch])
+        added = mg.batch_add([record for _, record in batch], on_conflict=choice)
     except (ConflictError, InvalidInteractionError):
         for number, record in batch:  # find the lines at fault; the others still load
             try:
-                added_one = mg.batch_add([record])
+                added_one = mg.batch_add([record], on_conflict=choice)
             except (ConflictError, InvalidInteractionError) as exc:
                 report.fail(number, str(exc))
             else:
@@ -147,7 +152,9 @@ def _check_conflicts(settings: Settings, records: list[_Record], report: ImportR
                     message = f"prompt {record.prompt_id!r} has other content on line {first}"
                     report.fail(number, message)
                 continue
-            owner_line, owner = owners.setdefault(record.response_id, (number, record))
+            owner_line, owner = (number, record)
+            if record.response_id is not None:
+                owner_line, owner = owners.setdefault(record.response_id, (number, record))
             if owner.prompt_id != record.prompt_id:
                 report.fail(
                     number,
@@ -161,7 +168,7 @@ def _check_conflicts(settings: Settings, records: list[_Record], report: ImportR
                 stored = mg.get_interaction(record.prompt_id)
             except NotFoundError:
                 continue
-            if not stored.same_content(record):
+            if not stored.same_content(record) and report.on_conflict == "error":
                 report.fail(number, f"prompt {record.prompt_id!r} is stored with other content")
     finally:
         if mg is not None:
@@ -171,7 +178,7 @@ def _check_conflicts(settings: Settings, records: list[_Record], report: ImportR
 def _add_all_or_nothing(mg: MemoryGraph, records: list[_Record], report: ImportReport) -> None:
     """Write every record as one batch; on a refusal, report the line at fault."""
     try:
-        added = mg.batch_add([record for _, record in records])
+        added = mg.batch_add([record for _, record in records], on_conflict=report.on_conflict)
     except (ConflictError, InvalidInteractionError) as exc:
         message = str(exc)
         at_fault = next(
@@ -194,13 +201,25 @@ def _export_kind(file: str) -> str | None:
 
 
 def _import_export(
-    settings: Settings, file: str, *, batch_size: int, strict: bool, reembed: bool | None
+    settings: Settings,
+    file: str,
+    *,
+    batch_size: int,
+    strict: bool,
+    reembed: bool | None,
+    on_conflict: OnConflict,
 ) -> None:
     """Import a file ``export`` wrote; ``--strict`` writes it as one batch, all or nothing."""
     from raeburnmemory.core.importing import import_file as import_export
 
+    if on_conflict is OnConflict.REPLACE:
+        raise typer.BadParameter(
+            "replace is for JSON Lines of interactions; a file export wrote is imported with "
+            "error (the default) or skip",
+            param_hint="'--on-conflict'",
+        )
     out = settings.output
-    report = ImportReport(file)
+    report = ImportReport(file, on_conflict=on_conflict.value)
     with (
         settings.open_graph(create=True) as mg,
         out.progress(f"importing {Path(file).name}") as bar,
@@ -210,11 +229,13 @@ def _import_export(
             file,
             reembed=reembed,
             progress=bar,
-            on_conflict="error" if strict else "skip",
+            on_conflict="error" if strict and on_conflict is OnConflict.ERROR else "skip",
             batch_size=sys.maxsize if strict else batch_size,
         )
     report.added, report.skipped = result.added, result.skipped
-    for where, message in result.conflicts:
+    if on_conflict is OnConflict.SKIP:  # left out as asked: stored already, with other content
+        report.skipped += len(result.conflicts)
+    for where, message in result.conflicts if on_conflict is OnConflict.ERROR else ():
         if result.format == "jsonl":
             report.fail(where, message)
         else:  # node-link JSON has no lines to name: the interaction's place in the file
@@ -260,13 +281,21 @@ def import_file(
             show_default=False,
         ),
     ] = None,
+    on_conflict: Annotated[OnConflict, on_conflict_option("A line")] = OnConflict.ERROR,
 ) -> None:
     """Import interactions: a file export wrote (JSON Lines with vectors, or node-link JSON), or
     JSON Lines of interactions, one object a line; those stored already are skipped."""
     settings = settings_of(ctx)
     kind = _export_kind(file)
     if kind is not None:
-        _import_export(settings, file, batch_size=batch_size, strict=strict, reembed=reembed)
+        _import_export(
+            settings,
+            file,
+            batch_size=batch_size,
+            strict=strict,
+            reembed=reembed,
+            on_conflict=on_conflict,
+        )
         return
     if reembed is not None:
         raise typer.BadParameter(
@@ -274,7 +303,7 @@ def import_file(
             param_hint="--reembed/--keep-vectors",
         )
     out = settings.output
-    report = ImportReport("<stdin>" if file == "-" else file)
+    report = ImportReport("<stdin>" if file == "-" else file, on_conflict=on_conflict.value)
     description = f"importing {Path(report.source).name}"
     with _open(file) as (stream, lines), out.progress(description) as bar:
         records = _read(stream, report)

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
+from raeburnmemory.cli._filters import OnConflict, json_object, on_conflict_option
 from raeburnmemory.cli._output import Column
 from raeburnmemory.cli._settings import settings_of
 
 if TYPE_CHECKING:
+    from raeburnmemory.cli._filters import ListingMemory
     from raeburnmemory.core.model import Interaction
 
-__all__ = ["add", "delete", "history", "interaction_fields", "show"]
+__all__ = [
+    "add",
+    "confirm",
+    "delete",
+    "history",
+    "interaction_fields",
+    "interaction_row",
+    "show",
+    "update",
+]
 
 _HISTORY_COLUMNS = (
     Column("prompt_id", "prompt"),
@@ -46,20 +56,10 @@ def _session_row(session_id: str, items: list[Interaction]) -> dict[str, Any]:
 
 
 def _metadata(raw: str | None) -> dict[str, Any] | None:
-    if raw is None:
-        return None
-    try:
-        value = json.loads(raw)
-    except ValueError as exc:
-        raise typer.BadParameter(f"not valid JSON ({exc})", param_hint="'--metadata'") from None
-    if not isinstance(value, dict):
-        raise typer.BadParameter(
-            f"must be a JSON object, not {type(value).__name__}", param_hint="'--metadata'"
-        )
-    return value
+    return None if raw is None else json_object(raw, "--metadata")
 
 
-def _confirm(question: str) -> None:
+def confirm(question: str) -> None:
     """Ask on standard error, read the answer from standard input; all but yes aborts."""
     sys.stderr.write(f"{question} [y/N]: ")
     sys.stderr.flush()
@@ -85,10 +85,12 @@ def interaction_fields(item: Interaction) -> dict[str, Any]:
     }
 
 
-def _history_row(item: Interaction) -> dict[str, Any]:
+def interaction_row(item: Interaction) -> dict[str, Any]:
+    """An interaction as a row of the tables ``history`` and ``list`` print."""
     return {
         "prompt_id": item.prompt_id,
         "time": item.timestamp.strftime(_TIME),
+        "session_id": item.session_id,
         "agent_id": item.agent_id,
         "prompt_text": item.prompt_text,
         "response_text": item.response_text,
@@ -130,6 +132,7 @@ def add(
             "--timestamp", help="When it happened, ISO 8601 (default: now).", metavar="TIME"
         ),
     ] = None,
+    on_conflict: Annotated[OnConflict, on_conflict_option("An interaction")] = OnConflict.ERROR,
 ) -> None:
     """Record one interaction: a prompt, its response, the agent and the session."""
     from raeburnmemory.core.records import make_interaction
@@ -143,12 +146,58 @@ def add(
         metadata=_metadata(metadata),
         timestamp=timestamp,
     )
+    # Given only when it is not the default: a server of an older version knows no other.
+    choice = {} if on_conflict is OnConflict.ERROR else {"on_conflict": on_conflict.value}
     with settings.open_memory(create=True) as mg:
-        added = bool(mg.batch_add([record]))
-    text = f"added {prompt_id}" if added else f"{prompt_id} is stored already; nothing changed"
+        added = bool(mg.batch_add([record], **choice))
+    if added:
+        text = f"stored {prompt_id}" if on_conflict is OnConflict.REPLACE else f"added {prompt_id}"
+    elif on_conflict is OnConflict.SKIP:
+        text = f"{prompt_id} is stored already; kept as it is"
+    else:
+        text = f"{prompt_id} is stored already; nothing changed"
     settings.output.message(
         text, {"prompt_id": prompt_id, "added": added, "store": settings.describe()}
     )
+
+
+def update(
+    ctx: typer.Context,
+    prompt_id: Annotated[str, typer.Argument(help="Id of the prompt.", metavar="PROMPT_ID")],
+    response: Annotated[
+        str | None, typer.Option("--response", help="The new response text.", metavar="TEXT")
+    ] = None,
+    metadata: Annotated[
+        str | None,
+        typer.Option(
+            "--metadata",
+            help="A JSON object that replaces the metadata: '{\"k\": 1}'.",
+            metavar="JSON",
+        ),
+    ] = None,
+    prompt: Annotated[
+        str | None,
+        typer.Option("--prompt", help="The new prompt text (re-embedded).", metavar="TEXT"),
+    ] = None,
+) -> None:
+    """Change parts of a stored interaction: its response, its metadata or its prompt text.
+
+    The prompt keeps its id, agent, session, time and links; only a new prompt text is
+    embedded again.
+    """
+    changes: dict[str, Any] = {}
+    if response is not None:
+        changes["response"] = response
+    if metadata is not None:
+        changes["metadata"] = _metadata(metadata)
+    if prompt is not None:
+        changes["prompt_text"] = prompt
+    if not changes:
+        raise typer.BadParameter("give what to change: --response, --metadata or --prompt")
+    settings = settings_of(ctx)
+    with settings.open_memory(create=False) as mg:
+        item = cast("ListingMemory", mg).update_interaction(prompt_id, **changes)
+    settings.output.record(interaction_fields(item), data=item.to_dict())
 
 
 def show(
@@ -189,7 +238,7 @@ def history(
         items = mg.get_session(session)
     out.table(
         _HISTORY_COLUMNS,
-        [_history_row(item) for item in items],
+        [interaction_row(item) for item in items],
         data=[item.to_dict() for item in items],
         title=f"session {session}",
     )
@@ -219,7 +268,7 @@ def delete(
             count = len(mg.get_session(session))
             what = f"session {session} and its {count} interaction{'s' * (count != 1)}"
         if not yes:
-            _confirm(f"Delete {what} from {settings.describe()}?")
+            confirm(f"Delete {what} from {settings.describe()}?")
         if prompt is not None:
             mg.delete_interaction(prompt)
             deleted = [prompt]

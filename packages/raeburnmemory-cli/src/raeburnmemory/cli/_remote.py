@@ -31,7 +31,9 @@ __all__ = [
 ]
 
 #: The commands that work through ``--url``: what the HTTP API serves.
-REMOTE_COMMANDS = frozenset({"add", "show", "history", "delete", "similar", "stats"})
+REMOTE_COMMANDS = frozenset(
+    {"add", "show", "history", "list", "count", "update", "delete", "forget", "similar", "stats"}
+)
 
 _API_DISTRIBUTION = "raeburnmemory-api"
 

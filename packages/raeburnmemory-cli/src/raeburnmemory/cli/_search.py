@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from raeburnmemory.cli._filters import WHERE_OPTION, parse_where
 from raeburnmemory.cli._output import Column, Output
 from raeburnmemory.cli._settings import settings_of
 from raeburnmemory.core.model import MAX_TOP_K
@@ -84,6 +85,7 @@ def similar(
             metavar="[vector|keyword|hybrid]",
         ),
     ] = Mode.VECTOR,
+    where: Annotated[str | None, WHERE_OPTION] = None,
 ) -> None:
     """Find the stored prompts most similar to TEXT: ids and scores, best first."""
     if text is not None and text_option is not None and text != text_option:
@@ -94,6 +96,9 @@ def similar(
             'give the text to search for: raeburnmemory similar "your question"',
             param_hint="'TEXT'",
         )
+    metadata_filter = parse_where(where)
+    # Given only when used: a server of an older version takes no such filter.
+    chosen: dict[str, Any] = {} if metadata_filter is None else {"where": metadata_filter}
     settings = settings_of(ctx)
     with settings.open_memory(create=False) as mg:
         hits = mg.search(
@@ -103,5 +108,6 @@ def similar(
             agent_id=agent,
             min_score=min_score,
             mode=mode.value,
+            **chosen,
         )
     print_hits(settings.output, query, hits)

@@ -20,19 +20,20 @@ from raeburnmemory.core.store import ScoredIds
 __all__ = ["KeywordIndex"]
 
 
-def _document(prompt_text: str, response_text: str) -> list[str]:
+def _document(prompt_text: str, response_text: str | None) -> list[str]:
     drop = stop_words()
-    return [word for word in words(f"{prompt_text}\n{response_text}") if word not in drop]
+    text = prompt_text if response_text is None else f"{prompt_text}\n{response_text}"
+    return [word for word in words(text) if word not in drop]
 
 
 class KeywordIndex:
     """BM25 scores (Lucene's variant, k1 = 1.5, b = 0.75) of one version of a store's prompts.
 
     ``version`` is the store's own tag of the records it was built from; ``documents`` gives
-    ``(prompt id, prompt text, response text)`` for each.
+    ``(prompt id, prompt text, response text or None)`` for each.
     """
 
-    def __init__(self, version: Any, documents: Iterable[tuple[str, str, str]]) -> None:
+    def __init__(self, version: Any, documents: Iterable[tuple[str, str, str | None]]) -> None:
         import bm25s  # type: ignore[import-untyped]
 
         self.version = version

@@ -43,23 +43,27 @@ def _interaction(
     responses: Mapping[str, Mapping[str, Any]],
     agents: Mapping[str, Mapping[str, Any]],
 ) -> Interaction:
-    response = responses.get(node.get("response_id"))  # type: ignore[arg-type]
-    if response is None:
-        raise InvalidInteractionError(f"no response node {node.get('response_id')!r}")
+    answer: dict[str, Any] | None = None
+    if node.get("response_id") is not None:
+        response = responses.get(node.get("response_id"))  # type: ignore[arg-type]
+        if response is None:
+            raise InvalidInteractionError(f"no response node {node.get('response_id')!r}")
+        answer = {
+            **_extra(response, RESPONSE_FIELDS),
+            "id": response.get("key"),
+            "text": response.get("text"),
+        }
     agent = agents.get(node.get("agent_id"))  # type: ignore[arg-type]
     if agent is None:
         raise InvalidInteractionError(f"no agent node {node.get('agent_id')!r}")
     return make_interaction(
         {**_extra(node, PROMPT_FIELDS), "id": node.get("key"), "text": node.get("text")},
-        {
-            **_extra(response, RESPONSE_FIELDS),
-            "id": response.get("key"),
-            "text": response.get("text"),
-        },
+        answer,
         {**_extra(agent, AGENT_FIELDS), "id": agent.get("key"), "name": agent.get("name")},
         node.get("session_id"),
         metadata=node.get("metadata"),
         timestamp=node.get("timestamp"),
+        expires_at=node.get("expires_at"),
     )
 
 

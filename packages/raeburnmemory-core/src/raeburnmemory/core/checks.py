@@ -66,8 +66,8 @@ class Conflict:
     ``"response"``: its response id belongs to another prompt."""
     prompt_id: str
     """The item's prompt id."""
-    response_id: str
-    """The item's response id."""
+    response_id: str | None
+    """The item's response id (``None`` for a prompt without a response)."""
     owner: str | None = None
     """For ``"response"``: the prompt the response belongs to."""
 
@@ -124,12 +124,13 @@ def classify_new(
                 new.conflicting.append(Conflict(position, "prompt", pid, item.response_id))
             continue
         rid = item.response_id
-        owner = owners.get(rid) or owner_of(rid)
+        owner = None if rid is None else owners.get(rid) or owner_of(rid)
         if owner is not None and owner != pid:
             new.conflicting.append(Conflict(position, "response", pid, rid, owner))
             continue
         batch[pid] = key
-        owners[rid] = pid
+        if rid is not None:
+            owners[rid] = pid
         new.fresh.append(position)
     return new
 
@@ -148,10 +149,17 @@ def positions_to_write(new: NewItems, skip_conflicts: bool) -> list[int]:
 
 
 def positions_to_replace(
-    items: Sequence[Interaction], new: NewItems, owner_of: Callable[[str], str | None]
+    items: Sequence[Interaction],
+    new: NewItems,
+    owner_of: Callable[[str], str | None],
+    *,
+    rewrite: bool = False,
 ) -> tuple[list[int], list[str]]:
     """What a store's ``replace`` writes: the positions, in order, and the stored prompt ids
     whose content they replace.
+
+    With ``rewrite`` an item stored with the same content is written again too (its metadata,
+    attributes or time may differ): its stored prompt counts as replaced.
 
     Raises :class:`ConflictError` (nothing is written) for a response id that belongs to
     another prompt, and for a prompt id given twice in the batch with different content.
@@ -161,7 +169,8 @@ def positions_to_replace(
         first.setdefault(item.prompt_id, position)
     replaced: list[int] = []
     for conflict in new.conflicting:
-        owner = owner_of(items[conflict.position].response_id)
+        rid = items[conflict.position].response_id
+        owner = None if rid is None else owner_of(rid)
         if conflict.kind == "response" or first[conflict.prompt_id] != conflict.position:
             raise ConflictError(conflict.message())
         if owner is not None and owner != conflict.prompt_id:
@@ -171,6 +180,8 @@ def positions_to_replace(
                 ).message()
             )
         replaced.append(conflict.position)
+    if rewrite:
+        replaced += [p for p in new.unchanged if first[items[p].prompt_id] == p]
     return sorted(new.fresh + replaced), [items[p].prompt_id for p in replaced]
 
 

@@ -215,6 +215,12 @@ class FaissIndex(NumpyIndex):
         return cls(dim, graph_copy=store.derived_file(_COPY_SUFFIX), **kwargs)
 
     @classmethod
+    def scans_exactly(cls, options: Mapping[str, Any]) -> bool:
+        """For ``index="flat"`` (the default), whose search is :class:`NumpyIndex`'s."""
+        kind = parse_options("faiss index", _OPTIONS, options, unknown="ignore")["index"]
+        return bool(kind == "flat")
+
+    @classmethod
     def own_files(cls, store: Store, options: Mapping[str, Any]) -> list[Path]:
         """The copy of the HNSW graph beside the store and the temporary copies being written.
 

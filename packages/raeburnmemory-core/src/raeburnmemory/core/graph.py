@@ -40,7 +40,7 @@ def _ordered_sessions(
     return items, sessions
 
 
-def _interaction_nodes(item: Interaction) -> tuple[dict[str, Any], dict[str, Any]]:
+def _interaction_nodes(item: Interaction) -> tuple[dict[str, Any], ...]:
     prompt = layout.prompt_node(
         item.prompt_id,
         item.prompt_text,
@@ -50,7 +50,10 @@ def _interaction_nodes(item: Interaction) -> tuple[dict[str, Any], dict[str, Any
         item.response_id,
         item.agent_id,
         item.prompt_attrs,
+        None if item.expires_at is None else item.expires_at.isoformat(),
     )
+    if item.response_id is None or item.response_text is None:
+        return (prompt,)
     response = layout.response_node(
         item.response_id, item.response_text, item.prompt_id, item.response_attrs
     )

@@ -16,7 +16,8 @@ takes plus its caller-made links and its vector::
      "links": [{"target": "p2", "relation": "related_to"}], "vector": "AACAPwAAAAA..."}
 
 ``vector`` is the base64 of the prompt vector's ``dim`` little-endian float32 values (``null``
-when the prompt has none); extra attributes of the prompt, response and agent sit beside their
+when the prompt has none; ``response`` is ``null`` for a prompt recorded without a response);
+extra attributes of the prompt, response and agent sit beside their
 ``id``. Blank lines are skipped. A reader refuses a version newer than :data:`FORMAT_VERSION`.
 """
 
@@ -38,7 +39,7 @@ import numpy.typing as npt
 from raeburnmemory.core._export_file import atomic_text_file, refuse_store_file
 from raeburnmemory.core.errors import InvalidInteractionError, RaeburnMemoryError
 from raeburnmemory.core.json_text import dumps
-from raeburnmemory.core.model import EncoderInfo, Interaction, Link
+from raeburnmemory.core.model import EncoderInfo, Interaction, Link, utc_now
 from raeburnmemory.core.records import interaction_from_mapping
 from raeburnmemory.core.store import Store
 
@@ -68,7 +69,17 @@ FORMAT_NAME = "raeburnmemory-jsonl"
 FORMAT_VERSION = 1
 
 _LINE_KEYS = frozenset(
-    {"prompt", "response", "agent", "session_id", "timestamp", "metadata", "links", "vector"}
+    {
+        "prompt",
+        "response",
+        "agent",
+        "session_id",
+        "timestamp",
+        "metadata",
+        "links",
+        "vector",
+        "expires_at",
+    }
 )
 _VECTOR_DTYPE = np.dtype("<f4")
 
@@ -150,13 +161,18 @@ def interaction_line(
     """The JSON object of one interaction line (see the module's description)."""
     return {
         "prompt": {**item.prompt_attrs, "id": item.prompt_id, "text": item.prompt_text},
-        "response": {**item.response_attrs, "id": item.response_id, "text": item.response_text},
+        "response": (
+            {**item.response_attrs, "id": item.response_id, "text": item.response_text}
+            if item.has_response
+            else None
+        ),
         "agent": {**item.agent_attrs, "id": item.agent_id, "name": item.agent_name},
         "session_id": item.session_id,
         "timestamp": item.timestamp.isoformat(),
         "metadata": dict(item.metadata),
         "links": [{"target": link.target, "relation": link.relation} for link in links],
         "vector": None if vector is None else encode_vector(vector),
+        **({} if item.expires_at is None else {"expires_at": item.expires_at.isoformat()}),
     }
 
 
@@ -178,16 +194,21 @@ def iter_jsonl(
     interactions and at the end.
     """
     store = _store_of(source)
+    now = utc_now()
+    hidden = set(store.expired_ids(now))
     stored = store.load_vectors()
     rows = {pid: row for row, pid in enumerate(stored.ids)}
     outgoing: dict[str, list[Link]] = {}
     for link in store.links():
-        outgoing.setdefault(link.source, []).append(link)
-    total = store.count()
+        if link.source not in hidden and link.target not in hidden:
+            outgoing.setdefault(link.source, []).append(link)
+    total = store.count() - len(hidden)
     links = sum(map(len, outgoing.values()))
     yield JsonlHeader(FORMAT_VERSION, store.encoder_info(), total, links).to_line() + "\n"
     done = 0
     for item in store.iter_interactions():
+        if item.is_expired(now):
+            continue
         row = rows.get(item.prompt_id)
         vector = None if row is None else stored.vectors[row]
         yield dumps(interaction_line(item, outgoing.get(item.prompt_id, []), vector)) + "\n"

@@ -1,7 +1,8 @@
 """The node and edge layout of the memory graph: the one place that says what a node holds.
 
-Every interaction is a prompt node and a response node; agents and sessions are nodes of their
-own. Node keys are ``"<kind>:<id>"`` because ids are unique per kind only. Edges carry a
+Every interaction is a prompt node and a response node (none for a prompt recorded without a
+response, whose ``response_id`` is ``None``); agents and sessions are nodes of their own. Node
+keys are ``"<kind>:<id>"`` because ids are unique per kind only. Edges carry a
 ``relation``: ``responded_with``, ``generated_by``, ``belongs_to``, ``followed_by`` (session
 order) or a caller's. The builders take plain fields, so a store can lay out the nodes it keeps
 without building :class:`~raeburnmemory.core.model.Interaction` objects; the key order of each
@@ -34,7 +35,18 @@ __all__ = [
 
 #: Attribute names a prompt node uses itself; extra prompt keys may not take them.
 PROMPT_FIELDS = frozenset(
-    {"id", "kind", "key", "text", "timestamp", "metadata", "session_id", "response_id", "agent_id"}
+    {
+        "id",
+        "kind",
+        "key",
+        "text",
+        "timestamp",
+        "metadata",
+        "session_id",
+        "response_id",
+        "agent_id",
+        "expires_at",
+    }
 )
 #: Attribute names a response node uses itself.
 RESPONSE_FIELDS = frozenset({"id", "kind", "key", "text", "prompt_id"})
@@ -72,11 +84,13 @@ def prompt_node(
     timestamp: str,
     metadata: Mapping[str, Any],
     session_id: str,
-    response_id: str,
+    response_id: str | None,
     agent_id: str,
     attrs: Mapping[str, Any],
+    expires_at: str | None = None,
 ) -> dict[str, Any]:
-    """A prompt node: its extra attributes first, then the graph's own fields."""
+    """A prompt node: its extra attributes first, then the graph's own fields (``expires_at``
+    last, and only when the interaction expires)."""
     fields = {
         "timestamp": timestamp,
         "metadata": metadata,
@@ -84,6 +98,8 @@ def prompt_node(
         "response_id": response_id,
         "agent_id": agent_id,
     }
+    if expires_at is not None:
+        fields["expires_at"] = expires_at
     return _node("prompt", prompt_id, text, attrs, fields)
 
 
@@ -114,14 +130,21 @@ def _edge(source: str, target: str, relation: str) -> dict[str, Any]:
 
 
 def interaction_edges(
-    prompt_id: str, response_id: str, agent_id: str, session_id: str
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """The three edges of an interaction: prompt to response, to agent, prompt to session."""
-    prompt, response = "prompt:" + prompt_id, "response:" + response_id
+    prompt_id: str, response_id: str | None, agent_id: str, session_id: str
+) -> tuple[dict[str, Any], ...]:
+    """The edges of an interaction: prompt to response, response to agent, prompt to session.
+
+    A prompt without a response has only its ``belongs_to`` edge.
+    """
+    prompt = "prompt:" + prompt_id
+    in_session = _edge(prompt, "session:" + session_id, "belongs_to")
+    if response_id is None:
+        return (in_session,)
+    response = "response:" + response_id
     return (
         _edge(prompt, response, "responded_with"),
         _edge(response, "agent:" + agent_id, "generated_by"),
-        _edge(prompt, "session:" + session_id, "belongs_to"),
+        in_session,
     )
 
 

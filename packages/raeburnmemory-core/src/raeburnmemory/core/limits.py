@@ -238,14 +238,19 @@ def check_interaction(item: Interaction) -> Interaction:
     """Apply every rule of this module to an interaction; returns it unchanged."""
     try:
         check_id(item.prompt_id, "prompt id")
-        check_id(item.response_id, "response id")
+        _check_response_parts(item)
+        if item.response_id is not None:
+            check_id(item.response_id, "response id")
         check_id(item.agent_id, "agent id")
         check_id(item.session_id, "session_id")
         check_text(item.prompt_text, "prompt text")
-        check_text(item.response_text, "response text")
+        if item.response_text is not None:
+            check_text(item.response_text, "response text")
         if item.agent_name is not None:
             check_text(item.agent_name, "agent name")
         check_timestamp(item.timestamp)
+        if item.expires_at is not None:
+            check_timestamp(item.expires_at, "expires_at")
         check_json_object(item.metadata, "metadata")
         check_json_object(item.prompt_attrs, "prompt attributes")
         check_json_object(item.response_attrs, "response attributes")
@@ -255,3 +260,14 @@ def check_interaction(item: Interaction) -> Interaction:
             raise
         raise InvalidInteractionError(f"prompt {item.prompt_id!r}: {exc}") from None
     return item
+
+
+def _check_response_parts(item: Interaction) -> None:
+    """A response is all there (id and text) or not at all (no id, no text, no attributes)."""
+    if (item.response_id is None) != (item.response_text is None):
+        missing = "id" if item.response_id is None else "text"
+        raise InvalidInteractionError(
+            f"the response has no {missing}: give both its id and text, or neither"
+        )
+    if item.response_id is None and item.response_attrs:
+        raise InvalidInteractionError("response attributes were given without a response")

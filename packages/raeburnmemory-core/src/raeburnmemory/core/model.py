@@ -1,7 +1,8 @@
 """The records a memory graph is made of, and the shapes of search requests and results.
 
-An *interaction* is one prompt, the response to it, the agent that produced the response and
-the session the prompt belongs to. In the graph it becomes four nodes and their edges::
+An *interaction* is one prompt, the response to it (optional: a prompt may be recorded on its
+own), the agent that produced the response and the session the prompt belongs to. In the graph
+it becomes up to four nodes and their edges (no response node when there is no response)::
 
     prompt --responded_with--> response --generated_by--> agent
     prompt --belongs_to--> session
@@ -42,7 +43,7 @@ RELATIONS = ("responded_with", "generated_by", "belongs_to", "followed_by")
 
 #: :meth:`Interaction.content_key`: prompt id and text, response id and text, agent id and
 #: session id.
-ContentKey = tuple[str, str, str, str, str, str]
+ContentKey = tuple[str, str, str | None, str | None, str, str]
 
 
 def utc_now() -> datetime:
@@ -96,6 +97,10 @@ def _moment(value: datetime | str | float | int, name: str) -> datetime:
 class Interaction:
     """One recorded exchange: a prompt, its response, the agent and the session.
 
+    ``response_id`` and ``response_text`` are both ``None`` for a prompt recorded without a
+    response (a note, a fact, a question not answered yet). ``expires_at`` (aware, UTC), when
+    set, is the moment from which no read returns the interaction any more.
+
     ``prompt_attrs``, ``response_attrs`` and ``agent_attrs`` keep any extra keys the caller
     gave in the prompt, response and agent dicts; ``metadata`` is the caller's JSON-serializable
     dict for the interaction.
@@ -103,8 +108,8 @@ class Interaction:
 
     prompt_id: str
     prompt_text: str
-    response_id: str
-    response_text: str
+    response_id: str | None
+    response_text: str | None
     agent_id: str
     session_id: str
     timestamp: datetime
@@ -113,6 +118,11 @@ class Interaction:
     prompt_attrs: Mapping[str, Any] = field(default_factory=dict)
     response_attrs: Mapping[str, Any] = field(default_factory=dict)
     agent_attrs: Mapping[str, Any] = field(default_factory=dict)
+    expires_at: datetime | None = None
+
+    def is_expired(self, now: datetime) -> bool:
+        """Whether the interaction has expired at ``now``."""
+        return self.expires_at is not None and self.expires_at <= now
 
     def content_key(self) -> ContentKey:
         """What "the same content" compares: the ids and texts of the exchange, not its time.
@@ -127,6 +137,11 @@ class Interaction:
             self.agent_id,
             self.session_id,
         )
+
+    @property
+    def has_response(self) -> bool:
+        """Whether the prompt has a response (``False`` for a prompt recorded on its own)."""
+        return self.response_id is not None
 
     def same_content(self, other: Interaction) -> bool:
         """Whether ``other`` records the same exchange (ids and texts), whatever its time."""
@@ -152,6 +167,7 @@ class Interaction:
             "prompt_attrs": dict(self.prompt_attrs),
             "response_attrs": dict(self.response_attrs),
             "agent_attrs": dict(self.agent_attrs),
+            **({} if self.expires_at is None else {"expires_at": self.expires_at.isoformat()}),
         }
 
     @classmethod
@@ -160,8 +176,8 @@ class Interaction:
         return cls(
             prompt_id=data["prompt_id"],
             prompt_text=data["prompt_text"],
-            response_id=data["response_id"],
-            response_text=data["response_text"],
+            response_id=data.get("response_id"),
+            response_text=data.get("response_text"),
             agent_id=data["agent_id"],
             agent_name=data.get("agent_name"),
             session_id=data["session_id"],
@@ -170,6 +186,9 @@ class Interaction:
             prompt_attrs=data.get("prompt_attrs") or {},
             response_attrs=data.get("response_attrs") or {},
             agent_attrs=data.get("agent_attrs") or {},
+            expires_at=(
+                None if data.get("expires_at") is None else parse_timestamp(data["expires_at"])
+            ),
         )
 
 
@@ -237,8 +256,8 @@ class SearchHit:
     id: str
     score: float
     prompt_text: str
-    response_text: str
-    response_id: str
+    response_text: str | None
+    response_id: str | None
     agent_id: str
     session_id: str
     timestamp: datetime

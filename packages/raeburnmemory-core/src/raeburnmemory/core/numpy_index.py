@@ -11,10 +11,10 @@ import numpy.typing as npt
 from raeburnmemory.core.checks import vectors_for_ids
 from raeburnmemory.core.limits import check_vectors
 from raeburnmemory.core.model import SearchFilter, VectorPayload
-from raeburnmemory.core.store import Matrix, ScoredIds, Store
+from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoredVectors
 from raeburnmemory.core.vectors import VectorIndex
 
-__all__ = ["NumpyIndex", "PayloadColumns", "top_k"]
+__all__ = ["NumpyIndex", "PayloadColumns", "scan", "top_k"]
 
 
 class PayloadColumns:
@@ -152,6 +152,32 @@ def _scores(
     return scores
 
 
+def scan(stored: StoredVectors, query: Matrix, k: int) -> ScoredIds:
+    """The ``k`` best ``(id, inner product)`` pairs of one pass over ``stored``'s vectors (one
+    row each, a memory map read as it goes), best first, ties by row.
+
+    A :class:`NumpyIndex` holding the same rows answers the same, scores bit for bit: each
+    block of rows is laid out dimension-major, as the index keeps them, and scored by the
+    same product.
+    """
+    size = len(stored)
+    if size == 0 or k <= 0:
+        return []
+    q = np.asarray(query, dtype=np.float32).reshape(-1)
+    nonzero = np.flatnonzero(q)
+    sparse = len(nonzero) <= _SPARSE_FRACTION * len(q)
+    scores = np.empty(size, dtype=np.float32)
+    rows = stored.vectors
+    for start in range(0, size, _SPARSE_CHUNK):
+        stop = min(start + _SPARSE_CHUNK, size)
+        if sparse:
+            block = np.ascontiguousarray(rows[start:stop, nonzero].T)
+            np.dot(q[nonzero], block, out=scores[start:stop])
+        else:
+            scores[start:stop] = q @ np.ascontiguousarray(rows[start:stop].T)
+    return [(stored.ids[r], s) for r, s in top_k(scores, k)]
+
+
 class NumpyIndex(VectorIndex):
     """An exact in-memory index: one matrix product per query, numpy only.
 
@@ -175,6 +201,11 @@ class NumpyIndex(VectorIndex):
     def create(cls, *, dim: int, store: Store, options: Mapping[str, Any]) -> NumpyIndex:
         """An empty index for ``dim``-dimensional vectors."""
         return cls(dim)
+
+    @classmethod
+    def scans_exactly(cls, options: Mapping[str, Any]) -> bool:
+        """Always: the search is one pass over every vector."""
+        return True
 
     @property
     def dim(self) -> int:

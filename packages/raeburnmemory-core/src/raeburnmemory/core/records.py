@@ -37,7 +37,9 @@ DEFAULT_SESSION_ID = "default"
 #: (``"replace"``).
 ON_CONFLICT = ("error", "skip", "replace")
 
-_BATCH_KEYS = frozenset({"prompt", "response", "agent", "session_id", "metadata", "timestamp"})
+_BATCH_KEYS = frozenset(
+    {"prompt", "response", "agent", "session_id", "metadata", "timestamp", "expires_at"}
+)
 
 
 def _node(
@@ -68,29 +70,40 @@ def _node(
 
 def make_interaction(
     prompt: str | Mapping[str, Any],
-    response: str | Mapping[str, Any],
+    response: str | Mapping[str, Any] | None = None,
     agent: str | Mapping[str, Any] | None = None,
     session_id: str | None = None,
     *,
     metadata: Mapping[str, Any] | None = None,
     timestamp: Any = None,
+    expires_at: Any = None,
 ) -> Interaction:
     """Validate ``add_interaction``'s arguments and build the record.
 
     ``prompt`` and ``response`` are their text or a dict with ``text`` (and ``id``, generated
-    by :func:`~raeburnmemory.core.ids.new_id` when missing); ``agent`` is its id or a dict
+    by :func:`~raeburnmemory.core.ids.new_id` when missing); ``response=None`` records the
+    prompt on its own, with no response; ``agent`` is its id or a dict
     (default :data:`DEFAULT_AGENT_ID`), ``session_id`` defaults to :data:`DEFAULT_SESSION_ID`.
+    ``expires_at`` (datetime, ISO text or POSIX seconds, or ``None`` for never) is when the
+    interaction stops being returned by reads.
     Raises ``InvalidInteractionError`` naming the field that is wrong; the rules are those of
     :mod:`raeburnmemory.core.limits`.
     """
     prompt_id, prompt_text, prompt_attrs = _node(prompt, "prompt", "text")
-    response_id, response_text, response_attrs = _node(response, "response", "text")
+    response_id: str | None = None
+    response_text: Any = None
+    response_attrs: dict[str, Any] = {}
+    if response is not None:
+        response_id, response_text, response_attrs = _node(response, "response", "text")
     agent_id, agent_name, agent_attrs = _node(
         {} if agent is None else agent, "agent", "name", DEFAULT_AGENT_ID
     )
     if session_id is None:
         session_id = DEFAULT_SESSION_ID
-    for value, what in ((prompt_text, "prompt text"), (response_text, "response text")):
+    texts = [(prompt_text, "prompt text")]
+    if response is not None:
+        texts.append((response_text, "response text"))
+    for value, what in texts:
         if not isinstance(value, str):
             raise InvalidInteractionError(f"{what} must be a string, not {type(value).__name__}")
     if not prompt_text.strip():
@@ -99,13 +112,14 @@ def make_interaction(
         raise InvalidInteractionError("agent name must be a string")
     try:
         moment = parse_timestamp(timestamp)
+        expiry = None if expires_at is None else parse_timestamp(expires_at, name="expires_at")
     except ConfigurationError as exc:
         raise InvalidInteractionError(str(exc)) from None
     return Interaction(
         prompt_id=prompt_id,
         prompt_text=check_text(prompt_text, "prompt text"),
         response_id=response_id,
-        response_text=check_text(response_text, "response text"),
+        response_text=None if response is None else check_text(response_text, "response text"),
         agent_id=agent_id,
         agent_name=None if agent_name is None else check_text(agent_name, "agent name"),
         session_id=check_id(session_id, "session_id"),
@@ -114,6 +128,7 @@ def make_interaction(
         prompt_attrs=prompt_attrs,
         response_attrs=response_attrs,
         agent_attrs=agent_attrs,
+        expires_at=expiry,
     )
 
 
@@ -130,7 +145,7 @@ def interaction_from_mapping(item: Mapping[str, Any] | Interaction, position: in
     if not isinstance(item, Mapping):
         raise InvalidInteractionError(f"item {position} must be a dict, not {type(item).__name__}")
     unknown = sorted(set(item) - _BATCH_KEYS)
-    missing = sorted({"prompt", "response"} - set(item))
+    missing = sorted({"prompt"} - set(item))
     if unknown or missing:
         parts = [f"unknown keys {', '.join(unknown)}"] if unknown else []
         parts += [f"missing keys {', '.join(missing)}"] if missing else []
@@ -138,11 +153,12 @@ def interaction_from_mapping(item: Mapping[str, Any] | Interaction, position: in
     try:
         return make_interaction(
             item["prompt"],
-            item["response"],
+            item.get("response"),
             item.get("agent"),
             item.get("session_id"),
             metadata=item.get("metadata"),
             timestamp=item.get("timestamp"),
+            expires_at=item.get("expires_at"),
         )
     except InvalidInteractionError as exc:
         raise InvalidInteractionError(f"item {position}: {exc}") from None
@@ -173,15 +189,18 @@ def updated_interaction(
 
     ``response`` and ``prompt_text`` are a text or a dict with ``text`` (a response dict may
     give a new ``id``; other keys replace the node's extra attributes); ``metadata`` replaces
-    the metadata. Parts not given keep their stored value.
+    the metadata. Parts not given keep their stored value. A response given to a prompt stored
+    without one gets the dict's ``id``, or a generated one.
     """
     prompt = _changed_node(
         "prompt_text", prompt_text, stored.prompt_id, stored.prompt_text, stored.prompt_attrs
     )
     prompt["id"] = stored.prompt_id  # a prompt keeps its id
-    answer = _changed_node(
-        "response", response, stored.response_id, stored.response_text, stored.response_attrs
-    )
+    answer: dict[str, Any] | None = None
+    if stored.has_response or response is not UNCHANGED:
+        answer = _changed_node(
+            "response", response, stored.response_id, stored.response_text, stored.response_attrs
+        )
     agent = {**stored.agent_attrs, "id": stored.agent_id, "name": stored.agent_name}
     item = make_interaction(
         prompt,
@@ -190,12 +209,13 @@ def updated_interaction(
         stored.session_id,
         metadata=stored.metadata if metadata is UNCHANGED else metadata,
         timestamp=stored.timestamp,
+        expires_at=stored.expires_at,
     )
     return dataclasses.replace(item, agent_name=stored.agent_name)
 
 
 def _changed_node(
-    what: str, given: Any, ident: str, text: str, attrs: Mapping[str, Any]
+    what: str, given: Any, ident: str | None, text: str | None, attrs: Mapping[str, Any]
 ) -> dict[str, Any]:
     """A prompt or response node as stored, or as ``given`` (a text or a dict with ``text``,
     whose other keys, when it has any, replace the extra attributes)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any, ClassVar
@@ -147,12 +148,19 @@ class Store(ABC):
         prompt ids newly added, in order.
         """
 
-    def replace(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+    def replace(
+        self,
+        interactions: Sequence[Interaction],
+        vectors: Matrix | None,
+        *,
+        rewrite: bool = False,
+    ) -> list[str]:
         """Durably make each prompt hold exactly its interaction, in one step, all or nothing.
 
         A stored prompt with other content gets the new texts, ids, metadata, time and vector
         (its caller-made links are kept); an unknown prompt is added; one stored with the same
-        content is left alone. Other processes' :meth:`refresh` reports a replaced prompt as
+        content is left alone, or with ``rewrite`` written again (its metadata, attributes or
+        time may be new). Other processes' :meth:`refresh` reports a replaced prompt as
         removed and added. A response id of another prompt, or a prompt id given twice with
         different content, raises ``ConflictError`` (:func:`~raeburnmemory.core.checks.
         positions_to_replace`). Returns the prompt ids written, in order.
@@ -220,6 +228,33 @@ class Store(ABC):
     @abstractmethod
     def load_vectors(self) -> StoredVectors:
         """Every stored prompt vector with its id and payload."""
+
+    def expired_ids(self, now: datetime) -> list[str]:
+        """The prompt ids of the interactions whose ``expires_at`` is ``now`` or earlier.
+
+        This default reads every interaction; stores that index the expiry do better.
+        """
+        return [item.prompt_id for item in self.iter_interactions() if item.is_expired(now)]
+
+    def vectors_of(self, prompt_ids: Sequence[str]) -> StoredVectors:
+        """The stored vectors of those of ``prompt_ids`` that have one, with their payloads.
+
+        This default reads every vector; stores that can look a few up do better.
+        """
+        wanted = set(prompt_ids)
+        every = self.load_vectors()
+        rows = [row for row, pid in enumerate(every.ids) if pid in wanted]
+        return StoredVectors(
+            [every.ids[row] for row in rows],
+            every.vectors[rows],
+            [every.payloads[row] for row in rows],
+        )
+
+    def vector_matrix(self) -> StoredVectors | None:
+        """Every stored prompt vector with its id but no payloads, read as cheaply as the
+        store can (a memory map of its file), for one exact scan with no index built; ``None``
+        (the default) when the store has nothing cheaper than :meth:`load_vectors`."""
+        return None
 
     @abstractmethod
     def refresh(self) -> StoreChanges:

@@ -76,6 +76,13 @@ class VectorIndex(ABC):
         """
         return []
 
+    @classmethod
+    def scans_exactly(cls, options: Mapping[str, Any]) -> bool:
+        """Whether an index of these ``options`` answers exactly as one pass over every vector
+        does (the inner product with each, ties by row): then a graph that searches once may
+        scan the store's vectors instead of building the index. ``False`` by default."""
+        return False
+
     def load(self, stored: StoredVectors) -> None:
         """Fill the empty index with the store's vectors when a graph opens (``add`` by default)."""
         self.add(stored.ids, stored.vectors, stored.payloads)

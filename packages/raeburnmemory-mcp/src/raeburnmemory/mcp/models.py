@@ -32,8 +32,8 @@ class Memory(BaseModel):
 
     prompt_id: str
     prompt_text: str
-    response_id: str
-    response_text: str
+    response_id: str | None
+    response_text: str | None
     agent_id: str
     agent_name: str | None = None
     session_id: str
@@ -74,8 +74,8 @@ class SearchMatch(BaseModel):
         "(hybrid); higher is better."
     )
     prompt_text: str
-    response_id: str
-    response_text: str
+    response_id: str | None
+    response_text: str | None
     agent_id: str
     session_id: str
     timestamp: str = Field(description="When it was recorded, ISO 8601 in UTC.")

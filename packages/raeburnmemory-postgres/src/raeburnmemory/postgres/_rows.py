@@ -37,11 +37,11 @@ __all__ = [
 #: (The order of :class:`Interaction`'s fields.)
 COLUMNS = (
     "prompt_id, prompt_text, response_id, response_text, agent_id, session_id, ts, agent_name, "
-    "metadata, prompt_attrs, response_attrs, agent_attrs"
+    "metadata, prompt_attrs, response_attrs, agent_attrs, expires_at"
 )
 #: Columns written by COPY, and their types for binary COPY.
 COPY_COLUMNS = COLUMNS
-COPY_TYPES = ["text"] * 6 + ["timestamptz", "text"] + ["json"] * 4
+COPY_TYPES = ["text"] * 6 + ["timestamptz", "text"] + ["json"] * 4 + ["timestamptz"]
 
 _TEXT_FIELDS = (
     "prompt_id",
@@ -72,7 +72,7 @@ def _json(item: Interaction, name: str) -> Json:
 def copy_row(item: Interaction) -> tuple[Any, ...]:
     """The ``interactions`` row of an interaction, in :data:`COPY_COLUMNS` order."""
     for name in _TEXT_FIELDS:
-        if "\x00" in getattr(item, name):
+        if "\x00" in (getattr(item, name) or ""):
             raise InvalidInteractionError(
                 f"{name} of prompt {item.prompt_id!r} contains a NUL character, which "
                 "PostgreSQL text cannot hold"
@@ -81,7 +81,7 @@ def copy_row(item: Interaction) -> tuple[Any, ...]:
         raise InvalidInteractionError(f"agent name of prompt {item.prompt_id!r} contains NUL")
     texts = tuple(getattr(item, name) for name in _TEXT_FIELDS)
     documents = tuple(_json(item, name) for name in _JSON_FIELDS)
-    return (*texts, item.timestamp, item.agent_name, *documents)
+    return (*texts, item.timestamp, item.agent_name, *documents, item.expires_at)
 
 
 def interaction(row: Sequence[Any]) -> Interaction:
@@ -101,6 +101,7 @@ def interaction(row: Sequence[Any]) -> Interaction:
         prompt_attrs,
         response_attrs,
         agent_attrs,
+        None if row[12] is None else row[12].astimezone(timezone.utc),
     )
 
 

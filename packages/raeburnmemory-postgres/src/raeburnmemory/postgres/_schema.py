@@ -52,6 +52,11 @@ _SEARCH_TEXT = (
     "setweight(to_tsvector('english'::regconfig, prompt_text), 'A') || "
     "setweight(to_tsvector('english'::regconfig, response_text), 'B')"
 )
+# Since version 2, where a prompt may have no response (NULL text, which || would spread).
+_SEARCH_TEXT_V2 = (
+    "setweight(to_tsvector('english'::regconfig, prompt_text), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, coalesce(response_text, '')), 'B')"
+)
 
 _VERSION_1 = [
     """CREATE TABLE schema_version (
@@ -97,8 +102,25 @@ _VERSION_1 = [
     "INSERT INTO counts SELECT shard, 0 FROM generate_series(0, 15) AS shard",
 ]
 
+# A prompt may be recorded without a response: its response id and text are NULL.
+_VERSION_2 = [
+    "ALTER TABLE interactions ALTER COLUMN response_id DROP NOT NULL",
+    "ALTER TABLE interactions ALTER COLUMN response_text DROP NOT NULL",
+    "DROP INDEX interactions_search",
+    "ALTER TABLE interactions DROP COLUMN search_text",
+    f"ALTER TABLE interactions ADD COLUMN search_text tsvector "
+    f"GENERATED ALWAYS AS ({_SEARCH_TEXT_V2}) STORED",
+    "CREATE INDEX interactions_search ON interactions USING gin (search_text)",
+]
+
+# When an interaction expires (NULL: never), indexed for the few that do.
+_VERSION_3 = [
+    "ALTER TABLE interactions ADD COLUMN expires_at timestamptz",
+    "CREATE INDEX interactions_expiry ON interactions (expires_at) WHERE expires_at IS NOT NULL",
+]
+
 #: Forward migrations: version -> statements, applied in order.
-_MIGRATIONS: dict[int, list[str]] = {1: _VERSION_1}
+_MIGRATIONS: dict[int, list[str]] = {1: _VERSION_1, 2: _VERSION_2, 3: _VERSION_3}
 #: The layout this code reads and writes.
 SCHEMA_VERSION = max(_MIGRATIONS)
 

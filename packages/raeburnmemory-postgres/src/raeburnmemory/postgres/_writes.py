@@ -43,13 +43,13 @@ def classify(conn: psycopg.Connection[Any], items: list[Interaction]) -> checks.
 
 
 def to_replace(
-    conn: psycopg.Connection[Any], items: list[Interaction]
+    conn: psycopg.Connection[Any], items: list[Interaction], rewrite: bool = False
 ) -> tuple[list[int], list[str]]:
     """The positions ``replace`` writes and the stored prompts they replace (``ConflictError``
     as :func:`~raeburnmemory.core.checks.positions_to_replace`)."""
     stored, owners = _stored_keys(conn, items)
     new = checks.classify_new(items, stored.get, owners.get)
-    return checks.positions_to_replace(items, new, owners.get)
+    return checks.positions_to_replace(items, new, owners.get, rewrite=rewrite)
 
 
 def links_of(conn: psycopg.Connection[Any], prompt_ids: list[str]) -> list[tuple[str, str, str]]:
@@ -70,11 +70,15 @@ def _stored_keys(
     owners: dict[str, str] = {}
     for row in conn.execute(
         f"SELECT {COLUMNS} FROM interactions WHERE prompt_id = ANY(%s) OR response_id = ANY(%s)",
-        ([item.prompt_id for item in items], [item.response_id for item in items]),
+        (
+            [item.prompt_id for item in items],
+            [item.response_id for item in items if item.response_id is not None],
+        ),
     ):
         known = interaction(row)
         stored[known.prompt_id] = known.content_key()
-        owners[known.response_id] = known.prompt_id
+        if known.response_id is not None:
+            owners[known.response_id] = known.prompt_id
     return stored, owners
 
 
@@ -149,6 +153,8 @@ def write_rows(
     matrix: Matrix | None,
     skip_conflicts: bool,
     replace: bool,
+    *,
+    rewrite: bool = False,
 ) -> list[int]:
     """Write a batch (``add``, or with ``replace`` the store's ``replace``) in the caller's
     transaction: rows by ``COPY``, vectors to ``pending_vectors``, links of replaced prompts
@@ -159,7 +165,7 @@ def write_rows(
         checks.check_fits_encoder(matrix, encoder if has_vector_tables(conn) else None)
     kept: list[tuple[str, str, str]] = []
     if replace:
-        fresh, replaced = to_replace(conn, items)
+        fresh, replaced = to_replace(conn, items, rewrite)
         if replaced:
             kept = links_of(conn, replaced)
             delete_rows(conn, replaced)

@@ -31,6 +31,7 @@ from raeburnmemory.postgres._changes import ChangeFeed, prune_changes
 from raeburnmemory.postgres._connect import Pool, connect, open_pool, retrying, translated
 from raeburnmemory.postgres._dsn import redact, resolve_dsn
 from raeburnmemory.postgres._listing import PostgresListing
+from raeburnmemory.postgres._lookups import PostgresLookups
 from raeburnmemory.postgres._options import Settings, settings, specs
 from raeburnmemory.postgres._rows import (
     COLUMNS,
@@ -61,7 +62,7 @@ T = TypeVar("T")
 _PAGE = 1000
 
 
-class PostgresStore(PostgresListing, Store):
+class PostgresStore(PostgresLookups, PostgresListing, Store):
     """A memory graph in a PostgreSQL database, vectors in pgvector columns with an HNSW index.
 
     Open it with :meth:`open` (``MemoryGraph(storage_backend="postgres", dsn=...)`` does).
@@ -215,7 +216,13 @@ class PostgresStore(PostgresListing, Store):
         check_records(items, matrix)
         return self._write(items, matrix, skip_conflicts=skip_conflicts, replace=False)
 
-    def replace(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+    def replace(
+        self,
+        interactions: Sequence[Interaction],
+        vectors: Matrix | None,
+        *,
+        rewrite: bool = False,
+    ) -> list[str]:
         """Durably put interactions in place of the stored ones, in one transaction (see
         :meth:`Store.replace`); their links are kept."""
         items = list(interactions)
@@ -223,7 +230,7 @@ class PostgresStore(PostgresListing, Store):
             return []
         matrix = checks.vector_matrix(vectors, len(items))
         check_records(items, matrix)
-        return self._write(items, matrix, skip_conflicts=False, replace=True)
+        return self._write(items, matrix, skip_conflicts=False, replace=True, rewrite=rewrite)
 
     def _write(
         self,
@@ -232,9 +239,12 @@ class PostgresStore(PostgresListing, Store):
         *,
         skip_conflicts: bool,
         replace: bool,
+        rewrite: bool = False,
     ) -> list[str]:
         def work(conn: psycopg.Connection[Any]) -> list[int]:
-            return write_rows(conn, self._feed, items, matrix, skip_conflicts, replace)
+            return write_rows(
+                conn, self._feed, items, matrix, skip_conflicts, replace, rewrite=rewrite
+            )
 
         fresh = self._in_transaction(work)
         if matrix is not None and fresh:
@@ -410,11 +420,6 @@ class PostgresStore(PostgresListing, Store):
                 if not self._vectors_ready:
                     return []
             return _search.vector_search(conn, query, k, flt)
-
-    def keyword_search(self, text: str, k: int, flt: SearchFilter) -> ScoredIds:
-        """Prompts whose prompt or response text best matches ``text`` (PostgreSQL full text)."""
-        with self._connection() as conn:
-            return _search.keyword_search(conn, text, k, flt)
 
     # -- upkeep ------------------------------------------------------------------------------
 

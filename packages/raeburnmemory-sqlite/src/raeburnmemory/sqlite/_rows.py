@@ -23,6 +23,7 @@ __all__ = [
     "from_row",
     "load_dict",
     "matrix_from_blobs",
+    "micros",
     "placeholders",
     "to_row",
     "vector_blob",
@@ -31,16 +32,16 @@ __all__ = [
 #: The columns :func:`from_row` reads, in order.
 INTERACTION_COLUMNS = (
     "prompt_id, prompt_text, response_id, response_text, agent_id, agent_name, session_id, "
-    "ts_us, metadata, prompt_attrs, response_attrs, agent_attrs"
+    "ts_us, metadata, prompt_attrs, response_attrs, agent_attrs, expires_us"
 )
 
 #: The columns of :func:`to_row`'s tuples, in order.
 ROW_COLUMNS = (
     "seq, prompt_id, prompt_text, response_id, response_text, agent_id, agent_name, session_id, "
-    "ts, ts_us, metadata, prompt_attrs, response_attrs, agent_attrs"
+    "ts, ts_us, metadata, prompt_attrs, response_attrs, agent_attrs, expires_us"
 )
 #: How many values a row of :func:`to_row` holds.
-ROW_WIDTH = 14
+ROW_WIDTH = 15
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -60,7 +61,8 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def _micros(moment: datetime) -> int:
+def micros(moment: datetime) -> int:
+    """Microseconds since the epoch of an aware datetime."""
     delta = moment.astimezone(timezone.utc) - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
@@ -78,7 +80,7 @@ def _dump(value: Mapping[str, Any], what: str, prompt_id: str) -> str:
 
 def to_row(seq: int, item: Interaction) -> tuple[Any, ...]:
     """The ``interactions`` row of ``item`` (:data:`ROW_COLUMNS`); times in UTC."""
-    micros = _micros(item.timestamp)
+    stamp = micros(item.timestamp)
     return (
         seq,
         item.prompt_id,
@@ -89,11 +91,12 @@ def to_row(seq: int, item: Interaction) -> tuple[Any, ...]:
         item.agent_name,
         item.session_id,
         item.timestamp.timestamp(),
-        micros,
+        stamp,
         _dump(item.metadata, "metadata", item.prompt_id),
         _dump(item.prompt_attrs, "prompt attributes", item.prompt_id),
         _dump(item.response_attrs, "response attributes", item.prompt_id),
         _dump(item.agent_attrs, "agent attributes", item.prompt_id),
+        None if item.expires_at is None else micros(item.expires_at),
     )
 
 
@@ -120,6 +123,7 @@ def from_row(row: Sequence[Any]) -> Interaction:
         prompt_attrs=load_dict(row[9]),
         response_attrs=load_dict(row[10]),
         agent_attrs=load_dict(row[11]),
+        expires_at=None if row[12] is None else _EPOCH + timedelta(microseconds=row[12]),
     )
 
 

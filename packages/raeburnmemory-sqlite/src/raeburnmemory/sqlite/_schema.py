@@ -37,13 +37,22 @@ APPLICATION_ID = 0x52424D31
 #: The ``meta`` row ``format`` of every raeburnmemory database.
 FORMAT = "raeburnmemory-sqlite"
 #: The schema version this code writes; older databases are migrated forward on open.
-SCHEMA_VERSION = 1
+#: Version 2 lets a prompt have no response (``response_id`` and ``response_text`` NULL);
+#: version 3 adds when an interaction expires (``expires_us``, microseconds since the epoch).
+SCHEMA_VERSION = 3
 
 #: The page size of new databases. Larger pages than SQLite's 4 KiB make the sqlite-vec scan and
 #: bulk writes faster (fewer, larger reads); 16 KiB keeps single small writes nearly as cheap.
 PAGE_SIZE = 16384
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+
+# The indexes of the interactions table (made again when a migration rebuilds it).
+_INDEXES = (
+    "CREATE INDEX interactions_session ON interactions (session_id, ts_us, seq)",
+    "CREATE INDEX interactions_agent ON interactions (agent_id, seq)",
+)
+
 
 _SCHEMA_V1 = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
@@ -63,8 +72,7 @@ _SCHEMA_V1 = (
         response_attrs TEXT NOT NULL,
         agent_attrs TEXT NOT NULL
     )""",
-    "CREATE INDEX interactions_session ON interactions (session_id, ts_us, seq)",
-    "CREATE INDEX interactions_agent ON interactions (agent_id, seq)",
+    *_INDEXES,
     "CREATE TABLE vectors (seq INTEGER PRIMARY KEY, vector BLOB NOT NULL)",
     """CREATE TABLE links (
         id INTEGER PRIMARY KEY,
@@ -95,8 +103,54 @@ _SCHEMA_V1 = (
     END""",
 )
 
+
+def _optional_response(conn: sqlite3.Connection) -> None:
+    """Version 1 to 2: ``response_id`` and ``response_text`` may be NULL (a prompt on its own).
+
+    SQLite cannot drop a NOT NULL constraint, so the table is rebuilt with every row kept under
+    its ``seq`` (vectors, keyword index and change feed refer to it), the indexes, the keyword
+    index's delete trigger and the id counter as they were.
+    """
+    ddl = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'interactions'"
+    ).fetchone()[0]
+    trigger = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'interactions_fts_delete'"
+    ).fetchone()
+    counter = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'interactions'").fetchone()
+    new_ddl = (
+        ddl.replace("CREATE TABLE interactions", "CREATE TABLE interactions_v2", 1)
+        .replace("response_id TEXT NOT NULL UNIQUE", "response_id TEXT UNIQUE", 1)
+        .replace("response_text TEXT NOT NULL", "response_text TEXT", 1)
+    )
+    conn.execute(new_ddl)
+    conn.execute("INSERT INTO interactions_v2 SELECT * FROM interactions ORDER BY seq")
+    conn.execute("DROP TABLE interactions")
+    conn.execute("ALTER TABLE interactions_v2 RENAME TO interactions")
+    for statement in _INDEXES:
+        conn.execute(statement)
+    if trigger is not None:
+        conn.execute(trigger[0])
+    if counter is not None:
+        conn.execute("DELETE FROM sqlite_sequence WHERE name = 'interactions'")
+        conn.execute(
+            "INSERT INTO sqlite_sequence (name, seq) VALUES ('interactions', ?)", (counter[0],)
+        )
+
+
+def _expiry(conn: sqlite3.Connection) -> None:
+    """Version 2 to 3: ``expires_us``, NULL for an interaction that never expires."""
+    conn.execute("ALTER TABLE interactions ADD COLUMN expires_us INTEGER")
+    conn.execute(
+        "CREATE INDEX interactions_expiry ON interactions (expires_us) WHERE expires_us IS NOT NULL"
+    )
+
+
 #: ``_MIGRATIONS[n]`` brings a database at schema version ``n`` to ``n + 1``.
-_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _optional_response,
+    2: _expiry,
+}
 
 
 class FileState(Enum):

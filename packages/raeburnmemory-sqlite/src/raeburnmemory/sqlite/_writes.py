@@ -61,12 +61,14 @@ def replace_rows(
     items: list[Interaction],
     matrix: Matrix | None,
     vec_loaded: bool,
+    *,
+    rewrite: bool = False,
 ) -> list[str]:
     """Put ``items`` in place of the stored interactions with their prompt ids (links kept),
     add the new ones; the prompt ids written (``ConflictError`` as ``positions_to_replace``)."""
     stored, owners = _stored_keys(conn, items)
     new = checks.classify_new(items, stored.get, owners.get)
-    positions, replaced = checks.positions_to_replace(items, new, owners.get)
+    positions, replaced = checks.positions_to_replace(items, new, owners.get, rewrite=rewrite)
     if not positions:
         return []
     kept: list[tuple[str, str, str]] = []
@@ -92,7 +94,7 @@ def _stored_keys(
     stored: dict[str, ContentKey] = {}
     owners: dict[str, str] = {}
     prompt_ids = list({item.prompt_id: None for item in items})
-    response_ids = list({item.response_id: None for item in items})
+    response_ids = list({item.response_id: None for item in items if item.has_response})
     for prompts, responses in zip_longest(chunks(prompt_ids), chunks(response_ids)):
         prompts, responses = prompts or [], responses or []
         wanted = [

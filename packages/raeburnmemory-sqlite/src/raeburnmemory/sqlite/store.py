@@ -43,6 +43,7 @@ from raeburnmemory.sqlite._json_import import (
     import_temporaries,
 )
 from raeburnmemory.sqlite._listing import SQLiteListing
+from raeburnmemory.sqlite._lookups import SQLiteLookups
 from raeburnmemory.sqlite._meta import get_meta, read_encoder, set_meta, write_encoder
 from raeburnmemory.sqlite._opening import prepare_file
 from raeburnmemory.sqlite._rows import (
@@ -78,7 +79,7 @@ _PAGE = 1000  # rows per page when streaming
 OPTIONS = (Seconds("busy_timeout", DEFAULT_BUSY_TIMEOUT), Flag("fsync"))
 
 
-class SQLiteStore(SQLiteListing, Store):
+class SQLiteStore(SQLiteLookups, SQLiteListing, Store):
     """A memory graph in one SQLite database (``storage_backend="sqlite"``).
 
     Open it with :meth:`open`. Options: ``busy_timeout`` (seconds a writer waits for another,
@@ -224,12 +225,23 @@ class SQLiteStore(SQLiteListing, Store):
         """Durably record interactions and their prompt vectors, all or nothing."""
         return self._write(interactions, vectors, skip_conflicts, False)
 
-    def replace(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+    def replace(
+        self,
+        interactions: Sequence[Interaction],
+        vectors: Matrix | None,
+        *,
+        rewrite: bool = False,
+    ) -> list[str]:
         """Durably put interactions in place of the stored ones, in one transaction."""
-        return self._write(interactions, vectors, False, True)
+        return self._write(interactions, vectors, False, True, rewrite)
 
     def _write(
-        self, given: Sequence[Interaction], vectors: Any, skip: bool, replace: bool
+        self,
+        given: Sequence[Interaction],
+        vectors: Any,
+        skip: bool,
+        replace: bool,
+        rewrite: bool = False,
     ) -> list[str]:
         items = list(given)
         if not items:
@@ -239,7 +251,11 @@ class SQLiteStore(SQLiteListing, Store):
         with self._transactions.write() as (conn, vec_loaded):
             if matrix is not None:
                 checks.check_fits_encoder(matrix, read_encoder(conn))
-            write = replace_rows if replace else functools.partial(add_rows, skip=skip)
+            write = (
+                functools.partial(replace_rows, rewrite=rewrite)
+                if replace
+                else functools.partial(add_rows, skip=skip)
+            )
             return write(conn, self._changes, items, matrix, vec_loaded)
 
     def link(self, link: Link) -> None:
@@ -419,23 +435,6 @@ class SQLiteStore(SQLiteListing, Store):
             return []
         with self._transactions.connection() as conn:
             return _vec.search(conn, query, k, flt, dim)
-
-    def _index_keywords(self) -> None:
-        """Bring the keyword index up to date with every stored interaction."""
-        with self._transactions.connection() as conn:
-            if _fts.is_current(conn):
-                return
-        with self._transactions.write() as (wconn, _):
-            _fts.catch_up(wconn)
-
-    def keyword_search(self, text: str, k: int, flt: SearchFilter) -> ScoredIds:
-        """Prompts whose prompt or response text best matches ``text`` (FTS5, bm25), best first.
-
-        Interactions written since the last keyword search are indexed first.
-        """
-        self._index_keywords()
-        with self._transactions.connection() as conn:
-            return _fts.keyword_search(conn, text, k, flt)
 
     # -- upkeep ------------------------------------------------------------------------------
 

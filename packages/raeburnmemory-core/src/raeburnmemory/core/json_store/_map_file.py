@@ -154,7 +154,10 @@ def _index_ok(index: Any) -> bool:
     count = len(columns[0])
     if any(len(column) != count for column in columns):
         return False
-    if not all(_all_of(str, column) for column in columns):
+    # a prompt recorded without a response has null in the responses column
+    if not all(_all_of(str, column) for n, column in enumerate(columns) if n != 1):
+        return False
+    if not set(map(type, columns[1])) <= {str, type(None)}:
         return False
     spans = index.get("spans")
     if not isinstance(spans, list) or len(spans) != 2 * count:

@@ -208,6 +208,7 @@ def snapshot_index(
         "agent_nodes": {a: [r.agent_name, dict(r.agent_attrs)] for a, r in latest.items()},
         "agent_names": agent_overrides(records),
         "links": [[link.source, link.target, link.relation] for link in links],
+        "expiry": {r.prompt_id: r.expires for r in records if r.expires is not None},
     }
 
 
@@ -235,7 +236,8 @@ def write_snapshot(
         out = _Output(fh)
         out.write(dumps(head)[:-1] + ', "nodes": [')
         for record in records:
-            text = dumps([record.prompt, record.response])[1:-1]
+            answer = record.response
+            text = dumps([record.prompt] if answer is None else [record.prompt, answer])[1:-1]
             if spans:
                 out.write(", ")
             spans += (out.size, len(text))
@@ -288,7 +290,7 @@ class SnapshotFile:
             raise CorruptStoreError(self.path, "the content does not match its checksum")
 
     def nodes(self, offset: int, length: int) -> list[dict[str, Any]]:
-        """The nodes written at ``offset`` (a prompt and its response)."""
+        """The nodes written at ``offset`` (a prompt and its response, if it has one)."""
         return self.node_range(offset, offset + length)
 
     def node_range(self, start: int, end: int) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from raeburnmemory.core.errors import CorruptStoreError
@@ -20,6 +21,8 @@ class GraphState:
     def __init__(self) -> None:
         self.records: dict[str, StoredInteraction] = {}
         self.links: dict[tuple[str, str, str], None] = {}
+        #: prompt id -> ``expires_at`` (ISO text) of the records that expire
+        self.expiring: dict[str, str] = {}
         self._links_of: dict[str, set[tuple[str, str, str]]] = {}
         self._seq = 0
         # response -> prompt, session -> prompts, agent -> prompts; built on first use
@@ -35,7 +38,8 @@ class GraphState:
             by_session: _Members = {}
             by_agent: _Members = {}
             for pid, record in self.records.items():
-                responses[record.response_id] = pid
+                if record.response_id is not None:
+                    responses[record.response_id] = pid
                 by_session.setdefault(record.session_id, {})[pid] = None
                 by_agent.setdefault(record.agent_id, {})[pid] = None
             self._tables = (responses, by_session, by_agent)
@@ -75,9 +79,12 @@ class GraphState:
         self._seq += 1
         record.seq = self._seq
         self.records[pid] = record
+        if record.expires is not None:
+            self.expiring[pid] = record.expires
         if self._tables is not None:
             responses, by_session, by_agent = self._tables
-            responses[record.response_id] = pid
+            if record.response_id is not None:
+                responses[record.response_id] = pid
             by_session.setdefault(record.session_id, {})[pid] = None
             by_agent.setdefault(record.agent_id, {})[pid] = None
 
@@ -95,10 +102,13 @@ class GraphState:
             override = overrides.get(node["key"]) if overrides else None
             name, agent_attrs = override if override else agents[node["agent_id"]]
             seq += 1
-            record = StoredInteraction(seq, node, responses[node["response_id"]], name, agent_attrs)
+            answer = None if node["response_id"] is None else responses[node["response_id"]]
+            record = StoredInteraction(seq, node, answer, name, agent_attrs)
             if not isinstance(record.timestamp_text, str):
                 raise TypeError(f"prompt {record.prompt_id!r} has no timestamp")
             records[record.prompt_id] = record
+            if record.expires is not None:
+                self.expiring[record.prompt_id] = record.expires
         self._seq = seq
         self._tables = None
         if len(records) != len(prompts):
@@ -123,6 +133,9 @@ class GraphState:
             seq += 1
             record.seq = seq
             records[record.prompt_id] = record
+        for pid, expires in (index.get("expiry") or {}).items():
+            if pid in records and isinstance(expires, str):
+                records[pid].expires = self.expiring[pid] = expires
         self._seq = seq
         self._tables = None
         if len(records) != len(spans) // 2:
@@ -149,7 +162,7 @@ class GraphState:
             nodes = source.node_range(start, end)
             wanted = {r.prompt_id: r for r in group}
             try:
-                for first, second in zip(nodes[::2], nodes[1::2], strict=False):
+                for first, second in _node_groups(nodes):
                     record = wanted.pop(first.get("key"), None)  # type: ignore[arg-type]
                     if record is not None:
                         record.fill(first, second)
@@ -163,9 +176,11 @@ class GraphState:
         record = self.records.pop(prompt_id, None)
         if record is None:
             return False
+        self.expiring.pop(prompt_id, None)
         if self._tables is not None:
             responses, by_session, by_agent = self._tables
-            responses.pop(record.response_id, None)
+            if record.response_id is not None:
+                responses.pop(record.response_id, None)
             for index, key in ((by_session, record.session_id), (by_agent, record.agent_id)):
                 members = index[key]
                 members.pop(prompt_id, None)
@@ -230,7 +245,27 @@ class GraphState:
     def __iter__(self) -> Iterator[StoredInteraction]:
         return iter(list(self.records.values()))
 
+    def expired_ids(self, now: datetime) -> list[str]:
+        """The prompt ids of the records whose expiry is ``now`` or earlier, in insertion order."""
+        if not self.expiring:
+            return []
+        return [pid for pid in self.expiring if self.records[pid].is_expired(now)]
+
     def records_with_nodes(self) -> list[StoredInteraction]:
         """Every record, in order, with its nodes read."""
         self.materialize()
         return list(self.records.values())
+
+
+def _node_groups(
+    nodes: list[dict[str, Any]],
+) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Each prompt node with the response node written after it (``None`` when it has none)."""
+    position = 0
+    while position < len(nodes):
+        first = nodes[position]
+        second = None
+        if first.get("response_id") is not None and position + 1 < len(nodes):
+            second = nodes[position + 1]
+        position += 1 if second is None else 2
+        yield first, second

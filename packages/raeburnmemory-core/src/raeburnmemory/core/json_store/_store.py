@@ -37,18 +37,19 @@ from raeburnmemory.core.json_store._files import (
 )
 from raeburnmemory.core.json_store._follower import JournalFollower
 from raeburnmemory.core.json_store._listing import JsonListing
+from raeburnmemory.core.json_store._lookups import JsonLookups
 from raeburnmemory.core.json_store._snapshot import refuse_other_version
 from raeburnmemory.core.json_store._state import GraphState
 from raeburnmemory.core.json_store._write_checks import write_items
 from raeburnmemory.core.limits import check_records
-from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link, SearchFilter
+from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link
 from raeburnmemory.core.paths import resolve_db_path
-from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoreChanges, StoredVectors
+from raeburnmemory.core.store import Matrix, Store, StoreChanges, StoredVectors
 
 __all__ = ["JsonStore"]
 
 
-class JsonStore(JsonListing, Store):
+class JsonStore(JsonListing, JsonLookups, Store):
     """The default store: JSON files on local disk, shared safely by several processes.
 
     Options: ``fsync`` (default ``False``: a write survives the process being killed; ``True``:
@@ -210,10 +211,18 @@ class JsonStore(JsonListing, Store):
         """
         return self._write(interactions, vectors, skip_conflicts=skip_conflicts, replace=False)
 
-    def replace(self, interactions: Sequence[Interaction], vectors: Matrix | None) -> list[str]:
+    def replace(
+        self,
+        interactions: Sequence[Interaction],
+        vectors: Matrix | None,
+        *,
+        rewrite: bool = False,
+    ) -> list[str]:
         """Durably put interactions in place of the stored ones (see :meth:`Store.replace`):
         ``add`` lines that name the prompts they replace."""
-        return self._write(interactions, vectors, skip_conflicts=False, replace=True)
+        return self._write(
+            interactions, vectors, skip_conflicts=False, replace=True, rewrite=rewrite
+        )
 
     def _write(
         self,
@@ -222,6 +231,7 @@ class JsonStore(JsonListing, Store):
         *,
         skip_conflicts: bool,
         replace: bool,
+        rewrite: bool = False,
     ) -> list[str]:
         items = list(interactions)
         if not items:
@@ -229,7 +239,9 @@ class JsonStore(JsonListing, Store):
         block = checks.vector_matrix(vectors, len(items))
         check_records(items, block)
         with self._writing() as view:
-            return write_items(view, self._append, items, block, skip_conflicts, replace)
+            return write_items(
+                view, self._append, items, block, skip_conflicts, replace, rewrite=rewrite
+            )
 
     def link(self, link: Link) -> None:
         """Durably record a caller-made edge (``NotFoundError`` if a prompt is missing)."""
@@ -339,33 +351,6 @@ class JsonStore(JsonListing, Store):
                 "vectors": len(self._follower.rows),
             }
 
-    # -- keyword search --------------------------------------------------------------------------
-
-    def keyword_search(self, text: str, k: int, flt: SearchFilter) -> ScoredIds:
-        """Prompts whose prompt or response text best matches ``text``, by BM25 (bm25s).
-
-        The index is built in memory on the first keyword search and again after prompts were
-        added (by this process or another); deleted prompts drop out of it at once.
-        """
-        with self._reading() as state:
-            records = state.records
-            last = state.last_seq  # deletes leave it alone: they are filtered out below
-            index = self._keywords
-            if index is None or index.version != (state, last):
-                index = self._keywords = None  # let the old one go before building anew
-                index = KeywordIndex(
-                    (state, last),
-                    (
-                        (record.prompt_id, record.prompt["text"], record.response["text"])
-                        for record in state.records_with_nodes()
-                    ),
-                )
-                self._keywords = index
-            passes = None
-            if not flt.is_empty:
-                passes = lambda pid: flt.matches(records[pid].payload())  # noqa: E731
-            return index.search(text, k, records, passes)
-
     # -- vectors ---------------------------------------------------------------------------------
 
     def catching_up_may_wait(self) -> bool:
@@ -389,16 +374,22 @@ class JsonStore(JsonListing, Store):
         """``<store file><suffix>``, beside the store's own files."""
         return Path(f"{self._files.graph}{suffix}")
 
-    def load_vectors(self) -> StoredVectors:
-        """Every stored vector with its id and payload; the next refresh() reports later changes."""
+    def load_vectors(self, *, with_payloads: bool = True) -> StoredVectors:
+        """Every stored vector with its id and payload (none ``with_payloads=False``, and then
+        later changes are still to be reported); the next refresh() reports later changes."""
         with self._mutex, permission_errors("read"):
             self._check_open()
             view = self._follower
             with self._locked(write=False):
                 view.follow()
-                stored = view.rows.all_vectors(view.journal, view.state.records)
-            view.forget_unreported()
+                stored = view.rows.all_vectors(view.journal, view.state.records, with_payloads)
+            if with_payloads:
+                view.forget_unreported()
             return stored
+
+    def vector_matrix(self) -> StoredVectors:
+        """Every stored vector with its id and no payloads; the vectors file is mapped, not read."""
+        return self.load_vectors(with_payloads=False)
 
     def refresh(self) -> StoreChanges:
         """Other writers' changes since the last call (or load_vectors), never this object's."""

@@ -62,6 +62,7 @@ class StoredInteraction:
         "agent_attrs",
         "agent_id",
         "agent_name",
+        "expires",
         "prompt_id",
         "response_id",
         "seq",
@@ -73,7 +74,7 @@ class StoredInteraction:
         self,
         seq: int,
         prompt: dict[str, Any],
-        response: dict[str, Any],
+        response: dict[str, Any] | None,
         agent_name: str | None,
         agent_attrs: Mapping[str, Any],
     ) -> None:
@@ -84,13 +85,14 @@ class StoredInteraction:
         self._source: NodeSource | None = None
         self._span = (0, 0)
         self.prompt_id: str = prompt["key"]
-        self.response_id: str = response["key"]
+        self.response_id: str | None = None if response is None else response["key"]
         self.session_id: str = prompt["session_id"]
         self.agent_id: str = prompt["agent_id"]
         self.timestamp_text: str = prompt["timestamp"]
         self._seconds: float | None = None
         self.agent_name = agent_name
         self.agent_attrs = agent_attrs
+        self.expires: str | None = prompt.get("expires_at")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> StoredInteraction:
@@ -102,19 +104,20 @@ class StoredInteraction:
         record._source = None
         record._span = (0, 0)
         record.prompt_id = data["prompt_id"]
-        record.response_id = data["response_id"]
+        record.response_id = data.get("response_id")
         record.session_id = data["session_id"]
         record.agent_id = data["agent_id"]
         record.timestamp_text = data["timestamp"]
         record._seconds = None
         record.agent_name = data.get("agent_name")
         record.agent_attrs = data.get("agent_attrs") or {}
+        record.expires = data.get("expires_at")
         return record
 
     @classmethod
     def lazy(
         cls,
-        ids: tuple[str, str, str, str, str],
+        ids: tuple[str, str | None, str, str, str],
         agent: tuple[str | None, Mapping[str, Any]],
         source: NodeSource,
         span: tuple[int, int],
@@ -135,6 +138,7 @@ class StoredInteraction:
         record.timestamp_text = ids[4]
         record._seconds = seconds
         record.agent_name, record.agent_attrs = agent
+        record.expires = None  # the snapshot index's expiry column sets it
         return record
 
     @property
@@ -142,15 +146,13 @@ class StoredInteraction:
         """Whether the nodes are still in the snapshot file."""
         return self._prompt is None and self._data is None
 
-    def fill(self, prompt: dict[str, Any], response: dict[str, Any]) -> None:
+    def fill(self, prompt: dict[str, Any], response: dict[str, Any] | None) -> None:
         """Take the nodes of a lazy record (``ValueError`` if they are not its own)."""
         if (
             prompt.get("kind") != "prompt"
             or prompt.get("key") != self.prompt_id
-            or response.get("kind") != "response"
-            or response.get("key") != self.response_id
             or not isinstance(prompt.get("text"), str)
-            or not isinstance(response.get("text"), str)
+            or not _is_response_of(response, self.response_id)
         ):
             raise ValueError(f"the nodes of prompt {self.prompt_id!r} do not match the index")
         self._prompt, self._response = prompt, response
@@ -160,9 +162,10 @@ class StoredInteraction:
         assert source is not None
         nodes = source.nodes(*self._span)
         try:
-            if len(nodes) != 2:
-                raise ValueError(f"expected 2 nodes for prompt {self.prompt_id!r}")
-            self.fill(nodes[0], nodes[1])
+            expected = 1 if self.response_id is None else 2
+            if len(nodes) != expected:
+                raise ValueError(f"expected {expected} nodes for prompt {self.prompt_id!r}")
+            self.fill(nodes[0], nodes[1] if expected == 2 else None)
         except ValueError as exc:
             raise CorruptStoreError(source.path, str(exc)) from None
 
@@ -172,19 +175,22 @@ class StoredInteraction:
         record = cls.from_dict(data)
         texts = (
             record.prompt_id,
-            record.response_id,
             record.session_id,
             record.agent_id,
             record.timestamp_text,
             data["prompt_text"],
-            data["response_text"],
         )
         if not all(isinstance(text, str) for text in texts):
             raise TypeError("texts and ids must be strings")
+        answer = (record.response_id, data.get("response_text"))
+        if not (answer == (None, None) or all(isinstance(text, str) for text in answer)):
+            raise TypeError("the response id and text must be strings, or both null")
         for key in ("metadata", "prompt_attrs", "response_attrs", "agent_attrs"):
             if not isinstance(data.get(key) or {}, dict):
                 raise TypeError(f"{key} must be an object")
         record.timestamp  # noqa: B018 - parses, or raises ValueError
+        if record.expires is not None:
+            _time(record.expires)  # parses, or raises ValueError (TypeError if not text)
         return record
 
     @property
@@ -206,12 +212,13 @@ class StoredInteraction:
             self.response_id,
             self.agent_id,
             data.get("prompt_attrs") or {},
+            self.expires,
         )
 
     @property
-    def response(self) -> dict[str, Any]:
-        """The response node."""
-        if self._response is not None:
+    def response(self) -> dict[str, Any] | None:
+        """The response node (``None`` for a prompt without a response)."""
+        if self.response_id is None or self._response is not None:
             return self._response
         data = self._data
         if data is None:
@@ -226,6 +233,15 @@ class StoredInteraction:
         )
 
     @property
+    def response_text(self) -> str | None:
+        """The response's text (``None`` for a prompt without a response)."""
+        if self._data is not None:
+            text: str | None = self._data.get("response_text")
+            return text
+        answer = self.response
+        return None if answer is None else answer["text"]
+
+    @property
     def timestamp(self) -> datetime:
         """When the interaction happened (aware, UTC)."""
         return _time(self.timestamp_text)
@@ -238,6 +254,10 @@ class StoredInteraction:
             seconds = self._seconds = _time(self.timestamp_text).timestamp()
         return seconds
 
+    def is_expired(self, now: datetime) -> bool:
+        """Whether the interaction has expired at ``now``."""
+        return self.expires is not None and _time(self.expires) <= now
+
     def payload(self) -> VectorPayload:
         """The filter fields kept beside the prompt's vector."""
         return VectorPayload(self.session_id, self.agent_id, self.timestamp_seconds)
@@ -246,13 +266,13 @@ class StoredInteraction:
         """The interaction, as it was added."""
         data = self._data
         if data is not None:
-            texts = (data["prompt_text"], data["response_text"])
+            texts = (data["prompt_text"], data.get("response_text"))
             metadata = data.get("metadata") or {}
             prompt_attrs = dict(data.get("prompt_attrs") or {})
             response_attrs = dict(data.get("response_attrs") or {})
         else:
-            prompt, response = self.prompt, self.response
-            texts = (prompt["text"], response["text"])
+            prompt, response = self.prompt, self.response or {}
+            texts = (prompt["text"], response.get("text"))
             metadata = prompt.get("metadata") or {}
             prompt_attrs = {k: v for k, v in prompt.items() if k not in PROMPT_FIELDS}
             response_attrs = {k: v for k, v in response.items() if k not in RESPONSE_FIELDS}
@@ -269,4 +289,17 @@ class StoredInteraction:
             prompt_attrs=prompt_attrs,
             response_attrs=response_attrs,
             agent_attrs=dict(self.agent_attrs),
+            expires_at=None if self.expires is None else _time(self.expires),
         )
+
+
+def _is_response_of(node: Mapping[str, Any] | None, response_id: str | None) -> bool:
+    """Whether ``node`` is the response node with ``response_id`` (or both are missing)."""
+    if response_id is None:
+        return node is None
+    return (
+        node is not None
+        and node.get("kind") == "response"
+        and node.get("key") == response_id
+        and isinstance(node.get("text"), str)
+    )

@@ -96,7 +96,8 @@ class VectorRows:
             )
         if keep_file_open:
             self._keep_file_mapped(info)
-        self.locations = {pid: (IN_VECTORS_FILE, 0, row) for row, pid in enumerate(mapping.ids)}
+        with no_gc():  # 100,000s of tuples: a collection pass over them all would cost more
+            self.locations = {pid: (IN_VECTORS_FILE, 0, row) for row, pid in enumerate(mapping.ids)}
 
     def _keep_file_mapped(self, info: VectorFileInfo) -> None:
         """Keep the vectors file open and mapped (it stays readable after a compaction)."""
@@ -140,9 +141,15 @@ class VectorRows:
         return matrix
 
     def all_vectors(
-        self, journal: JournalFile, records: Mapping[str, StoredInteraction]
+        self,
+        journal: JournalFile,
+        records: Mapping[str, StoredInteraction],
+        with_payloads: bool = True,
     ) -> StoredVectors:
-        """Every live vector: the vectors file's rows first, then the journal's (under the lock)."""
+        """Every live vector: the vectors file's rows first, then the journal's (under the lock).
+
+        Without ``with_payloads`` the payloads are left empty (for one scan that filters nothing).
+        """
         ids = list(self.locations)
         if not ids:
             return StoredVectors()
@@ -165,6 +172,8 @@ class VectorRows:
         else:
             matrix = np.empty((len(ids), dim), dtype=np.float32)
         self.read_from_journal(journal, matrix, locations, len(file_rows))
+        if not with_payloads:
+            return StoredVectors(ids=ids, vectors=matrix)
         with no_gc():
             payloads = [records[pid].payload() for pid in ids]
         return StoredVectors(ids=ids, vectors=matrix, payloads=payloads)

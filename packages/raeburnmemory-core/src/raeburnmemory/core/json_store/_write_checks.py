@@ -24,6 +24,7 @@ def new_items(
     items: Sequence[Interaction],
     skip_conflicts: bool = False,
     replace: bool = False,
+    rewrite: bool = False,
 ) -> tuple[list[int], set[str]]:
     """Positions of the interactions to write and the stored prompts they replace.
 
@@ -38,7 +39,9 @@ def new_items(
 
     new = checks.classify_new(items, stored_key, state.responses.get)
     if replace:
-        positions, replaced = checks.positions_to_replace(items, new, state.responses.get)
+        positions, replaced = checks.positions_to_replace(
+            items, new, state.responses.get, rewrite=rewrite
+        )
         return positions, set(replaced)
     return checks.positions_to_write(new, skip_conflicts), set()
 
@@ -50,6 +53,8 @@ def write_items(
     block: Matrix | None,
     skip_conflicts: bool,
     replace: bool,
+    *,
+    rewrite: bool = False,
 ) -> list[str]:
     """Append the items to write (``new_items``) as lines of at most ``JOURNAL_LINE_ITEMS``
     interactions, all or none, and apply them to ``view``; the prompt ids written.
@@ -58,7 +63,7 @@ def write_items(
     """
     if block is not None:
         checks.check_fits_encoder(block, view.encoder)
-    fresh, replaced = new_items(view.state, items, skip_conflicts, replace)
+    fresh, replaced = new_items(view.state, items, skip_conflicts, replace, rewrite)
     if not fresh:
         return []
     chosen = [items[i] for i in fresh]

@@ -8,6 +8,7 @@ The facade over the graph's parts: :mod:`._views` reads back what is stored, the
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -28,6 +29,7 @@ from raeburnmemory.core.errors import (
 )
 from raeburnmemory.core.limits import check_id
 from raeburnmemory.core.memory._encoding import encode, encoded_batches
+from raeburnmemory.core.memory._expiry import Expired, parse_ttl
 from raeburnmemory.core.memory._index_keeper import IndexKeeper
 from raeburnmemory.core.memory._listing import MemoryListing
 from raeburnmemory.core.memory._recording import MemoryWrites
@@ -70,6 +72,8 @@ class MemoryGraph(MemoryWrites, MemoryListing):
             encoder, instead of raising ``EmbeddingMismatchError``. With no model named, this
             is the default model; without ``reindex``, a store that has vectors keeps the
             encoder it recorded.
+        ttl: How long an interaction recorded without ``expires_at`` lives, from when it is
+            recorded (seconds or a ``timedelta``); default: until it is deleted.
         **options: Options of the store and vector backend (``fsync=True``, ``index="hnsw"``,
             ``dsn=...``, ``qdrant_url=...``); unknown names raise ``ConfigurationError``.
     """
@@ -89,6 +93,7 @@ class MemoryGraph(MemoryWrites, MemoryListing):
         self._closed = True
         self._lock = threading.RLock()
         self._graph = None
+        self._ttl = parse_ttl(options.pop("ttl", None))
         # Named by the caller or RAEBURN_EMBED_MODEL; otherwise a store with vectors keeps its own.
         named = embedding_model is not _DEFAULT or bool(os.environ.get(EMBED_MODEL_ENV, "").strip())
         self._encoder: Encoder = (
@@ -258,11 +263,17 @@ class MemoryGraph(MemoryWrites, MemoryListing):
             self._lock.release()
 
     def _ranked(self, request: SearchRequest) -> ScoredIds:
-        """The ranked ``(prompt id, score)`` pairs of a search, up to date with other writers."""
+        """The ranked ``(prompt id, score)`` pairs of a search, up to date with other writers;
+        expired prompts left out (the search asks for as many more as there are)."""
         query = self._searcher.query_vector(request)
         with self._lock:
             self._catch_up()
-            return self._searcher.ranked(self.store, request, query)
+            expired = Expired(self.store)
+            if not expired:
+                return self._searcher.ranked(self.store, request, query)
+            deeper = dataclasses.replace(request, k=request.k + len(expired))
+            scored = self._searcher.ranked(self.store, deeper, query)
+            return [hit for hit in scored if hit[0] not in expired.ids][: request.k]
 
     def get_similar_prompts(
         self,

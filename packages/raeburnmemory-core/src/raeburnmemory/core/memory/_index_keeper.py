@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from raeburnmemory.core.errors import ConfigurationError
-from raeburnmemory.core.model import EncoderInfo, Interaction
+from raeburnmemory.core.model import EncoderInfo, Interaction, SearchFilter
+from raeburnmemory.core.numpy_index import scan
 from raeburnmemory.core.registry import load_vector_backend
-from raeburnmemory.core.store import Matrix, Store
+from raeburnmemory.core.store import Matrix, ScoredIds, Store
 from raeburnmemory.core.vectors import VectorIndex
 
 __all__ = ["IndexKeeper"]
@@ -43,6 +44,8 @@ class IndexKeeper:
         #: The options meant for the vector index.
         self.options = dict(options)
         self.index: VectorIndex | None = None
+        #: Whether the first search was answered by a scan (the next one builds the index).
+        self.scanned = False
 
     @classmethod
     def choose(
@@ -109,6 +112,29 @@ class IndexKeeper:
                     index.load(stored)
             self.index = index
         return self.index
+
+    def scan_once(self, store: Store, query: Matrix, k: int, flt: SearchFilter) -> ScoredIds | None:
+        """The first search's answer by one pass over the stored vectors, or ``None``.
+
+        A graph that searches once (a command, a script) need not build an in-memory index:
+        when the index is not built yet, answers exactly as a scan does, nothing filters, and
+        the store can hand its vectors over cheaply (a memory map), the query is scored
+        against them directly; the index is built at the next search as before.
+        """
+        if (
+            self.scanned
+            or self.index is not None
+            or self.index_cls is None
+            or self.index_cls.persistent
+            or not flt.is_empty
+            or not self.index_cls.scans_exactly(self.options)
+        ):
+            return None
+        stored = store.vector_matrix()
+        if stored is None:
+            return None
+        self.scanned = True
+        return scan(stored, query, k)
 
     def catch_up(self, store: Store) -> bool:
         """Bring the index up to date with other writers of ``store``; whether they changed it."""

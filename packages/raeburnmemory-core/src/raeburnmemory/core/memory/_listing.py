@@ -19,6 +19,7 @@ from raeburnmemory.core.listing import (
     decode_cursor,
     encode_cursor,
 )
+from raeburnmemory.core.memory._expiry import Expired
 from raeburnmemory.core.memory._views import MemoryViews
 from raeburnmemory.core.model import parse_timestamp
 from raeburnmemory.core.where import Where
@@ -58,7 +59,9 @@ class MemoryListing(MemoryViews):
         after = None if cursor is None else decode_cursor(cursor, query, descending)
         with self._lock:
             self._catch_up()
-            items = self.store.page(query, after, size + 1, descending=descending)
+            expired = Expired(self.store)
+            items = self.store.page(query, after, size + 1 + len(expired), descending=descending)
+        items = expired.keep(items)
         if len(items) <= size:
             return Page(items, None)
         items = items[:size]
@@ -77,7 +80,9 @@ class MemoryListing(MemoryViews):
         query = ListQuery.build(session_id, agent_id, since, until, where)
         with self._lock:
             self._catch_up()
-            return self.store.count_matching(query)
+            expired = Expired(self.store)
+            counted = self.store.count_matching(query)
+            return counted - expired.matching(query) if expired else counted
 
     def forget(
         self,

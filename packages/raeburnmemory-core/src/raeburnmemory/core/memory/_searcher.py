@@ -131,6 +131,9 @@ class Searcher:
         if info is None:
             raise _no_embeddings(store)
         require_same_encoder(info, EncoderInfo(self._encoder.name, int(query.shape[1])))
+        scanned = self._keeper.scan_once(store, query, k, flt)
+        if scanned:  # a first search, answered with no index built
+            return scanned
         index = self._keeper.ensure(store)
         if index is None:
             scored = store.vector_search(query, k, flt)

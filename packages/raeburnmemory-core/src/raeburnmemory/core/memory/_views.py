@@ -14,8 +14,9 @@ from raeburnmemory.core.errors import ConfigurationError, NotFoundError, StoreEr
 from raeburnmemory.core.graph import build_graph, iter_node_link_json, node_link_data, to_networkx
 from raeburnmemory.core.importing import ImportResult, import_file
 from raeburnmemory.core.jsonl import write_jsonl
+from raeburnmemory.core.memory._expiry import Expired
 from raeburnmemory.core.memory._index_keeper import IndexKeeper
-from raeburnmemory.core.model import Agent, Interaction, Link
+from raeburnmemory.core.model import Agent, Interaction, Link, utc_now
 from raeburnmemory.core.store import Store
 
 __all__ = ["MemoryViews"]
@@ -68,11 +69,11 @@ class MemoryViews:
     # -- reads -----------------------------------------------------------------------------------
 
     def get_interaction(self, prompt_id: str) -> Interaction:
-        """The interaction of a prompt (``NotFoundError`` if there is none)."""
+        """The interaction of a prompt (``NotFoundError`` if there is none, or it expired)."""
         with self._lock:
             self._catch_up()
             item = self.store.get(prompt_id)
-        if item is None:
+        if item is None or item.is_expired(utc_now()):
             raise NotFoundError(f"no prompt with id {prompt_id!r}")
         return item
 
@@ -81,6 +82,7 @@ class MemoryViews:
         with self._lock:
             self._catch_up()
             items = self.store.session(session_id)
+        items = Expired.keep_in(items)
         if not items:
             raise NotFoundError(f"no session with id {session_id!r}")
         return items
@@ -89,19 +91,19 @@ class MemoryViews:
         """Every session id, in order of first appearance."""
         with self._lock:
             self._catch_up()
-            return self.store.sessions()
+            return Expired(self.store).sessions()
 
     def agents(self) -> list[Agent]:
         """Every agent with its latest name."""
         with self._lock:
             self._catch_up()
-            return self.store.agents()
+            return Expired(self.store).agents()
 
     def stats(self) -> dict[str, Any]:
         """What the memory holds and how it is configured."""
         with self._lock:
             self._catch_up()
-            counts: dict[str, Any] = dict(self.store.stats())
+            counts: dict[str, Any] = Expired(self.store).stats()
             info = self.store.encoder_info()
             counts["vectors"] = counts["interactions"] if info is not None else 0
             counts["encoder"] = info.name if info else None
@@ -122,12 +124,14 @@ class MemoryViews:
         }
 
     def _graph_parts(self, session_id: str | None) -> tuple[list[Interaction], list[Link]]:
+        expired = Expired(self.store)
+        links = expired.links(self.store.links())
         if session_id is None:
-            return list(self.store.iter_interactions()), self.store.links()
-        items = self.store.session(session_id)
+            return expired.keep(list(self.store.iter_interactions())), links
+        items = expired.keep(self.store.session(session_id))
         if not items:
             raise NotFoundError(f"no session with id {session_id!r}")
-        return items, self.store.links()
+        return items, links
 
     def node_link_data(self, session_id: str | None = None) -> dict[str, Any]:
         """The node-link JSON of the whole graph (or of one session)."""
@@ -196,9 +200,29 @@ class MemoryViews:
         with atomic_text_file(target) as handle:
             yield handle
 
+    def _purge_expired(self) -> int:
+        """Delete the expired interactions (under the lock, caught up); how many."""
+        doomed = self.store.expired_ids(utc_now())
+        removed = self.store.delete(doomed) if doomed else []
+        if removed:
+            self._graph = None
+            self._keeper.remove(removed)
+        return len(removed)
+
+    def purge_expired(self) -> int:
+        """Delete every interaction whose ``expires_at`` has come, with its vector and links, in
+        one durable step; returns how many. :meth:`export` does it too.
+
+        Reads leave expired interactions out already: this frees the room they take.
+        """
+        with self._lock:
+            self._catch_up()
+            return self._purge_expired()
+
     def export(self, path: str | os.PathLike[str] | None = None, format: str = "json") -> None:
-        """Make the store compact and durable, and build what the vector index defers (an HNSW
-        graph); with ``path``, also write every memory there.
+        """Delete expired interactions (:meth:`purge_expired`), make the store compact and
+        durable, and build what the vector index defers (an HNSW graph); with ``path``, also
+        write every memory there.
 
         ``format="json"`` writes the node-link JSON of the graph; ``"jsonl"`` writes JSON Lines,
         one interaction a line with its vector, after a header naming the encoder (see
@@ -213,6 +237,7 @@ class MemoryViews:
             if path is not None:
                 self.check_export_target(path)
             self._catch_up()
+            self._purge_expired()
             self.store.compact()
             self._keeper.optimize()
             if path is None:

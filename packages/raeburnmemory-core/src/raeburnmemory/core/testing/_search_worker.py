@@ -2,7 +2,8 @@
 
 ``python -m raeburnmemory.core.testing._search_worker OPTIONS_JSON`` opens a MemoryGraph with
 the given options and prints ``ready``; then, for each line it reads (``MODE TEXT``), it prints
-the search's hits as one JSON line of ``[prompt id, prompt text, score]`` lists. It stops at the
+the search's hits as one JSON line of ``[prompt id, prompt text, score, response text,
+metadata]`` lists. It stops at the
 end of its input.
 """
 
@@ -21,7 +22,8 @@ def main(argv: list[str]) -> int:
         for line in sys.stdin:
             mode, text = line.rstrip("\n").split(" ", 1)
             hits = graph.search(text, 2, mode=mode)
-            print(json.dumps([[h.id, h.prompt_text, h.score] for h in hits]), flush=True)
+            found = [[h.id, h.prompt_text, h.score, h.response_text, h.metadata] for h in hits]
+            print(json.dumps(found), flush=True)
     return 0
 
 

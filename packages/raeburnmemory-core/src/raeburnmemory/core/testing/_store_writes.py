@@ -94,3 +94,24 @@ class StoreWritesContract:
             store.replace(twice, unit_vectors(2, DIM))
         assert store.get("p1") == interaction(1)
         assert store.count() == 2
+
+    def test_vectors_of_reads_just_the_vectors_asked_for(self, store: Store) -> None:
+        vectors = unit_vectors(3, DIM)
+        store.add(interactions(3), vectors)
+        found = store.vectors_of(["p2", "missing", "p0"])
+        assert sorted(found.ids) == ["p0", "p2"]
+        for row, pid in enumerate(found.ids):
+            assert np.array_equal(found.vectors[row], vectors[int(pid[1:])])
+            assert found.payloads[row] == interaction(int(pid[1:])).payload
+        assert store.vectors_of([]).ids == []
+
+    def test_rewrite_writes_the_same_content_with_new_metadata(self, store: Store) -> None:
+        vectors = unit_vectors(2, DIM)
+        store.add(interactions(2), vectors)
+        same = interaction(0, metadata={"n": 0, "checked": True})
+        assert store.replace([same], vectors[:1]) == []
+        assert store.get("p0") == interaction(0)
+        assert store.replace([same], vectors[:1], rewrite=True) == ["p0"]
+        assert store.get("p0") == same
+        assert store.count() == 2
+        assert sorted(store.load_vectors().ids) == ["p0", "p1"]

@@ -27,31 +27,19 @@ from raeburnmemory.core.errors import (
 from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.model import Interaction
 from raeburnmemory.core.testing.data import interaction, interactions
+from raeburnmemory.core.testing.expiry_contract import ExpiryGraphContract
 from raeburnmemory.core.testing.export_contract import ExportContract
 from raeburnmemory.core.testing.graph_listing_contract import GraphListingContract
 from raeburnmemory.core.testing.processes import kill_after_acknowledged
+from raeburnmemory.core.testing.prompt_only_contract import PromptOnlyGraphContract
 from raeburnmemory.core.testing.recording_contract import RecordingContract
+from raeburnmemory.core.testing.update_contract import CountingEncoder, UpdateContract
 
 __all__ = ["MemoryGraphContract"]
 
 _T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 #: More interactions than ``batch_add`` encodes at once.
 BIG_BATCH = 2100
-
-
-class CountingEncoder:
-    """A real encoder (hashing) that counts how often it is called."""
-
-    def __init__(self) -> None:
-        self.inner = HashingEncoder()
-        self.calls = 0
-        self.name = self.inner.name
-        self.dim = self.inner.dim
-
-    def encode(self, texts: list[str]) -> Any:
-        """Encode with the hashing encoder and count the call."""
-        self.calls += 1
-        return self.inner.encode(texts)
 
 
 def _add(graph: MemoryGraph, index: int, **changes: Any) -> str:
@@ -87,7 +75,14 @@ def _spawn(
     )
 
 
-class MemoryGraphContract(ExportContract, RecordingContract, GraphListingContract):
+class MemoryGraphContract(
+    ExportContract,
+    RecordingContract,
+    GraphListingContract,
+    PromptOnlyGraphContract,
+    UpdateContract,
+    ExpiryGraphContract,
+):
     """Subclass it and provide ``graph_options``: JSON-serializable ``MemoryGraph`` kwargs.
 
     The options name one store (``db_path`` and/or backend options) that starts empty; every
@@ -293,7 +288,7 @@ class MemoryGraphContract(ExportContract, RecordingContract, GraphListingContrac
         assert len(hits) == 3
         assert all("sourdough" in hit.prompt_text for hit in hits)
         assert hits[0].score >= hits[1].score >= hits[2].score
-        assert hits[0].response_text.startswith("Here is how to bake")
+        assert (hits[0].response_text or "").startswith("Here is how to bake")
 
     def test_search_nowait_gives_nothing_or_what_search_gives(self, graph: MemoryGraph) -> None:
         graph.batch_add(interactions(40))

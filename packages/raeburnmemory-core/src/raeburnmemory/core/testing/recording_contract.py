@@ -5,9 +5,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -20,6 +17,7 @@ from raeburnmemory.core.errors import (
 )
 from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.records import DEFAULT_AGENT_ID, DEFAULT_SESSION_ID
+from raeburnmemory.core.testing.update_contract import reader_process
 
 __all__ = ["RecordingContract"]
 
@@ -147,41 +145,14 @@ class RecordingContract:
     def test_another_process_searches_the_updated_text(self, options: dict[str, Any]) -> None:
         if options.get("vector_backend") == "qdrant" and "qdrant_url" not in options:
             pytest.skip("a local Qdrant folder serves one process; a server runs this")
-        with MemoryGraph(**options) as graph:
+        with MemoryGraph(**options) as graph, reader_process(options) as ask:
             pid = graph.add_interaction("bake sourdough bread at home", "feed the starter")
             graph.add_interaction("fix a leaking kitchen tap", "replace the washer")
-            reader = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "raeburnmemory.core.testing._search_worker",
-                    json.dumps(options),
-                ],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            assert reader.stdin is not None
-            assert reader.stdout is not None
-            try:
-                assert reader.stdout.readline() == "ready\n"
-
-                def ask(mode: str, text: str) -> list[list[Any]]:
-                    assert reader.stdin is not None
-                    assert reader.stdout is not None
-                    reader.stdin.write(f"{mode} {text}\n")
-                    reader.stdin.flush()
-                    found: list[list[Any]] = json.loads(reader.stdout.readline())
-                    return found
-
-                assert ask("vector", "bake sourdough bread at home")[0][0] == pid  # index built
-                graph.update_interaction(pid, prompt_text="plan a week of hiking in the alps")
-                [best, *_] = ask("vector", "plan a week of hiking in the alps")
-                assert best[:2] == [pid, "plan a week of hiking in the alps"]
-                assert round(best[2], 4) == 1.0
-                assert all(hit[2] < 0.99 for hit in ask("vector", "bake sourdough bread at home"))
-                if graph.store.supports_keyword_search:
-                    assert [hit[0] for hit in ask("keyword", "hiking alps")] == [pid]
-            finally:
-                reader.stdin.close()
-                assert reader.wait(timeout=60) == 0
+            assert ask("vector", "bake sourdough bread at home")[0][0] == pid  # index built
+            graph.update_interaction(pid, prompt_text="plan a week of hiking in the alps")
+            [best, *_] = ask("vector", "plan a week of hiking in the alps")
+            assert best[:2] == [pid, "plan a week of hiking in the alps"]
+            assert round(best[2], 4) == 1.0
+            assert all(hit[2] < 0.99 for hit in ask("vector", "bake sourdough bread at home"))
+            if graph.store.supports_keyword_search:
+                assert [hit[0] for hit in ask("keyword", "hiking alps")] == [pid]

@@ -29,7 +29,9 @@ from raeburnmemory.core.store import Store
 from raeburnmemory.core.testing._store_rules import DIM, ENCODER, StoreRulesContract
 from raeburnmemory.core.testing._store_writes import StoreWritesContract
 from raeburnmemory.core.testing.data import interaction, interactions, unit_vectors
+from raeburnmemory.core.testing.expiry_contract import ExpiryStoreContract
 from raeburnmemory.core.testing.listing_contract import ListingContract
+from raeburnmemory.core.testing.prompt_only_contract import PromptOnlyStoreContract
 
 __all__ = ["StoreContract"]
 
@@ -92,12 +94,19 @@ AT_THE_LIMITS: dict[str, Any] = {
 }
 
 
-class StoreContract(StoreRulesContract, StoreWritesContract, ListingContract):
+class StoreContract(
+    StoreRulesContract,
+    StoreWritesContract,
+    ListingContract,
+    PromptOnlyStoreContract,
+    ExpiryStoreContract,
+):
     """The store contract: subclass it and provide the ``store_factory`` fixture.
 
     Its cases about vectors and encoders come from ``StoreRulesContract``, those about
     conflicting writes from ``StoreWritesContract``, those about listing and counting from
-    ``ListingContract``.
+    ``ListingContract``, those about prompts without a response from
+    ``PromptOnlyStoreContract`` and those about expiry from ``ExpiryStoreContract``.
     """
 
     @pytest.fixture
