@@ -56,7 +56,9 @@ def test_every_kind_of_message_reads_back_as_written(memory: MemoryGraph) -> Non
     history = RaeburnMemoryChatMessageHistory(memory, "s")
     history.add_messages(written)
     assert history.messages == written
-    assert len(memory.get_session("s")) == 5  # the first reply answers the question before it
+    stored = memory.get_session("s")
+    assert len(stored) == 5  # the first reply answers the question before it
+    assert [item.has_response for item in stored] == [False, True, False, False, False]
     assert RaeburnMemoryChatMessageHistory(memory, "s").messages == written
 
 

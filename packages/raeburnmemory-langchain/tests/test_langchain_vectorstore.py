@@ -26,6 +26,8 @@ def test_documents_are_prompt_only_memories_of_the_collection(tmp_path: Path) ->
             {"topic": "travel"},
         )
         assert item.session_id == "documents"
+        assert not item.has_response
+        assert (item.response_id, item.response_text) == (None, None)
 
 
 def test_reopening_with_other_embeddings_is_refused(tmp_path: Path) -> None:

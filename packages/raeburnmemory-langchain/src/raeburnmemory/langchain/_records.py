@@ -13,12 +13,6 @@ from raeburnmemory.memory_graph import MemoryGraph
 
 __all__ = ["SEARCH_TAKES_WHERE", "document_of", "prompt_only", "response_of"]
 
-# Whether the core records a prompt without a response; older cores need a stand-in response.
-_RESPONSE_OPTIONAL = (
-    inspect.signature(MemoryGraph.add_interaction).parameters["response"].default is None
-)
-
-
 #: Whether ``MemoryGraph.search`` takes a metadata filter (``where=``).
 SEARCH_TAKES_WHERE = "where" in inspect.signature(MemoryGraph.search).parameters
 
@@ -40,8 +34,6 @@ def prompt_only(
         "session_id": session_id,
         "metadata": dict(metadata or {}),
     }
-    if not _RESPONSE_OPTIONAL:
-        item["response"] = {"id": prompt_id, "text": ""}
     if agent_id is not None:
         item["agent"] = agent_id
     if timestamp is not None:
@@ -60,6 +52,4 @@ def response_of(item: Interaction) -> tuple[str, Mapping[str, Any]] | None:
     """The text and extra attributes of a memory's response (``None`` for a prompt alone)."""
     if item.response_id is None or item.response_text is None:
         return None
-    if not _RESPONSE_OPTIONAL and item.response_id == item.prompt_id and not item.response_text:
-        return None  # the stand-in response of a prompt recorded alone
     return item.response_text, item.response_attrs
