@@ -78,3 +78,18 @@ def test_a_query_search_goes_deeper_when_the_filter_leaves_too_few(tmp_path: Pat
 def test_fields_must_be_a_list_of_paths(tmp_path: Path) -> None:
     with _memory(tmp_path / "m.json") as memory, pytest.raises(ConfigurationError, match="fields"):
         RaeburnMemoryStore(memory, fields="text")
+
+
+def test_putting_the_same_text_with_other_values_updates_them(tmp_path: Path) -> None:
+    with _memory(tmp_path / "m.json") as memory:
+        store = RaeburnMemoryStore(memory, fields=["text"])
+        store.put(("a",), "k", {"text": "same words", "n": 1})
+        first = store.get(("a",), "k")
+        store.put(("a",), "k", {"text": "same words", "n": 2})
+        again = store.get(("a",), "k")
+        assert first is not None
+        assert again is not None
+        assert again.value == {"text": "same words", "n": 2}
+        assert again.updated_at > first.updated_at
+        assert again.created_at == first.created_at
+        assert [item.key for item in store.search(("a",), filter={"n": 2})] == ["k"]

@@ -124,3 +124,14 @@ def test_the_query_goes_through_embed_query(tmp_path: Path) -> None:
     with RaeburnMemoryVectorStore.open(embeddings, tmp_path / "m.json") as store:
         store.add_texts(["query: tides", "tides"], ids=["prefixed", "plain"])
         assert store.similarity_search("tides", k=1)[0].id == "prefixed"
+
+
+def test_adding_the_same_text_with_other_metadata_updates_it(tmp_path: Path) -> None:
+    with RaeburnMemoryVectorStore.open(_embeddings(), tmp_path / "m.json") as store:
+        store.add_texts(["same words", "other"], [{"v": 1}, {"v": 1}], ids=["d", "e"])
+        store.add_texts(["same words", "new words"], [{"v": 2}, {"v": 2}], ids=["d", "e"])
+        assert [(d.page_content, d.metadata) for d in store.get_by_ids(["d", "e"])] == [
+            ("same words", {"v": 2}),
+            ("new words", {"v": 2}),
+        ]
+        assert store.similarity_search("new words", k=1)[0].id == "e"

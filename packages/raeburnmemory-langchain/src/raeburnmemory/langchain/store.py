@@ -128,14 +128,14 @@ class RaeburnMemoryStore(BaseStore):
             "item_key": op.key,
             "updated_at": now.isoformat(),
         }
-        item = prompt_only(
-            ident,
-            prompt,
-            item_metadata(op.namespace, op.value),
-            session_id=self.session_id,
-            timestamp=now if stored is None else stored.timestamp,
-        )
-        self.memory.batch_add([item], on_conflict="replace")
+        metadata = item_metadata(op.namespace, op.value)
+        if stored is not None:
+            # Rewrites the value and attributes even when the text is the same (then the
+            # vector is kept); the memory keeps its timestamp, the item's creation time.
+            self.memory.update_interaction(ident, prompt_text=prompt, metadata=metadata)
+            return
+        item = prompt_only(ident, prompt, metadata, session_id=self.session_id, timestamp=now)
+        self.memory.batch_add([item])
 
     # -- search ----------------------------------------------------------------------------------
 

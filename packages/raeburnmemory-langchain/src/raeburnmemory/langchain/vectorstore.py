@@ -122,11 +122,12 @@ class RaeburnMemoryVectorStore(VectorStore):
         ids: Sequence[str | None] | None = None,
         **kwargs: Any,
     ) -> list[str]:
-        """Store each text as a memory, all or nothing, and return their ids.
+        """Store each text as a memory and return their ids.
 
-        A missing id is generated; a document whose id is stored already in this collection
-        replaces it (its text re-embedded, its metadata replaced), and an id that is a memory
-        of another session raises ``ConflictError`` before anything is written.
+        A missing id is generated. New documents are written together, all or nothing; a
+        document whose id is stored already in this collection then replaces it (its metadata
+        replaced, its text re-embedded when it changed). An id that is a memory of another
+        session raises ``ConflictError`` before anything is written.
         """
         texts = list(texts)
         metadata_list: Sequence[Mapping[str, Any]] = metadatas or [{}] * len(texts)
@@ -136,29 +137,36 @@ class RaeburnMemoryVectorStore(VectorStore):
                 f"got {len(texts)} texts, {len(metadata_list)} metadatas and {len(given)} ids: "
                 "give one of each per text"
             )
-        self._refuse_other_collections([ident for ident in given if ident is not None])
+        stored = self._stored_ids([ident for ident in given if ident is not None])
         chosen = [new_id() if ident is None else ident for ident in given]
         items = [
             prompt_only(ident, text, metadata, session_id=self.collection, agent_id=self.agent_id)
             for ident, text, metadata in zip(chosen, texts, metadata_list, strict=True)
+            if ident not in stored
         ]
         if items:
-            self.memory.batch_add(items, on_conflict="replace")
+            self.memory.batch_add(items)
+        for ident, text, metadata in zip(chosen, texts, metadata_list, strict=True):
+            if ident in stored:  # re-embedded only when its text changed
+                self.memory.update_interaction(ident, prompt_text=text, metadata=dict(metadata))
         return chosen
 
-    def _refuse_other_collections(self, ids: Sequence[str]) -> None:
-        """Raise ``ConflictError`` when one of ``ids`` is a memory of another session, which
-        replacing it would take from its owner."""
+    def _stored_ids(self, ids: Sequence[str]) -> set[str]:
+        """Those of ``ids`` stored in this collection; ``ConflictError`` when one is a memory
+        of another session, which replacing it would take from its owner."""
+        stored = set()
         for ident in ids:
             try:
-                stored = self.memory.get_interaction(ident)
+                item = self.memory.get_interaction(ident)
             except NotFoundError:
                 continue
-            if stored.session_id != self.collection:
+            if item.session_id != self.collection:
                 raise ConflictError(
-                    f"id {ident!r} is a memory of the session {stored.session_id!r}, not of "
+                    f"id {ident!r} is a memory of the session {item.session_id!r}, not of "
                     f"this collection ({self.collection!r}); give the document another id"
                 )
+            stored.add(ident)
+        return stored
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
         """Delete the documents of ``ids`` from this collection; unknown ids are ignored.
