@@ -24,6 +24,7 @@ from psycopg import sql
 
 from raeburnmemory.core import Store, StoreError
 from raeburnmemory.core.encoders import resolve_encoder
+from raeburnmemory.core.where import matches
 from raeburnmemory.memory_graph import MemoryGraph
 from raeburnmemory.postgres import PostgresStore
 from raeburnmemory.postgres._schema import SCHEMA_VERSION
@@ -170,6 +171,30 @@ def test_a_migrated_store_takes_prompts_without_responses(restored: str) -> None
         for item in EXPECTED["interactions"]:
             assert memory.get_interaction(item["prompt_id"]).to_dict() == item
         assert memory.get_session("kitchen")[-1].prompt_id == note
+
+
+def test_opening_migrates_to_the_metadata_index_that_serves_equality(restored: str) -> None:
+    with graph_on(restored) as memory:
+        some = EXPECTED["interactions"][0]
+        key, value = next(iter(some["metadata"].items()))
+        expected = {
+            item["prompt_id"]
+            for item in EXPECTED["interactions"]
+            if matches({key: value}, item["metadata"])
+        }
+        hits = memory.search(some["prompt_text"], 20, where={key: value})
+        assert {hit.id for hit in hits} == expected
+    with psycopg.connect(restored, autocommit=True) as conn:
+        conn.execute(sql.SQL("SET search_path TO {}, public").format(sql.Identifier(SCHEMA)))
+        versions = [row[0] for row in conn.execute("SELECT version FROM schema_version")]
+        assert max(versions) == SCHEMA_VERSION >= 4
+        conn.execute("SET enable_seqscan = off")
+        plan = conn.execute(
+            "EXPLAIN SELECT prompt_id FROM interactions "
+            "WHERE raeburn_metadata(metadata) @> %s::jsonb",
+            (json.dumps({key: value}),),
+        ).fetchall()
+        assert "interactions_metadata" in " ".join(row[0] for row in plan)
 
 
 # -- a store written by a newer version -------------------------------------------------------

@@ -21,13 +21,14 @@ from raeburnmemory.core.testing.where_strategies import (
     cases,
 )
 from raeburnmemory.core.where import Where
-from raeburnmemory.postgres._where import METADATA_INDEX, where_sql
+from raeburnmemory.postgres._where import METADATA_FUNCTION, METADATA_INDEX, where_sql
 
 
 @pytest.fixture(scope="module")
 def conn(pg_dsn: str) -> Iterator[psycopg.Connection[Any]]:
     """A connection whose search path is a fresh schema holding ``interactions (seq, metadata
-    json)``, the store's column type, with the metadata index; the schema is dropped after."""
+    json)``, the store's column type, with the metadata function and index; the schema is
+    dropped after."""
     schema = f"w_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_dsn, autocommit=True) as connection:
         connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
@@ -35,6 +36,7 @@ def conn(pg_dsn: str) -> Iterator[psycopg.Connection[Any]]:
         connection.execute(
             "CREATE TABLE interactions (seq bigint PRIMARY KEY, metadata json NOT NULL)"
         )
+        connection.execute(METADATA_FUNCTION)
         connection.execute(METADATA_INDEX)
         yield connection
         connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))

@@ -389,7 +389,7 @@ class FaissIndex(NumpyIndex):
             # for one query at a time it measured faster than IndexFlatIP, with the same answers.
             return super().search(q, k, flt)
         labels = len(graph.labels)
-        allowed = graph.payloads.mask(flt, labels)
+        allowed = graph.payloads.mask(flt, labels, graph.label_of)
         if allowed is not None:
             allowed &= graph.alive[:labels]
             if int(allowed.sum()) < max(self.exact_below, 4 * k):

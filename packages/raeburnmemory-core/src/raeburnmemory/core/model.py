@@ -15,9 +15,12 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from raeburnmemory.core.errors import ConfigurationError
+
+if TYPE_CHECKING:  # where.py imports limits.py, which imports this module
+    from raeburnmemory.core.where import Where
 
 __all__ = [
     "MAX_TOP_K",
@@ -221,12 +224,20 @@ class VectorPayload:
 
 @dataclass(frozen=True)
 class SearchFilter:
-    """Restricts a search to one session, one agent and/or a time window (inclusive)."""
+    """Restricts a search to one session, one agent, a time window (inclusive) and/or the
+    prompts whose metadata passes a filter (``where``).
+
+    An engine that cannot evaluate ``where`` itself (an in-memory vector index) is handed the
+    ids of the prompts that pass it, ``prompt_ids``, found by the store beforehand: only those
+    may be returned (``None``: no such restriction).
+    """
 
     session_id: str | None = None
     agent_id: str | None = None
     since: float | None = None
     until: float | None = None
+    where: Where | None = None
+    prompt_ids: frozenset[str] | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -236,10 +247,13 @@ class SearchFilter:
             and self.agent_id is None
             and self.since is None
             and self.until is None
+            and self.where is None
+            and self.prompt_ids is None
         )
 
     def matches(self, payload: VectorPayload) -> bool:
-        """Whether a prompt with this payload passes the filter."""
+        """Whether a prompt with this payload passes the session, agent and time parts (the
+        payload holds no metadata: ``where`` and ``prompt_ids`` are checked by the caller)."""
         if self.session_id is not None and payload.session_id != self.session_id:
             return False
         if self.agent_id is not None and payload.agent_id != self.agent_id:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -72,8 +73,22 @@ class PayloadColumns:
         self.agent[target] = self.agent[source]
         self.timestamp[target] = self.timestamp[source]
 
-    def mask(self, flt: SearchFilter, size: int) -> npt.NDArray[np.bool_] | None:
-        """Rows ``[0, size)`` that pass ``flt``, or ``None`` when every row passes."""
+    def mask(
+        self, flt: SearchFilter, size: int, rows: Mapping[str, int] | None = None
+    ) -> npt.NDArray[np.bool_] | None:
+        """Rows ``[0, size)`` that pass ``flt``, or ``None`` when every row passes.
+
+        ``flt.prompt_ids`` restricts the rows to those ids' rows, as ``rows`` maps them (ids it
+        lacks are left out); ``flt.where`` is not looked at (its ids come as ``prompt_ids``).
+        """
+        ids = flt.prompt_ids
+        flt = replace(flt, where=None, prompt_ids=None)
+        if ids is not None and rows is not None:
+            keep = np.zeros(size, dtype=np.bool_)
+            found = [row for row in map(rows.get, ids) if row is not None and row < size]
+            keep[np.asarray(found, dtype=np.intp)] = True
+            passing = self.mask(flt, size)
+            return keep if passing is None else keep & passing
         if flt.is_empty:
             return None
         keep = np.ones(size, dtype=np.bool_)
@@ -274,7 +289,7 @@ class NumpyIndex(VectorIndex):
         if size == 0 or k <= 0:
             return []
         q = np.asarray(query, dtype=np.float32).reshape(self._dim)
-        keep = self._payloads.mask(flt or SearchFilter(), size)
+        keep = self._payloads.mask(flt or SearchFilter(), size, self._rows)
         if keep is None:
             scores = _scores(self._columns[:, :size], q)
             return [(self._ids[r], s) for r, s in top_k(scores, k)]

@@ -99,6 +99,10 @@ class Store(ABC):
     default_vector_backend: ClassVar[str | None] = None
     #: Whether :meth:`keyword_search` works.
     supports_keyword_search: ClassVar[bool] = False
+    #: Whether :meth:`vector_search` and :meth:`keyword_search` evaluate a filter's metadata
+    #: part (``SearchFilter.where``) themselves; otherwise they are given the ids that pass it
+    #: (``SearchFilter.prompt_ids``, from :meth:`matching_ids`) and must keep to those.
+    searches_filter_metadata: ClassVar[bool] = False
 
     #: Where the store lives, for messages: a file path or a redacted URL.
     location: str

@@ -19,6 +19,7 @@ from psycopg import sql
 
 from raeburnmemory.core.errors import ConfigurationError, StoreError, StoreNotFoundError
 from raeburnmemory.core.model import EncoderInfo
+from raeburnmemory.postgres._where import METADATA_FUNCTION, METADATA_INDEX
 
 __all__ = [
     "BUILD_MEMORY_MB",
@@ -119,8 +120,14 @@ _VERSION_3 = [
     "CREATE INDEX interactions_expiry ON interactions (expires_at) WHERE expires_at IS NOT NULL",
 ]
 
+# Metadata filters' equality tests are jsonb containment, which this index answers. The
+# metadata column is json, which holds any text; jsonb refuses the escape \u0000, so the
+# metadata as jsonb (raeburnmemory.postgres._where.METADATA) is NULL for a record holding it:
+# writing it still works, and no metadata filter selects it.
+_VERSION_4 = [METADATA_FUNCTION, METADATA_INDEX]
+
 #: Forward migrations: version -> statements, applied in order.
-_MIGRATIONS: dict[int, list[str]] = {1: _VERSION_1, 2: _VERSION_2, 3: _VERSION_3}
+_MIGRATIONS: dict[int, list[str]] = {1: _VERSION_1, 2: _VERSION_2, 3: _VERSION_3, 4: _VERSION_4}
 #: The layout this code reads and writes.
 SCHEMA_VERSION = max(_MIGRATIONS)
 

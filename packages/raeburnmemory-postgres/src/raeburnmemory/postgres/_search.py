@@ -21,6 +21,7 @@ from psycopg import sql
 from raeburnmemory.core.keywords import MAX_TERMS, keyword_terms
 from raeburnmemory.core.model import SearchFilter
 from raeburnmemory.core.store import Matrix, ScoredIds
+from raeburnmemory.postgres._where import where_sql
 
 __all__ = ["filter_sql", "keyword_search", "query_sql", "vector_search"]
 
@@ -29,9 +30,26 @@ _TEXT_SEARCH_CONFIG = "english"
 _PIECE = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
 
 
-def filter_sql(flt: SearchFilter, alias: str = "") -> tuple[sql.Composable, dict[str, Any]]:
-    """A ``WHERE`` condition for the filter (``TRUE`` when empty) and its named parameters."""
+def filter_sql(
+    flt: SearchFilter, alias: str = "", *, metadata: bool = True
+) -> tuple[sql.Composable, dict[str, Any]]:
+    """A ``WHERE`` condition for the filter (``TRUE`` when empty) and its named parameters.
+
+    The metadata filter (``flt.where``) is tested on the ``interactions`` row (``alias``), or,
+    for a table without metadata (``metadata=False``), on the interaction of its ``prompt_id``.
+    """
     column = (lambda name: sql.Identifier(alias, name)) if alias else sql.Identifier
+    conditions: list[sql.Composable] = []
+    params: dict[str, Any] = {}
+    if flt.where is not None:
+        if metadata:
+            condition, params = where_sql(flt.where, prefix="m")
+        else:
+            test, params = where_sql(flt.where, prefix="m")
+            condition = sql.SQL("{} IN (SELECT prompt_id FROM interactions WHERE {})").format(
+                column("prompt_id"), test
+            )
+        conditions.append(condition)
     terms: list[tuple[str, str, Any]] = []
     if flt.session_id is not None:
         terms.append(("session_id", "=", flt.session_id))
@@ -41,13 +59,14 @@ def filter_sql(flt: SearchFilter, alias: str = "") -> tuple[sql.Composable, dict
         terms.append(("ts", ">=", datetime.fromtimestamp(flt.since, timezone.utc)))
     if flt.until is not None:
         terms.append(("ts", "<=", datetime.fromtimestamp(flt.until, timezone.utc)))
-    if not terms:
+    if not terms and not conditions:
         return sql.SQL("TRUE"), {}
     parts = [
         sql.SQL("{} {} {}").format(column(name), sql.SQL(op), sql.Placeholder(f"f{n}"))
         for n, (name, op, _) in enumerate(terms)
     ]
-    return sql.SQL(" AND ").join(parts), {f"f{n}": value for n, (*_, value) in enumerate(terms)}
+    params.update({f"f{n}": value for n, (*_, value) in enumerate(terms)})
+    return sql.SQL(" AND ").join(parts + conditions), params
 
 
 def _scored(rows: list[tuple[Any, ...]]) -> ScoredIds:
@@ -63,7 +82,7 @@ def vector_search(
     they are set once per pooled connection, so a search is one statement.
     """
     vector = np.ascontiguousarray(np.asarray(query, dtype=np.float32).reshape(-1))
-    where, params = filter_sql(flt)
+    where, params = filter_sql(flt, metadata=False)
     statement = sql.SQL(
         "WITH near AS MATERIALIZED (SELECT prompt_id, embedding <=> %(q)s AS distance "
         "FROM vectors WHERE {where} ORDER BY embedding <=> %(q)s LIMIT %(k)s), "

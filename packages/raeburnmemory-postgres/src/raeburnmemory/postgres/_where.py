@@ -3,7 +3,7 @@
 :func:`where_sql` turns a :class:`~raeburnmemory.core.where.Where` into a boolean condition and
 its named parameters; it selects exactly the rows :func:`~raeburnmemory.core.where.matches`
 selects. The metadata expression must be ``jsonb``: the store's column is ``json``, so it is
-given as ``metadata::jsonb`` (:data:`METADATA`), which the expression index
+given as ``raeburn_metadata(metadata)`` (:data:`METADATA`), which the expression index
 :data:`METADATA_INDEX` covers.
 
 * Equality with text, booleans, ``null`` and numbers within +/- 2**53 is containment:
@@ -40,14 +40,23 @@ from raeburnmemory.core.where import (
     Where,
 )
 
-__all__ = ["METADATA", "METADATA_INDEX", "where_sql"]
+__all__ = ["METADATA", "METADATA_FUNCTION", "METADATA_INDEX", "where_sql"]
 
-#: The metadata of ``interactions`` as ``jsonb`` (the column itself is ``json``).
-METADATA = sql.SQL("(metadata::jsonb)")
-#: The index that serves equality filters on :data:`METADATA`.
-METADATA_INDEX = sql.SQL(
+#: The metadata of ``interactions`` as ``jsonb`` (the column itself is ``json``), through the
+#: function the schema's layout 2 creates: ``NULL`` for metadata holding the escape ``\u0000``,
+#: which ``jsonb`` cannot hold (no filter selects such a record).
+METADATA = sql.SQL("raeburn_metadata(metadata)")
+#: The statement creating the function of :data:`METADATA` (in the schema's layout 2).
+METADATA_FUNCTION = (
+    "CREATE FUNCTION raeburn_metadata(value json) RETURNS jsonb LANGUAGE sql IMMUTABLE "
+    "PARALLEL SAFE AS $$ SELECT CASE WHEN strpos(value::text, '\\u0000') = 0 "
+    "THEN value::jsonb END $$"
+)
+#: The statement creating the index that serves equality filters on :data:`METADATA` (in the
+#: schema's layout 2).
+METADATA_INDEX = (
     "CREATE INDEX IF NOT EXISTS interactions_metadata ON interactions "
-    "USING gin ((metadata::jsonb) jsonb_path_ops)"
+    "USING gin (raeburn_metadata(metadata) jsonb_path_ops)"
 )
 
 _SQL_OPERATORS = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}

@@ -73,6 +73,7 @@ class PostgresStore(PostgresLookups, PostgresListing, Store):
     name: ClassVar[str] = "postgres"
     option_names: ClassVar[frozenset[str]] = option_names(specs())
     native_vector_backends: ClassVar[tuple[str, ...]] = ("pgvector",)
+    searches_filter_metadata: ClassVar[bool] = True
     default_vector_backend: ClassVar[str | None] = "pgvector"
     supports_keyword_search: ClassVar[bool] = True
 

@@ -15,7 +15,12 @@ from raeburnmemory.core.model import EncoderInfo
 from raeburnmemory.qdrant._marker import MARKER, Found, check_request, decide, marker
 from raeburnmemory.qdrant._marker import recorded_encoder as marker_encoder
 from raeburnmemory.qdrant._marker import recorded_format as marker_format
-from raeburnmemory.qdrant._points import FILTER_FIELDS, PROMPT_FIELD, point_id
+from raeburnmemory.qdrant._points import (
+    EXTRA_INDEXED_FIELDS,
+    FILTER_FIELDS,
+    PROMPT_FIELD,
+    point_id,
+)
 from raeburnmemory.qdrant.settings import QdrantSettings
 
 _SCHEMAS = {"keyword": models.PayloadSchemaType.KEYWORD, "float": models.PayloadSchemaType.FLOAT}
@@ -30,7 +35,7 @@ def create(
         vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE),
         metadata=marker(dim, encoder),
     )
-    for field, kind in FILTER_FIELDS.items():
+    for field, kind in {**FILTER_FIELDS, **EXTRA_INDEXED_FIELDS}.items():
         client.create_payload_index(
             settings.collection, field, field_schema=_SCHEMAS[kind], wait=True
         )

@@ -25,6 +25,7 @@ from qdrant_edge import (
     FieldCondition,
     Filter,
     HnswIndexConfig,
+    MatchAny,
     MatchValue,
     PayloadSchemaType,
     Point,
@@ -51,8 +52,10 @@ from raeburnmemory.qdrant._marker import (
     recorded_format,
 )
 from raeburnmemory.qdrant._points import (
+    EXTRA_INDEXED_FIELDS,
     FILTER_FIELDS,
     PROMPT_FIELD,
+    AnyOf,
     Match,
     conditions,
     payload,
@@ -90,6 +93,8 @@ def to_filter(flt: SearchFilter | None) -> Filter | None:
         must=[
             FieldCondition(key=item.field, match=MatchValue(item.value))
             if isinstance(item, Match)
+            else FieldCondition(key=item.field, match=MatchAny(list(item.values)))
+            if isinstance(item, AnyOf)
             else FieldCondition(key=item.field, range=RangeFloat(gte=item.gte, lte=item.lte))
             for item in found
         ]
@@ -141,7 +146,7 @@ class EdgeEngine(Engine):
         )
         self._unflushed = 0
         handle.wrote()
-        for field, kind in FILTER_FIELDS.items():
+        for field, kind in {**FILTER_FIELDS, **EXTRA_INDEXED_FIELDS}.items():
             shard.update(UpdateOperation.create_field_index(field, _SCHEMAS[kind]))
         handle.write_marker(marker(dim, encoder))
 

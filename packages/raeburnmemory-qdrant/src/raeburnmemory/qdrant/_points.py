@@ -25,6 +25,10 @@ FILTER_FIELDS: dict[str, FieldType] = {
     "agent_id": "keyword",
     "timestamp": "float",
 }
+#: Payload fields indexed in collections created from now on, beside :data:`FILTER_FIELDS`
+#: (kept apart: those name the collection layout). The prompt id serves metadata filters, which
+#: arrive as the ids of the prompts that pass them.
+EXTRA_INDEXED_FIELDS: dict[str, FieldType] = {PROMPT_FIELD: "keyword"}
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,15 @@ class Range:
     lte: float | None
 
 
-Condition = Match | Range
+@dataclass(frozen=True)
+class AnyOf:
+    """The payload field ``field`` equals one of ``values``."""
+
+    field: str
+    values: tuple[str, ...]
+
+
+Condition = Match | Range | AnyOf
 
 
 _NAMESPACE_BYTES = POINT_NAMESPACE.bytes
@@ -83,4 +95,6 @@ def conditions(flt: SearchFilter | None) -> list[Condition]:
             found.append(Match(field, value))
     if flt.since is not None or flt.until is not None:
         found.append(Range("timestamp", flt.since, flt.until))
+    if flt.prompt_ids is not None:  # the prompts whose metadata passes the filter's ``where``
+        found.append(AnyOf(PROMPT_FIELD, tuple(sorted(flt.prompt_ids))))
     return found

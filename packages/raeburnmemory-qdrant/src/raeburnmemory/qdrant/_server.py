@@ -10,7 +10,14 @@ from raeburnmemory.core.model import EncoderInfo, SearchFilter, VectorPayload
 from raeburnmemory.core.store import Matrix, ScoredIds
 from raeburnmemory.qdrant import _collection, _pool
 from raeburnmemory.qdrant._engine import UPSERT_BATCH, Engine
-from raeburnmemory.qdrant._points import PROMPT_FIELD, Match, conditions, payload, point_id
+from raeburnmemory.qdrant._points import (
+    PROMPT_FIELD,
+    AnyOf,
+    Match,
+    conditions,
+    payload,
+    point_id,
+)
 from raeburnmemory.qdrant.settings import QdrantSettings
 
 #: Point ids per page when listing a collection.
@@ -25,6 +32,8 @@ def to_filter(flt: SearchFilter | None) -> models.Filter | None:
     must: list[models.Condition] = [
         models.FieldCondition(key=item.field, match=models.MatchValue(value=item.value))
         if isinstance(item, Match)
+        else models.FieldCondition(key=item.field, match=models.MatchAny(any=list(item.values)))
+        if isinstance(item, AnyOf)
         else models.FieldCondition(key=item.field, range=models.Range(gte=item.gte, lte=item.lte))
         for item in found
     ]

@@ -338,7 +338,7 @@ class QdrantVectors(VectorIndex):
         Waiting changes are pushed first; if that cannot be done the search raises
         ``StoreUnavailableError`` rather than answer from a collection that lags the store.
         """
-        if k <= 0:
+        if k <= 0 or (flt is not None and flt.prompt_ids is not None and not flt.prompt_ids):
             return []
         vector = np.asarray(query, dtype=np.float32).reshape(-1)
         if vector.shape[0] != self._dim:

@@ -20,6 +20,7 @@ from raeburnmemory.core.model import SearchFilter
 from raeburnmemory.core.store import ScoredIds
 from raeburnmemory.sqlite._filters import filter_sql
 from raeburnmemory.sqlite._meta import get_meta, set_meta
+from raeburnmemory.sqlite._where import register
 
 __all__ = ["catch_up", "is_current", "keyword_search", "match_expression"]
 
@@ -68,6 +69,7 @@ def keyword_search(conn: sqlite3.Connection, text: str, k: int, flt: SearchFilte
     expression = match_expression(text)
     if expression is None or k <= 0:
         return []
+    register(conn)
     where, values = filter_sql(flt, "i")
     rows = conn.execute(
         "SELECT i.prompt_id, bm25(fts) AS rank FROM fts JOIN interactions i ON i.seq = fts.rowid "

@@ -10,6 +10,7 @@ from typing import Any
 
 from raeburnmemory.core.listing import ListQuery, Position
 from raeburnmemory.core.model import Interaction
+from raeburnmemory.sqlite._metadata_columns import SQLiteMetadataColumns
 from raeburnmemory.sqlite._rows import INTERACTION_COLUMNS, from_row
 from raeburnmemory.sqlite._transactions import Transactions
 from raeburnmemory.sqlite._where import register, where_sql
@@ -83,6 +84,7 @@ class SQLiteListing:
     """The listing methods of :class:`~raeburnmemory.sqlite.store.SQLiteStore`, in SQL."""
 
     _transactions: Transactions
+    _metadata_columns: SQLiteMetadataColumns | None = None
 
     def count(self) -> int:  # pragma: no cover - the store's own
         """How many interactions are stored (the store's kept counter)."""
@@ -108,6 +110,17 @@ class SQLiteListing:
             return count_matching(conn, query)
 
     def matching_ids(self, query: ListQuery) -> list[str]:
-        """The prompt ids of the interactions passing ``query``, in insertion order."""
+        """The prompt ids of the interactions passing ``query``, in insertion order.
+
+        A metadata filter alone is answered from column arrays in memory while the database
+        does not change (:class:`~raeburnmemory.sqlite._metadata_columns.SQLiteMetadataColumns`),
+        else in SQL.
+        """
         with self._transactions.connection() as conn:
+            if query.where is not None and query == ListQuery(where=query.where):
+                if self._metadata_columns is None:
+                    self._metadata_columns = SQLiteMetadataColumns()
+                found = self._metadata_columns.matching(conn, query.where)
+                if found is not None:
+                    return found
             return matching_ids(conn, query)

@@ -26,6 +26,7 @@ from raeburnmemory.core.store import Matrix, ScoredIds
 from raeburnmemory.sqlite._filters import filter_sql
 from raeburnmemory.sqlite._meta import get_meta, set_meta
 from raeburnmemory.sqlite._rows import matrix_from_blobs, vector_blob
+from raeburnmemory.sqlite._where import register
 
 __all__ = [
     "EXACT_SCAN_ROWS",
@@ -165,6 +166,7 @@ def exact_scan(
     conn: sqlite3.Connection, query: Matrix, k: int, flt: SearchFilter, dim: int
 ) -> ScoredIds:
     """The exact top ``k`` over the stored vectors that pass ``flt``, read in chunks."""
+    register(conn)
     where, values = filter_sql(flt, "i")
     cursor = conn.execute(
         "SELECT i.prompt_id, v.vector FROM interactions i JOIN vectors v ON v.seq = i.seq "
@@ -191,6 +193,9 @@ def search(
     q: Any = np.asarray(query, dtype=np.float32).reshape(dim)
     if k <= 0:
         return []
+    if flt.where is not None:
+        # vec0 cannot test metadata: the prompts passing the filter are scored exactly
+        return exact_scan(conn, q, k, flt, dim)
     if k > MAX_K or _passing_at_most(conn, flt, EXACT_SCAN_ROWS):
         return exact_scan(conn, q, k, flt, dim)
     return _knn(conn, q, k, flt)

@@ -90,6 +90,7 @@ class SQLiteStore(SQLiteLookups, SQLiteListing, Store):
     name: ClassVar[str] = "sqlite"
     option_names: ClassVar[frozenset[str]] = option_names(OPTIONS)
     native_vector_backends: ClassVar[tuple[str, ...]] = ("sqlite-vec",)
+    searches_filter_metadata: ClassVar[bool] = True
     default_vector_backend: ClassVar[str | None] = None
     supports_keyword_search: ClassVar[bool] = True
 

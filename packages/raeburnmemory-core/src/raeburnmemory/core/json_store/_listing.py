@@ -1,9 +1,9 @@
 """Listing and counting the JSON store's interactions from its state in memory.
 
 A session or agent filter starts from that session's or agent's members; the time window is
-read from each record's timestamp text; metadata filters read the prompt's metadata (reading
-the nodes of records still in the snapshot file, in one pass). Only the interactions of the
-page are built.
+read from each record's timestamp text; metadata filters are answered by the metadata's column
+arrays (:class:`~raeburnmemory.core.json_store._metadata_columns.MetadataColumns`). Only the
+interactions of the page are built.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import heapq
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 
+from raeburnmemory.core.json_store._metadata_columns import MetadataColumns
 from raeburnmemory.core.json_store._state import GraphState
 from raeburnmemory.core.json_store._stored import StoredInteraction
 from raeburnmemory.core.listing import ListQuery, Position, micros
@@ -41,9 +42,11 @@ def _micros_of(timestamp_text: str) -> int:
     return micros(parse_timestamp(timestamp_text))
 
 
-def selected(state: GraphState, query: ListQuery) -> Iterator[tuple[_Key, StoredInteraction]]:
+def selected(
+    state: GraphState, query: ListQuery, columns: MetadataColumns
+) -> Iterator[tuple[_Key, StoredInteraction]]:
     """Every record passing ``query`` with its key in time order (timestamp in microseconds,
-    prompt id), in insertion order."""
+    prompt id), in insertion order; ``columns`` answer its metadata filter."""
     since, until = query.since_micros, query.until_micros
     chosen: list[tuple[_Key, StoredInteraction]] = []
     for record in _candidates(state, query):
@@ -56,13 +59,8 @@ def selected(state: GraphState, query: ListQuery) -> Iterator[tuple[_Key, Stored
             continue
         chosen.append(((moment, record.prompt_id), record))
     if query.where is not None:
-        where = query.where
-        state.materialize([record for _, record in chosen])
-        chosen = [
-            (position, record)
-            for position, record in chosen
-            if where.matches(record.prompt.get("metadata") or {})
-        ]
+        passing = set(columns.matching(state, query.where))
+        chosen = [(position, record) for position, record in chosen if record.prompt_id in passing]
     return iter(chosen)
 
 
@@ -70,6 +68,7 @@ class JsonListing:
     """The listing methods of :class:`~raeburnmemory.core.json_store.JsonStore`."""
 
     _reading: Callable[[], AbstractContextManager[GraphState]]
+    _metadata_columns: MetadataColumns
 
     def page(
         self,
@@ -82,7 +81,7 @@ class JsonListing:
         """Interactions passing ``query`` after ``after``, in time order (only the page's
         interactions are built)."""
         with self._reading() as state:
-            rows = selected(state, query)
+            rows = selected(state, query, self._metadata_columns)
             if after is not None:
                 start = (after.micros, after.prompt_id)
                 rows = (
@@ -99,9 +98,12 @@ class JsonListing:
         with self._reading() as state:
             if query.is_empty:
                 return len(state)
-            return sum(1 for _ in selected(state, query))
+            return sum(1 for _ in selected(state, query, self._metadata_columns))
 
     def matching_ids(self, query: ListQuery) -> list[str]:
         """The prompt ids of the interactions passing ``query``, in insertion order."""
         with self._reading() as state:
-            return [record.prompt_id for _, record in selected(state, query)]
+            if query.where is not None and query == ListQuery(where=query.where):
+                return self._metadata_columns.matching(state, query.where)  # no times to read
+            rows = selected(state, query, self._metadata_columns)
+            return [record.prompt_id for _, record in rows]

@@ -45,7 +45,10 @@ class JsonLookups:
                 )
                 self._keywords = index
             passes = None
-            if not flt.is_empty:
+            ids = flt.prompt_ids
+            if ids is not None:
+                passes = lambda pid: pid in ids and flt.matches(records[pid].payload())  # noqa: E731
+            elif not flt.is_empty:
                 passes = lambda pid: flt.matches(records[pid].payload())  # noqa: E731
             return index.search(text, k, records, passes)
 

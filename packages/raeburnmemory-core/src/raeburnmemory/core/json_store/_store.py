@@ -38,6 +38,7 @@ from raeburnmemory.core.json_store._files import (
 from raeburnmemory.core.json_store._follower import JournalFollower
 from raeburnmemory.core.json_store._listing import JsonListing
 from raeburnmemory.core.json_store._lookups import JsonLookups
+from raeburnmemory.core.json_store._metadata_columns import MetadataColumns
 from raeburnmemory.core.json_store._snapshot import refuse_other_version
 from raeburnmemory.core.json_store._state import GraphState
 from raeburnmemory.core.json_store._write_checks import write_items
@@ -75,6 +76,7 @@ class JsonStore(JsonListing, JsonLookups, Store):
         self._wrote_since_open = False
         self._follower = JournalFollower(self._files, self._read_only)
         self._keywords: KeywordIndex | None = None
+        self._metadata_columns = MetadataColumns()
 
     # -- opening ---------------------------------------------------------------------------------
 
@@ -418,6 +420,7 @@ class JsonStore(JsonListing, JsonLookups, Store):
                 self._follower.close()
                 self._flock.close()
                 self._keywords = None
+                self._metadata_columns.forget()
 
     def __enter__(self) -> JsonStore:
         return self

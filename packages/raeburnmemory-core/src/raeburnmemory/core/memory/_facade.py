@@ -43,6 +43,7 @@ from raeburnmemory.core.model import (
 )
 from raeburnmemory.core.registry import load_storage_backend
 from raeburnmemory.core.store import Matrix, ScoredIds, Store
+from raeburnmemory.core.where import Where
 
 __all__ = ["MemoryGraph"]
 
@@ -215,6 +216,7 @@ class MemoryGraph(MemoryWrites, MemoryListing):
         min_score: float | None = None,
         mode: str = "vector",
         vector_weight: float | None = None,
+        where: Where | Mapping[str, Any] | None = None,
     ) -> list[SearchHit]:
         """The stored prompts most like ``text``, best first, with their interactions.
 
@@ -223,8 +225,12 @@ class MemoryGraph(MemoryWrites, MemoryListing):
         left out); ``"hybrid"`` fuses both rankings' normalized scores, the vector's counting
         ``vector_weight`` (default :data:`~raeburnmemory.core.fusion.HYBRID_VECTOR_WEIGHT`)
         and the keyword's the rest (stores without keyword search raise
-        ``UnsupportedSearchError``). Filters keep only one session, one agent, or a time
-        window, and ``top_k`` hits still come back when that many pass. ``min_score`` drops
+        ``UnsupportedSearchError``). Filters keep only one session, one agent, a time window,
+        or the prompts whose metadata passes ``where`` (the language of
+        :mod:`raeburnmemory.core.where`, such as ``{"user": "ana"}``; a malformed one raises
+        ``InvalidFilterError`` naming its bad part), all combined; ``top_k`` hits still come
+        back whenever that many pass, however few do. Hits of equal score come in the order
+        of their prompt ids. ``min_score`` drops
         weaker hits. An empty or blank ``text``, or a ``top_k`` outside 1 to
         :data:`MAX_TOP_K`, raises ``ConfigurationError``.
         """
@@ -238,6 +244,7 @@ class MemoryGraph(MemoryWrites, MemoryListing):
             min_score=min_score,
             mode=mode,
             weight=vector_weight,
+            where=where,
         )
         with self._lock:
             scored = self._ranked(request)
@@ -283,10 +290,17 @@ class MemoryGraph(MemoryWrites, MemoryListing):
         session_id: str | None = None,
         agent_id: str | None = None,
         min_score: float | None = None,
+        where: Where | Mapping[str, Any] | None = None,
     ) -> list[str]:
-        """Ids of the stored prompts most similar to ``text``, best first."""
+        """Ids of the stored prompts most similar to ``text``, best first (``where``: a
+        metadata filter, as for :meth:`search`)."""
         request = SearchRequest.checked(
-            text, top_k, session_id=session_id, agent_id=agent_id, min_score=min_score
+            text,
+            top_k,
+            session_id=session_id,
+            agent_id=agent_id,
+            min_score=min_score,
+            where=where,
         )
         scored = self._ranked(request)
         return [pid for pid, _ in scored]

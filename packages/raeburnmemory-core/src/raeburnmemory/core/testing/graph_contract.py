@@ -33,6 +33,7 @@ from raeburnmemory.core.testing.graph_listing_contract import GraphListingContra
 from raeburnmemory.core.testing.processes import kill_after_acknowledged
 from raeburnmemory.core.testing.prompt_only_contract import PromptOnlyGraphContract
 from raeburnmemory.core.testing.recording_contract import RecordingContract
+from raeburnmemory.core.testing.search_where_contract import SearchWhereContract
 from raeburnmemory.core.testing.update_contract import CountingEncoder, UpdateContract
 
 __all__ = ["MemoryGraphContract"]
@@ -82,6 +83,7 @@ class MemoryGraphContract(
     PromptOnlyGraphContract,
     UpdateContract,
     ExpiryGraphContract,
+    SearchWhereContract,
 ):
     """Subclass it and provide ``graph_options``: JSON-serializable ``MemoryGraph`` kwargs.
 
