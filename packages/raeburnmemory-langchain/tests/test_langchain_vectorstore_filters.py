@@ -11,11 +11,6 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from raeburnmemory.core.errors import InvalidFilterError
 from raeburnmemory.langchain import RaeburnMemoryVectorStore
-from raeburnmemory.langchain._records import SEARCH_TAKES_WHERE
-
-pytestmark = pytest.mark.skipif(
-    not SEARCH_TAKES_WHERE, reason="this raeburnmemory-core cannot filter searches"
-)
 
 CITIES = [
     ("Tram 28 climbs to the castle", {"city": "Lisbon", "year": 2019, "tags": ["tram"]}),

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from typing import Any
 
 from langchain_core.documents import Document
 
 from raeburnmemory.core.model import Interaction, SearchHit
-from raeburnmemory.memory_graph import MemoryGraph
 
-__all__ = ["SEARCH_TAKES_WHERE", "document_of", "prompt_only", "response_of"]
-
-#: Whether ``MemoryGraph.search`` takes a metadata filter (``where=``).
-SEARCH_TAKES_WHERE = "where" in inspect.signature(MemoryGraph.search).parameters
+__all__ = ["document_of", "prompt_only", "response_of"]
 
 
 def prompt_only(

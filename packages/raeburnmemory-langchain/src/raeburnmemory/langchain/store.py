@@ -28,7 +28,7 @@ from langgraph.store.base import (
 
 from raeburnmemory.core.errors import ConfigurationError, NoEmbeddingsError, NotFoundError
 from raeburnmemory.core.model import MAX_TOP_K, Interaction, utc_now
-from raeburnmemory.langchain._records import SEARCH_TAKES_WHERE, prompt_only
+from raeburnmemory.langchain._records import prompt_only
 from raeburnmemory.langchain._store_layout import (
     item_id,
     item_metadata,
@@ -169,13 +169,12 @@ class RaeburnMemoryStore(BaseStore):
         goes deeper while the filter leaves too few."""
         assert op.query is not None
         depth = wanted
-        # The filter is also checked here, so pushing it down only narrows the candidates.
-        options: dict[str, Any] = {"where": where} if SEARCH_TAKES_WHERE else {}
+        # The filter is checked here too: pushed down, it only narrows the candidates.
         while True:
             try:
                 with querying():
                     hits = self.memory.search(
-                        op.query, min(depth, MAX_TOP_K), session_id=self.session_id, **options
+                        op.query, min(depth, MAX_TOP_K), session_id=self.session_id, where=where
                     )
             except NoEmbeddingsError:
                 return []

@@ -26,7 +26,7 @@ from raeburnmemory.core.errors import (
 )
 from raeburnmemory.core.ids import new_id
 from raeburnmemory.core.model import SearchHit
-from raeburnmemory.langchain._records import SEARCH_TAKES_WHERE, document_of, prompt_only
+from raeburnmemory.langchain._records import document_of, prompt_only
 from raeburnmemory.langchain.encoder import EmbeddingsEncoder, embeddings_name, querying
 from raeburnmemory.memory_graph import MemoryGraph
 
@@ -200,14 +200,9 @@ class RaeburnMemoryVectorStore(VectorStore):
         return found
 
     def _hits(self, query: str, k: int, filter: Mapping[str, Any] | None) -> list[SearchHit]:
-        options: dict[str, Any] = {"session_id": self.collection}
-        if filter is not None:
-            if not SEARCH_TAKES_WHERE:
-                raise ConfigurationError("this raeburnmemory-core cannot filter searches")
-            options["where"] = filter
         try:
             with querying():
-                return self.memory.search(query, top_k=k, **options)
+                return self.memory.search(query, k, session_id=self.collection, where=filter)
         except NoEmbeddingsError:
             return []
 
