@@ -21,14 +21,16 @@ nox.options.error_on_missing_interpreters = False
 nox.options.download_python = "never"
 
 ROOT = Path(__file__).resolve().parent
-PARTS = ("core", "sqlite", "postgres", "qdrant", "api", "cli", "mcp")
+PARTS = ("core", "sqlite", "postgres", "qdrant", "api", "cli", "mcp", "langchain")
 PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 # The Python whose test session draws every property test's full number of examples.
 MAIN_PYTHON = "3.11"
 DIST = ROOT / "dist"
 
 # Extras that complete each distribution for the whole-suite sessions (all but the neural model).
-FULL_EXTRAS = {"core": "all,test", "sqlite": "sqlite-vec,test"}
+FULL_EXTRAS = {"core": "all,test", "sqlite": "sqlite-vec,test", "langchain": "langgraph,test"}
+# Siblings a distribution's tests need besides the core (its test extra names them).
+TEST_SIBLINGS = {"langchain": ("sqlite",)}
 # Tools pinned so that lint, type and docs results do not change under us.
 RUFF = "ruff==0.17.6"
 MYPY = "mypy==2.4.1"
@@ -49,7 +51,7 @@ for group in ("raeburnmemory.storage", "raeburnmemory.vectors"):
     print(group, loaded)
 """
 LOCK_HEADER = """\
-# Pinned versions of every dependency of the seven distributions and their extras (all but the
+# Pinned versions of every dependency of the eight distributions and their extras (all but the
 # neural-model one), for deployments. From the repository root: pip install -r requirements.txt
 # The raeburnmemory distributions themselves are installed from ./packages until they are
 # published. Regenerate with: python -m nox -s lock
@@ -161,9 +163,9 @@ def isolated(session: nox.Session, part: str) -> None:
         session.skip(f"raeburnmemory-{part} has no tests yet")
     wheels = Path(session.create_tmp()) / "wheels"
     shutil.rmtree(wheels, ignore_errors=True)
-    for needed in dict.fromkeys((part, "core")):
+    for needed in dict.fromkeys((part, "core", *TEST_SIBLINGS.get(part, ()))):
         _build(session, _package_dir(needed), wheels)
-    # Siblings are not on an index yet: the core's wheel is found beside this one.
+    # Siblings are not on an index yet: their wheels are found beside this one.
     session.install(
         *_fresh(session), "--find-links", str(wheels), f"{_wheel_of(wheels, part)}[test]"
     )
@@ -274,7 +276,7 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=False, default=False)
 def bump(session: nox.Session) -> None:
-    """Set one new version on all eight distributions: ``nox -s bump -- X.Y.Z``."""
+    """Set one new version on all nine distributions: ``nox -s bump -- X.Y.Z``."""
     session.run(sys.executable, "scripts/bump_version.py", *session.posargs, external=True)
 
 
@@ -282,7 +284,7 @@ def bump(session: nox.Session) -> None:
 def lock(session: nox.Session) -> None:
     """Regenerate requirements.txt, the pinned lock of every dependency, for deployments."""
     wanted = Path(session.create_tmp()) / "requirements.in"
-    extras = {"core": "[faiss,networkx]", "sqlite": "[sqlite-vec]"}
+    extras = {"core": "[faiss,networkx]", "sqlite": "[sqlite-vec]", "langchain": "[langgraph]"}
     wanted.write_text("".join(f"./packages/raeburnmemory-{p}{extras.get(p, '')}\n" for p in PARTS))
     pins = session.run(
         "uv",

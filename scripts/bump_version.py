@@ -1,4 +1,4 @@
-"""Give all eight distributions one new version: ``python scripts/bump_version.py X.Y.Z``.
+"""Give all nine distributions one new version: ``python scripts/bump_version.py X.Y.Z``.
 
 Rewrites the ``version`` of the root ``pyproject.toml`` and of every ``packages/*/pyproject.toml``,
 every exact pin on a sibling distribution (``raeburnmemory-core==...``, with or without extras), and
@@ -45,7 +45,7 @@ def bump_changelog(text: str, version: str, today: dt.date) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, rewrite the files (all of them or none), and say what changed."""
-    parser = argparse.ArgumentParser(description="Give all eight distributions one new version.")
+    parser = argparse.ArgumentParser(description="Give all nine distributions one new version.")
     parser.add_argument("version", help="the new version, for example 0.2.0")
     parser.add_argument("--no-changelog", action="store_true", help="leave CHANGELOG.md as it is")
     args = parser.parse_args(argv)

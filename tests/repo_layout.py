@@ -16,7 +16,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ("core", "sqlite", "postgres", "qdrant", "api", "cli", "mcp")
+PARTS = ("core", "sqlite", "postgres", "qdrant", "api", "cli", "mcp", "langchain")
 META = "raeburnmemory"
 
 
@@ -33,7 +33,7 @@ def pyproject_path(distribution: str) -> Path:
 
 
 def distributions() -> list[str]:
-    """All eight distribution names, the meta-distribution first."""
+    """All nine distribution names, the meta-distribution first."""
     return [META, *(f"{META}-{part}" for part in PARTS)]
 
 

@@ -280,10 +280,6 @@ def test_the_async_client_lists_counts_updates_and_forgets(server: Server) -> No
     asyncio.run(scenario())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MemoryGraph.search takes where= once metadata filters reach search",
-)
 def test_similar_passes_where_to_the_search(server: Server, memory: MemoryClient) -> None:
     memory.batch_add([_record(i, "similar", user="ana" if i % 2 else "bo") for i in range(4)])
     answer = httpx.post(

@@ -3,7 +3,6 @@ real processes of the installed command."""
 
 from __future__ import annotations
 
-import inspect
 import json
 import sys
 from pathlib import Path
@@ -88,14 +87,6 @@ def test_import_of_an_export_file_on_conflict(run: Any, db: Path, tmp_path: Path
     run("import", exported, "--on-conflict", "replace").assert_error(2, "--on-conflict")
 
 
-needs_search_where = pytest.mark.xfail(
-    "where" not in inspect.signature(MemoryGraph.search).parameters,
-    reason="MemoryGraph.search takes no where= yet",
-    strict=True,
-)
-
-
-@needs_search_where
 def test_similar_where_keeps_only_matching_metadata(run: Any, db: Path) -> None:
     for n, text in enumerate(["bake bread", "bake bread at home", "bake a cake"]):
         meta = json.dumps({"n": n, "user": "ana" if n else "bo"})

@@ -4,7 +4,6 @@ prints; the server's refusals are the command's usual one-line errors."""
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -233,39 +232,6 @@ def test_a_store_of_another_encoder_names_both_dimensions_and_the_reindex_to_run
 # -- list, count, update, forget, --on-conflict and --where through the server --------------
 
 
-def _client_has(name: str, parameter: str | None = None) -> bool:
-    if not API_INSTALLED:
-        return False
-    from raeburnmemory.api.client import MemoryClient
-
-    method = getattr(MemoryClient, name, None)
-    if method is None:
-        return False
-    return parameter is None or parameter in inspect.signature(method).parameters
-
-
-#: The client's listing methods (interactions, count, update_interaction, forget) come with the
-#: API's listing routes; until both are there these tests fail, as they must.
-needs_listing_client = pytest.mark.xfail(
-    not (
-        _client_has("interactions")
-        and _client_has("count")
-        and _client_has("update_interaction")
-        and _client_has("forget")
-        and _client_has("batch_add", "on_conflict")
-    ),
-    reason="MemoryClient has no interactions/count/update_interaction/forget/on_conflict yet",
-    strict=True,
-)
-needs_search_where = pytest.mark.xfail(
-    not (
-        _client_has("search", "where")
-        and "where" in inspect.signature(MemoryGraph.search).parameters
-    ),
-    reason="search(where=...) is not in MemoryGraph and MemoryClient yet",
-    strict=True,
-)
-
 LISTING_OUTPUT = [
     ["list"],
     ["--json", "list", "-n", "2"],
@@ -277,7 +243,6 @@ LISTING_OUTPUT = [
 
 
 @needs_api
-@needs_listing_client
 def test_listing_through_the_server_prints_what_the_local_store_prints(
     cli: Any, served: tuple[Any, Path]
 ) -> None:
@@ -290,7 +255,6 @@ def test_listing_through_the_server_prints_what_the_local_store_prints(
 
 
 @needs_api
-@needs_listing_client
 def test_update_forget_and_on_conflict_through_the_server(
     cli: Any, served: tuple[Any, Path]
 ) -> None:
@@ -318,7 +282,6 @@ def test_update_forget_and_on_conflict_through_the_server(
 
 
 @needs_api
-@needs_search_where
 def test_similar_with_where_through_the_server(cli: Any, served: tuple[Any, Path]) -> None:
     server, store = served
     args = ["--json", "similar", "reset password", "--where", '{"n": {"$gte": 1}}']

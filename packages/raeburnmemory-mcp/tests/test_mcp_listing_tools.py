@@ -142,10 +142,6 @@ def test_read_only_and_scopes_leave_out_the_writing_listing_tools(seeded: Memory
     assert "update_memory" not in _run(seeded, steps, scopes={"read", "admin"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MemoryGraph.search takes where= once metadata filters reach search",
-)
 def test_search_memory_filters_by_metadata(seeded: MemoryGraph, call: Call) -> None:
     async def steps(client: Client) -> Any:
         return await call(

@@ -88,6 +88,23 @@ def test_record_keeps_the_ids_and_time_it_is_given(memory: MemoryGraph, call: Ca
     assert item.timestamp.isoformat() == "2026-01-02T03:04:05+00:00"
 
 
+def test_a_fact_is_recorded_alone_with_the_default_agent_and_session(
+    memory: MemoryGraph, call: Call
+) -> None:
+    async def steps(client: Client) -> Any:
+        return await call(client, "record_memory", {"prompt": "the office opens at nine"})
+
+    recorded = _run(memory, steps)
+    assert recorded["response_id"] is None
+    assert (recorded["agent_id"], recorded["session_id"]) == ("default", "default")
+    item = memory.get_interaction(recorded["prompt_id"])
+    assert (item.prompt_text, item.response_id, item.session_id) == (
+        "the office opens at nine",
+        None,
+        "default",
+    )
+
+
 def test_search_ranks_filters_and_keeps_the_server_running(memory: MemoryGraph, call: Call) -> None:
     memory.add_interaction(
         {"id": "old", "text": "rotate the api key"},
@@ -179,7 +196,7 @@ def test_forget_one_memory_or_one_session_and_never_everything(
         ("search_memory", {"query": "x", "since": "yesterday"}, "is not an ISO 8601 date"),
         ("search_memory", {"query": "x", "top_k": 0}, "top_k"),
         ("search_memory", {"query": "x", "mode": "fuzzy"}, "mode"),
-        ("record_memory", {"prompt": "no response"}, "response"),
+        ("record_memory", {"prompt": "x", "expires_at": "next tuesday"}, "expires_at"),
         ("record_memory", _record("", "q"), "must not be empty or only whitespace"),
         ("record_memory", _record("s", "q", prompt_id="p1", response="other"), "p1"),
     ],

@@ -54,22 +54,44 @@ def moment_value(value: Moment) -> str | float | None:
     return parse_timestamp(value).isoformat()
 
 
+@dataclass(frozen=True)
+class Record:
+    """What ``add_interaction`` sends: each part as text, a mapping, or ``None``."""
+
+    prompt: str | Mapping[str, Any]
+    response: str | Mapping[str, Any] | None = None
+    agent: str | Mapping[str, Any] | None = None
+    session_id: str | None = None
+    metadata: Mapping[str, Any] | None = None
+    timestamp: Moment = None
+    expires_at: Moment = None
+
+
+def _part(value: str | Mapping[str, Any] | None) -> str | dict[str, Any] | None:
+    return value if value is None or isinstance(value, str) else dict(value)
+
+
 def _as_fields(item: Mapping[str, Any] | Interaction) -> dict[str, Any]:
     if isinstance(item, Interaction):
         agent = {**item.agent_attrs, "id": item.agent_id}
         if item.agent_name is not None:
             agent["name"] = item.agent_name
+        response = None
+        if item.response_id is not None:
+            response = {**item.response_attrs, "id": item.response_id, "text": item.response_text}
         return {
             "prompt": {**item.prompt_attrs, "id": item.prompt_id, "text": item.prompt_text},
-            "response": {**item.response_attrs, "id": item.response_id, "text": item.response_text},
+            "response": response,
             "agent": agent,
             "session_id": item.session_id,
             "metadata": dict(item.metadata),
             "timestamp": item.timestamp.isoformat(),
+            "expires_at": moment_value(item.expires_at),
         }
     fields = dict(item)
-    if fields.get("timestamp") is not None:
-        fields["timestamp"] = moment_value(fields["timestamp"])
+    for moment in ("timestamp", "expires_at"):
+        if fields.get(moment) is not None:
+            fields[moment] = moment_value(fields[moment])
     return fields
 
 
@@ -104,22 +126,15 @@ class Calls:
     """Builds the request of each client method; the two clients only send them."""
 
     @staticmethod
-    def add_interaction(
-        prompt: Mapping[str, Any],
-        response: Mapping[str, Any],
-        agent: Mapping[str, Any],
-        session_id: str,
-        metadata: Mapping[str, Any] | None,
-        timestamp: Moment,
-        on_conflict: str = "error",
-    ) -> Call[str]:
+    def add_interaction(record: Record, on_conflict: str = "error") -> Call[str]:
         body = {
-            "prompt": dict(prompt),
-            "response": dict(response),
-            "agent": dict(agent),
-            "session_id": session_id,
-            "metadata": dict(metadata) if metadata is not None else None,
-            "timestamp": moment_value(timestamp),
+            "prompt": _part(record.prompt),
+            "response": _part(record.response),
+            "agent": _part(record.agent),
+            "session_id": record.session_id,
+            "metadata": dict(record.metadata) if record.metadata is not None else None,
+            "timestamp": moment_value(record.timestamp),
+            "expires_at": moment_value(record.expires_at),
         }
         return Call(
             "POST",

@@ -15,7 +15,15 @@ from typing import Any
 
 import httpx
 
-from raeburnmemory.api._client_calls import DEFAULT_BATCH_SIZE, Call, Calls, ClientBase, Moment, T
+from raeburnmemory.api._client_calls import (
+    DEFAULT_BATCH_SIZE,
+    Call,
+    Calls,
+    ClientBase,
+    Moment,
+    Record,
+    T,
+)
 from raeburnmemory.api._client_listing import AsyncListingMethods, ListingMethods
 from raeburnmemory.core.model import Interaction, SearchHit
 
@@ -51,22 +59,20 @@ class MemoryClient(ListingMethods, ClientBase):
 
     def add_interaction(
         self,
-        prompt: Mapping[str, Any],
-        response: Mapping[str, Any],
-        agent: Mapping[str, Any],
-        session_id: str,
+        prompt: str | Mapping[str, Any],
+        response: str | Mapping[str, Any] | None = None,
+        agent: str | Mapping[str, Any] | None = None,
+        session_id: str | None = None,
         *,
         metadata: Mapping[str, Any] | None = None,
         timestamp: Moment = None,
+        expires_at: Moment = None,
         on_conflict: str = "error",
     ) -> str:
-        """Record one interaction; returns the prompt id. ``on_conflict`` (``"error"``,
-        ``"skip"``, ``"replace"``) says what to do when the id is stored with other content."""
-        return self._run(
-            Calls.add_interaction(
-                prompt, response, agent, session_id, metadata, timestamp, on_conflict
-            )
-        )
+        """Record one interaction, as :meth:`MemoryGraph.add_interaction` does; returns the
+        prompt id (generated when the prompt has none)."""
+        fields = Record(prompt, response, agent, session_id, metadata, timestamp, expires_at)
+        return self._run(Calls.add_interaction(fields, on_conflict))
 
     def batch_add(
         self,
@@ -205,22 +211,20 @@ class AsyncMemoryClient(AsyncListingMethods, ClientBase):
 
     async def add_interaction(
         self,
-        prompt: Mapping[str, Any],
-        response: Mapping[str, Any],
-        agent: Mapping[str, Any],
-        session_id: str,
+        prompt: str | Mapping[str, Any],
+        response: str | Mapping[str, Any] | None = None,
+        agent: str | Mapping[str, Any] | None = None,
+        session_id: str | None = None,
         *,
         metadata: Mapping[str, Any] | None = None,
         timestamp: Moment = None,
+        expires_at: Moment = None,
         on_conflict: str = "error",
     ) -> str:
-        """Record one interaction; returns the prompt id. ``on_conflict`` (``"error"``,
-        ``"skip"``, ``"replace"``) says what to do when the id is stored with other content."""
-        return await self._run(
-            Calls.add_interaction(
-                prompt, response, agent, session_id, metadata, timestamp, on_conflict
-            )
-        )
+        """Record one interaction, as :meth:`MemoryGraph.add_interaction` does; returns the
+        prompt id (generated when the prompt has none)."""
+        fields = Record(prompt, response, agent, session_id, metadata, timestamp, expires_at)
+        return await self._run(Calls.add_interaction(fields, on_conflict))
 
     async def batch_add(
         self,

@@ -6,7 +6,7 @@ import math
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from raeburnmemory.core.errors import ConfigurationError
 from raeburnmemory.core.limits import MAX_ID_LENGTH
@@ -57,13 +57,30 @@ def _moment(value: Any, name: str) -> datetime | None:
         raise ValueError(str(exc)) from None
 
 
+_GENERATED_ID = Field(
+    default=None,
+    min_length=1,
+    max_length=MAX_ID_LENGTH,
+    description="the caller's id (no control characters, not only whitespace); "
+    "generated, in time order, when left out",
+)
+
+
 class MessageIn(BaseModel):
-    """A prompt or a response: its id, its text and any extra attributes to keep."""
+    """A prompt or a response: its text, its id (generated when left out) and any extra
+    attributes to keep."""
 
     model_config = ConfigDict(extra="allow")
 
-    id: str = _ID
+    id: str | None = _GENERATED_ID
     text: str = Field(max_length=1_000_000)
+
+    def as_mapping(self) -> dict[str, Any]:
+        """The message as the library takes it: no ``id`` when none was given."""
+        fields = self.model_dump()
+        if fields["id"] is None:
+            del fields["id"]
+        return fields
 
 
 class AgentIn(BaseModel):
@@ -84,31 +101,59 @@ class AgentIn(BaseModel):
 
 
 class InteractionIn(BaseModel):
-    """One interaction to record: the body of ``POST /memory/interactions``."""
+    """One interaction to record: the body of ``POST /memory/interactions``.
 
-    prompt: MessageIn
-    response: MessageIn
-    agent: AgentIn
-    session_id: str = _ID
+    The prompt and response are text or objects; a prompt without a response is a memory of
+    its own. The agent and session default to ``"default"``.
+    """
+
+    prompt: MessageIn = Field(description="the prompt; plain text is taken as its text")
+    response: MessageIn | None = Field(
+        default=None, description="the response, if any; plain text is taken as its text"
+    )
+    agent: AgentIn | None = Field(
+        default=None, description='the agent; plain text is taken as its id; default "default"'
+    )
+    session_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_ID_LENGTH,
+        description='the session\'s id; default "default"',
+    )
     metadata: dict[str, Any] | None = None
     timestamp: datetime | float | None = Field(
         default=None, description="ISO 8601 date and time, or POSIX seconds; default now"
     )
+    expires_at: datetime | float | None = Field(
+        default=None,
+        description="when the memory expires (ISO 8601 or POSIX seconds); default never",
+    )
 
-    @field_validator("timestamp", mode="before")
+    @field_validator("prompt", "response", mode="before")
     @classmethod
-    def _check_timestamp(cls, value: Any) -> datetime | None:
-        return _moment(value, "timestamp")
+    def _text_alone(cls, value: Any) -> Any:
+        return {"text": value} if isinstance(value, str) else value
+
+    @field_validator("agent", mode="before")
+    @classmethod
+    def _id_alone(cls, value: Any) -> Any:
+        return {"id": value} if isinstance(value, str) else value
+
+    @field_validator("timestamp", "expires_at", mode="before")
+    @classmethod
+    def _check_moment(cls, value: Any, info: ValidationInfo) -> datetime | None:
+        return _moment(value, str(info.field_name))
 
     def as_mapping(self) -> dict[str, Any]:
         """The interaction as ``MemoryGraph.batch_add`` takes it."""
         return {
-            "prompt": self.prompt.model_dump(),
-            "response": self.response.model_dump(),
-            "agent": self.agent.as_mapping(),
+            "prompt": self.prompt.as_mapping(),
+            "response": None if self.response is None else self.response.as_mapping(),
+            "agent": None if self.agent is None else self.agent.as_mapping(),
             "session_id": self.session_id,
             "metadata": self.metadata,
             "timestamp": self.timestamp,
+            "expires_at": self.expires_at,
         }
 
 
@@ -202,6 +247,7 @@ class InteractionOut(BaseModel):
     prompt_attrs: dict[str, Any]
     response_attrs: dict[str, Any]
     agent_attrs: dict[str, Any]
+    expires_at: str | None = None
 
     @classmethod
     def of(cls, interaction: Interaction) -> InteractionOut:

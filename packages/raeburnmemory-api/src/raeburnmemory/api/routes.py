@@ -7,7 +7,6 @@ route, runs quick searches on the event loop instead (see ``_dispatch``).
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -32,7 +31,6 @@ from raeburnmemory.api.models import (
     SimilarResponse,
 )
 from raeburnmemory.api.runtime import memory_with, runtime_of
-from raeburnmemory.core.errors import UnsupportedSearchError
 
 if TYPE_CHECKING:
     from raeburnmemory.core.memory import MemoryGraph
@@ -108,7 +106,9 @@ def graph(
     return StreamingResponse(_chained(first, chunks), media_type="application/json")
 
 
-@memory_router.post("/similar", response_model=SimilarResponse, responses=errors(409, 413, 415))
+@memory_router.post(
+    "/similar", response_model=SimilarResponse, responses=errors(400, 409, 413, 415)
+)
 async def similar(request: SimilarRequest, http: Request, memory: MemoryGraph = Memory) -> Response:
     """The prompts most similar to a text, best first (409 if nothing is embedded yet)."""
     runtime = runtime_of(http)
@@ -119,11 +119,8 @@ async def similar(request: SimilarRequest, http: Request, memory: MemoryGraph = 
         "until": request.until,
         "min_score": request.min_score,
         "mode": request.mode,
+        "where": request.where,
     }
-    if request.where is not None:
-        if "where" not in inspect.signature(memory.search).parameters:
-            raise UnsupportedSearchError("this server's library cannot filter searches by metadata")
-        arguments["where"] = request.where
 
     def nowait() -> list[SearchHit] | None:
         runtime.limit_search_threads()
@@ -161,6 +158,7 @@ def add_interaction(
         fields["session_id"],
         metadata=fields["metadata"],
         timestamp=fields["timestamp"],
+        expires_at=fields["expires_at"],
         on_conflict=on_conflict,
     )
     return AddResponse(prompt_id=prompt_id)

@@ -63,7 +63,7 @@ class RecordResult(BaseModel):
     """The ids under which an interaction was recorded (given by the caller or generated)."""
 
     prompt_id: str
-    response_id: str
+    response_id: str | None
     agent_id: str
     session_id: str
 

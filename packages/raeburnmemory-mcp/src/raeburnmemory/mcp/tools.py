@@ -8,7 +8,6 @@ writes, so a read-only server leaves the writing ones out.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,6 +15,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
+from raeburnmemory.core.records import DEFAULT_AGENT_ID, DEFAULT_SESSION_ID
 from raeburnmemory.mcp._errors import tool_errors
 from raeburnmemory.mcp._ids import new_id
 from raeburnmemory.mcp._listing_tools import ListingTools, Time, Where
@@ -49,10 +49,19 @@ class MemoryTools(ListingTools):
 
     def record_memory(
         self,
-        prompt: Annotated[str, Field(description="What was asked or said to the agent.")],
-        response: Annotated[str, Field(description="What the agent answered.")],
-        session_id: Annotated[str, Field(description="The conversation this belongs to.")],
-        agent_id: Annotated[str, Field(description="The agent that answered.")],
+        prompt: Annotated[
+            str, Field(description="What was asked or said, or a fact or note to remember.")
+        ],
+        response: Annotated[
+            str | None,
+            Field(description="What the agent answered; leave out for a fact or a note."),
+        ] = None,
+        session_id: Annotated[
+            str | None, Field(description='The conversation this belongs to (default "default").')
+        ] = None,
+        agent_id: Annotated[
+            str | None, Field(description='The agent that answered (default "default").')
+        ] = None,
         agent_name: Annotated[str | None, Field(description="The agent's display name.")] = None,
         metadata: Annotated[
             dict[str, Any] | None,
@@ -67,24 +76,39 @@ class MemoryTools(ListingTools):
             Field(description="Id of the response; a time-ordered one is made if omitted."),
         ] = None,
         timestamp: Time = None,
+        expires_at: Annotated[
+            str | float | None,
+            Field(
+                description="When the memory expires (ISO 8601 or POSIX seconds); never if omitted."
+            ),
+        ] = None,
     ) -> RecordResult:
-        """Record one interaction durably and return the ids it was stored under."""
+        """Record one interaction (or a fact alone) durably; the ids it was stored under."""
         prompt_id = new_id() if prompt_id is None else prompt_id
-        response_id = new_id() if response_id is None else response_id
+        answer: dict[str, Any] | None = None
+        if response is not None:
+            response_id = new_id() if response_id is None else response_id
+            answer = {"id": response_id, "text": response}
+        agent_id = DEFAULT_AGENT_ID if agent_id is None else agent_id
+        session_id = DEFAULT_SESSION_ID if session_id is None else session_id
         agent: dict[str, Any] = {"id": agent_id}
         if agent_name is not None:
             agent["name"] = agent_name
         with tool_errors():
             stored = self.memory.add_interaction(
                 {"id": prompt_id, "text": prompt},
-                {"id": response_id, "text": response},
+                answer,
                 agent,
                 session_id,
                 metadata=metadata,
                 timestamp=timestamp,
+                expires_at=expires_at,
             )
         return RecordResult(
-            prompt_id=stored, response_id=response_id, agent_id=agent_id, session_id=session_id
+            prompt_id=stored,
+            response_id=None if answer is None else response_id,
+            agent_id=agent_id,
+            session_id=session_id,
         )
 
     def search_memory(
@@ -109,8 +133,6 @@ class MemoryTools(ListingTools):
     ) -> SearchResult:
         """The stored prompts most like the query, best first, with their responses."""
         filters: dict[str, Any] = {} if where is None else {"where": where}
-        if filters and "where" not in inspect.signature(self.memory.search).parameters:
-            raise ToolError("this version of raeburnmemory cannot filter searches by metadata")
         with tool_errors():
             hits = self.memory.search(
                 query,

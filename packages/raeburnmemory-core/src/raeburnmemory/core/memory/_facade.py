@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from raeburnmemory.core.checks import check_encoder_at_open
@@ -89,13 +90,14 @@ class MemoryGraph(MemoryWrites, MemoryListing, MemorySessions):
         *,
         create: bool = True,
         reindex: bool = False,
+        ttl: float | timedelta | None = None,
         **options: Any,
     ) -> None:
         self._store = None
         self._closed = True
         self._lock = threading.RLock()
         self._graph = None
-        self._ttl = parse_ttl(options.pop("ttl", None))
+        self._ttl = parse_ttl(ttl)
         # Named by the caller or RAEBURN_EMBED_MODEL; otherwise a store with vectors keeps its own.
         named = embedding_model is not _DEFAULT or bool(os.environ.get(EMBED_MODEL_ENV, "").strip())
         self._encoder: Encoder = (

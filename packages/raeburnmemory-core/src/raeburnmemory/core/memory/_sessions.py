@@ -3,20 +3,48 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import heapq
+from typing import TYPE_CHECKING, Any
 
 from raeburnmemory.core.listing import ListQuery, check_limit, micros
+from raeburnmemory.core.memory._expiry import Expired
 from raeburnmemory.core.memory._views import MemoryViews
 from raeburnmemory.core.sessions import (
     SessionCursor,
     SessionPosition,
     SessionsPage,
+    SessionSummary,
     decode_session_cursor,
     encode_session_cursor,
+    summarize,
     within_horizon,
 )
 
+if TYPE_CHECKING:
+    from raeburnmemory.core.store import Store
+
 __all__ = ["MemorySessions"]
+
+
+def _summaries(
+    store: Store, query: ListQuery, after: SessionPosition | None, limit: int
+) -> list[SessionSummary]:
+    """The store's summaries, without the interactions that expired: a session they touch is
+    summarized again from its interactions still alive (and left out if none is)."""
+    expired = Expired(store)
+    touched = {
+        item.session_id for item in store.get_many(sorted(expired.ids)) if query.matches(item)
+    }
+    if not touched:
+        return store.session_summaries(query, after, limit)
+    kept = [
+        summary
+        for summary in store.session_summaries(query, after, limit + len(touched))
+        if summary.session_id not in touched
+    ]
+    for session_id in touched:
+        kept += summarize(expired.keep(store.session(session_id)), query, after, 1)
+    return heapq.nlargest(limit, kept, key=SessionPosition.of)
 
 
 class MemorySessions(MemoryViews):
@@ -48,7 +76,7 @@ class MemorySessions(MemoryViews):
         after = None if state is None else state.position
         with self._lock:
             self._catch_up()
-            items = self.store.session_summaries(within_horizon(query, horizon), after, size + 1)
+            items = _summaries(self.store, within_horizon(query, horizon), after, size + 1)
         if horizon is None and items:
             horizon = micros(items[0].last)  # the newest activity there is
         if len(items) <= size or horizon is None:

@@ -189,3 +189,29 @@ class GraphSessionsContract:
         page = asyncio.run(graph.session_overview_async(limit=1))
         assert [s.session_id for s in page.items] == ["session-1"]
         assert page.items[0].interactions == 3
+
+    def test_expired_interactions_are_left_out(self, graph: MemoryGraph) -> None:
+        past = datetime(2020, 1, 1, tzinfo=timezone.utc)
+        items = [
+            interaction(0, session_id="mixed", timestamp=_EPOCH),
+            interaction(1, session_id="mixed", timestamp=_EPOCH + timedelta(hours=2)),
+            interaction(2, session_id="gone", timestamp=_EPOCH + timedelta(hours=3)),
+            interaction(3, session_id="alive", timestamp=_EPOCH + timedelta(hours=1)),
+        ]
+        graph.batch_add(items)
+        for prompt_id, session in (("p1", "mixed"), ("p2", "gone")):
+            graph.add_interaction(
+                {"id": f"late-{prompt_id}", "text": "soon gone"},
+                "x",
+                "agent-9",
+                session,
+                timestamp=_EPOCH + timedelta(hours=5),
+                expires_at=past,
+            )
+        graph.forget(where={"n": 2})
+        summaries = _walk(graph, 1)
+        assert [(s.session_id, s.interactions, s.agents) for s in summaries] == [
+            ("mixed", 2, ("agent-0", "agent-1")),
+            ("alive", 1, ("agent-0",)),
+        ]
+        assert summaries[0].last == _EPOCH + timedelta(hours=2)
