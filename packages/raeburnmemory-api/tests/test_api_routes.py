@@ -206,7 +206,7 @@ def test_json_media_types_are_accepted(client: TestClient, content_type: str) ->
         lambda b: b["prompt"].pop("text"),
         lambda b: b["prompt"].update(id=""),
         lambda b: b["agent"].update(id=5),
-        lambda b: b.update(session_id=None),
+        lambda b: b.update(session_id=""),
         lambda b: b.update(metadata=[1, 2]),
         lambda b: b.update(timestamp="yesterday"),
     ],
