@@ -13,47 +13,19 @@ import json
 import shutil
 import zlib
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pytest
 
-from raeburnmemory.core import CorruptStoreError, RaeburnMemoryError, Store
+from raeburnmemory.core import CorruptStoreError, RaeburnMemoryError
 from raeburnmemory.core.encoders import resolve_encoder
 from raeburnmemory.core.json_store import JsonStore
 from raeburnmemory.core.json_store._snapshot import VERSION
+from raeburnmemory.core.testing.kept_stores import assert_holds, describe, expected_in
 from raeburnmemory.memory_graph import MemoryGraph
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stores_0_1_0"
-EXPECTED: dict[str, Any] = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
+EXPECTED = expected_in(FIXTURES)
 STATES = ["json-journal", "json-compacted"]
-
-
-def describe(store: Store) -> dict[str, Any]:
-    """Everything a store holds, in ``expected.json``'s shape, read through the public API."""
-    info = store.encoder_info()
-    stored = store.load_vectors()
-    return {
-        "version": "0.1.0",
-        "encoder": None if info is None else {"name": info.name, "dim": info.dim},
-        "interactions": [item.to_dict() for item in store.iter_interactions()],
-        "deleted": [pid for pid in EXPECTED["deleted"] if store.get(pid) is None],
-        "sessions": {sid: [i.prompt_id for i in store.session(sid)] for sid in store.sessions()},
-        "agents": [{"id": a.id, "name": a.name, "attrs": dict(a.attrs)} for a in store.agents()],
-        "links": sorted([link.source, link.target, link.relation] for link in store.links()),
-        "vectors": {
-            pid: base64.b64encode(np.ascontiguousarray(row, "<f4").tobytes()).decode("ascii")
-            for pid, row in zip(stored.ids, stored.vectors, strict=True)
-        },
-    }
-
-
-def assert_holds_the_fixture(store: Store) -> None:
-    """Every field of every record, every link and every vector bit as 0.1.0 wrote them."""
-    found = describe(store)
-    for key, value in EXPECTED.items():
-        assert found[key] == value, key
-    assert store.count() == len(EXPECTED["interactions"])
 
 
 def copy_of(state: str, tmp_path: Path) -> Path:
@@ -76,7 +48,7 @@ def contents(folder: Path) -> dict[str, bytes]:
 def test_the_store_class_reads_every_field_as_written(state: str, tmp_path: Path) -> None:
     store = JsonStore.open(str(copy_of(state, tmp_path)), create=False)
     try:
-        assert_holds_the_fixture(store)
+        assert_holds(store, EXPECTED)
     finally:
         store.close()
 
@@ -85,7 +57,7 @@ def test_the_store_class_reads_every_field_as_written(state: str, tmp_path: Path
 def test_memory_graph_opens_reads_and_searches(state: str, tmp_path: Path) -> None:
     with MemoryGraph(copy_of(state, tmp_path), create=False) as memory:
         assert memory.encoder_name == EXPECTED["encoder"]["name"]  # the one the store recorded
-        assert_holds_the_fixture(memory.store)
+        assert_holds(memory.store, EXPECTED)
         for item in EXPECTED["interactions"]:
             assert memory.get_interaction(item["prompt_id"]).to_dict() == item
             hits = memory.search(item["prompt_text"], 1)
@@ -127,7 +99,7 @@ def test_a_new_write_is_kept_beside_the_old_records(state: str, tmp_path: Path) 
             "agent-böb",
             {"new": True},
         )
-        found = describe(memory.store)
+        found = describe(memory.store, EXPECTED)
         assert found["interactions"] == [*EXPECTED["interactions"], added.to_dict()]
         assert found["sessions"]["kitchen"] == [*EXPECTED["sessions"]["kitchen"], "p15"]
         assert found["links"] == sorted([*EXPECTED["links"], ["p15", "p01", "related_to"]])
@@ -146,7 +118,7 @@ def test_compacting_the_journal_store_writes_the_snapshot_0_1_0_wrote(tmp_path: 
     store = JsonStore.open(str(path), create=False)
     try:
         store.compact()
-        assert_holds_the_fixture(store)
+        assert_holds(store, EXPECTED)
     finally:
         store.close()
     assert path.read_bytes() == expected

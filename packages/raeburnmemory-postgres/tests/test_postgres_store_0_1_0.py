@@ -17,49 +17,22 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import psycopg
 import pytest
 from psycopg import sql
 
-from raeburnmemory.core import Store, StoreError
+from raeburnmemory.core import StoreError
 from raeburnmemory.core.encoders import resolve_encoder
+from raeburnmemory.core.testing.kept_stores import assert_holds, describe, expected_in
 from raeburnmemory.core.where import matches
 from raeburnmemory.memory_graph import MemoryGraph
 from raeburnmemory.postgres import PostgresStore
 from raeburnmemory.postgres._schema import SCHEMA_VERSION
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stores_0_1_0"
-EXPECTED: dict[str, Any] = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
+EXPECTED = expected_in(FIXTURES)
 SCHEMA = "raeburnmemory"
 NEWER = SCHEMA_VERSION + 1  # a layout version this code does not know
-
-
-def describe(store: Store) -> dict[str, Any]:
-    """Everything a store holds, in ``expected.json``'s shape, read through the public API."""
-    info = store.encoder_info()
-    stored = store.load_vectors()
-    return {
-        "version": "0.1.0",
-        "encoder": None if info is None else {"name": info.name, "dim": info.dim},
-        "interactions": [item.to_dict() for item in store.iter_interactions()],
-        "deleted": [pid for pid in EXPECTED["deleted"] if store.get(pid) is None],
-        "sessions": {sid: [i.prompt_id for i in store.session(sid)] for sid in store.sessions()},
-        "agents": [{"id": a.id, "name": a.name, "attrs": dict(a.attrs)} for a in store.agents()],
-        "links": sorted([link.source, link.target, link.relation] for link in store.links()),
-        "vectors": {
-            pid: base64.b64encode(np.ascontiguousarray(row, "<f4").tobytes()).decode("ascii")
-            for pid, row in zip(stored.ids, stored.vectors, strict=True)
-        },
-    }
-
-
-def assert_holds_the_fixture(store: Store) -> None:
-    """Every field of every record, every link and every vector bit as 0.1.0 wrote them."""
-    found = describe(store)
-    for key, value in EXPECTED.items():
-        assert found[key] == value, key
-    assert store.count() == len(EXPECTED["interactions"])
 
 
 @pytest.fixture
@@ -91,14 +64,14 @@ def graph_on(dsn: str, **options: Any) -> MemoryGraph:
 def test_the_store_class_reads_every_field_as_written(restored: str) -> None:
     with PostgresStore.open(None, create=False, options={"dsn": restored}) as store:
         assert store.schema == SCHEMA
-        assert_holds_the_fixture(store)
+        assert_holds(store, EXPECTED)
 
 
 @pytest.mark.parametrize("vector_backend", ["pgvector", "numpy"])
 def test_memory_graph_opens_reads_and_searches(restored: str, vector_backend: str) -> None:
     with graph_on(restored, vector_backend=vector_backend) as memory:
         assert memory.encoder_name == EXPECTED["encoder"]["name"]  # the one the store recorded
-        assert_holds_the_fixture(memory.store)
+        assert_holds(memory.store, EXPECTED)
         for item in EXPECTED["interactions"]:
             assert memory.get_interaction(item["prompt_id"]).to_dict() == item
             hits = memory.search(item["prompt_text"], 1)
@@ -142,7 +115,7 @@ def test_a_new_write_is_seen_by_another_graph_and_after_reopening(restored: str)
             "agent-böb",
             {"new": True},
         )
-        found = describe(memory.store)
+        found = describe(memory.store, EXPECTED)
         assert found["interactions"] == [*EXPECTED["interactions"], added.to_dict()]
         assert found["sessions"]["kitchen"] == [*EXPECTED["sessions"]["kitchen"], "p15"]
         assert found["links"] == sorted([*EXPECTED["links"], ["p15", "p01", "related_to"]])

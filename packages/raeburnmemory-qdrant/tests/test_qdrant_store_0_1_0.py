@@ -17,40 +17,20 @@ import shutil
 import tarfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pytest
 
-from raeburnmemory.core import RaeburnMemoryError, Store, StoreError
+from raeburnmemory.core import RaeburnMemoryError, StoreError
 from raeburnmemory.core.encoders import resolve_encoder
 from raeburnmemory.core.model import EncoderInfo
+from raeburnmemory.core.testing.kept_stores import describe, expected_in
 from raeburnmemory.memory_graph import MemoryGraph
 from raeburnmemory.qdrant._marker import Found, decide
 from raeburnmemory.qdrant.settings import QdrantSettings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stores_0_1_0"
-EXPECTED: dict[str, Any] = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
+EXPECTED = expected_in(FIXTURES)
 MARKER = Path("graph.json.qdrant") / "shards" / "graph_json.json"
-
-
-def describe(store: Store) -> dict[str, Any]:
-    """Everything a store holds, in ``expected.json``'s shape, read through the public API."""
-    info = store.encoder_info()
-    stored = store.load_vectors()
-    return {
-        "version": "0.1.0",
-        "encoder": None if info is None else {"name": info.name, "dim": info.dim},
-        "interactions": [item.to_dict() for item in store.iter_interactions()],
-        "deleted": [pid for pid in EXPECTED["deleted"] if store.get(pid) is None],
-        "sessions": {sid: [i.prompt_id for i in store.session(sid)] for sid in store.sessions()},
-        "agents": [{"id": a.id, "name": a.name, "attrs": dict(a.attrs)} for a in store.agents()],
-        "links": sorted([link.source, link.target, link.relation] for link in store.links()),
-        "vectors": {
-            pid: base64.b64encode(np.ascontiguousarray(row, "<f4").tobytes()).decode("ascii")
-            for pid, row in zip(stored.ids, stored.vectors, strict=True)
-        },
-    }
 
 
 def copy_of(tmp_path: Path) -> Path:
@@ -78,7 +58,7 @@ def test_the_shard_of_0_1_0_is_used_as_it_is(
     marker = (path.parent / MARKER).read_bytes()
     with caplog.at_level(logging.INFO, logger="raeburnmemory.qdrant"), graph_on(path) as memory:
         assert memory.encoder_name == EXPECTED["encoder"]["name"]  # the one the store recorded
-        found = describe(memory.store)
+        found = describe(memory.store, EXPECTED)
         for key, value in EXPECTED.items():
             assert found[key] == value, key
         for item in EXPECTED["interactions"]:
