@@ -38,6 +38,9 @@ DOCS_TOOLS = ("mkdocs==1.6.1", "mkdocs-material==9.8.2", "mkdocstrings[python]==
 TEST_TOOLS = ("pytest>=8", "pytest-xdist>=3.5", "hatchling>=1.21")
 # The model tests and the browser tests have sessions of their own.
 NOT_EMBEDDINGS = ("-m", "not embeddings and not browser")
+# What the sessions after the main Python's whole suite run: the tests marked slow (real
+# servers, several processes, long property searches) have run there once already.
+QUICK = ("-m", "not embeddings and not browser and not slow")
 PYTEST_OPTS = ("-p", "no:cacheprovider")
 # Two workers, each test file kept on one of them (its module fixtures are built once).
 IN_PARALLEL = ("-n", "2", "--dist", "loadfile")
@@ -139,11 +142,14 @@ def _pytest(session: nox.Session, *paths: Path | str, extra: tuple[str, ...] = (
 def tests(session: nox.Session) -> None:
     """The whole suite with every distribution and extra installed (but the neural model)."""
     _install_everything(session)
+    selection = NOT_EMBEDDINGS
     if session.python != MAIN_PYTHON:
-        # Every property still runs here, on a quarter of the examples the main Python draws.
+        # The other Pythons run every test but those marked slow (real servers, several
+        # processes, long property searches), and draw a quarter of each property's examples.
         session.env.setdefault("RAEBURN_TEST_EXAMPLES", "0.25")
+        selection = QUICK
     suites = [ROOT / "tests"] + [_tests_dir(part) for part in PARTS if _has_tests(part)]
-    _pytest(session, *suites, extra=(*IN_PARALLEL, *NOT_EMBEDDINGS, *session.posargs))
+    _pytest(session, *suites, extra=(*IN_PARALLEL, *selection, *session.posargs))
 
 
 @nox.session(python="3.10")
@@ -169,7 +175,7 @@ def isolated(session: nox.Session, part: str) -> None:
     session.install(
         *_fresh(session), "--find-links", str(wheels), f"{_wheel_of(wheels, part)}[test]"
     )
-    _pytest(session, _tests_dir(part), extra=(*NOT_EMBEDDINGS, *session.posargs))
+    _pytest(session, _tests_dir(part), extra=(*QUICK, *session.posargs))
 
 
 @nox.session

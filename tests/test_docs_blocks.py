@@ -19,10 +19,14 @@ from pathlib import Path
 import pytest
 from repo_layout import ROOT
 
+# Real processes or long property searches: the main Python's test session runs it.
+pytestmark = pytest.mark.slow
+
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<ticks>```+)\s*(?P<lang>[\w+-]*)")
 SKIP = re.compile(r"^\s*<!--\s*skip:\s*(?P<reason>\S.*?)\s*-->\s*$")
 RUNNER = """
 import json, sys
+
 namespace = {"__name__": "__main__"}
 for block in json.load(sys.stdin):
     source = "\\n" * (block["line"] - 1) + block["code"]

@@ -26,6 +26,9 @@ httpx2 = pytest.importorskip("httpx2")
 from mcp import Client  # noqa: E402
 from mcp.client.streamable_http import streamable_http_client  # noqa: E402
 
+# Real processes or long property searches: the main Python's test session runs it.
+pytestmark = pytest.mark.slow
+
 # Time allowed for one exchange: a hang fails, never a slow run.
 DEADLINE = 120
 READ_TOOLS = {

@@ -19,6 +19,9 @@ import pytest
 from raeburnmemory.api import Settings, create_app
 from raeburnmemory.api.testing import Server, StartServer
 
+# Real processes or long property searches: the main Python's test session runs it.
+pytestmark = pytest.mark.slow
+
 # The keys, and what the keys file grants them.
 KEYS: dict[str, tuple[str, list[str]]] = {
     "alpha-admin": ("alpha", ["read", "write", "admin"]),

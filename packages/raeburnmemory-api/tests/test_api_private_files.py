@@ -21,6 +21,9 @@ from raeburnmemory.api._private import claim_file, private_dir, state_file
 from raeburnmemory.api.ratelimit import SQLiteRateLimiter
 from raeburnmemory.core.errors import ConfigurationError
 
+# Real processes or long property searches: the main Python's test session runs it.
+pytestmark = pytest.mark.slow
+
 OTHER_UID = 65534  # nobody
 needs_root = pytest.mark.skipif(
     sys.platform == "win32" or os.geteuid() != 0, reason="giving a file away needs root"

@@ -26,6 +26,9 @@ from raeburnmemory.core.model import Interaction
 from raeburnmemory.core.records import interaction_from_mapping
 from raeburnmemory.core.testing.examples import examples
 
+# Real processes or long property searches: the main Python's test session runs it.
+pytestmark = pytest.mark.slow
+
 ODD_IDS = [
     "with space",
     "  padded  ",

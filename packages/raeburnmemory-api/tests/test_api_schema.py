@@ -20,6 +20,9 @@ from schemathesis.specs.openapi.checks import (
 from raeburnmemory.api import Settings, create_app
 from raeburnmemory.memory_graph import MemoryGraph
 
+# Real processes or long property searches: the main Python's test session runs it.
+pytestmark = pytest.mark.slow
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

@@ -11,6 +11,9 @@ import pytest
 
 from raeburnmemory.core.testing.export_contract import fingerprint
 
+# Real processes or long property searches: the main Python's test session runs it.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def filled(add_one: Any) -> None:

@@ -20,6 +20,9 @@ from typing import Any
 
 import pytest
 
+# Real processes or long property searches: the main Python's test session runs it.
+pytestmark = pytest.mark.slow
+
 SCRIPT = Path(sys.executable).with_name("raeburnmemory")
 needs_sqlite = pytest.mark.skipif(
     importlib.util.find_spec("raeburnmemory.sqlite") is None,
@@ -261,6 +264,7 @@ def test_the_library_says_it_once_per_process(tmp_path: Path) -> None:
 import warnings
 warnings.simplefilter("always")
 from raeburnmemory.memory_graph import MemoryGraph
+
 for name in ("a", "b"):
     with MemoryGraph({str(tmp_path)!r} + f"/{{name}}.json") as graph:
         graph.add_interaction({{"id": "p", "text": "hi"}}, {{"id": "r", "text": "yo"}},

@@ -13,6 +13,9 @@ import pytest
 
 from raeburnmemory.memory_graph import MemoryGraph
 
+# Real processes or long property searches: the main Python's test session runs it.
+pytestmark = pytest.mark.slow
+
 SCRIPT = Path(sys.executable).with_name("raeburnmemory")
 
 

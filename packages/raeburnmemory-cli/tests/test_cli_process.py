@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+# Real processes or long property searches: the main Python's test session runs it.
+pytestmark = pytest.mark.slow
+
 SCRIPT = Path(sys.executable).with_name("raeburnmemory")
 
 

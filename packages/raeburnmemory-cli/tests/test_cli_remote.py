@@ -13,6 +13,9 @@ import pytest
 
 from raeburnmemory.memory_graph import MemoryGraph
 
+# Real processes or long property searches: the main Python's test session runs it.
+pytestmark = pytest.mark.slow
+
 API_INSTALLED = importlib.util.find_spec("raeburnmemory.api") is not None
 needs_api = pytest.mark.skipif(not API_INSTALLED, reason="raeburnmemory-api is not installed")
 

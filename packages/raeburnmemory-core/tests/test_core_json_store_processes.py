@@ -25,6 +25,9 @@ from raeburnmemory.core.json_store import JsonStore
 from raeburnmemory.core.model import EncoderInfo
 from raeburnmemory.core.testing.data import interaction, interactions, unit_vectors
 
+# Real processes or long property searches: the main Python's test session runs it.
+pytestmark = pytest.mark.slow
+
 path, prefix, count, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 store = JsonStore.open(path, options={"lock_timeout": 60})
 store.set_encoder_info(EncoderInfo("test-encoder", 16))

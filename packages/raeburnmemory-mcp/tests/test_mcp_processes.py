@@ -16,6 +16,9 @@ import anyio
 import pytest
 from mcp import Client
 
+# Real processes or long property searches: the main Python's test session runs it.
+pytestmark = pytest.mark.slow
+
 PROCESSES = 3
 RECORDS_EACH = 10
 # Time allowed for the whole run: a hang fails the test, a slow machine does not.

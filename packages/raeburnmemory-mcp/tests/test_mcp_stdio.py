@@ -9,9 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import pytest
 from mcp import Client
 
 from raeburnmemory.memory_graph import MemoryGraph
+
+# Real processes or long property searches: the main Python's test session runs it.
+pytestmark = pytest.mark.slow
 
 # Time allowed for one whole exchange with a real process: a hang fails, never a slow run.
 DEADLINE = 120

@@ -32,6 +32,9 @@ from raeburnmemory.core.store import Store
 from raeburnmemory.core.testing.examples import examples
 from raeburnmemory.postgres import PostgresStore
 
+# Real processes or long property searches: the main Python's test session runs it.
+pytestmark = pytest.mark.slow
+
 sqlite = pytest.importorskip("raeburnmemory.sqlite")
 
 DIM = 8

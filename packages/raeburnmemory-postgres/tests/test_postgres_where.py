@@ -23,6 +23,9 @@ from raeburnmemory.core.testing.where_strategies import (
 from raeburnmemory.core.where import Where
 from raeburnmemory.postgres._where import METADATA_FUNCTION, METADATA_INDEX, where_sql
 
+# Real processes or long property searches: the main Python's test session runs it.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def conn(pg_dsn: str) -> Iterator[psycopg.Connection[Any]]:

@@ -18,6 +18,9 @@ from raeburnmemory.core.registry import load_storage_backend
 from raeburnmemory.core.testing import interaction, interactions
 from raeburnmemory.qdrant._in_step import store_fingerprint
 
+# Real processes or long property searches: the main Python's test session runs it.
+pytestmark = pytest.mark.slow
+
 ALL = 200  # more than any test stores: a search for this many returns every point
 
 
@@ -129,6 +132,7 @@ _WRITE_AND_WAIT = """
 import json, sys, time
 from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.testing import interactions
+
 graph = MemoryGraph(**json.loads(sys.argv[1]))
 graph.batch_add(interactions(10, start=30))
 graph.delete_interaction("p0")

@@ -29,6 +29,9 @@ from raeburnmemory.qdrant._where import (
     where_payload,
 )
 
+# Real processes or long property searches: the main Python's test session runs it.
+pytestmark = pytest.mark.slow
+
 
 class _EdgeTarget:
     """A real Qdrant Edge shard: fill it with records, then ask which pass a filter."""

@@ -20,6 +20,9 @@ from raeburnmemory.core.testing import (
 )
 from raeburnmemory.memory_graph import MemoryGraph
 
+# Real processes or long property searches: the main Python's test session runs it.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[Path]:

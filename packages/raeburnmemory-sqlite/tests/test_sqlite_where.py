@@ -21,6 +21,9 @@ from raeburnmemory.sqlite._driver import driver
 from raeburnmemory.sqlite._rows import to_row
 from raeburnmemory.sqlite._where import register, where_sql
 
+# Real processes or long property searches: the main Python's test session runs it.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def table() -> Iterator[Any]:

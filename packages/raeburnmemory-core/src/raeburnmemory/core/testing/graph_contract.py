@@ -219,6 +219,7 @@ class MemoryGraphContract(
             graph.batch_add(batch)
         assert graph.stats()["interactions"] == 3
 
+    @pytest.mark.slow
     def test_a_batch_larger_than_a_chunk_is_all_or_nothing(self, options: dict[str, Any]) -> None:
         with MemoryGraph(**options) as graph:
             graph.batch_add(interactions(2))
@@ -386,6 +387,7 @@ class MemoryGraphContract(
         assert graph.stats()["interactions"] == 90
         assert asyncio.run(graph.get_similar_prompts_async("async question 3", 1)) == ["q3"]
 
+    @pytest.mark.slow
     def test_processes_writing_at_once_lose_nothing(self, options: dict[str, Any]) -> None:
         with MemoryGraph(**options) as graph:
             _add(graph, 999)  # the store exists before the writers start
@@ -401,6 +403,7 @@ class MemoryGraphContract(
             found = graph.get_similar_prompts(interaction(13).prompt_text, 3)
             assert sorted(found) == ["w0-13", "w1-13", "w2-13"]
 
+    @pytest.mark.slow
     def test_a_killed_writer_loses_no_acknowledged_write(self, options: dict[str, Any]) -> None:
         with MemoryGraph(**options) as graph:
             _add(graph, 999)

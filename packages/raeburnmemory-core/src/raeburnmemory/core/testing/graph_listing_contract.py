@@ -99,6 +99,7 @@ class GraphListingContract(GraphSessionsContract):
             assert _walk(graph, 4, **filters) == _ordered(expected), filters
             assert graph.count(**filters) == len(expected), filters
 
+    @pytest.mark.slow
     def test_a_cursor_survives_another_process_writing(
         self, graph: MemoryGraph, options: dict[str, Any]
     ) -> None:

@@ -142,6 +142,7 @@ class RecordingContract:
             graph.update_interaction(pid, prompt_text="   ")
         assert graph.get_interaction(pid) == stored
 
+    @pytest.mark.slow
     def test_another_process_searches_the_updated_text(self, options: dict[str, Any]) -> None:
         if options.get("vector_backend") == "qdrant" and "qdrant_url" not in options:
             pytest.skip("a local Qdrant folder serves one process; a server runs this")

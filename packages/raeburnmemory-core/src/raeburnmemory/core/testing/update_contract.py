@@ -118,6 +118,7 @@ class UpdateContract:
         assert graph.count(where={"a": 2}) == 1
         assert graph.count() == 1
 
+    @pytest.mark.slow
     def test_another_process_sees_updates_that_keep_the_vector(
         self, options: dict[str, Any]
     ) -> None:
