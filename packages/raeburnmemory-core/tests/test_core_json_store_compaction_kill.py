@@ -24,6 +24,9 @@ from raeburnmemory.core.json_store._vector_file import SUFFIXES, read_vector_inf
 from raeburnmemory.core.model import EncoderInfo
 from raeburnmemory.core.testing.data import interaction, unit_vectors
 
+# Real processes or long property searches: the main Python's test session runs it.
+pytestmark = pytest.mark.slow
+
 DIM = 64
 INFO = EncoderInfo("test-encoder", DIM)
 BATCH = 300
@@ -35,8 +38,6 @@ import os, signal, sys
 from raeburnmemory.core.json_store import JsonStore, _compaction, _vector_file
 from raeburnmemory.core.testing.data import interaction, unit_vectors
 
-# Real processes or long property searches: the main Python's test session runs it.
-pytestmark = pytest.mark.slow
 
 path, prefix, start, point = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 batch, dim = int(sys.argv[5]), int(sys.argv[6])

@@ -16,6 +16,9 @@ from raeburnmemory.core.model import EncoderInfo
 from raeburnmemory.core.testing.data import interaction, unit_vectors
 from raeburnmemory.core.testing.processes import kill_after_acknowledged
 
+# Real processes or long property searches: the main Python's test session runs it.
+pytestmark = pytest.mark.slow
+
 DIM = 16
 INFO = EncoderInfo("test-encoder", DIM)
 
@@ -25,8 +28,6 @@ from raeburnmemory.core.json_store import JsonStore
 from raeburnmemory.core.model import EncoderInfo
 from raeburnmemory.core.testing.data import interaction, interactions, unit_vectors
 
-# Real processes or long property searches: the main Python's test session runs it.
-pytestmark = pytest.mark.slow
 
 path, prefix, count, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 store = JsonStore.open(path, options={"lock_timeout": 60})
