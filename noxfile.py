@@ -28,7 +28,12 @@ MAIN_PYTHON = "3.11"
 DIST = ROOT / "dist"
 
 # Extras that complete each distribution for the whole-suite sessions (all but the neural model).
-FULL_EXTRAS = {"core": "all,test", "sqlite": "sqlite-vec,test", "langchain": "langgraph,test"}
+FULL_EXTRAS = {
+    "core": "all,test",
+    "sqlite": "sqlite-vec,test",
+    "api": "test,test-browser",
+    "langchain": "langgraph,test",
+}
 # Siblings a distribution's tests need besides the core (its test extra names them).
 TEST_SIBLINGS = {"langchain": ("sqlite",)}
 # Tools pinned so that lint, type and docs results do not change under us.
