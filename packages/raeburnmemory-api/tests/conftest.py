@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from raeburnmemory.api import Settings, create_app
-from raeburnmemory.api.testing import StartServer, running_servers
+from raeburnmemory.api.client import MemoryClient
+from raeburnmemory.api.testing import Server, StartServer, running_servers
 
 with warnings.catch_warnings():
     # Starlette's test client asks for a successor of httpx that is not needed here.
@@ -126,3 +127,19 @@ def browser(chromium: Any) -> Any:
 
     requested_urls(chromium)
     return chromium
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One real uvicorn worker on a JSON store with the offline encoder, shared by the tests
+    of a module (each works in sessions of its own)."""
+    folder: Path = tmp_path_factory.mktemp("server")
+    with running_servers(folder) as start:
+        yield start({}, workers=1)
+
+
+@pytest.fixture
+def memory(server: Server) -> Iterator[MemoryClient]:
+    """The synchronous client of :func:`server`."""
+    with MemoryClient(server.url) as client:
+        yield client

@@ -8,16 +8,14 @@ and metadata of its own, so they share one server.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from raeburnmemory.api.client import AsyncMemoryClient, MemoryClient
-from raeburnmemory.api.testing import Server, running_servers
+from raeburnmemory.api.testing import Server
 from raeburnmemory.core.errors import (
     ConfigurationError,
     ConflictError,
@@ -27,21 +25,6 @@ from raeburnmemory.core.errors import (
 )
 
 START = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One real uvicorn worker for the module's tests."""
-    folder: Path = tmp_path_factory.mktemp("listing")
-    with running_servers(folder) as start:
-        yield start({}, workers=1)
-
-
-@pytest.fixture
-def memory(server: Server) -> Iterator[MemoryClient]:
-    """The synchronous client of the server."""
-    with MemoryClient(server.url) as client:
-        yield client
 
 
 def _record(index: int, session: str, *, agent: str = "agent-1", **metadata: Any) -> dict[str, Any]:

@@ -7,31 +7,14 @@ Against a real ``uvicorn raeburnmemory.api:app`` (one worker, a JSON store, the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import httpx
 import pytest
 
 from raeburnmemory.api.client import AsyncMemoryClient, MemoryClient
-from raeburnmemory.api.testing import Server, running_servers
+from raeburnmemory.api.testing import Server
 from raeburnmemory.core.errors import NotFoundError
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One real uvicorn worker for the module's tests."""
-    folder: Path = tmp_path_factory.mktemp("recording")
-    with running_servers(folder) as start:
-        yield start({}, workers=1)
-
-
-@pytest.fixture
-def memory(server: Server) -> Iterator[MemoryClient]:
-    """The synchronous client of the server."""
-    with MemoryClient(server.url) as client:
-        yield client
 
 
 def test_a_plain_prompt_is_a_memory_of_its_own(server: Server, memory: MemoryClient) -> None:
