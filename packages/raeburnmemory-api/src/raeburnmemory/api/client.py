@@ -10,7 +10,7 @@ raises ``StoreUnavailableError``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from types import TracebackType
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any
 
 import httpx
@@ -30,7 +30,7 @@ from raeburnmemory.core.model import Interaction, SearchHit
 __all__ = ["AsyncMemoryClient", "MemoryClient"]
 
 
-class MemoryClient(ListingMethods, ClientBase):
+class MemoryClient(ListingMethods, ClientBase, AbstractContextManager["MemoryClient"]):
     """A synchronous client of a raeburnmemory server at ``url``.
 
     ``api_key`` is sent as ``Authorization: Bearer <key>``. ``http_client`` lets you pass a
@@ -174,19 +174,13 @@ class MemoryClient(ListingMethods, ClientBase):
         if self._owns_client:
             self._client.close()
 
-    def __enter__(self) -> MemoryClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
 
-class AsyncMemoryClient(AsyncListingMethods, ClientBase):
+class AsyncMemoryClient(
+    AsyncListingMethods, ClientBase, AbstractAsyncContextManager["AsyncMemoryClient"]
+):
     """The asyncio twin of :class:`MemoryClient`: the same methods, awaited."""
 
     def __init__(
@@ -329,13 +323,5 @@ class AsyncMemoryClient(AsyncListingMethods, ClientBase):
         if self._owns_client:
             await self._client.aclose()
 
-    async def __aenter__(self) -> AsyncMemoryClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()

@@ -29,6 +29,18 @@ __all__ = [
 #: ``search_memory``'s ``mode`` values.
 SearchMode = Literal["vector", "keyword", "hybrid"]
 
+#: The fields a memory and a search match both copy as they are.
+_PLAIN_FIELDS = ("prompt_text", "response_id", "response_text", "agent_id", "session_id")
+
+
+def _shared_fields(source: Interaction | SearchHit) -> dict[str, Any]:
+    """The fields of :class:`Memory` and :class:`SearchMatch` that both take from ``source``
+    (an interaction or a search hit): the plain ones, the time in ISO 8601, the metadata."""
+    fields = {name: getattr(source, name) for name in _PLAIN_FIELDS}
+    fields["timestamp"] = source.timestamp.isoformat()
+    fields["metadata"] = dict(source.metadata)
+    return fields
+
 
 class Memory(BaseModel):
     """One recorded interaction: the prompt, the response, who answered and in which session."""
@@ -46,17 +58,7 @@ class Memory(BaseModel):
     @classmethod
     def of(cls, item: Interaction) -> Memory:
         """The model of a stored interaction."""
-        return cls(
-            prompt_id=item.prompt_id,
-            prompt_text=item.prompt_text,
-            response_id=item.response_id,
-            response_text=item.response_text,
-            agent_id=item.agent_id,
-            agent_name=item.agent_name,
-            session_id=item.session_id,
-            timestamp=item.timestamp.isoformat(),
-            metadata=dict(item.metadata),
-        )
+        return cls(prompt_id=item.prompt_id, agent_name=item.agent_name, **_shared_fields(item))
 
 
 class RecordResult(BaseModel):
@@ -87,17 +89,7 @@ class SearchMatch(BaseModel):
     @classmethod
     def of(cls, hit: SearchHit) -> SearchMatch:
         """The model of a search hit."""
-        return cls(
-            prompt_id=hit.id,
-            score=hit.score,
-            prompt_text=hit.prompt_text,
-            response_id=hit.response_id,
-            response_text=hit.response_text,
-            agent_id=hit.agent_id,
-            session_id=hit.session_id,
-            timestamp=hit.timestamp.isoformat(),
-            metadata=dict(hit.metadata),
-        )
+        return cls(prompt_id=hit.id, score=hit.score, **_shared_fields(hit))
 
 
 class SearchResult(BaseModel):
