@@ -133,16 +133,26 @@ def test_the_similar_route_answers_the_same_from_the_loop_and_the_pool(
     assert _pooled(memory.threads)[-1]
 
 
-def test_a_search_that_must_read_another_writers_changes_runs_in_the_pool(
+@pytest.fixture
+def searched(
     served: tuple[TestClient, _RecordingGraph, MemoryGraph],
     make_interaction: Callable[..., dict[str, Any]],
-) -> None:
-    client, memory, other = served
-    body = {"text": "question number 42 about topic 42", "top_k": 1}
+) -> tuple[TestClient, _RecordingGraph, MemoryGraph]:
+    """``served`` after one interaction and three searches (the first builds the index)."""
+    client = served[0]
     client.post("/memory/interactions", json=make_interaction(1))
     for _ in range(3):
-        client.post("/memory/similar", json=body)
+        client.post("/memory/similar", json={"text": "question number 1", "top_k": 1})
+    return served
+
+
+def test_a_search_that_must_read_another_writers_changes_runs_in_the_pool(
+    searched: tuple[TestClient, _RecordingGraph, MemoryGraph],
+    make_interaction: Callable[..., dict[str, Any]],
+) -> None:
+    client, memory, other = searched
     assert _pooled(memory.threads) == [True, False, False]
+    body = {"text": "question number 42 about topic 42", "top_k": 1}
     other.add_interaction(**_arguments(make_interaction(42)))  # another process's write
     assert client.post("/memory/similar", json=body).json()["ids"] == ["p42"]
     assert _pooled(memory.threads)[-1]  # catching up takes the writers' lock: not on the loop
@@ -151,14 +161,11 @@ def test_a_search_that_must_read_another_writers_changes_runs_in_the_pool(
 
 
 def test_health_checks_are_answered_while_another_process_holds_the_store(
-    served: tuple[TestClient, _RecordingGraph, MemoryGraph],
+    searched: tuple[TestClient, _RecordingGraph, MemoryGraph],
     make_interaction: Callable[..., dict[str, Any]],
 ) -> None:
-    client, _, other = served
+    client, _, other = searched
     body = {"text": "question number 1 about topic 1", "top_k": 1}
-    client.post("/memory/interactions", json=make_interaction(1))
-    for _ in range(3):
-        client.post("/memory/similar", json=body)
     other.add_interaction(**_arguments(make_interaction(2)))
     with _holding(other):
         searching = threading.Thread(

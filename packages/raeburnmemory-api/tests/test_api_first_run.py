@@ -30,29 +30,23 @@ def _library_message(action: Callable[[MemoryGraph], Any], tmp_path: Any) -> str
     importlib.util.find_spec("sentence_transformers") is not None,
     reason="the real model is installed here: nothing falls back",
 )
-def test_a_missing_model_is_said_once_at_start_up(start_server: Callable[..., Any]) -> None:
+def test_a_missing_model_is_said_once_at_start_up(
+    start_server: Callable[..., Any], make_interaction: Callable[..., dict[str, Any]]
+) -> None:
     server = start_server({"RAEBURN_EMBED_MODEL": ""}, workers=1)
     said = [line for line in server.output().splitlines() if "RAEBURN_EMBED_MODEL=none" in line]
     assert len(said) == 1, server.output()  # before any request
     assert "pip install 'raeburnmemory-core[embeddings]'" in said[0]
-    body = {
-        "prompt": {"id": "p1", "text": "hello"},
-        "response": {"id": "r1", "text": "hi"},
-        "agent": {"id": "a1"},
-        "session_id": "s1",
-    }
+    body = make_interaction(1)
     assert httpx.post(f"{server.url}/memory/interactions", json=body).status_code == 201
     assert server.output().count("RAEBURN_EMBED_MODEL=none") == 1  # not again at the write
 
 
-def test_text_and_top_k_follow_the_library(start_server: Callable[..., Any], tmp_path: Any) -> None:
+def test_text_and_top_k_follow_the_library(
+    start_server: Callable[..., Any], make_interaction: Callable[..., dict[str, Any]], tmp_path: Any
+) -> None:
     server = start_server({}, workers=1)
-    body = {
-        "prompt": {"id": "p1", "text": "hello"},
-        "response": {"id": "r1", "text": "hi"},
-        "agent": {"id": "a1"},
-        "session_id": "s1",
-    }
+    body = make_interaction(1)
     assert httpx.post(f"{server.url}/memory/interactions", json=body).status_code == 201
     empty_query = _library_message(lambda graph: graph.search("  "), tmp_path)
     for text in ("", "   "):

@@ -95,35 +95,23 @@ def _refusal(server: Any) -> str:
     return lines[0]
 
 
-@needs_root
-def test_server_refuses_a_rate_limit_file_of_another_user(
-    start_server: Callable[..., Any], tmp_path: Path
-) -> None:
+def _their_rate_limit_file(tmp_path: Path) -> tuple[dict[str, str], str]:
     theirs = tmp_path / "shared" / "limits.sqlite3"
     theirs.parent.mkdir()
     theirs.write_bytes(b"")
     _give_away(theirs)
     env = {"RAEBURN_RATE_LIMIT": "10", "RAEBURN_RATE_LIMIT_DB": str(theirs)}
-    line = _refusal(start_server(env, workers=1, wait=False))
-    assert f"the rate limit database {theirs} belongs to another user (uid {OTHER_UID})" in line
+    return env, f"the rate limit database {theirs}"
 
 
-@needs_root
-def test_server_refuses_a_private_dir_of_another_user(
-    start_server: Callable[..., Any], tmp_path: Path
-) -> None:
+def _their_private_dir(tmp_path: Path) -> tuple[dict[str, str], str]:
     squatted = tmp_path / f"raeburnmemory-{os.geteuid()}"
     squatted.mkdir(mode=0o777)
     _give_away(squatted)
-    env = {"RAEBURN_RATE_LIMIT": "10", "RAEBURN_RATE_LIMIT_DB": ""}
-    line = _refusal(start_server(env, workers=1, wait=False))
-    assert f"{squatted} belongs to another user (uid {OTHER_UID})" in line
+    return {"RAEBURN_RATE_LIMIT": "10", "RAEBURN_RATE_LIMIT_DB": ""}, str(squatted)
 
 
-@needs_root
-def test_server_refuses_a_start_up_lock_of_another_user(
-    start_server: Callable[..., Any], tmp_path: Path
-) -> None:
+def _their_start_up_lock(tmp_path: Path) -> tuple[dict[str, str], str]:
     env = {
         "RAEBURN_EMBED_MODEL": "none",
         "RAEBURN_DB_PATH": str(tmp_path / "store" / "graph.json"),
@@ -132,8 +120,21 @@ def test_server_refuses_a_start_up_lock_of_another_user(
     lock = state_file("open", json.dumps(kwargs, sort_keys=True, default=str), ".lock")
     lock.write_bytes(b"")
     _give_away(lock)
+    return env, f"the start-up lock {lock}"
+
+
+@needs_root
+@pytest.mark.parametrize(
+    "given_away", [_their_rate_limit_file, _their_private_dir, _their_start_up_lock]
+)
+def test_server_refuses_a_file_of_another_user(
+    start_server: Callable[..., Any],
+    tmp_path: Path,
+    given_away: Callable[[Path], tuple[dict[str, str], str]],
+) -> None:
+    env, what = given_away(tmp_path)
     line = _refusal(start_server(env, workers=1, wait=False))
-    assert f"the start-up lock {lock} belongs to another user (uid {OTHER_UID})" in line
+    assert f"{what} belongs to another user (uid {OTHER_UID})" in line
 
 
 def test_a_started_server_keeps_its_files_owner_only(

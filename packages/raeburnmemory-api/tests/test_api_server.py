@@ -25,6 +25,15 @@ if importlib.util.find_spec("raeburnmemory.sqlite") is not None:
 if importlib.util.find_spec("raeburnmemory.postgres") is not None:
     BACKENDS.append("postgres")
 
+#: The stores kept in one file, each skipped where it is not installed.
+FILE_BACKENDS = [
+    pytest.param(
+        name,
+        marks=pytest.mark.skipif(name not in BACKENDS, reason=f"the {name} store is not installed"),
+    )
+    for name in ("json", "sqlite")
+]
+
 Body = Callable[..., dict[str, Any]]
 
 
@@ -129,12 +138,10 @@ def test_bad_setting_stops_start_up(start_server: Callable[..., Any]) -> None:
     assert "Traceback" not in output
 
 
-@pytest.mark.parametrize("backend", ["json", "sqlite"])
+@pytest.mark.parametrize("backend", FILE_BACKENDS)
 def test_a_refused_batch_larger_than_a_chunk_writes_nothing(
     start_server: Callable[..., Any], make_interaction: Body, backend: str
 ) -> None:
-    if backend not in BACKENDS:
-        pytest.skip(f"the {backend} store is not installed")
     server = start_server({"RAEBURN_STORAGE_BACKEND": backend}, workers=1)
     url = f"{server.url}/memory"
     httpx.post(f"{url}/interactions", json=make_interaction(0), timeout=30).raise_for_status()
@@ -156,12 +163,10 @@ def test_a_refused_batch_larger_than_a_chunk_writes_nothing(
     assert httpx.get(f"{url}/stats").json()["interactions"] == 2101
 
 
-@pytest.mark.parametrize("backend", ["json", "sqlite"])
+@pytest.mark.parametrize("backend", FILE_BACKENDS)
 def test_a_store_file_it_may_not_read_stops_start_up_with_one_line(
     start_server: Callable[..., Any], tmp_path: Path, backend: str
 ) -> None:
-    if backend not in BACKENDS:
-        pytest.skip(f"the {backend} store is not installed")
     require_file_permissions(tmp_path)
     store = tmp_path / "locked" / ("graph.json" if backend == "json" else "graph.db")
     with MemoryGraph(store, embedding_model=None, storage_backend=backend) as graph:

@@ -98,17 +98,21 @@ def test_a_bad_line_of_an_export_is_named(cli: Any, db: Path, tmp_path: Path) ->
 
 
 @pytest.mark.usefixtures("filled")
-def test_a_conflicting_line_is_reported_and_the_rest_loads(
-    cli: Any, db: Path, tmp_path: Path, add_one: Any
+@pytest.mark.parametrize(
+    ("export_format", "line", "where"),
+    [("jsonl", 3, ":3: "), ("json", 2, ": interaction 2: ")],
+)
+def test_a_conflicting_record_is_reported_and_the_rest_loads(
+    cli: Any, db: Path, tmp_path: Path, export_format: str, line: int, where: str
 ) -> None:
-    target = tmp_path / "memory.jsonl"
-    cli("--db", db, "export", "--format", "jsonl", "-O", target).assert_ok()
+    target = tmp_path / f"memory.{export_format}"
+    cli("--db", db, "export", "--format", export_format, "-O", target).assert_ok()
     copy = tmp_path / "copy.json"
     _store_other_p2(cli, copy)
     run = cli("--db", copy, "--json", "import", target)
     assert run.code == 1
-    assert (run.json()["added"], run.json()["errors"][0]["line"]) == (2, 3)
-    assert f"{target}:3: " in run.stderr
+    assert (run.json()["added"], run.json()["errors"][0]["line"]) == (2, line)
+    assert f"{target}{where}" in run.stderr
     assert cli("--db", copy, "import", "--strict", target).code != 0
 
 
@@ -134,17 +138,3 @@ def test_an_export_header_on_standard_input_is_named(cli: Any, db: Path) -> None
     run = cli("--db", db, "import", "-", input=header + "\n")
     assert run.code == 1
     assert "<stdin>:1: the header of a JSON Lines export" in run.stderr
-
-
-@pytest.mark.usefixtures("filled")
-def test_a_conflict_in_node_link_json_names_the_interaction(
-    cli: Any, db: Path, tmp_path: Path
-) -> None:
-    target = tmp_path / "graph-export.json"
-    cli("--db", db, "export", "-O", target).assert_ok()
-    copy = tmp_path / "copy.json"
-    _store_other_p2(cli, copy)
-    run = cli("--db", copy, "--json", "import", target)
-    assert run.code == 1
-    assert (run.json()["added"], run.json()["errors"][0]["line"]) == (2, 2)
-    assert f"{target}: interaction 2: " in run.stderr
