@@ -32,6 +32,7 @@ from raeburnmemory.cli import (
     _serve,
 )
 from raeburnmemory.cli._arguments import global_options_first
+from raeburnmemory.cli._choices import choice_option
 from raeburnmemory.cli._output import print_error, print_warning
 from raeburnmemory.cli._remote import REMOTE_COMMANDS, is_usage_error, remote_hint
 from raeburnmemory.cli._settings import Backend, Settings, parse_options
@@ -269,12 +270,11 @@ def _global_options(
     ] = None,
     backend: Annotated[
         Backend | None,
-        typer.Option(
+        choice_option(
             "--backend",
-            help="Storage backend: json, sqlite or postgres. Default: what an existing file "
+            Backend,
+            "Storage backend: json, sqlite or postgres. Default: what an existing file "
             "holds, else sqlite for .db, .sqlite and .sqlite3 files, else json.",
-            case_sensitive=False,
-            metavar="[json|sqlite|postgres]",
             show_default=False,
         ),
     ] = None,

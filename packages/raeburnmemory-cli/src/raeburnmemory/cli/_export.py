@@ -12,6 +12,7 @@ from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
+from raeburnmemory.cli._choices import choice_option
 from raeburnmemory.cli._settings import settings_of
 from raeburnmemory.core.errors import ExportTargetError
 
@@ -53,11 +54,10 @@ def export(
     ],
     fmt: Annotated[
         ExportFormat,
-        typer.Option(
+        choice_option(
             "--format",
-            case_sensitive=False,
-            help="node-link JSON, GraphML, or JSON Lines with the vectors (for import).",
-            metavar="[json|graphml|jsonl]",
+            ExportFormat,
+            "node-link JSON, GraphML, or JSON Lines with the vectors (for import).",
         ),
     ] = ExportFormat.JSON,
     session: Annotated[

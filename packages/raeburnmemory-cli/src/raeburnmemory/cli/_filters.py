@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
 import typer
 
+from raeburnmemory.cli._choices import choice_option
 from raeburnmemory.core.errors import InvalidFilterError
 
 if TYPE_CHECKING:
@@ -54,12 +55,11 @@ WHERE_OPTION = typer.Option(
 
 def on_conflict_option(what: str) -> Any:
     """``--on-conflict error|skip|replace``, its help starting with ``what``."""
-    return typer.Option(
+    return choice_option(
         "--on-conflict",
-        help=f"{what} whose prompt id is stored with other content: error (refuse it), skip "
+        OnConflict,
+        f"{what} whose prompt id is stored with other content: error (refuse it), skip "
         "(keep what is stored) or replace (store the new content).",
-        metavar="[error|skip|replace]",
-        case_sensitive=False,
     )
 
 
@@ -141,13 +141,7 @@ class Filters:
 
     def kwargs(self) -> dict[str, Any]:
         """The filters as keyword arguments of ``interactions`` and ``count``."""
-        return {
-            "session_id": self.session_id,
-            "agent_id": self.agent_id,
-            "since": self.since,
-            "until": self.until,
-            "where": self.where,
-        }
+        return {field.name: getattr(self, field.name) for field in fields(self)}
 
 
 def number_or_text(raw: str | None) -> str | float | None:

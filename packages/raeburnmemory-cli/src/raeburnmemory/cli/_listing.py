@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
+from raeburnmemory.cli._choices import choice_option
 from raeburnmemory.cli._filters import (
     AGENT_OPTION,
     SESSION_OPTION,
@@ -91,12 +92,7 @@ def list_interactions(
     every: Annotated[bool, typer.Option("--all", help="Every page, not just one.")] = False,
     order: Annotated[
         Order,
-        typer.Option(
-            "--order",
-            case_sensitive=False,
-            help="asc: oldest first; desc: newest first.",
-            metavar="[asc|desc]",
-        ),
+        choice_option("--order", Order, "asc: oldest first; desc: newest first."),
     ] = Order.ASC,
 ) -> None:
     """List the stored interactions in time order, a page at a time (--all: every page).

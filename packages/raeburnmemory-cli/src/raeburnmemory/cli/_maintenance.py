@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from raeburnmemory.cli._choices import choice_option
 from raeburnmemory.cli._settings import FILE_BACKENDS, Backend, Settings, settings_of
 from raeburnmemory.core.errors import EmbeddingMismatchError
 from raeburnmemory.core.paths import resolve_db_path
@@ -75,12 +76,7 @@ def migrate(
     ctx: typer.Context,
     to: Annotated[
         Backend,
-        typer.Option(
-            "--to",
-            case_sensitive=False,
-            help="The storage backend to copy into.",
-            metavar="[json|sqlite|postgres]",
-        ),
+        choice_option("--to", Backend, "The storage backend to copy into."),
     ],
     dsn: Annotated[
         str | None,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from raeburnmemory.cli._choices import choice_option
 from raeburnmemory.cli._filters import WHERE_OPTION, parse_where
 from raeburnmemory.cli._output import Column, Output
 from raeburnmemory.cli._settings import settings_of
@@ -78,12 +79,7 @@ def similar(
     ] = None,
     mode: Annotated[
         Mode,
-        typer.Option(
-            "--mode",
-            case_sensitive=False,
-            help="vector similarity, keyword match or both.",
-            metavar="[vector|keyword|hybrid]",
-        ),
+        choice_option("--mode", Mode, "vector similarity, keyword match or both."),
     ] = Mode.VECTOR,
     where: Annotated[str | None, WHERE_OPTION] = None,
 ) -> None:
