@@ -7,9 +7,10 @@ A filter given in a query string (``where``) is JSON text; a malformed one is HT
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import Query
+from pydantic import BaseModel, Field
 
 from raeburnmemory.api.models import (
     CountOut,
@@ -28,18 +29,40 @@ from raeburnmemory.core.listing import MAX_PAGE_SIZE
 if TYPE_CHECKING:
     from raeburnmemory.core.memory import MemoryGraph
 
-__all__ = ["parse_where", "query_moment"]
+__all__ = ["ListingFilters", "parse_where", "query_moment"]
 
-_SESSION = Query(default=None, description="only this session")
 _AGENT = Query(default=None, description="only this agent")
 _SINCE = Query(default=None, description="from this moment on (ISO 8601 or POSIX seconds)")
 _UNTIL = Query(default=None, description="up to this moment (ISO 8601 or POSIX seconds)")
-_WHERE = Query(
-    default=None,
-    description='a metadata filter as JSON text, e.g. {"user": "ana"} or {"n": {"$gte": 2}}',
-)
 _LIMIT = Query(default=100, ge=1, le=MAX_PAGE_SIZE, description="how many items at most")
 _CURSOR = Query(default=None, description="the next_cursor of the previous page")
+
+
+class ListingFilters(BaseModel):
+    """The filters of the listing and the count, as query parameters."""
+
+    session_id: str | None = Field(default=None, description="only this session")
+    agent_id: str | None = Field(default=None, description="only this agent")
+    since: str | None = Field(
+        default=None, description="from this moment on (ISO 8601 or POSIX seconds)"
+    )
+    until: str | None = Field(
+        default=None, description="up to this moment (ISO 8601 or POSIX seconds)"
+    )
+    where: str | None = Field(
+        default=None,
+        description='a metadata filter as JSON text, e.g. {"user": "ana"} or {"n": {"$gte": 2}}',
+    )
+
+    def arguments(self) -> dict[str, Any]:
+        """The filters as keyword arguments of ``MemoryGraph.interactions`` and ``count``."""
+        return {
+            "session_id": self.session_id,
+            "agent_id": self.agent_id,
+            "since": query_moment(self.since),
+            "until": query_moment(self.until),
+            "where": parse_where(self.where),
+        }
 
 
 def parse_where(text: str | None) -> Any:
@@ -66,11 +89,7 @@ def query_moment(text: str | None) -> str | float | None:
 
 @memory_router.get("/interactions", responses=errors(400))
 def list_interactions(
-    session_id: str | None = _SESSION,
-    agent_id: str | None = _AGENT,
-    since: str | None = _SINCE,
-    until: str | None = _UNTIL,
-    where: str | None = _WHERE,
+    filters: Annotated[ListingFilters, Query()],
     limit: int = _LIMIT,
     cursor: str | None = _CURSOR,
     order: Literal["asc", "desc"] = Query(default="asc", description="asc: oldest first"),
@@ -78,38 +97,18 @@ def list_interactions(
 ) -> InteractionsPage:
     """One page of the stored interactions that pass every filter, in time order; pass
     ``next_cursor`` back as ``cursor`` (with the same filters) for the next page."""
-    page = memory.interactions(
-        session_id=session_id,
-        agent_id=agent_id,
-        since=query_moment(since),
-        until=query_moment(until),
-        where=parse_where(where),
-        limit=limit,
-        cursor=cursor,
-        order=order,
-    )
+    page = memory.interactions(**filters.arguments(), limit=limit, cursor=cursor, order=order)
     items = [InteractionOut.of(item) for item in page.items]
     return InteractionsPage(items=items, next_cursor=page.next_cursor)
 
 
 @memory_router.get("/count", responses=errors(400))
 def count(
-    session_id: str | None = _SESSION,
-    agent_id: str | None = _AGENT,
-    since: str | None = _SINCE,
-    until: str | None = _UNTIL,
-    where: str | None = _WHERE,
+    filters: Annotated[ListingFilters, Query()],
     memory: MemoryGraph = Memory,
 ) -> CountOut:
     """How many stored interactions pass every filter (the filters of the listing)."""
-    total = memory.count(
-        session_id=session_id,
-        agent_id=agent_id,
-        since=query_moment(since),
-        until=query_moment(until),
-        where=parse_where(where),
-    )
-    return CountOut(count=total)
+    return CountOut(count=memory.count(**filters.arguments()))
 
 
 @memory_router.patch("/interactions/{prompt_id:path}", responses=errors(404, 409, 413, 415))
