@@ -31,9 +31,13 @@ if TYPE_CHECKING:
 
 __all__ = ["ListingFilters", "parse_where", "query_moment"]
 
-_AGENT = Query(default=None, description="only this agent")
-_SINCE = Query(default=None, description="from this moment on (ISO 8601 or POSIX seconds)")
-_UNTIL = Query(default=None, description="up to this moment (ISO 8601 or POSIX seconds)")
+_AGENT_TEXT = "only this agent"
+_SINCE_TEXT = "from this moment on (ISO 8601 or POSIX seconds)"
+_UNTIL_TEXT = "up to this moment (ISO 8601 or POSIX seconds)"
+_WHERE_TEXT = 'a metadata filter as JSON text, e.g. {"user": "ana"} or {"n": {"$gte": 2}}'
+_AGENT = Query(default=None, description=_AGENT_TEXT)
+_SINCE = Query(default=None, description=_SINCE_TEXT)
+_UNTIL = Query(default=None, description=_UNTIL_TEXT)
 _LIMIT = Query(default=100, ge=1, le=MAX_PAGE_SIZE, description="how many items at most")
 _CURSOR = Query(default=None, description="the next_cursor of the previous page")
 
@@ -42,17 +46,10 @@ class ListingFilters(BaseModel):
     """The filters of the listing and the count, as query parameters."""
 
     session_id: str | None = Field(default=None, description="only this session")
-    agent_id: str | None = Field(default=None, description="only this agent")
-    since: str | None = Field(
-        default=None, description="from this moment on (ISO 8601 or POSIX seconds)"
-    )
-    until: str | None = Field(
-        default=None, description="up to this moment (ISO 8601 or POSIX seconds)"
-    )
-    where: str | None = Field(
-        default=None,
-        description='a metadata filter as JSON text, e.g. {"user": "ana"} or {"n": {"$gte": 2}}',
-    )
+    agent_id: str | None = Field(default=None, description=_AGENT_TEXT)
+    since: str | None = Field(default=None, description=_SINCE_TEXT)
+    until: str | None = Field(default=None, description=_UNTIL_TEXT)
+    where: str | None = Field(default=None, description=_WHERE_TEXT)
 
     def arguments(self) -> dict[str, Any]:
         """The filters as keyword arguments of ``MemoryGraph.interactions`` and ``count``."""
