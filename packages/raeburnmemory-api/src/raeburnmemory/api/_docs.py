@@ -8,6 +8,8 @@ ReDoc and is updated as they are.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
 
@@ -40,24 +42,31 @@ def add_docs_pages(app: FastAPI, title: str) -> None:
         root = request.scope.get("root_path", "")
         return f"{root}{openapi_url}", f"{root}{ASSETS_URL}"
 
-    @app.get("/docs", include_in_schema=False)
-    async def swagger_ui(request: Request) -> HTMLResponse:
-        schema, assets = locations(request)
-        return get_swagger_ui_html(
-            openapi_url=schema,
-            title=f"{title} - Swagger UI",
-            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
-            swagger_css_url=f"{assets}/swagger-ui.css",
-            swagger_favicon_url=f"{assets}/favicon.png",
-        )
+    def page(
+        render: Callable[..., HTMLResponse], name: str, **asset_files: str
+    ) -> Callable[[Request], Awaitable[HTMLResponse]]:
+        """A page drawn by ``render``, titled ``name``; each of ``asset_files`` (a keyword of
+        ``render`` and a file name) is served from the assets' folder."""
 
-    @app.get("/redoc", include_in_schema=False)
-    async def redoc(request: Request) -> HTMLResponse:
-        schema, assets = locations(request)
-        return get_redoc_html(
-            openapi_url=schema,
-            title=f"{title} - ReDoc",
-            redoc_js_url=f"{assets}/redoc.standalone.js",
-            redoc_favicon_url=f"{assets}/favicon.png",
-            with_google_fonts=False,
-        )
+        async def serve(request: Request) -> HTMLResponse:
+            schema, assets = locations(request)
+            urls = {option: f"{assets}/{file}" for option, file in asset_files.items()}
+            return render(openapi_url=schema, title=f"{title} - {name}", **urls)
+
+        return serve
+
+    swagger_ui = page(
+        get_swagger_ui_html,
+        "Swagger UI",
+        swagger_js_url="swagger-ui-bundle.js",
+        swagger_css_url="swagger-ui.css",
+        swagger_favicon_url="favicon.png",
+    )
+    redoc = page(
+        partial(get_redoc_html, with_google_fonts=False),
+        "ReDoc",
+        redoc_js_url="redoc.standalone.js",
+        redoc_favicon_url="favicon.png",
+    )
+    app.get("/docs", include_in_schema=False, name="swagger_ui")(swagger_ui)
+    app.get("/redoc", include_in_schema=False, name="redoc")(redoc)
