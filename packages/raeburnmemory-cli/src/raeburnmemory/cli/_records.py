@@ -97,6 +97,11 @@ def interaction_row(item: Interaction) -> dict[str, Any]:
     }
 
 
+def _metadata_option(what: str) -> Any:
+    """``--metadata JSON``, its help saying what the object is ``what``."""
+    return typer.Option("--metadata", help=f"A JSON object {what}: '{{\"k\": 1}}'.", metavar="JSON")
+
+
 def add(
     ctx: typer.Context,
     prompt_id: Annotated[str, typer.Option("--prompt-id", help="Id of the prompt.", metavar="ID")],
@@ -118,14 +123,7 @@ def add(
     agent_name: Annotated[
         str | None, typer.Option("--agent-name", help="Name of the agent.", metavar="NAME")
     ] = None,
-    metadata: Annotated[
-        str | None,
-        typer.Option(
-            "--metadata",
-            help="A JSON object kept with the interaction: '{\"k\": 1}'.",
-            metavar="JSON",
-        ),
-    ] = None,
+    metadata: Annotated[str | None, _metadata_option("kept with the interaction")] = None,
     timestamp: Annotated[
         str | None,
         typer.Option(
@@ -167,14 +165,7 @@ def update(
     response: Annotated[
         str | None, typer.Option("--response", help="The new response text.", metavar="TEXT")
     ] = None,
-    metadata: Annotated[
-        str | None,
-        typer.Option(
-            "--metadata",
-            help="A JSON object that replaces the metadata: '{\"k\": 1}'.",
-            metavar="JSON",
-        ),
-    ] = None,
+    metadata: Annotated[str | None, _metadata_option("that replaces the metadata")] = None,
     prompt: Annotated[
         str | None,
         typer.Option("--prompt", help="The new prompt text (re-embedded).", metavar="TEXT"),
