@@ -67,6 +67,36 @@ class Record:
     expires_at: Moment = None
 
 
+@dataclass(frozen=True)
+class Search:
+    """What ``search`` sends: the text, how many hits, the mode and the filters."""
+
+    text: str
+    top_k: int
+    session_id: str | None = None
+    agent_id: str | None = None
+    since: Moment = None
+    until: Moment = None
+    min_score: float | None = None
+    mode: str = "vector"
+    where: Mapping[str, Any] | None = None
+
+    def body(self) -> dict[str, Any]:
+        """The request body: the text, ``top_k`` and every option given (not ``None``)."""
+        where = dict(self.where) if isinstance(self.where, Mapping) else self.where
+        options = {
+            "session_id": self.session_id,
+            "agent_id": self.agent_id,
+            "since": moment_value(self.since),
+            "until": moment_value(self.until),
+            "min_score": self.min_score,
+            "mode": self.mode,
+            "where": where,
+        }
+        given = {name: value for name, value in options.items() if value is not None}
+        return {"text": self.text, "top_k": self.top_k, **given}
+
+
 def _part(value: str | Mapping[str, Any] | None) -> str | dict[str, Any] | None:
     return value if value is None or isinstance(value, str) else dict(value)
 
@@ -163,22 +193,12 @@ class Calls:
         ]
 
     @staticmethod
-    def search(text: str, top_k: int, **filters: Any) -> Call[list[SearchHit]]:
-        body: dict[str, Any] = {"text": text, "top_k": top_k}
-        for name, value in filters.items():
-            if value is None:
-                continue
-            if name in ("since", "until"):
-                body[name] = moment_value(value)
-            elif name == "where" and isinstance(value, Mapping):
-                body[name] = dict(value)
-            else:
-                body[name] = value
+    def search(search: Search) -> Call[list[SearchHit]]:
         return Call(
             "POST",
             "/memory/similar",
             lambda r: [_hit(h) for h in r.json()["hits"]],
-            encode_body(body),
+            encode_body(search.body()),
         )
 
     @staticmethod

@@ -22,6 +22,7 @@ from raeburnmemory.api._client_calls import (
     ClientBase,
     Moment,
     Record,
+    Search,
     T,
 )
 from raeburnmemory.api._client_listing import AsyncListingMethods, ListingMethods
@@ -99,19 +100,8 @@ class MemoryClient(ListingMethods, ClientBase, AbstractContextManager["MemoryCli
         where: Mapping[str, Any] | None = None,
     ) -> list[SearchHit]:
         """The prompts most similar to ``text``, best first, with scores and texts."""
-        return self._run(
-            Calls.search(
-                text,
-                top_k,
-                session_id=session_id,
-                agent_id=agent_id,
-                since=since,
-                until=until,
-                min_score=min_score,
-                mode=mode,
-                where=where,
-            )
-        )
+        query = Search(text, top_k, session_id, agent_id, since, until, min_score, mode, where)
+        return self._run(Calls.search(query))
 
     def get_similar_prompts(
         self,
@@ -248,19 +238,8 @@ class AsyncMemoryClient(
         where: Mapping[str, Any] | None = None,
     ) -> list[SearchHit]:
         """The prompts most similar to ``text``, best first, with scores and texts."""
-        return await self._run(
-            Calls.search(
-                text,
-                top_k,
-                session_id=session_id,
-                agent_id=agent_id,
-                since=since,
-                until=until,
-                min_score=min_score,
-                mode=mode,
-                where=where,
-            )
-        )
+        query = Search(text, top_k, session_id, agent_id, since, until, min_score, mode, where)
+        return await self._run(Calls.search(query))
 
     async def get_similar_prompts(
         self,
