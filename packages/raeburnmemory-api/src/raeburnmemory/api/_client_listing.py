@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Mapping
 from typing import Any
 
 from raeburnmemory.api._client_calls import Call, Moment, T
-from raeburnmemory.api._listing_calls import UNCHANGED, ListingCalls
+from raeburnmemory.api._listing_calls import UNCHANGED, Filters, ListingCalls
 from raeburnmemory.core.listing import Page
 from raeburnmemory.core.model import Interaction
 from raeburnmemory.core.sessions import SessionsPage
@@ -35,7 +35,7 @@ class ListingMethods:
         (``.items``, and ``.next_cursor`` to pass as ``cursor`` for the next page)."""
         return self._run(
             ListingCalls.interactions(
-                session_id, agent_id, since, until, where, limit, cursor, order
+                Filters(session_id, agent_id, since, until, where), limit, cursor, order
             )
         )
 
@@ -48,7 +48,7 @@ class ListingMethods:
         where: Mapping[str, Any] | None = None,
     ) -> int:
         """How many stored interactions pass every filter given."""
-        return self._run(ListingCalls.count(session_id, agent_id, since, until, where))
+        return self._run(ListingCalls.count(Filters(session_id, agent_id, since, until, where)))
 
     def update_interaction(
         self,
@@ -112,7 +112,7 @@ class AsyncListingMethods:
         """One page of the stored interactions that pass every filter, in time order."""
         return await self._run(
             ListingCalls.interactions(
-                session_id, agent_id, since, until, where, limit, cursor, order
+                Filters(session_id, agent_id, since, until, where), limit, cursor, order
             )
         )
 
@@ -125,7 +125,9 @@ class AsyncListingMethods:
         where: Mapping[str, Any] | None = None,
     ) -> int:
         """How many stored interactions pass every filter given."""
-        return await self._run(ListingCalls.count(session_id, agent_id, since, until, where))
+        return await self._run(
+            ListingCalls.count(Filters(session_id, agent_id, since, until, where))
+        )
 
     async def update_interaction(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ from raeburnmemory.core.listing import Page
 from raeburnmemory.core.model import Interaction, parse_timestamp
 from raeburnmemory.core.sessions import SessionsPage, SessionSummary
 
-__all__ = ["UNCHANGED", "ListingCalls", "Unchanged"]
+__all__ = ["UNCHANGED", "Filters", "ListingCalls", "Unchanged"]
 
 
 class Unchanged:
@@ -46,6 +47,21 @@ def _filters(**given: Any) -> dict[str, str]:
     return params
 
 
+@dataclass(frozen=True)
+class Filters:
+    """The filters of a listing and a count: every one given must hold."""
+
+    session_id: str | None = None
+    agent_id: str | None = None
+    since: Moment = None
+    until: Moment = None
+    where: Mapping[str, Any] | None = None
+
+    def params(self) -> dict[str, str]:
+        """The filters given, as query parameters."""
+        return _filters(**{field.name: getattr(self, field.name) for field in fields(self)})
+
+
 def _page(response: httpx.Response) -> Page:
     body = response.json()
     items = [Interaction.from_dict(item) for item in body["items"]]
@@ -71,39 +87,13 @@ class ListingCalls:
     """Builds the request of each listing method of the clients."""
 
     @staticmethod
-    def interactions(
-        session_id: str | None,
-        agent_id: str | None,
-        since: Moment,
-        until: Moment,
-        where: Mapping[str, Any] | None,
-        limit: int,
-        cursor: str | None,
-        order: str,
-    ) -> Call[Page]:
-        params = _filters(
-            session_id=session_id,
-            agent_id=agent_id,
-            since=since,
-            until=until,
-            where=where,
-            limit=limit,
-            cursor=cursor,
-            order=order,
-        )
+    def interactions(filters: Filters, limit: int, cursor: str | None, order: str) -> Call[Page]:
+        params = {**filters.params(), **_filters(limit=limit, cursor=cursor, order=order)}
         return Call("GET", "/memory/interactions", _page, params=params)
 
     @staticmethod
-    def count(
-        session_id: str | None,
-        agent_id: str | None,
-        since: Moment,
-        until: Moment,
-        where: Mapping[str, Any] | None,
-    ) -> Call[int]:
-        params = _filters(
-            session_id=session_id, agent_id=agent_id, since=since, until=until, where=where
-        )
+    def count(filters: Filters) -> Call[int]:
+        params = filters.params()
         return Call("GET", "/memory/count", lambda r: int(r.json()["count"]), params=params)
 
     @staticmethod
