@@ -61,14 +61,7 @@ class ListingTools:
         next_cursor back as cursor for the next page (it is null after the last one)."""
         with tool_errors():
             page = self.memory.interactions(
-                session_id=session_id,
-                agent_id=agent_id,
-                since=since,
-                until=until,
-                where=where,
-                limit=limit,
-                cursor=cursor,
-                order=order,
+                session_id, agent_id, since, until, where, limit, cursor, order
             )
         return MemoryPage(
             memories=[Memory.of(item) for item in page.items], next_cursor=page.next_cursor
@@ -84,9 +77,7 @@ class ListingTools:
     ) -> MemoryCount:
         """How many stored memories pass every filter given."""
         with tool_errors():
-            total = self.memory.count(
-                session_id=session_id, agent_id=agent_id, since=since, until=until, where=where
-            )
+            total = self.memory.count(session_id, agent_id, since, until, where)
         return MemoryCount(count=total)
 
     def update_memory(

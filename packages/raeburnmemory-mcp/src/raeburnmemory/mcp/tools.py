@@ -132,19 +132,17 @@ class MemoryTools(ListingTools):
         where: Where = None,
     ) -> SearchResult:
         """The stored prompts most like the query, best first, with their responses."""
-        filters: dict[str, Any] = {} if where is None else {"where": where}
+        options: dict[str, Any] = {
+            "session_id": session_id,
+            "agent_id": agent_id,
+            "since": since,
+            "until": until,
+            "min_score": min_score,
+            "where": where,
+        }
+        given = {name: value for name, value in options.items() if value is not None}
         with tool_errors():
-            hits = self.memory.search(
-                query,
-                top_k,
-                session_id=session_id,
-                agent_id=agent_id,
-                since=since,
-                until=until,
-                min_score=min_score,
-                mode=mode,
-                **filters,
-            )
+            hits = self.memory.search(query, top_k, mode=mode, **given)
         return SearchResult(mode=mode, matches=[SearchMatch.of(hit) for hit in hits])
 
     def session_history(
