@@ -41,11 +41,19 @@ from raeburnmemory.core.json_store._lookups import JsonLookups
 from raeburnmemory.core.json_store._metadata_columns import MetadataColumns
 from raeburnmemory.core.json_store._snapshot import refuse_other_version
 from raeburnmemory.core.json_store._state import GraphState
+from raeburnmemory.core.json_store._vector_blocks import stored_blocks
 from raeburnmemory.core.json_store._write_checks import write_items
 from raeburnmemory.core.limits import check_records
 from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link
 from raeburnmemory.core.paths import resolve_db_path
-from raeburnmemory.core.store import Matrix, Store, StoreChanges, StoredVectors
+from raeburnmemory.core.store import (
+    VECTOR_BLOCK_ROWS,
+    Matrix,
+    Store,
+    StoreChanges,
+    StoredVectors,
+    VectorBlocks,
+)
 
 __all__ = ["JsonStore"]
 
@@ -392,6 +400,21 @@ class JsonStore(JsonListing, JsonLookups, Store):
             if with_payloads:
                 view.forget_unreported()
             return stored
+
+    @contextlib.contextmanager
+    def vector_blocks(self, rows: int = VECTOR_BLOCK_ROWS) -> Iterator[VectorBlocks]:
+        """Every stored vector with its id and payload, as :meth:`load_vectors` gives them, in
+        blocks of about ``rows`` (the vectors file's rows copied from its memory map, the
+        journal's decoded a few lines at a time), all read under the lock held for the ``with``
+        block, so every block comes from one generation of the files."""
+        with self._mutex, permission_errors("read"):
+            self._check_open()
+            view = self._follower
+            with self._locked(write=False):
+                view.follow()
+                blocks = stored_blocks(view.rows, view.journal, view.state.records, rows)
+                yield VectorBlocks(len(view.rows), blocks)
+            view.forget_unreported()
 
     def vector_matrix(self) -> StoredVectors:
         """Every stored vector with its id and no payloads; the vectors file is mapped, not read."""
