@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from raeburnmemory.core.encoders import HashingEncoder
+from raeburnmemory.core.errors import StoreLockedError
 from raeburnmemory.core.json_store import JsonStore
 from raeburnmemory.core.memory._encoding import encode
 from raeburnmemory.core.model import EncoderInfo, SearchFilter
@@ -160,3 +161,27 @@ def test_the_json_store_blocks_are_its_load_vectors_rows(tmp_path: Path) -> None
         np.concatenate([part.vectors for part in parts])[: len(expected)], expected.vectors
     )
     assert [p for part in parts for p in part.payloads][: len(expected)] == expected.payloads
+
+
+def test_the_json_store_holds_its_lock_while_blocks_are_read_and_no_longer(
+    tmp_path: Path,
+) -> None:
+    """Another writer waits while the blocks are read, not while an index builds from them."""
+    path = str(tmp_path / "graph.json")
+    with (
+        JsonStore.open(path) as store,
+        JsonStore.open(path, options={"lock_timeout": 0.2}) as other,
+    ):
+        store.set_encoder_info(EncoderInfo("e", 8))
+        store.add(interactions(30), unit_vectors(30, 8))
+        store.compact()  # rows of the vectors file: blocks of exactly 4
+        with store.vector_blocks(rows=4) as blocks:
+            parts = iter(blocks)
+            next(parts)
+            with pytest.raises(StoreLockedError):
+                other.add(interactions(31)[30:], unit_vectors(1, 8))
+            rest = list(parts)
+            other.add(interactions(32)[30:], unit_vectors(2, 8))  # a graph is built here
+        assert sum(len(part) for part in rest) == 26
+        changes = store.refresh()
+        assert changes.added.ids == ["p30", "p31"]

@@ -278,9 +278,10 @@ class Store(ABC):
         them (the same rows in the same order, and the next :meth:`refresh` reports only later
         changes), in blocks of at most ``rows`` rows, to be read inside the ``with`` block.
 
-        An index built from the blocks never holds a second copy of every vector. This default
-        slices :meth:`load_vectors`; stores that can read their vectors a block at a time do
-        better.
+        An index built from the blocks never holds a second copy of every vector. A store that
+        locks its files while the blocks are read lets go once the last block is read. This
+        default slices :meth:`load_vectors`; stores that can read their vectors a block at a
+        time do better.
         """
         stored = self.load_vectors()
         yield VectorBlocks(len(stored), _slices(stored, rows))

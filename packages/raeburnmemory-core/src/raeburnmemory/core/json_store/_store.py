@@ -405,16 +405,29 @@ class JsonStore(JsonListing, JsonLookups, Store):
     def vector_blocks(self, rows: int = VECTOR_BLOCK_ROWS) -> Iterator[VectorBlocks]:
         """Every stored vector with its id and payload, as :meth:`load_vectors` gives them, in
         blocks of about ``rows`` (the vectors file's rows copied from its memory map, the
-        journal's decoded a few lines at a time), all read under the lock held for the ``with``
-        block, so every block comes from one generation of the files."""
-        with self._mutex, permission_errors("read"):
+        journal's decoded a few lines at a time).
+
+        The blocks are read under the lock, so all of them come from one generation of the
+        files; it is let go once the last block is read, so what an index builds from them
+        afterwards (an HNSW graph) does not hold other writers up.
+        """
+        with contextlib.ExitStack() as held:
+            held.enter_context(self._mutex)
+            held.enter_context(permission_errors("read"))
             self._check_open()
             view = self._follower
-            with self._locked(write=False):
-                view.follow()
-                blocks = stored_blocks(view.rows, view.journal, view.state.records, rows)
-                yield VectorBlocks(len(view.rows), blocks)
-            view.forget_unreported()
+            held.enter_context(self._locked(write=False))
+            view.follow()
+
+            def blocks() -> Iterator[StoredVectors]:
+                yield from stored_blocks(view.rows, view.journal, view.state.records, rows)
+                view.forget_unreported()
+                held.close()
+
+            count = len(view.rows)
+            yield VectorBlocks(count, blocks())
+            if not count:
+                view.forget_unreported()
 
     def vector_matrix(self) -> StoredVectors:
         """Every stored vector with its id and no payloads; the vectors file is mapped, not read."""
