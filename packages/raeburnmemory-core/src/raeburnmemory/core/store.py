@@ -275,8 +275,8 @@ class Store(ABC):
     @contextlib.contextmanager
     def vector_blocks(self, rows: int = VECTOR_BLOCK_ROWS) -> Iterator[VectorBlocks]:
         """Every stored prompt vector with its id and payload, as :meth:`load_vectors` gives
-        them (the same rows in the same order, and the next :meth:`refresh` reports only later
-        changes), in blocks of at most ``rows`` rows, to be read inside the ``with`` block.
+        them (the same rows in the same order; :meth:`refresh` then goes on as after
+        :meth:`load_vectors`), in blocks of about ``rows`` rows, read inside the ``with`` block.
 
         An index built from the blocks never holds a second copy of every vector. A store that
         locks its files while the blocks are read lets go once the last block is read. This
