@@ -13,6 +13,7 @@ ratio compares figures measured in this same run, because the machine may be noi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import statistics
@@ -119,8 +120,16 @@ def single_add_rate(graph: MemoryGraph, start: int, count: int) -> float:
     return count / (time.perf_counter() - began)
 
 
+def reset_peak_rss() -> None:
+    """Start this process's peak resident memory afresh from what it holds now (Linux only), so
+    a workload's peak is its own, not an earlier one's."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
 def peak_rss_mb() -> float:
-    """This process's peak resident memory so far (``VmHWM``), in MB."""
+    """This process's peak resident memory since it started or since :func:`reset_peak_rss`
+    (``VmHWM``), in MB."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
@@ -180,6 +189,7 @@ def run(n: int, workload: str = "sparse") -> dict[str, Any]:
         "workload": workload,
         "faiss": importlib.util.find_spec("faiss") is not None,
     }
+    reset_peak_rss()
     prompts = texts(n)
     queries = texts(200, seed=99)
     encoder = encoder_for(workload)
@@ -202,6 +212,7 @@ def run(n: int, workload: str = "sparse") -> dict[str, Any]:
             results["batch_add_s"] = time.perf_counter() - began
             results["batch_add_cpu_s"] = time.process_time() - began_cpu
             results["batch_add_per_s"] = n / results["batch_add_s"]
+            results["batch_add_peak_rss_mb"] = peak_rss_mb()
             began, began_cpu = time.perf_counter(), time.process_time()
             graph.export()
             results["export_s"] = time.perf_counter() - began
@@ -286,7 +297,8 @@ def report(results: dict[str, Any]) -> str:
         ("batch_add + export interactions/s", results["batch_add_and_export_per_s"], ">= 15,000"),
         ("batch_add CPU s", results["batch_add_cpu_s"], ""),
         ("export() CPU s", results["export_cpu_s"], "<= batch_add CPU / 4"),
-        ("peak RSS after batch_add + export MB", results["build_peak_rss_mb"], ""),
+        ("peak RSS up to the end of batch_add MB", results["batch_add_peak_rss_mb"], ""),
+        ("peak RSS up to the end of export MB", results["build_peak_rss_mb"], "< 600"),
         ("disk size of the store MB", results["disk_mb"], ""),
         (f"{results['workload']} encoder alone, prompts/s", results["encode_only_per_s"], ""),
         ("single durable add/s (at 1,000)", results["single_add_per_s_at_1k"], ">= 2,000"),
@@ -305,7 +317,7 @@ def report(results: dict[str, Any]) -> str:
         ("hnsw at ef_search 64: p50 ms", results.get("hnsw_ef64_similar_p50_ms", nan), ""),
         ("hnsw at ef_search 64: recall@10", results.get("hnsw_ef64_recall_at_10", nan), ""),
         ("reopen + first query s", results["reopen_first_query"]["seconds"], "<= 1.5"),
-        ("reopen peak RSS MB", results["reopen_first_query"]["peak_rss_mb"], "<= 500"),
+        ("reopen peak RSS MB", results["reopen_first_query"]["peak_rss_mb"], "< 500"),
         ("hnsw build (and measure) at first query s", results.get("hnsw_build_s", nan), ""),
         ("hnsw reopen + first query s", hnsw_reopen.get("seconds", nan), ""),
         ("hnsw reopen peak RSS MB", hnsw_reopen.get("peak_rss_mb", nan), ""),

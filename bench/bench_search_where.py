@@ -92,7 +92,7 @@ def measure(store: str, n: int, encoder: PrecomputedEncoder, prompts: list[str])
     queries = texts(QUERIES, seed=7)
     query_vectors = HashingEncoder().encode(queries)
     rows = np.arange(7, n, USERS)
-    truth = _exact_top10(encoder.vectors[:n], query_vectors, rows)
+    truth = _exact_top10(encoder.first(n), query_vectors, rows)
     folder = Path(tempfile.mkdtemp(prefix="raeburnmemory-bench-where-"))
     try:
         with (

@@ -12,10 +12,12 @@ dense: the workload on which an HNSW graph needs a wider search to keep its reca
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import zlib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -110,15 +112,21 @@ class PrecomputedEncoder:
 
     ``batch_add`` then measures recording alone, encoding excluded; other texts (queries, single
     adds) are encoded as they come. The name is the encoder's own, so a store written through
-    it reopens with the encoder itself.
+    it reopens with the encoder itself. The vectors computed beforehand wait in a temporary
+    file, read a batch at a time, not in this process's memory: an application encoding its
+    prompts as it records them never holds all of their vectors at once, so the benchmark's
+    peak memory must not either.
     """
 
     def __init__(self, encoder: Any, texts: Sequence[str], chunk: int = 8192) -> None:
         self._encoder = encoder
         self._rows = {text: row for row, text in enumerate(texts)}
-        self.vectors = np.empty((len(texts), encoder.dim), dtype=np.float32)
+        # Closed by forget(), or with the object.
+        self._file: BinaryIO | None = tempfile.TemporaryFile(prefix="precomputed-")  # noqa: SIM115
         for start in range(0, len(texts), chunk):
-            self.vectors[start : start + chunk] = encoder.encode(texts[start : start + chunk])
+            block = np.ascontiguousarray(encoder.encode(texts[start : start + chunk]), "<f4")
+            self._file.write(block.data.cast("B"))
+        self._file.flush()
 
     @property
     def name(self) -> str:
@@ -131,15 +139,36 @@ class PrecomputedEncoder:
         return int(self._encoder.dim)
 
     def forget(self) -> None:
-        """Drop the vectors computed beforehand (their memory counts at a million)."""
+        """Drop the vectors computed beforehand (their file goes with them)."""
         self._rows = {}
-        self.vectors = np.empty((0, self.dim), dtype=np.float32)
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _read(self, rows: list[int]) -> npt.NDArray[np.float32]:
+        """The vectors of ``rows`` from the file, one read per run of consecutive rows."""
+        assert self._file is not None
+        fd, width = self._file.fileno(), 4 * self.dim
+        out = np.empty((len(rows), self.dim), dtype=np.float32)
+        first = 0
+        while first < len(rows):
+            last = first + 1
+            while last < len(rows) and rows[last] == rows[last - 1] + 1:
+                last += 1
+            data = os.pread(fd, (last - first) * width, rows[first] * width)
+            out[first:last] = np.frombuffer(data, dtype="<f4").reshape(last - first, self.dim)
+            first = last
+        return out
+
+    def first(self, count: int) -> npt.NDArray[np.float32]:
+        """The vectors computed beforehand of the first ``count`` texts."""
+        return self._read(list(range(count)))
 
     def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Vectors computed beforehand where known, else the encoder's."""
         rows = [self._rows.get(text, -1) for text in texts]
         if min(rows, default=0) >= 0:
-            return self.vectors[rows]
+            return self._read(rows)
         return np.asarray(self._encoder.encode(texts), dtype=np.float32)
 
 

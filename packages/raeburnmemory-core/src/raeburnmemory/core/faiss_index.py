@@ -31,7 +31,7 @@ from raeburnmemory.core.errors import BackendNotInstalledError, ConfigurationErr
 from raeburnmemory.core.model import SearchFilter, VectorPayload
 from raeburnmemory.core.numpy_index import NumpyIndex, PayloadColumns
 from raeburnmemory.core.options import Choice, WholeNumber, option_names, parse_options
-from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoredVectors
+from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoredVectors, VectorBlocks
 
 __all__ = ["FaissIndex"]
 
@@ -230,16 +230,33 @@ class FaissIndex(NumpyIndex):
         return [] if copy is None else [copy, *_hnsw_copy.temporaries(copy)]
 
     def load(self, stored: StoredVectors) -> None:
-        """Fill the empty index with the store's vectors; an HNSW graph comes from its copy.
+        """Fill the empty index with the store's vectors (see :meth:`load_blocks`)."""
+        self.load_blocks(VectorBlocks(len(stored), iter([stored])))
+
+    def load_blocks(self, blocks: VectorBlocks) -> None:
+        """Fill the empty index with the store's vectors, a block at a time; an HNSW graph
+        comes from its copy.
 
         Labels of the copy whose prompt is gone or changed become tombstones, and prompts the
         copy lacks are added to it; without a usable copy the graph is built and copied.
         """
-        vectors = np.ascontiguousarray(stored.vectors, dtype=np.float32).reshape(-1, self.dim)
-        NumpyIndex.add(self, stored.ids, vectors, stored.payloads)
+        self._reserve(len(self._ids) + blocks.count)
+        for block in blocks:
+            vectors = np.asarray(block.vectors, dtype=np.float32).reshape(-1, self.dim)
+            NumpyIndex.add(self, block.ids, vectors, block.payloads)
+            del block, vectors  # not held while the next block is read
+        if self._hnsw is not None and len(self._ids):
+            self._load_graph()
+
+    def _load_graph(self) -> None:
+        """The HNSW graph of the vectors just loaded: read back from its copy, or built."""
         graph = self._hnsw
-        if graph is None or not len(stored):
-            return
+        assert graph is not None
+        size = len(self._ids)
+        vectors = self._vectors()
+        stored = StoredVectors(
+            list(self._ids), vectors, [self._payloads.payload(row) for row in range(size)]
+        )
         cached = None
         if self._graph_copy is not None:
             cached = _hnsw_copy.read(self._graph_copy, dim=self.dim, m=graph.m)

@@ -12,7 +12,7 @@ import numpy.typing as npt
 from raeburnmemory.core.checks import vectors_for_ids
 from raeburnmemory.core.limits import check_vectors
 from raeburnmemory.core.model import SearchFilter, VectorPayload
-from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoredVectors
+from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoredVectors, VectorBlocks
 from raeburnmemory.core.vectors import VectorIndex
 
 __all__ = ["NumpyIndex", "PayloadColumns", "scan", "top_k"]
@@ -240,6 +240,14 @@ class NumpyIndex(VectorIndex):
             grown[:, :used] = self._columns[:, :used]
             self._columns = grown
             self._payloads.reserve(capacity)
+
+    def load_blocks(self, blocks: VectorBlocks) -> None:
+        """Fill the empty index a block of the store's vectors at a time, room for all of them
+        made once: the index's matrix and one block are all it holds."""
+        self._reserve(len(self._ids) + blocks.count)
+        for block in blocks:
+            self.add(block.ids, block.vectors, block.payloads)
+            del block  # not held while the next one is read
 
     def add(self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]) -> None:
         """Insert or replace vectors (``InvalidInteractionError`` for NaN or infinity, or for

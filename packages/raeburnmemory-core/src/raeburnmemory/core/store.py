@@ -10,6 +10,7 @@ Backends subclass :class:`Store` and register the class under the entry-point gr
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,12 +34,25 @@ from raeburnmemory.core.model import (
 )
 from raeburnmemory.core.sessions import SessionPosition, SessionSummary, summarize
 
-__all__ = ["ChangeKind", "Matrix", "ScoredIds", "Store", "StoreChanges", "StoredVectors"]
+__all__ = [
+    "VECTOR_BLOCK_ROWS",
+    "ChangeKind",
+    "Matrix",
+    "ScoredIds",
+    "Store",
+    "StoreChanges",
+    "StoredVectors",
+    "VectorBlocks",
+]
 
 #: A 2-D float32 array, one normalized vector a row.
 Matrix = npt.NDArray[np.float32]
 #: Search results: ``(prompt id, score)`` pairs, best first.
 ScoredIds = list[tuple[str, float]]
+
+
+#: Rows of each block :meth:`Store.vector_blocks` hands over, unless asked for another size.
+VECTOR_BLOCK_ROWS = 8192
 
 
 def _empty_matrix() -> Matrix:
@@ -55,6 +69,30 @@ class StoredVectors:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+@dataclass
+class VectorBlocks:
+    """Every stored prompt vector, a block of rows at a time (see :meth:`Store.vector_blocks`).
+
+    ``count`` is how many rows the blocks hold in all, known before the first block is read, so
+    an index can make room for them once.
+    """
+
+    count: int
+    blocks: Iterator[StoredVectors]
+
+    def __iter__(self) -> Iterator[StoredVectors]:
+        return self.blocks
+
+
+def _slices(stored: StoredVectors, rows: int) -> Iterator[StoredVectors]:
+    """``stored`` in blocks of at most ``rows`` rows (views of its matrix, no copy)."""
+    for start in range(0, len(stored), rows):
+        stop = start + rows
+        yield StoredVectors(
+            stored.ids[start:stop], stored.vectors[start:stop], stored.payloads[start:stop]
+        )
 
 
 @dataclass
@@ -233,6 +271,20 @@ class Store(ABC):
     @abstractmethod
     def load_vectors(self) -> StoredVectors:
         """Every stored prompt vector with its id and payload."""
+
+    @contextlib.contextmanager
+    def vector_blocks(self, rows: int = VECTOR_BLOCK_ROWS) -> Iterator[VectorBlocks]:
+        """Every stored prompt vector with its id and payload, as :meth:`load_vectors` gives
+        them (the same rows in the same order; :meth:`refresh` then goes on as after
+        :meth:`load_vectors`), in blocks of about ``rows`` rows, read inside the ``with`` block.
+
+        An index built from the blocks never holds a second copy of every vector. A store that
+        locks its files while the blocks are read lets go once the last block is read. This
+        default slices :meth:`load_vectors`; stores that can read their vectors a block at a
+        time do better.
+        """
+        stored = self.load_vectors()
+        yield VectorBlocks(len(stored), _slices(stored, rows))
 
     def expired_ids(self, now: datetime) -> list[str]:
         """The prompt ids of the interactions whose ``expires_at`` is ``now`` or earlier.

@@ -17,8 +17,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
+
 from raeburnmemory.core.model import SearchFilter, VectorPayload
-from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoredVectors
+from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoredVectors, VectorBlocks
 
 __all__ = ["VectorIndex"]
 
@@ -86,6 +88,23 @@ class VectorIndex(ABC):
     def load(self, stored: StoredVectors) -> None:
         """Fill the empty index with the store's vectors when a graph opens (``add`` by default)."""
         self.add(stored.ids, stored.vectors, stored.payloads)
+
+    def load_blocks(self, blocks: VectorBlocks) -> None:
+        """Fill the empty index with the store's vectors handed over a block at a time
+        (:meth:`Store.vector_blocks`).
+
+        This default joins the blocks and calls :meth:`load`; indexes that copy the vectors
+        anyway (numpy, FAISS) take them block by block, so the store's vectors are never all
+        held twice.
+        """
+        parts = list(blocks)
+        if len(parts) == 1:
+            self.load(parts[0])
+            return
+        ids = [pid for part in parts for pid in part.ids]
+        payloads = [payload for part in parts for payload in part.payloads]
+        matrix = np.concatenate([part.vectors for part in parts]) if parts else None
+        self.load(StoredVectors(ids, matrix, payloads) if matrix is not None else StoredVectors())
 
     def reconcile(self, store: Store) -> None:  # noqa: B027 - only persistent indexes need it
         """Make a persistent index match the store, the source of truth (no-op in memory)."""

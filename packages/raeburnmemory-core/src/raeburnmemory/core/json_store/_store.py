@@ -41,11 +41,19 @@ from raeburnmemory.core.json_store._lookups import JsonLookups
 from raeburnmemory.core.json_store._metadata_columns import MetadataColumns
 from raeburnmemory.core.json_store._snapshot import refuse_other_version
 from raeburnmemory.core.json_store._state import GraphState
+from raeburnmemory.core.json_store._vector_blocks import stored_blocks
 from raeburnmemory.core.json_store._write_checks import write_items
 from raeburnmemory.core.limits import check_records
 from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link
 from raeburnmemory.core.paths import resolve_db_path
-from raeburnmemory.core.store import Matrix, Store, StoreChanges, StoredVectors
+from raeburnmemory.core.store import (
+    VECTOR_BLOCK_ROWS,
+    Matrix,
+    Store,
+    StoreChanges,
+    StoredVectors,
+    VectorBlocks,
+)
 
 __all__ = ["JsonStore"]
 
@@ -392,6 +400,34 @@ class JsonStore(JsonListing, JsonLookups, Store):
             if with_payloads:
                 view.forget_unreported()
             return stored
+
+    @contextlib.contextmanager
+    def vector_blocks(self, rows: int = VECTOR_BLOCK_ROWS) -> Iterator[VectorBlocks]:
+        """Every stored vector with its id and payload, as :meth:`load_vectors` gives them, in
+        blocks of about ``rows`` (the vectors file's rows copied from its memory map, the
+        journal's decoded a few lines at a time).
+
+        The blocks are read under the lock, so all of them come from one generation of the
+        files; it is let go once the last block is read, so what an index builds from them
+        afterwards (an HNSW graph) does not hold other writers up.
+        """
+        with contextlib.ExitStack() as held:
+            held.enter_context(self._mutex)
+            held.enter_context(permission_errors("read"))
+            self._check_open()
+            view = self._follower
+            held.enter_context(self._locked(write=False))
+            view.follow()
+
+            def blocks() -> Iterator[StoredVectors]:
+                yield from stored_blocks(view.rows, view.journal, view.state.records, rows)
+                view.forget_unreported()
+                held.close()
+
+            count = len(view.rows)
+            yield VectorBlocks(count, blocks())
+            if not count:
+                view.forget_unreported()
 
     def vector_matrix(self) -> StoredVectors:
         """Every stored vector with its id and no payloads; the vectors file is mapped, not read."""

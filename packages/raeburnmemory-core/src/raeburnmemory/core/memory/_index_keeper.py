@@ -107,9 +107,10 @@ class IndexKeeper:
             if index.persistent:
                 index.reconcile(store)
             else:
-                stored = store.load_vectors()
-                if len(stored):
-                    index.load(stored)
+                # a block at a time: the store's vectors are never all held beside the index's
+                with store.vector_blocks() as blocks:
+                    if blocks.count:
+                        index.load_blocks(blocks)
             self.index = index
         return self.index
 
@@ -155,16 +156,30 @@ class IndexKeeper:
             index.add(added.ids, added.vectors, added.payloads)
         return True
 
+    def wants_own_vectors(self) -> bool:
+        """Whether :meth:`add_own` needs the vectors of the interactions just stored: an
+        in-memory index not built yet reads them from the store with the rest, so the caller
+        may let its copy go first."""
+        cls = self.index_cls
+        return self.index is not None or (cls is not None and cls.persistent)
+
     def add_own(
-        self, store: Store, items: Sequence[Interaction], vectors: Matrix, added: Sequence[str]
+        self,
+        store: Store,
+        items: Sequence[Interaction],
+        vectors: Matrix | None,
+        added: Sequence[str],
     ) -> None:
-        """Index the interactions this graph just stored (``added``: their prompt ids)."""
+        """Index the interactions this graph just stored (``added``: their prompt ids);
+        ``vectors`` may be ``None`` when :meth:`wants_own_vectors` said they are not needed."""
         # An in-memory index built now comes from the store, these included; a persistent one
         # only adds ids it lacks, so it still needs these vectors.
         built_now = self.index is None
         index = self.ensure(store)
         if index is None or (built_now and not index.persistent):
             return
+        if vectors is None:
+            raise ValueError("the index is built: add_own needs the vectors just stored")
         fresh = set(added)
         rows = [i for i, item in enumerate(items) if item.prompt_id in fresh]
         picked = [items[i] for i in rows]

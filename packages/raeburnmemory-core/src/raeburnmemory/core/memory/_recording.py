@@ -73,6 +73,10 @@ class MemoryWrites(MemoryViews):
                 added = self.store.add(items, vectors, skip_conflicts=on_conflict == "skip")
             if added:
                 self._graph = None
+                if not self._keeper.wants_own_vectors():
+                    # the index is built from the store, these included: a large batch's
+                    # vectors go before it is, not held beside it
+                    vectors = None
                 self._keeper.add_own(self.store, items, vectors, added)
             return added
 

@@ -376,6 +376,23 @@ class StoreContract(
             np.testing.assert_allclose(stored.vectors[row], vectors[index], rtol=1e-6)
             assert stored.payloads[row] == item.payload
 
+    def test_vector_blocks_hand_over_the_rows_of_load_vectors(
+        self, opened: Callable[..., Store]
+    ) -> None:
+        store, other = opened(), opened()
+        store.set_encoder_info(ENCODER)
+        store.add(interactions(5), unit_vectors(5, DIM, seed=3))
+        other.load_vectors()
+        store.add(interactions(9)[5:], unit_vectors(4, DIM, seed=4))
+        expected = store.load_vectors()
+        with other.vector_blocks(rows=2) as blocks:
+            assert blocks.count == 9
+            parts = list(blocks)
+        assert [pid for part in parts for pid in part.ids] == expected.ids
+        assert [p for part in parts for p in part.payloads] == expected.payloads
+        together = np.concatenate([part.vectors for part in parts])
+        np.testing.assert_array_equal(together, expected.vectors)
+
     def test_replace_vectors(self, store: Store) -> None:
         store.add(interactions(5), unit_vectors(5, DIM))
         new_info = EncoderInfo("bigger-encoder", 48)
