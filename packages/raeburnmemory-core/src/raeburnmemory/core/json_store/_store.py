@@ -41,6 +41,8 @@ from raeburnmemory.core.json_store._lookups import JsonLookups
 from raeburnmemory.core.json_store._metadata_columns import MetadataColumns
 from raeburnmemory.core.json_store._snapshot import refuse_other_version
 from raeburnmemory.core.json_store._state import GraphState
+from raeburnmemory.core.json_store._vector_rows import VectorLocation
+from raeburnmemory.core.json_store._vector_tail import VectorTail, keep_batch_rows
 from raeburnmemory.core.json_store._write_checks import write_items
 from raeburnmemory.core.limits import check_records
 from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link
@@ -76,6 +78,7 @@ class JsonStore(JsonListing, JsonLookups, Store):
         self._wrote_since_open = False
         self._follower = JournalFollower(self._files, self._read_only)
         self._keywords: KeywordIndex | None = None
+        self._tail: VectorTail | None = None  # large batches' vectors, for the next compaction
         self._metadata_columns = MetadataColumns()
 
     # -- opening ---------------------------------------------------------------------------------
@@ -245,8 +248,19 @@ class JsonStore(JsonListing, JsonLookups, Store):
         block = checks.vector_matrix(vectors, len(items))
         check_records(items, block)
         with self._writing() as view:
+
+            def keep_rows(rows: Matrix, entries: list[tuple[str, VectorLocation]]) -> None:
+                self._tail = keep_batch_rows(view, self._tail, rows, entries)
+
             return write_items(
-                view, self._append_lines, items, block, skip_conflicts, replace, rewrite=rewrite
+                view,
+                self._append_lines,
+                items,
+                block,
+                skip_conflicts,
+                replace,
+                rewrite=rewrite,
+                keep_rows=keep_rows,
             )
 
     def link(self, link: Link) -> None:
@@ -284,7 +298,11 @@ class JsonStore(JsonListing, JsonLookups, Store):
     def compact(self) -> None:
         """Fold the journal into a new snapshot, vectors file and map, written atomically."""
         with self._writing() as view:
-            _compaction.compact(view)
+            self._compact(view)
+
+    def _compact(self, view: JournalFollower) -> None:
+        tail, self._tail = self._tail, None
+        _compaction.compact(view, tail)
 
     def _journal_large(self) -> bool:
         return _compaction.journal_is_large(self._follower)
@@ -417,7 +435,7 @@ class JsonStore(JsonListing, JsonLookups, Store):
                     with self._locked(write=True):
                         self._follower.follow()
                         if self._journal_large():  # another process may have just folded it
-                            _compaction.compact(self._follower)
+                            self._compact(self._follower)
             except (StoreError, OSError):
                 pass  # the journal holds every write; the next close or export compacts
             finally:
