@@ -180,7 +180,10 @@ class _Output:
 
 
 def snapshot_index(
-    records: list[StoredInteraction], spans: list[int], links: list[Link]
+    records: list[StoredInteraction],
+    spans: list[int],
+    links: list[Link],
+    overrides: dict[str, list[Any]] | None = None,
 ) -> dict[str, Any]:
     """What the map keeps of a snapshot so that opening it parses no node.
 
@@ -198,7 +201,7 @@ def snapshot_index(
         "times": [r.timestamp_seconds for r in records],
         "spans": spans,
         "agent_nodes": {a: [r.agent_name, dict(r.agent_attrs)] for a, r in latest.items()},
-        "agent_names": agent_overrides(records),
+        "agent_names": agent_overrides(records) if overrides is None else overrides,
         "links": [[link.source, link.target, link.relation] for link in links],
         "expiry": {r.prompt_id: r.expires for r in records if r.expires is not None},
     }
@@ -214,11 +217,12 @@ def write_snapshot(
     """
     records = list(state)
     links = state.link_list()
+    overrides = agent_overrides(records)
     graph_attrs = {
         **attrs,
         "interactions": len(records),
         "links": [list(key) for key in state.links],
-        "agent_names": agent_overrides(records),
+        "agent_names": overrides,
     }
     sessions = _session_order(records)
     keys = [bare(record.prompt_id) for record in records]
@@ -236,7 +240,7 @@ def write_snapshot(
         out.write("]}")
         out.flush()
         fsync_file(fh)
-    return out.crc, out.size, snapshot_index(records, spans, links)
+    return out.crc, out.size, snapshot_index(records, spans, links, overrides)
 
 
 class SnapshotFile:
