@@ -248,20 +248,13 @@ class JsonStore(JsonListing, JsonLookups, Store):
         block = checks.vector_matrix(vectors, len(items))
         check_records(items, block)
         with self._writing() as view:
-
-            def keep_rows(rows: Matrix, entries: list[tuple[str, VectorLocation]]) -> None:
-                self._tail = keep_batch_rows(view, self._tail, rows, entries)
-
+            keep = self._keep_rows
             return write_items(
-                view,
-                self._append_lines,
-                items,
-                block,
-                skip_conflicts,
-                replace,
-                rewrite=rewrite,
-                keep_rows=keep_rows,
+                view, self._append_lines, items, block, skip_conflicts, replace, rewrite, keep
             )
+
+    def _keep_rows(self, rows: Matrix, entries: list[tuple[str, VectorLocation]]) -> None:
+        self._tail = keep_batch_rows(self._follower, self._tail, rows, entries)
 
     def link(self, link: Link) -> None:
         """Durably record a caller-made edge (``NotFoundError`` if a prompt is missing)."""

@@ -54,7 +54,6 @@ def write_items(
     block: Matrix | None,
     skip_conflicts: bool,
     replace: bool,
-    *,
     rewrite: bool = False,
     keep_rows: Callable[[Matrix, list[tuple[str, VectorLocation]]], None] | None = None,
 ) -> list[str]:

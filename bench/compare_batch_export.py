@@ -1,6 +1,6 @@
 """``batch_add`` then ``export()`` on a new JSON store, in CPU and wall seconds, alternating trees.
 
-Run ``python bench/bench_batch_export.py [--n 100000] [--rounds 2] [--src DIR ...]``. Each
+Run ``python bench/compare_batch_export.py [--n 100000] [--rounds 2] [--src DIR ...]``. Each
 round runs, for every ``--src`` in turn (a ``packages/raeburnmemory-core/src`` directory of
 another checkout, or ``installed`` for the installed package, the default), a fresh process
 that stores ``--n`` interactions of ``bench_core.py``'s sparse workload with one ``batch_add``
