@@ -244,3 +244,21 @@ def test_a_batch_after_a_deletion_leaves_the_compaction_to_rewrite_the_file(
     assert "p1" not in found
     assert f"p{BATCH + 1}" not in found
     np.testing.assert_array_equal(found[f"p{BATCH + 2}"], unit_vectors(BATCH, DIM, seed=2)[2])
+
+
+def test_a_large_batch_is_stored_when_the_vectors_file_cannot_take_its_rows(
+    tmp_path: Path,
+) -> None:
+    """Writing the rows to the vectors file is only a shortcut: a damaged header there does not
+    fail the batch, which the journal holds; opening the store then reports the damage."""
+    path = tmp_path / "graph.json"
+    with _store(path) as store:
+        store.add(interactions(3), unit_vectors(3, DIM))
+        store.compact()
+        vectors = _vectors_file(path)
+        damaged = bytearray(vectors.read_bytes())
+        damaged[5] ^= 0xFF  # in the header (the dimension, or the npy header's text)
+        vectors.write_bytes(bytes(damaged))
+        written = store.add(interactions(BATCH, start=100), unit_vectors(BATCH, DIM, seed=4))
+        assert len(written) == BATCH
+        assert store.count() == BATCH + 3

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from raeburnmemory.core.errors import CorruptStoreError
 from raeburnmemory.core.json_store._follower import JournalFollower
 from raeburnmemory.core.json_store._vector_file import (
     VectorFileInfo,
@@ -156,7 +157,7 @@ def keep_batch_rows(
             if tail is None:
                 return None
         _write_rows(tail, block)
-    except OSError:
+    except (OSError, CorruptStoreError):
         return None  # the journal has the batch: the compaction writes the vectors itself
     tail.entries += entries
     return tail
