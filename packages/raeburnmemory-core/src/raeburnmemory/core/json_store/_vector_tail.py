@@ -146,14 +146,15 @@ def keep_batch_rows(
     """After a batch's journal lines: write its vectors ``block`` (whose journal locations are
     ``entries``) to the vectors file too, when it has :data:`TAIL_ROWS` or more or follows a
     batch that had; returns the tail to hand the next compaction (``None``: none to keep)."""
-    fmt = preferred_format()
-    dim = int(block.shape[1])
-    current = tail is not None and tail.continues(view) and (tail.fmt, tail.dim) == (fmt, dim)
-    if len(entries) < TAIL_ROWS and not current:
+    if tail is None and len(entries) < TAIL_ROWS:
         return None  # a few vectors: the compaction takes them from the journal
+    dim = int(block.shape[1])
+    current = tail is not None and tail.dim == dim and tail.continues(view)
+    if len(entries) < TAIL_ROWS and not current:
+        return None
     try:
         if tail is None or not current:
-            tail = _start(view, fmt, dim)
+            tail = _start(view, preferred_format(), dim)
             if tail is None:
                 return None
         _write_rows(tail, block)
