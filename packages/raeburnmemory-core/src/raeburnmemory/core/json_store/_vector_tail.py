@@ -144,14 +144,13 @@ def keep_batch_rows(
     entries: list[tuple[str, VectorLocation]],
 ) -> VectorTail | None:
     """After a batch's journal lines: write its vectors ``block`` (whose journal locations are
-    ``entries``) to the vectors file too, when it has :data:`TAIL_ROWS` or more or follows a
-    batch that had; returns the tail to hand the next compaction (``None``: none to keep)."""
-    if tail is None and len(entries) < TAIL_ROWS:
-        return None  # a few vectors: the compaction takes them from the journal
+    ``entries``) to the vectors file too, when it has :data:`TAIL_ROWS` or more; returns the
+    tail to hand the next compaction (``None``: none to keep, as after a smaller write, whose
+    vectors a single write to the file would make slower)."""
+    if len(entries) < TAIL_ROWS:
+        return None  # a few vectors: the compaction takes them all from the journal
     dim = int(block.shape[1])
     current = tail is not None and tail.dim == dim and tail.continues(view)
-    if len(entries) < TAIL_ROWS and not current:
-        return None
     try:
         if tail is None or not current:
             tail = _start(view, preferred_format(), dim)
