@@ -1,22 +1,31 @@
-"""A JSON store compaction costs what changed: vectors appended, unchanged nodes copied."""
+"""A JSON store compaction costs what changed: vectors appended, unchanged nodes copied, and
+right after a large batch little more than the batch did."""
 
 from __future__ import annotations
 
+import json
 import os
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
 import pytest
 
+from raeburnmemory.core.graph import iter_node_link_json
 from raeburnmemory.core.json_store import JsonStore, _write_checks
+from raeburnmemory.core.json_store._journal import JournalFile
+from raeburnmemory.core.json_store._map_file import read_map
 from raeburnmemory.core.json_store._snapshot import SnapshotFile
 from raeburnmemory.core.json_store._vector_file import SUFFIXES, preferred_format, read_vector_info
-from raeburnmemory.core.model import EncoderInfo
+from raeburnmemory.core.json_store._vector_tail import TAIL_ROWS
+from raeburnmemory.core.model import EncoderInfo, Interaction, Link
 from raeburnmemory.core.testing.data import interactions, unit_vectors
 
 DIM = 8
 INFO = EncoderInfo("test-encoder", DIM)
+T0 = datetime(2026, 4, 1, tzinfo=timezone.utc)
+BATCH = TAIL_ROWS + 5
 
 
 def _store(path: Path) -> JsonStore:
@@ -124,3 +133,133 @@ def test_a_large_batch_is_written_line_by_line_and_still_all_or_nothing(
             "p9000",
             "p9001",
         }
+
+
+def _item(number: int, **fields: Any) -> Interaction:
+    values: dict[str, Any] = {
+        "prompt_id": f"p{number}",
+        "prompt_text": f"question {number}",
+        "response_id": f"r{number}",
+        "response_text": f"answer {number}",
+        "agent_id": "a",
+        "session_id": "s",
+        "timestamp": T0 + timedelta(seconds=number),
+    }
+    values.update(fields)
+    return Interaction(**values)
+
+
+def test_the_snapshot_is_byte_for_byte_the_graph_modules_json(tmp_path: Path) -> None:
+    """Nodes and edges laid out from their fields are the text ``json.dumps`` gives, for
+    escapes, non-ASCII text, metadata, expiry, a missing response and extra attributes."""
+    items = [
+        _item(0, prompt_text='é "quoted" \\ \n\t\x01 😀 \u2028', metadata={"k": [1, 2.5, None]}),
+        _item(1, response_id=None, response_text=None, session_id='t"ü'),
+        _item(2, timestamp=T0 - timedelta(days=1), expires_at=T0 + timedelta(days=9)),
+        _item(3, prompt_attrs={"lang": "en"}),
+        _item(4, response_attrs={"tokens": 3}, agent_id="b\u00e9", agent_name="Bé"),
+        _item(5, prompt_id='p"5\\', response_id="r\u00e95", metadata={"ü": {"x": "y"}}),
+    ]
+    links = [Link("p0", 'p"5\\', 'ci"tes'), Link("p3", "p1")]
+    path = tmp_path / "graph.json"
+    with JsonStore.open(str(path)) as store:
+        store.add(items[:3], None)
+        store.compact()  # the next snapshot copies these nodes and lays out the others
+        store.add(items[3:], None)
+        for link in links:
+            store.link(link)
+        store.compact()
+    data = path.read_bytes()
+    attrs = json.loads(data)["graph"]
+    assert data == "".join(iter_node_link_json(items, links, graph_attrs=attrs)).encode()
+
+
+def _stored_vectors(path: Path) -> dict[str, np.ndarray]:
+    with JsonStore.open(str(path), create=False) as store:
+        stored = store.load_vectors()
+    return dict(zip(stored.ids, stored.vectors, strict=True))
+
+
+def _unread(*args: Any) -> NoReturn:
+    raise AssertionError("the compaction decoded vectors from the journal")
+
+
+def test_a_large_batch_writes_its_vectors_and_the_compaction_lists_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "graph.json"
+    first, second = unit_vectors(BATCH, DIM, seed=1), unit_vectors(BATCH, DIM, seed=2)
+    with _store(path) as store:
+        store.add(interactions(BATCH), first)
+        vectors = _vectors_file(path)
+        # past the rows the map lists (none yet): written with the batch, ignored by readers
+        assert read_map(Path(f"{path}.map.json")).fmt is None
+        assert read_vector_info(vectors, preferred_format(), 0).rows == 0
+        assert vectors.stat().st_size >= 4 * DIM * BATCH
+        inode = os.stat(vectors).st_ino
+        with monkeypatch.context() as patch:
+            patch.setattr(JournalFile, "read_vectors", _unread)
+            store.compact()
+            assert os.stat(vectors).st_ino == inode
+            store.add(interactions(BATCH, start=BATCH), second)  # after the listed rows
+            store.compact()
+        assert os.stat(vectors).st_ino == inode
+        store.add(interactions(3, start=3 * BATCH), unit_vectors(3, DIM, seed=3))
+        store.compact()  # a few vectors: appended from the journal
+        assert read_vector_info(vectors, preferred_format()).rows == 2 * BATCH + 3
+    found = _stored_vectors(path)
+    assert len(found) == 2 * BATCH + 3
+    np.testing.assert_array_equal(found["p0"], first[0])
+    np.testing.assert_array_equal(found[f"p{2 * BATCH - 1}"], second[-1])
+    np.testing.assert_array_equal(found[f"p{3 * BATCH + 2}"], unit_vectors(3, DIM, seed=3)[2])
+
+
+def test_rows_another_writer_rewrote_are_not_listed(tmp_path: Path) -> None:
+    """Another writer cut the batch's rows and wrote as many of its own in their place: the
+    compaction sees the bytes changed and writes the vectors from the journal."""
+    path = tmp_path / "graph.json"
+    mine = unit_vectors(BATCH, DIM, seed=1)
+    with _store(path) as store, JsonStore.open(str(path)) as other:
+        store.add(interactions(BATCH), mine)
+        other.add(interactions(BATCH, start=10 * BATCH), unit_vectors(BATCH, DIM, seed=9))
+        other.delete([f"p{n}" for n in range(10 * BATCH, 11 * BATCH)])
+        store.compact()
+    found = _stored_vectors(path)
+    assert len(found) == BATCH
+    for row in (0, BATCH // 2, BATCH - 1):
+        np.testing.assert_array_equal(found[f"p{row}"], mine[row])
+
+
+def test_a_batch_after_a_deletion_leaves_the_compaction_to_rewrite_the_file(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "graph.json"
+    with _store(path) as store:
+        store.add(interactions(BATCH), unit_vectors(BATCH, DIM, seed=1))
+        store.compact()
+        store.add(interactions(BATCH, start=BATCH), unit_vectors(BATCH, DIM, seed=2))
+        store.delete(["p1", f"p{BATCH + 1}"])
+        store.compact()
+        assert read_vector_info(_vectors_file(path), preferred_format()).rows == 2 * BATCH - 2
+    found = _stored_vectors(path)
+    assert "p1" not in found
+    assert f"p{BATCH + 1}" not in found
+    np.testing.assert_array_equal(found[f"p{BATCH + 2}"], unit_vectors(BATCH, DIM, seed=2)[2])
+
+
+def test_a_large_batch_is_stored_when_the_vectors_file_cannot_take_its_rows(
+    tmp_path: Path,
+) -> None:
+    """Writing the rows to the vectors file is only a shortcut: a damaged header there does not
+    fail the batch, which the journal holds; opening the store then reports the damage."""
+    path = tmp_path / "graph.json"
+    with _store(path) as store:
+        store.add(interactions(3), unit_vectors(3, DIM))
+        store.compact()
+        vectors = _vectors_file(path)
+        damaged = bytearray(vectors.read_bytes())
+        damaged[5] ^= 0xFF  # in the header (the dimension, or the npy header's text)
+        vectors.write_bytes(bytes(damaged))
+        written = store.add(interactions(BATCH, start=100), unit_vectors(BATCH, DIM, seed=4))
+        assert len(written) == BATCH
+        assert store.count() == BATCH + 3

@@ -29,6 +29,7 @@ from raeburnmemory.core.json_store._vector_file import (
     trim_vector_file,
 )
 from raeburnmemory.core.json_store._vector_rows import IN_VECTORS_FILE, VectorRows
+from raeburnmemory.core.json_store._vector_tail import VectorTail, adopt_tail
 from raeburnmemory.core.model import EncoderInfo
 from raeburnmemory.core.store import Matrix
 
@@ -45,16 +46,22 @@ __all__ = [
 COMPACT_JOURNAL_BYTES = 64 << 20
 
 
-def compact(view: JournalFollower) -> None:
+def compact(view: JournalFollower, tail: VectorTail | None = None) -> None:
     """Fold the journal into the next snapshot, vectors file and map, then load them.
 
-    When every row of the vectors file is still live (nothing deleted or replaced since the
-    last compaction) and in the format this machine writes, the journal's vectors are appended
-    to it in place; otherwise a new vectors file is written. Either way the vectors are read and
-    written a few thousand at a time.
+    When ``tail`` (the rows large batches of this process wrote past the listed ones) holds
+    exactly the journal's vectors, the map lists them as they are. Otherwise, when every row of
+    the vectors file is still live (nothing deleted or replaced since the last compaction) and
+    in the format this machine writes, the journal's vectors are appended to it in place; else
+    a new vectors file is written. Either way the vectors are read and written a few thousand
+    at a time.
     """
     rows = view.rows
     fmt = _vector_file.preferred_format() if len(rows) else None
+    adopted = None if tail is None or fmt is None else adopt_tail(view, tail, fmt)
+    if adopted is not None:
+        _compact_listing(view, adopted)
+        return
     if fmt is not None and _appendable(rows, fmt):
         _compact_appending(view, fmt)
         return
@@ -123,6 +130,23 @@ def _compact_appending(view: JournalFollower, fmt: str) -> None:
     commit_snapshot(view, append, None, undo=writer.discard)
 
 
+def _compact_listing(view: JournalFollower, writer: VectorFileWriter) -> None:
+    """Commit the next generation, listing the rows batches already wrote to the vectors file.
+
+    Their header is written after the snapshot's temporary file exists, so a crash leaves a
+    temporary file and :func:`recover` cuts the vectors file back to the rows the map lists.
+    """
+    rows = view.rows
+    fmt = writer.fmt
+
+    def listed() -> _Vectors:
+        ids = list(rows.file_ids)
+        ids += [pid for pid, place in rows.locations.items() if place[0] != IN_VECTORS_FILE]
+        return ids, fmt, writer.finish()
+
+    commit_snapshot(view, listed, None, undo=writer.discard, fmt=fmt)
+
+
 def replace_vectors(
     view: JournalFollower, batches: Iterable[tuple[list[str], Matrix]], info: EncoderInfo
 ) -> None:
@@ -177,19 +201,20 @@ def commit_snapshot(
     vectors_temp: Path | None,
     *,
     undo: Callable[[], None] | None = None,
+    fmt: str | None = None,
 ) -> None:
     """Write snapshot, map and journal of the next generation, rename them into place, load them.
 
     ``vectors`` is the (ids, format, CRC-32 of the rows) of the finished vectors file at
-    ``vectors_temp``, or a function that appends them to the store's own vectors file once the
-    snapshot is written (``undo`` then takes them back if the compaction fails before its
-    renames).
+    ``vectors_temp``, or a function that appends them to the store's own vectors file (of
+    format ``fmt``, by default the one the map names) once the snapshot is written (``undo``
+    then takes them back if the compaction fails before its renames).
     """
     files = view.files
     encoder_info = view.encoder
     generation = view.generation + 1
     if callable(vectors):
-        fmt = view.rows.file_format
+        fmt = fmt or view.rows.file_format
     else:
         fmt = vectors[1] if vectors is not None else None
     dim = view.rows.dim if fmt is not None else (encoder_info.dim if encoder_info else None)
@@ -242,7 +267,7 @@ def commit_snapshot(
         if isinstance(exc, OSError):
             raise file_error(writing, "write", exc) from None
         raise
-    recover(files)
+    recover(files, written=content)
     files.drop_vectors_except(fmt)
     view.load(
         keep_unreported=True, mapping=content
@@ -279,10 +304,11 @@ def _complete(marker: Path) -> bool:
     return True
 
 
-def recover(files: StoreFiles) -> None:
+def recover(files: StoreFiles, *, written: MapFile | None = None) -> None:
     """Finish a compaction a crash interrupted, or undo one that never got to renaming.
 
-    Also the last step of every compaction. Call it holding the lock.
+    Also the last step of every compaction, which gives the map it ``written`` (so that it is
+    not read back). Call it holding the lock.
     """
     if _complete(files.temp(files.journal)):
         for target in files.renames():
@@ -290,7 +316,7 @@ def recover(files: StoreFiles) -> None:
             if temp.exists():
                 os.replace(temp, target)
         fsync_dir(files.dir)
-        files.drop_vectors_except(read_map(files.map).fmt)
+        files.drop_vectors_except((written or read_map(files.map)).fmt)
     else:
         interrupted = False
         for target in files.renames():

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from raeburnmemory.core.json_store._node_text import pair_text
 from raeburnmemory.core.json_store._stored import NodeSource, StoredInteraction
-from raeburnmemory.core.json_text import dumps
 
 __all__ = ["PairOutput", "write_pairs"]
 
@@ -30,6 +30,8 @@ class PairOutput(Protocol):
 
 #: The most bytes of an older snapshot copied in one piece.
 _COPY_BYTES = 8 << 20
+#: New node pairs (and separators) joined into one piece of text.
+_TEXTS_AT_ONCE = 8192
 
 
 class _CopyRun:
@@ -64,17 +66,25 @@ class _CopyRun:
             spans += (self.spans[index] + shift, self.spans[index + 1])
 
 
-def write_pairs(out: PairOutput, records: list[StoredInteraction], spans: list[int]) -> None:
+def write_pairs(
+    out: PairOutput, records: list[StoredInteraction], keys: list[str], spans: list[int]
+) -> None:
     """Write each record's prompt and response nodes, adding their spans (offset, length).
 
     The nodes of a record read from a snapshot are copied from that file's bytes, a run of
     neighbouring records at a time, so a compaction encodes only the records added since the
-    last one.
+    last one; those are laid out from their fields (:func:`pair_text`, ``keys`` being their
+    escaped prompt ids) and written a few thousand at a time.
     """
     run: _CopyRun | None = None
-    for record in records:
+    texts: list[str] = []
+    position = out.size
+    for record, key in zip(records, keys, strict=True):
         place = record.snapshot_place
         if place is not None:
+            if texts:
+                out.write("".join(texts))
+                texts = []
             source, offset, length = place
             if run is not None and run.extends(source, offset):
                 run.add(offset, length)
@@ -86,11 +96,20 @@ def write_pairs(out: PairOutput, records: list[StoredInteraction], spans: list[i
         if run is not None:
             run.copy(out, spans)
             run = None
-        answer = record.response
-        text = dumps([record.prompt] if answer is None else [record.prompt, answer])[1:-1]
+            position = out.size
+        elif not texts:
+            position = out.size
+        text = pair_text(record, key)
         if spans:
-            out.write(", ")
-        spans += (out.size, len(text))
-        out.write(text)
+            texts.append(", ")
+            position += 2
+        spans += (position, len(text))
+        texts.append(text)
+        position += len(text)
+        if len(texts) >= _TEXTS_AT_ONCE:
+            out.write("".join(texts))
+            texts = []
+    if texts:
+        out.write("".join(texts))
     if run is not None:
         run.copy(out, spans)

@@ -17,24 +17,18 @@ import os
 import re
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
-from itertools import islice
+from itertools import islice, pairwise
 from pathlib import Path
 from typing import Any
 
 from raeburnmemory.core._fsync import fsync_file
 from raeburnmemory.core.errors import CorruptStoreError
 from raeburnmemory.core.json_store._node_pairs import write_pairs
+from raeburnmemory.core.json_store._node_text import bare, edges_text, session_nodes_text
 from raeburnmemory.core.json_store._state import GraphState
 from raeburnmemory.core.json_store._stored import StoredInteraction
 from raeburnmemory.core.json_text import dumps, loads
-from raeburnmemory.core.layout import (
-    agent_fields,
-    agent_node,
-    interaction_edges,
-    link_edge,
-    session_edges,
-    session_node,
-)
+from raeburnmemory.core.layout import agent_fields, agent_node
 from raeburnmemory.core.model import Link
 
 __all__ = [
@@ -114,23 +108,23 @@ def agent_overrides(records: list[StoredInteraction]) -> dict[str, list[Any]]:
     return found
 
 
-def _session_order(records: list[StoredInteraction]) -> dict[str, list[StoredInteraction]]:
-    """Each session's records by timestamp, then insertion."""
-    sessions: dict[str, list[tuple[float, int, StoredInteraction]]] = {}
+def _session_order(records: list[StoredInteraction]) -> dict[str, list[int]]:
+    """Each session's record positions by timestamp, then insertion."""
+    sessions: dict[str, list[int]] = {}
     for position, record in enumerate(records):
-        moment = record.timestamp_seconds
-        sessions.setdefault(record.session_id, []).append((moment, position, record))
-    return {sid: [entry[2] for entry in sorted(rows)] for sid, rows in sessions.items()}
+        sessions.setdefault(record.session_id, []).append(position)
+    for members in sessions.values():
+        stamps = [records[position].timestamp_seconds for position in members]
+        if any(later < earlier for earlier, later in pairwise(stamps)):
+            members.sort(key=lambda position: (records[position].timestamp_seconds, position))
+    return sessions
 
 
-def _other_nodes(
-    records: list[StoredInteraction], sessions: Iterable[str]
-) -> Iterator[dict[str, Any]]:
+def _other_nodes(records: list[StoredInteraction], sessions: Iterable[str]) -> Iterator[str]:
     """The agent and session nodes, as :func:`raeburnmemory.core.graph.node_link_data` has them."""
     for agent_id, record in _latest_agents(records).items():
-        yield agent_node(agent_id, record.agent_name, record.agent_attrs)
-    for session_id in sessions:
-        yield session_node(session_id)
+        yield dumps(agent_node(agent_id, record.agent_name, record.agent_attrs))
+    yield from session_nodes_text(sessions)
 
 
 def _latest_agents(records: Iterable[StoredInteraction]) -> dict[str, StoredInteraction]:
@@ -140,30 +134,14 @@ def _latest_agents(records: Iterable[StoredInteraction]) -> dict[str, StoredInte
     return latest
 
 
-def _graph_edges(
-    records: list[StoredInteraction],
-    sessions: Mapping[str, list[StoredInteraction]],
-    links: Iterable[Link],
-) -> Iterator[dict[str, Any]]:
-    """The edges as :func:`raeburnmemory.core.graph.node_link_data` lays them out."""
-    for record in records:
-        yield from interaction_edges(
-            record.prompt_id, record.response_id, record.agent_id, record.session_id
-        )
-    for members in sessions.values():
-        yield from session_edges(record.prompt_id for record in members)
-    for link in links:
-        yield link_edge(link.source, link.target, link.relation)
-
-
-def _json_chunks(parts: Iterator[dict[str, Any]], size: int = 4096) -> Iterator[str]:
+def _joined(parts: Iterator[str], size: int = 4096) -> Iterator[str]:
     """``parts`` as the comma-separated inside of a JSON array, a few thousand at a time."""
     first = True
     while True:
         batch = list(islice(parts, size))
         if not batch:
             return
-        text = dumps(batch)[1:-1]
+        text = ", ".join(batch)
         yield text if first else ", " + text
         first = False
 
@@ -202,7 +180,10 @@ class _Output:
 
 
 def snapshot_index(
-    records: list[StoredInteraction], spans: list[int], links: list[Link]
+    records: list[StoredInteraction],
+    spans: list[int],
+    links: list[Link],
+    overrides: dict[str, list[Any]] | None = None,
 ) -> dict[str, Any]:
     """What the map keeps of a snapshot so that opening it parses no node.
 
@@ -220,7 +201,7 @@ def snapshot_index(
         "times": [r.timestamp_seconds for r in records],
         "spans": spans,
         "agent_nodes": {a: [r.agent_name, dict(r.agent_attrs)] for a, r in latest.items()},
-        "agent_names": agent_overrides(records),
+        "agent_names": agent_overrides(records) if overrides is None else overrides,
         "links": [[link.source, link.target, link.relation] for link in links],
         "expiry": {r.prompt_id: r.expires for r in records if r.expires is not None},
     }
@@ -236,28 +217,30 @@ def write_snapshot(
     """
     records = list(state)
     links = state.link_list()
+    overrides = agent_overrides(records)
     graph_attrs = {
         **attrs,
         "interactions": len(records),
         "links": [list(key) for key in state.links],
-        "agent_names": agent_overrides(records),
+        "agent_names": overrides,
     }
     sessions = _session_order(records)
+    keys = [bare(record.prompt_id) for record in records]
     head = {"directed": True, "multigraph": False, "graph": graph_attrs}
     spans: list[int] = []
     with path.open("wb") as fh:
         out = _Output(fh)
         out.write(dumps(head)[:-1] + ', "nodes": [')
-        write_pairs(out, records, spans)
-        for chunk in _json_chunks(_other_nodes(records, sessions)):
+        write_pairs(out, records, keys, spans)
+        for chunk in _joined(_other_nodes(records, sessions)):
             out.write(chunk if not spans or chunk.startswith(", ") else ", " + chunk)
         out.write('], "edges": [')
-        for chunk in _json_chunks(_graph_edges(records, sessions, links)):
+        for chunk in _joined(edges_text(records, keys, sessions.values(), links)):
             out.write(chunk)
         out.write("]}")
         out.flush()
         fsync_file(fh)
-    return out.crc, out.size, snapshot_index(records, spans, links)
+    return out.crc, out.size, snapshot_index(records, spans, links, overrides)
 
 
 class SnapshotFile:

@@ -42,6 +42,8 @@ from raeburnmemory.core.json_store._metadata_columns import MetadataColumns
 from raeburnmemory.core.json_store._snapshot import refuse_other_version
 from raeburnmemory.core.json_store._state import GraphState
 from raeburnmemory.core.json_store._vector_blocks import stored_blocks
+from raeburnmemory.core.json_store._vector_rows import VectorLocation
+from raeburnmemory.core.json_store._vector_tail import VectorTail, keep_batch_rows
 from raeburnmemory.core.json_store._write_checks import write_items
 from raeburnmemory.core.limits import check_records
 from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link
@@ -84,6 +86,7 @@ class JsonStore(JsonListing, JsonLookups, Store):
         self._wrote_since_open = False
         self._follower = JournalFollower(self._files, self._read_only)
         self._keywords: KeywordIndex | None = None
+        self._tail: VectorTail | None = None  # large batches' vectors, for the next compaction
         self._metadata_columns = MetadataColumns()
 
     # -- opening ---------------------------------------------------------------------------------
@@ -253,9 +256,13 @@ class JsonStore(JsonListing, JsonLookups, Store):
         block = checks.vector_matrix(vectors, len(items))
         check_records(items, block)
         with self._writing() as view:
+            keep = self._keep_rows
             return write_items(
-                view, self._append_lines, items, block, skip_conflicts, replace, rewrite=rewrite
+                view, self._append_lines, items, block, skip_conflicts, replace, rewrite, keep
             )
+
+    def _keep_rows(self, rows: Matrix, entries: list[tuple[str, VectorLocation]]) -> None:
+        self._tail = keep_batch_rows(self._follower, self._tail, rows, entries)
 
     def link(self, link: Link) -> None:
         """Durably record a caller-made edge (``NotFoundError`` if a prompt is missing)."""
@@ -292,7 +299,11 @@ class JsonStore(JsonListing, JsonLookups, Store):
     def compact(self) -> None:
         """Fold the journal into a new snapshot, vectors file and map, written atomically."""
         with self._writing() as view:
-            _compaction.compact(view)
+            self._compact(view)
+
+    def _compact(self, view: JournalFollower) -> None:
+        tail, self._tail = self._tail, None
+        _compaction.compact(view, tail)
 
     def _journal_large(self) -> bool:
         return _compaction.journal_is_large(self._follower)
@@ -453,7 +464,7 @@ class JsonStore(JsonListing, JsonLookups, Store):
                     with self._locked(write=True):
                         self._follower.follow()
                         if self._journal_large():  # another process may have just folded it
-                            _compaction.compact(self._follower)
+                            self._compact(self._follower)
             except (StoreError, OSError):
                 pass  # the journal holds every write; the next close or export compacts
             finally:

@@ -153,6 +153,12 @@ class StoredInteraction:
         return self._source, self._span[0], self._span[1]
 
     @property
+    def added(self) -> Mapping[str, Any] | None:
+        """The interaction's dict (:meth:`Interaction.to_dict`) when it was added since the
+        snapshot was read, ``None`` for a record read from a snapshot."""
+        return self._data
+
+    @property
     def is_lazy(self) -> bool:
         """Whether the nodes are still in the snapshot file."""
         return self._prompt is None and self._data is None

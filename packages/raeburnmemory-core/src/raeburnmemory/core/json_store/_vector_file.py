@@ -37,6 +37,7 @@ __all__ = [
     "VectorFileInfo",
     "VectorFileWriter",
     "file_crc",
+    "new_vector_file",
     "preferred_format",
     "read_vector_file",
     "read_vector_info",
@@ -273,6 +274,20 @@ class VectorFileWriter:
             raise
         return writer
 
+    @classmethod
+    def adopt(cls, info: VectorFileInfo, fmt: str, rows: int, crc: int) -> VectorFileWriter:
+        """Take the ``rows`` the file ``info`` describes already holds (its first ``info.rows``
+        listed, the others written past them; ``crc`` is the CRC-32 of them all), so that
+        :meth:`finish` lists them and :meth:`discard` cuts the file back to the listed ones."""
+        writer = cls.__new__(cls)
+        writer.path, writer.fmt, writer.dim = info.path, fmt, info.dim
+        writer._kept = info.rows
+        writer.rows = rows
+        writer._crc = crc
+        writer._offset = info.offset
+        writer._fh = info.path.open("r+b")
+        return writer
+
     def _row_offset(self, row: int) -> int:
         return self._offset + 4 * self.dim * row
 
@@ -322,6 +337,12 @@ class VectorFileWriter:
                     trim_vector_file(kept, self.fmt)
             else:
                 self.path.unlink(missing_ok=True)
+
+
+def new_vector_file(path: Path, fmt: str, dim: int) -> None:
+    """Make ``path`` an empty vectors file (a header listing no row), replacing its content."""
+    with path.open("wb") as fh:
+        fh.write(_header(fmt, 0, dim))
 
 
 def trim_vector_file(info: VectorFileInfo, fmt: str) -> None:

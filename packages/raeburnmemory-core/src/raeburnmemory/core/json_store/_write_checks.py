@@ -10,6 +10,7 @@ from raeburnmemory.core.json_store._follower import JournalFollower
 from raeburnmemory.core.json_store._journal import AddLine, TornAppendError, add_line
 from raeburnmemory.core.json_store._state import GraphState
 from raeburnmemory.core.json_store._stored import StoredInteraction
+from raeburnmemory.core.json_store._vector_rows import VectorLocation
 from raeburnmemory.core.model import ContentKey, Interaction
 from raeburnmemory.core.store import Matrix
 
@@ -53,13 +54,15 @@ def write_items(
     block: Matrix | None,
     skip_conflicts: bool,
     replace: bool,
-    *,
     rewrite: bool = False,
+    keep_rows: Callable[[Matrix, list[tuple[str, VectorLocation]]], None] | None = None,
 ) -> list[str]:
     """Append the items to write (``new_items``) as lines of at most ``JOURNAL_LINE_ITEMS``
     interactions, all or none, and apply them to ``view``; the prompt ids written.
 
-    Called under the writers' lock; ``append`` writes whole lines to the journal.
+    Called under the writers' lock; ``append`` writes whole lines to the journal. Once they
+    are written, ``keep_rows`` gets the vectors of new prompts (none replaced) with their
+    journal locations.
     """
     if block is not None:
         checks.check_fits_encoder(block, view.encoder)
@@ -96,4 +99,17 @@ def write_items(
         view.add_entries(entries, dim, offset, length, foreign=False)
     for link in kept:
         view.state.add_link(link)
+    if keep_rows is not None and rows is not None and not replaced:
+        keep_rows(rows, _locations(lines, placed))
     return [item.prompt_id for item in chosen]
+
+
+def _locations(
+    lines: list[AddLine], placed: list[tuple[int, int]]
+) -> list[tuple[str, VectorLocation]]:
+    """Each written prompt with the journal location of its vector, in order."""
+    return [
+        (item.prompt_id, (offset, length, row))
+        for line, (offset, length) in zip(lines, placed, strict=True)
+        for row, item in enumerate(line.items)
+    ]
