@@ -41,7 +41,7 @@ from raeburnmemory.core.json_store._lookups import JsonLookups
 from raeburnmemory.core.json_store._metadata_columns import MetadataColumns
 from raeburnmemory.core.json_store._snapshot import refuse_other_version
 from raeburnmemory.core.json_store._state import GraphState
-from raeburnmemory.core.json_store._vector_blocks import stored_blocks
+from raeburnmemory.core.json_store._vector_reads import JsonVectorReads
 from raeburnmemory.core.json_store._vector_rows import VectorLocation
 from raeburnmemory.core.json_store._vector_tail import VectorTail, keep_batch_rows
 from raeburnmemory.core.json_store._write_checks import write_items
@@ -49,18 +49,15 @@ from raeburnmemory.core.limits import check_records
 from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link
 from raeburnmemory.core.paths import resolve_db_path
 from raeburnmemory.core.store import (
-    VECTOR_BLOCK_ROWS,
     Matrix,
     Store,
     StoreChanges,
-    StoredVectors,
-    VectorBlocks,
 )
 
 __all__ = ["JsonStore"]
 
 
-class JsonStore(JsonListing, JsonLookups, Store):
+class JsonStore(JsonListing, JsonLookups, JsonVectorReads, Store):
     """The default store: JSON files on local disk, shared safely by several processes.
 
     Options: ``fsync`` (default ``False``: a write survives the process being killed; ``True``:
@@ -398,51 +395,6 @@ class JsonStore(JsonListing, JsonLookups, Store):
     def derived_file(self, suffix: str) -> Path | None:
         """``<store file><suffix>``, beside the store's own files."""
         return Path(f"{self._files.graph}{suffix}")
-
-    def load_vectors(self, *, with_payloads: bool = True) -> StoredVectors:
-        """Every stored vector with its id and payload (none ``with_payloads=False``, and then
-        later changes are still to be reported); the next refresh() reports later changes."""
-        with self._mutex, permission_errors("read"):
-            self._check_open()
-            view = self._follower
-            with self._locked(write=False):
-                view.follow()
-                stored = view.rows.all_vectors(view.journal, view.state.records, with_payloads)
-            if with_payloads:
-                view.forget_unreported()
-            return stored
-
-    @contextlib.contextmanager
-    def vector_blocks(self, rows: int = VECTOR_BLOCK_ROWS) -> Iterator[VectorBlocks]:
-        """Every stored vector with its id and payload, as :meth:`load_vectors` gives them, in
-        blocks of about ``rows`` (the vectors file's rows copied from its memory map, the
-        journal's decoded a few lines at a time).
-
-        The blocks are read under the lock, so all of them come from one generation of the
-        files; it is let go once the last block is read, so what an index builds from them
-        afterwards (an HNSW graph) does not hold other writers up.
-        """
-        with contextlib.ExitStack() as held:
-            held.enter_context(self._mutex)
-            held.enter_context(permission_errors("read"))
-            self._check_open()
-            view = self._follower
-            held.enter_context(self._locked(write=False))
-            view.follow()
-
-            def blocks() -> Iterator[StoredVectors]:
-                yield from stored_blocks(view.rows, view.journal, view.state.records, rows)
-                view.forget_unreported()
-                held.close()
-
-            count = len(view.rows)
-            yield VectorBlocks(count, blocks())
-            if not count:
-                view.forget_unreported()
-
-    def vector_matrix(self) -> StoredVectors:
-        """Every stored vector with its id and no payloads; the vectors file is mapped, not read."""
-        return self.load_vectors(with_payloads=False)
 
     def refresh(self) -> StoreChanges:
         """Other writers' changes since the last call (or load_vectors), never this object's."""
