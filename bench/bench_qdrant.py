@@ -215,11 +215,12 @@ def run(n: int, url: str | None, storage: str) -> dict[str, Any]:
             built = _child("build", path, backend, n, target)
             reopened = _child("reopen", path, backend, n, target)
             parts = _child("reopen-parts", path, backend, n, target)
+            build_rss, reopen_rss = built.pop("peak_rss_mb"), reopened.pop("peak_rss_mb")
             results["backends"][label] = {
                 **built,
-                "build_peak_rss_mb": built.pop("peak_rss_mb"),
+                "build_peak_rss_mb": build_rss,
                 **reopened,
-                "reopen_peak_rss_mb": reopened.pop("peak_rss_mb"),
+                "reopen_peak_rss_mb": reopen_rss,
                 **parts,
                 "total_s": time.perf_counter() - began,
             }
