@@ -238,7 +238,7 @@ class QdrantVectors(VectorIndex):
         wanted = [point_id(pid) for pid in stored.ids]
         self._delete_points(sorted(present.difference(wanted)))
         rows = [row for row, point in enumerate(wanted) if point not in present]
-        if len(rows) == len(wanted):  # an empty shard: every row, without copying the matrix
+        if rows and len(rows) == len(wanted):  # every row: no copy of the matrix
             self._upsert(stored.ids, stored.vectors, stored.payloads, wanted)
         elif rows:
             self._upsert(
