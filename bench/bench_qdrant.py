@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -113,9 +114,10 @@ def build(path: str, backend: str, n: int, url: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with MemoryGraph(**_graph_kwargs(path, backend, url)) as graph:
         batch = items(texts(n))
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         graph.batch_add(batch)
         out["batch_add_per_s"] = n / (time.perf_counter() - began)
+        out["batch_add_cpu_s"] = time.process_time() - cpu
         out.update(_search_figures(graph, queries, "before"))
         began = time.perf_counter()
         graph.export()
@@ -127,15 +129,61 @@ def build(path: str, backend: str, n: int, url: str | None) -> dict[str, Any]:
 
 def reopen(path: str, backend: str, url: str | None) -> dict[str, Any]:
     """Child: open the store in a fresh process and answer a first query, then more."""
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     from raeburnmemory.memory_graph import MemoryGraph
 
+    out: dict[str, Any] = {}
     queries = texts(QUERIES, seed=7)
     with MemoryGraph(**_graph_kwargs(path, backend, url)) as graph:
+        asked = time.perf_counter()
         graph.get_similar_prompts(queries[0], 10)
-        out: dict[str, Any] = {"reopen_first_query_s": time.perf_counter() - began}
+        out["first_query_s"] = time.perf_counter() - asked
+        out["reopen_first_query_s"] = time.perf_counter() - began
+        out["reopen_first_query_cpu_s"] = time.process_time() - cpu
         out["search_p50_after_reopen_ms"] = _timed_queries(graph, queries)
     out["peak_rss_mb"] = _peak_rss_mb()
+    return out
+
+
+def _timed(out: dict[str, Any], name: str, call: Any, *args: Any) -> Any:
+    """``call(*args)``, its wall and CPU seconds put in ``out`` as ``name_s`` and ``name_cpu_s``."""
+    began, cpu = time.perf_counter(), time.process_time()
+    result = call(*args)
+    out[f"{name}_s"] = time.perf_counter() - began
+    out[f"{name}_cpu_s"] = time.process_time() - cpu
+    return result
+
+
+def reopen_parts(path: str, backend: str, url: str | None) -> dict[str, Any]:
+    """Child: the steps of a reopen one by one, in a fresh process (embedded Qdrant only).
+
+    The store's opening is common to every backend; the Qdrant index's own part is opening the
+    shard (its lock, marker and files), checking it is in step with the store (fingerprinting
+    the store's vectors, reading them included) and a first search.
+    """
+    from raeburnmemory.core.encoders import resolve_encoder
+    from raeburnmemory.core.memory._encoding import encode
+    from raeburnmemory.core.registry import load_storage_backend, load_vector_backend
+
+    out: dict[str, Any] = {}
+    if backend != "qdrant" or url:
+        return out
+    storage = "sqlite" if path.endswith(".db") else "json"
+    store = _timed(out, "store_open", load_storage_backend(storage).open, path)
+    try:
+        info = store.encoder_info()
+        query = encode(resolve_encoder(info.name), texts(1, seed=7))[0]
+        index_cls = load_vector_backend("qdrant")
+        index = _timed(
+            out,
+            "qdrant_shard_open",
+            partial(index_cls.create, dim=info.dim, store=store, options={}),
+        )
+        _timed(out, "qdrant_in_step_check", index.reconcile, store)
+        _timed(out, "qdrant_first_search", index.search, query, 10)
+        index.close()
+    finally:
+        store.close()
     return out
 
 
@@ -166,11 +214,14 @@ def run(n: int, url: str | None, storage: str) -> dict[str, Any]:
             began = time.perf_counter()
             built = _child("build", path, backend, n, target)
             reopened = _child("reopen", path, backend, n, target)
+            parts = _child("reopen-parts", path, backend, n, target)
+            build_rss, reopen_rss = built.pop("peak_rss_mb"), reopened.pop("peak_rss_mb")
             results["backends"][label] = {
                 **built,
-                "build_peak_rss_mb": built.pop("peak_rss_mb"),
+                "build_peak_rss_mb": build_rss,
                 **reopened,
-                "reopen_peak_rss_mb": reopened.pop("peak_rss_mb"),
+                "reopen_peak_rss_mb": reopen_rss,
+                **parts,
                 "total_s": time.perf_counter() - began,
             }
             print(f"{label}: done in {time.perf_counter() - began:.0f} s", flush=True)
@@ -179,6 +230,7 @@ def run(n: int, url: str | None, storage: str) -> dict[str, Any]:
 
 ROWS = (
     ("batch_add interactions/s", "batch_add_per_s", 1),
+    ("  CPU s", "batch_add_cpu_s", 1),
     ("search p50 ms (top 10), before export", "search_p50_ms_before", 2),
     ("  index alone", "index_p50_ms_before", 2),
     ("  recall@10", "recall_at_10_before", 3),
@@ -191,6 +243,16 @@ ROWS = (
     ("search p50 ms, one session, after", "filtered_search_p50_ms_after", 2),
     ("  index alone", "filtered_index_p50_ms_after", 3),
     ("reopen + first query s", "reopen_first_query_s", 2),
+    ("  CPU s", "reopen_first_query_cpu_s", 2),
+    ("  first query alone s", "first_query_s", 3),
+    ("step by step: store open s", "store_open_s", 2),
+    ("  CPU s", "store_open_cpu_s", 2),
+    ("  Qdrant shard open s", "qdrant_shard_open_s", 2),
+    ("    CPU s", "qdrant_shard_open_cpu_s", 2),
+    ("  Qdrant in-step check s", "qdrant_in_step_check_s", 2),
+    ("    CPU s", "qdrant_in_step_check_cpu_s", 2),
+    ("  Qdrant first search s", "qdrant_first_search_s", 3),
+    ("    CPU s", "qdrant_first_search_cpu_s", 3),
     ("search p50 ms after reopen", "search_p50_after_reopen_ms", 2),
     ("peak RSS MB, building", "build_peak_rss_mb", 0),
     ("peak RSS MB, reopening", "reopen_peak_rss_mb", 0),
@@ -220,8 +282,10 @@ def main() -> None:
         target = url or None
         if phase == "build":
             result = build(path, backend, int(n), target)
-        else:
+        elif phase == "reopen":
             result = reopen(path, backend, target)
+        else:
+            result = reopen_parts(path, backend, target)
         print(json.dumps(result))
         return
     parser = argparse.ArgumentParser(description=__doc__)

@@ -46,9 +46,13 @@ class Engine(ABC):
 
     @abstractmethod
     def upsert(
-        self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]
+        self,
+        ids: Sequence[str],
+        vectors: Matrix,
+        payloads: Sequence[VectorPayload],
+        point_ids: Sequence[str] | None = None,
     ) -> None:
-        """Insert or replace the prompts' points."""
+        """Insert or replace the prompts' points (``point_ids``: theirs, when already known)."""
 
     @abstractmethod
     def delete(self, point_ids: Sequence[str]) -> None:

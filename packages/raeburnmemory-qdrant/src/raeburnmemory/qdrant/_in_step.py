@@ -122,9 +122,16 @@ class ShardContent:
         # reconciliation compares ids, so a point it kept may hold an older vector).
         self._written: set[str] = set()
 
-    def matched(self, stored: StoredVectors, written: Iterable[str] = ()) -> str:
-        """The shard now holds ``stored``'s prompts, ``written`` just upserted from it."""
-        hashes = row_hashes(stored.ids, stored.vectors, stored.payloads)
+    def matched(
+        self,
+        stored: StoredVectors,
+        written: Iterable[str] = (),
+        hashes: Sequence[int] | None = None,
+    ) -> str:
+        """The shard now holds ``stored``'s prompts, ``written`` just upserted from it
+        (``hashes``: its row hashes, when already computed)."""
+        if hashes is None:
+            hashes = row_hashes(stored.ids, stored.vectors, stored.payloads)
         self._rows = dict(zip(stored.ids, hashes, strict=True))
         self._written = set(written)
         return fingerprint_of(self._rows.values(), len(self._rows))

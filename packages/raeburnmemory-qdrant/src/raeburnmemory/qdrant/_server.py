@@ -41,13 +41,19 @@ def to_filter(flt: SearchFilter | None) -> models.Filter | None:
 
 
 def batches(
-    ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload], size: int
+    ids: Sequence[str],
+    vectors: Matrix,
+    payloads: Sequence[VectorPayload],
+    size: int,
+    point_ids: Sequence[str] | None = None,
 ) -> Iterator[models.Batch]:
-    """Upsert requests of at most ``size`` points each."""
+    """Upsert requests of at most ``size`` points each (``point_ids``: when already known)."""
     for start in range(0, len(ids), size):
         chunk = ids[start : start + size]
         yield models.Batch(
-            ids=[point_id(pid) for pid in chunk],
+            ids=[point_id(pid) for pid in chunk]
+            if point_ids is None
+            else list(point_ids[start : start + size]),
             vectors=vectors[start : start + size].tolist(),
             payloads=[
                 payload(pid, item)
@@ -83,10 +89,14 @@ class ServerEngine(Engine):
             return False
 
     def upsert(
-        self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]
+        self,
+        ids: Sequence[str],
+        vectors: Matrix,
+        payloads: Sequence[VectorPayload],
+        point_ids: Sequence[str] | None = None,
     ) -> None:
         """Upsert in requests of :data:`UPSERT_BATCH` points, each acknowledged."""
-        for batch in batches(ids, vectors, payloads, UPSERT_BATCH):
+        for batch in batches(ids, vectors, payloads, UPSERT_BATCH, point_ids):
             self._lease.client.upsert(self.settings.collection, points=batch, wait=True)
 
     def delete(self, point_ids: Sequence[str]) -> None:

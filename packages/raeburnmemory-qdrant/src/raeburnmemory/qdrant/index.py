@@ -37,7 +37,7 @@ from raeburnmemory.core.store import Matrix, ScoredIds, Store
 from raeburnmemory.core.vectors import VectorIndex
 from raeburnmemory.qdrant._engine import Engine
 from raeburnmemory.qdrant._failures import failed, is_unavailable, translated, unavailable
-from raeburnmemory.qdrant._in_step import ShardContent, store_fingerprint
+from raeburnmemory.qdrant._in_step import ShardContent, fingerprint_of, row_hashes
 from raeburnmemory.qdrant._outage import Outage
 from raeburnmemory.qdrant._pending import MAX_PENDING, PendingChanges
 from raeburnmemory.qdrant._points import point_id
@@ -160,10 +160,14 @@ class QdrantVectors(VectorIndex):
             self._content.lost()
 
     def _upsert(
-        self, ids: Sequence[str], vectors: Matrix, payloads: Sequence[VectorPayload]
+        self,
+        ids: Sequence[str],
+        vectors: Matrix,
+        payloads: Sequence[VectorPayload],
+        point_ids: Sequence[str] | None = None,
     ) -> None:
         with self._writing() as engine:
-            engine.upsert(ids, vectors, payloads)
+            engine.upsert(ids, vectors, payloads, point_ids)
             self._content.upserted(ids, vectors, payloads)
 
     def _delete_points(self, point_ids: Sequence[str], prompt_ids: Sequence[str] = ()) -> None:
@@ -202,9 +206,10 @@ class QdrantVectors(VectorIndex):
         if claim is None:
             return False
         stored = store.load_vectors()
-        if store_fingerprint(stored) != claim:
+        hashes = row_hashes(stored.ids, stored.vectors, stored.payloads)
+        if fingerprint_of(hashes, len(hashes)) != claim:
             return False
-        self._content.matched(stored)
+        self._content.matched(stored, hashes=hashes)
         self._writes_seen = self._open_engine().writes()
         return True
 
@@ -233,11 +238,14 @@ class QdrantVectors(VectorIndex):
         wanted = [point_id(pid) for pid in stored.ids]
         self._delete_points(sorted(present.difference(wanted)))
         rows = [row for row, point in enumerate(wanted) if point not in present]
-        if rows:
+        if rows and len(rows) == len(wanted):  # every row: no copy of the matrix
+            self._upsert(stored.ids, stored.vectors, stored.payloads, wanted)
+        elif rows:
             self._upsert(
                 [stored.ids[row] for row in rows],
                 stored.vectors[rows],
                 [stored.payloads[row] for row in rows],
+                [wanted[row] for row in rows],
             )
         if self._engine.exclusive:
             self._content.matched(stored, (stored.ids[row] for row in rows))
