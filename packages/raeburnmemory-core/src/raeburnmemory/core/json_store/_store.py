@@ -388,7 +388,8 @@ class JsonStore(JsonListing, JsonLookups, Store):
             view = self._follower
             with self._locked(write=False):
                 view.follow()
-                stored = view.rows.all_vectors(view.journal, view.state.records, with_payloads)
+                payloads = view.state.payloads if with_payloads else None
+                stored = view.rows.all_vectors(view.journal, payloads)
             if with_payloads:
                 view.forget_unreported()
             return stored
