@@ -13,7 +13,7 @@ from raeburnmemory.core.json_store import JsonStore
 from raeburnmemory.core.json_store._column_mapping import ColumnMapping
 from raeburnmemory.core.json_store._stored import StoredInteraction
 from raeburnmemory.core.listing import ListQuery
-from raeburnmemory.core.model import EncoderInfo, Link
+from raeburnmemory.core.model import EncoderInfo, Interaction, Link, VectorPayload
 from raeburnmemory.core.testing.data import interaction, interactions, unit_vectors
 from raeburnmemory.core.where import Where
 
@@ -41,6 +41,11 @@ def made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return ids
 
 
+def _payload(stored: Interaction | None) -> VectorPayload:
+    assert stored is not None
+    return VectorPayload(stored.session_id, stored.agent_id, stored.timestamp.timestamp())
+
+
 def _compacted(path: Path, count: int) -> None:
     with JsonStore.open(str(path)) as store:
         store.set_encoder_info(INFO)
@@ -62,9 +67,7 @@ def test_a_record_asked_for_by_id_is_the_only_one_made(path: Path, made: list[st
         assert stored.ids == [f"p{i}" for i in range(50)]
         assert made == ["p7"]
         with_payloads = store.load_vectors()
-        assert [p.session_id for p in with_payloads.payloads] == [
-            interaction(i).session_id for i in range(50)
-        ]
+        assert with_payloads.payloads == [_payload(interaction(i)) for i in range(50)]
         assert made == ["p7"]
         assert store.links() == [Link("p1", "p2")]
 
@@ -82,7 +85,9 @@ def test_order_after_replace_and_delete_on_a_lazily_opened_store(path: Path) -> 
         assert store.get("p4") is None
         assert store.matching_ids(ListQuery()) == expected
         assert store.matching_ids(ListQuery(where=Where.parse({"again": True}))) == ["p2"]
-        assert store.load_vectors().ids == ["p0", "p1", "p3", "p5", "p2", "p9"]
+        stored = store.load_vectors()
+        assert stored.ids == expected
+        assert stored.payloads == [_payload(store.get(pid)) for pid in expected]
         assert store.stats()["interactions"] == 6
         assert store.sessions() == ["session-0", "session-1", "session-3", "session-2"]
         assert store.links() == [Link("p1", "p2")]  # a replaced prompt keeps its links

@@ -118,17 +118,23 @@ class ColumnMapping(MutableMapping[str, V], Generic[V]):
             return []
         return [key for key in keys if key not in self]
 
-    def value_or_position(self, key: str) -> V | int | None:
-        """The value of ``key`` when it was set or made (kept), else its position in the column
-        (nothing made), else ``None`` when the key is not held."""
-        later = self._later.get(key, _MISSING)
-        if later is not _MISSING:
-            return cast(V, later)
-        position = self._position(key)
-        if position is None:
-            return None
-        value = self._slots[position]
-        return position if value is None else cast(V, value)
+    def values_or_positions(self, keys: Iterable[str]) -> list[V | int]:
+        """For each of ``keys``, its value when it was set or made (and kept), else its position
+        in the column (nothing is made); ``KeyError`` for a key not held."""
+        later, slots = self._later, self._slots
+        index = self._key_index() if self._keys else {}
+        found: list[V | int] = []
+        for key in keys:
+            value = later.get(key, _MISSING) if later else _MISSING
+            if value is _MISSING:
+                position = index.get(key)
+                if position is None or slots[position] is _GONE:
+                    raise KeyError(key)
+                value = slots[position]
+                if value is None:
+                    value = position
+            found.append(cast("V | int", value))
+        return found
 
     def walk(self) -> Iterator[tuple[int, V | None]]:
         """``(position, value)`` of each key held, in order: for a key of the column its

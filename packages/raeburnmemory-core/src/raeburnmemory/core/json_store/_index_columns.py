@@ -89,6 +89,12 @@ class IndexColumns:
             return self.record(position).payload()
         return VectorPayload(self.session_ids[position], self.agent_ids[position], seconds)
 
+    def payloads(self) -> list[VectorPayload]:
+        """The vector payload of every record, in order."""
+        if self.seconds is None:
+            return [self.payload(position) for position in range(len(self.prompts))]
+        return list(map(VectorPayload, self.session_ids, self.agent_ids, self.seconds))
+
     def record(self, position: int) -> StoredInteraction:
         """The record at ``position``, its nodes left in the snapshot file."""
         pid = self.prompts[position]

@@ -61,19 +61,18 @@ class GraphState:
                 yield columns.ids(position)
 
     def payloads(self, prompt_ids: Sequence[str]) -> list[VectorPayload]:
-        """The vector payloads of these stored prompts (no record is made for them)."""
+        """The vector payloads of these stored prompts (from the snapshot's index for the
+        records not made yet; ``KeyError`` for a prompt not stored)."""
         records, columns = self.records, self._columns
-        result = []
-        for pid in prompt_ids:
-            found = records.value_or_position(pid)
-            if isinstance(found, int):
-                assert columns is not None
-                result.append(columns.payload(found))
-            elif found is None:
-                raise KeyError(pid)
-            else:
-                result.append(found.payload())
-        return result
+        if columns is None:
+            return [records[pid].payload() for pid in prompt_ids]
+        if records.untouched and prompt_ids == columns.prompts:
+            return columns.payloads()
+        payload = columns.payload
+        return [
+            payload(found) if isinstance(found, int) else found.payload()
+            for found in records.values_or_positions(prompt_ids)
+        ]
 
     @property
     def responses(self) -> dict[str, str]:
