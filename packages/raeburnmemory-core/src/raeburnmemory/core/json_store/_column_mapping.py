@@ -75,11 +75,6 @@ class ColumnMapping(MutableMapping[str, V], Generic[V]):
         """Whether the mapping still holds the column's keys alone, none deleted or set."""
         return not self._gone and not self._set and not self._later
 
-    @property
-    def column(self) -> Sequence[str]:
-        """The column's keys, as given (deleted ones included)."""
-        return self._keys
-
     def _key_index(self) -> dict[str, int]:
         index = self._index
         if index is None:
