@@ -15,6 +15,7 @@ from raeburnmemory.core.json_store._stored import StoredInteraction
 from raeburnmemory.core.listing import ListQuery
 from raeburnmemory.core.model import EncoderInfo, Interaction, Link, VectorPayload
 from raeburnmemory.core.testing.data import interaction, interactions, unit_vectors
+from raeburnmemory.core.testing.examples import examples
 from raeburnmemory.core.where import Where
 
 DIM = 8
@@ -132,7 +133,7 @@ _STEPS = st.lists(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(column=st.lists(_KEYS, unique=True), steps=_STEPS)
 def test_a_column_mapping_behaves_as_a_dict(
     column: list[str], steps: list[tuple[str, str, int]]
