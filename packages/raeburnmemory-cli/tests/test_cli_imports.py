@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,3 +38,24 @@ def test_importing_the_cli_loads_no_store_model_or_server() -> None:
     heavy = ("torch", "sentence_transformers", "uvicorn", "fastapi", "faiss", "psycopg")
     ours = ("raeburnmemory.sqlite", "raeburnmemory.api")
     assert loaded_by("import raeburnmemory.cli", (*heavy, *ours)) == []
+
+
+@pytest.mark.usefixtures("filled")
+def test_a_search_runs_without_pydantic_or_asyncio(db: Path) -> None:
+    # Typer checks values through pydantic, which the values of this command line need not;
+    # the library's asynchronous methods need asyncio, which one command never awaits
+    command = [
+        "--db", str(db), "similar", "bake bread", "-k", "3", "--mode", "KEYWORD", "--session", "s1"
+    ]  # fmt: skip
+    run = (
+        "from raeburnmemory.cli import main\n"
+        f"try:\n    main({command!r})\n"
+        "except SystemExit as exc:\n    assert exc.code == 0, exc.code"
+    )
+    assert loaded_by(run, ("pydantic", "asyncio")) == []
+
+
+@pytest.fixture
+def filled(add_one: Any) -> None:
+    add_one(1, text="how do I bake bread at home", session="s1", agent="baker")
+    add_one(2, text="which train goes to the airport", session="s2", agent="guide")

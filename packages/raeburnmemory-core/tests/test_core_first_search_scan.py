@@ -73,3 +73,23 @@ def test_an_approximate_index_is_never_replaced_by_the_scan(store: Path) -> None
     with MemoryGraph(store, embedding_model=None, vector_backend="faiss", index="hnsw") as memory:
         memory.search("bake bread", 5)
         assert memory._keeper.index is not None
+
+
+def test_a_first_search_widened_by_ties_builds_no_index(tmp_path: Path) -> None:
+    path = tmp_path / "graph.json"
+    with MemoryGraph(path, embedding_model=None) as memory:  # type: ignore[arg-type]
+        memory.batch_add(
+            {
+                "prompt": {"id": f"p{i}", "text": "bake bread" if i % 3 else "reset the password"},
+                "response": {"id": f"r{i}", "text": f"answer {i}"},
+            }
+            for i in range(60)
+        )
+        memory.export()
+    with MemoryGraph(path, embedding_model=None) as memory:  # type: ignore[arg-type]
+        first = memory.search("bake bread", 3)  # 40 equal scores: asked again, deeper
+        assert memory._keeper.index is None  # the scan answered every depth
+        second = memory.search("bake bread", 3)
+        assert memory._keeper.index is not None
+    assert [hit.id for hit in first] == ["p1", "p10", "p11"]  # equal scores: by prompt id
+    assert [(hit.id, hit.score) for hit in first] == [(hit.id, hit.score) for hit in second]

@@ -34,6 +34,7 @@ from raeburnmemory.cli import (
 from raeburnmemory.cli._arguments import global_options_first
 from raeburnmemory.cli._choices import choice_option
 from raeburnmemory.cli._output import print_error, print_warning
+from raeburnmemory.cli._quick_params import quicken
 from raeburnmemory.cli._remote import REMOTE_COMMANDS, is_usage_error, remote_hint
 from raeburnmemory.cli._settings import Backend, Settings, parse_options
 from raeburnmemory.cli._versions import version_lines
@@ -151,6 +152,11 @@ class _Command(TyperCommand):
         """The help text, with ``TEXT`` rather than ``TEXT <str>`` for arguments."""
         return _ARGUMENT_TYPE.sub(lambda match: match.group(1) + " " * 6, super().get_help(ctx))
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Parse, checking values that need no conversion without pydantic."""
+        quicken(self.get_params(ctx))
+        return super().parse_args(ctx, args)
+
 
 class _Group(TyperGroup):
     """The top-level command group, turning every failure into one line and an exit status."""
@@ -181,6 +187,7 @@ class _Group(TyperGroup):
         """Take the global options wherever they are, before or after the command."""
         options = args[: args.index("--")] if "--" in args else args
         ctx.meta[_HELP_ASKED] = not _HELP_OPTIONS.isdisjoint(options)
+        quicken(self.get_params(ctx))
         return super().parse_args(ctx, global_options_first(self, ctx, args))
 
     def _run(

@@ -278,10 +278,8 @@ class JournalFollower:
         unreported.added.clear()
         matrix = self.rows.read(self.journal, added_ids)
         self.rows.close()  # every row is reported: the vectors file need not stay open
-        records = self.state.records
-        added = StoredVectors(
-            ids=added_ids, vectors=matrix, payloads=[records[p].payload() for p in added_ids]
-        )
+        payloads = self.state.payloads(added_ids)
+        added = StoredVectors(ids=added_ids, vectors=matrix, payloads=payloads)
         return StoreChanges(added=added, removed=removed)
 
     def close(self) -> None:

@@ -66,4 +66,4 @@ class JsonLookups:
             if not ids:
                 return StoredVectors()
             matrix = view.rows.read(view.journal, ids)
-            return StoredVectors(ids, matrix, [state.records[pid].payload() for pid in ids])
+            return StoredVectors(ids, matrix, state.payloads(ids))

@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from raeburnmemory.core.errors import CorruptStoreError
+from raeburnmemory.core.json_store._column_mapping import ColumnMapping
+from raeburnmemory.core.json_store._index_columns import IndexColumns
 from raeburnmemory.core.json_store._stored import NodeSource, StoredInteraction
-from raeburnmemory.core.model import Agent, Link
+from raeburnmemory.core.model import Agent, Link, VectorPayload
 
 __all__ = ["GraphState"]
 
@@ -19,7 +21,9 @@ class GraphState:
     """Every stored interaction, indexed by prompt, response, session and agent."""
 
     def __init__(self) -> None:
-        self.records: dict[str, StoredInteraction] = {}
+        #: prompt id -> record, in insertion order (a snapshot's records made when asked for)
+        self.records: ColumnMapping[StoredInteraction] = ColumnMapping()
+        self._columns: IndexColumns | None = None  # the snapshot index the records came from
         self.links: dict[tuple[str, str, str], None] = {}
         #: prompt id -> ``expires_at`` (ISO text) of the records that expire
         self.expiring: dict[str, str] = {}
@@ -37,13 +41,38 @@ class GraphState:
             responses: dict[str, str] = {}
             by_session: _Members = {}
             by_agent: _Members = {}
-            for pid, record in self.records.items():
-                if record.response_id is not None:
-                    responses[record.response_id] = pid
-                by_session.setdefault(record.session_id, {})[pid] = None
-                by_agent.setdefault(record.agent_id, {})[pid] = None
+            for pid, response_id, session_id, agent_id in self._ids():
+                if response_id is not None:
+                    responses[response_id] = pid
+                by_session.setdefault(session_id, {})[pid] = None
+                by_agent.setdefault(agent_id, {})[pid] = None
             self._tables = (responses, by_session, by_agent)
         return self._tables
+
+    def _ids(self) -> Iterator[tuple[str, str | None, str, str]]:
+        """The prompt, response, session and agent ids of every record, in order (from the
+        snapshot's index for the records not made yet)."""
+        columns = self._columns
+        for position, record in self.records.walk():
+            if record is not None:
+                yield record.prompt_id, record.response_id, record.session_id, record.agent_id
+            else:
+                assert columns is not None
+                yield columns.ids(position)
+
+    def payloads(self, prompt_ids: Sequence[str]) -> list[VectorPayload]:
+        """The vector payloads of these stored prompts (from the snapshot's index for the
+        records not made yet; ``KeyError`` for a prompt not stored)."""
+        records, columns = self.records, self._columns
+        if columns is None:
+            return [records[pid].payload() for pid in prompt_ids]
+        if records.untouched and prompt_ids == columns.prompts:
+            return columns.payloads()
+        payload = columns.payload
+        return [
+            payload(found) if isinstance(found, int) else found.payload()
+            for found in records.values_or_positions(prompt_ids)
+        ]
 
     @property
     def responses(self) -> dict[str, str]:
@@ -115,31 +144,20 @@ class GraphState:
             raise ValueError("a prompt id appears twice")
 
     def fill_from_snapshot_index(self, index: Mapping[str, Any], source: NodeSource) -> None:
-        """Fill an empty state from a snapshot's index; nodes are read when first needed."""
-        agent_nodes: Mapping[str, list[Any]] = index["agent_nodes"]
-        overrides: Mapping[str, list[Any]] = index["agent_names"]
-        agents = {aid: (entry[0], entry[1] or {}) for aid, entry in agent_nodes.items()}
-        spans = index["spans"]
-        times = index.get("times") or [None] * (len(spans) // 2)
-        records = self.records
-        seq = self._seq
-        names = ("prompts", "responses", "sessions", "agents", "stamps")
-        columns = zip(*(index[name] for name in names), strict=True)
-        for position, ids in enumerate(columns):
-            override = overrides.get(ids[0]) if overrides else None
-            agent = (override[0], override[1] or {}) if override else agents[ids[3]]
-            span = (spans[2 * position], spans[2 * position + 1])
-            record = StoredInteraction.lazy(ids, agent, source, span, times[position])
-            seq += 1
-            record.seq = seq
-            records[record.prompt_id] = record
-        for pid, expires in (index.get("expiry") or {}).items():
-            if pid in records and isinstance(expires, str):
-                records[pid].expires = self.expiring[pid] = expires
-        self._seq = seq
-        self._tables = None
-        if len(records) != len(spans) // 2:
+        """Fill an empty state from a snapshot's index; each record is made when first asked
+        for, and its nodes are read when first needed (``KeyError``/``TypeError``/``ValueError``
+        if the index is wrong)."""
+        columns = IndexColumns(index, source, self._seq)
+        records: ColumnMapping[StoredInteraction] = ColumnMapping(columns.prompts, columns.record)
+        if not records.index_is_unique():
             raise ValueError("a prompt id appears twice")
+        self.records = records
+        self._columns = columns
+        for pid, expires in columns.expiry.items():
+            if isinstance(expires, str) and pid in records:
+                self.expiring[pid] = expires
+        self._seq += len(columns.prompts)
+        self._tables = None
         for source_id, target_id, relation in index["links"]:
             if source_id in records and target_id in records:
                 self.add_link(Link(source_id, target_id, relation))
@@ -243,6 +261,7 @@ class GraphState:
         return [Link(*key) for key in self.links]
 
     def __iter__(self) -> Iterator[StoredInteraction]:
+        """Every record, in insertion order (a copy: the state may change meanwhile)."""
         return iter(list(self.records.values()))
 
     def expired_ids(self, now: datetime) -> list[str]:

@@ -10,40 +10,46 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 
 from raeburnmemory.core.json_store._files import permission_errors
 from raeburnmemory.core.json_store._follower import JournalFollower
 from raeburnmemory.core.json_store._journal import JournalFile
-from raeburnmemory.core.json_store._stored import StoredInteraction
 from raeburnmemory.core.json_store._vector_rows import IN_VECTORS_FILE, VectorRows
+from raeburnmemory.core.model import VectorPayload
 from raeburnmemory.core.store import VECTOR_BLOCK_ROWS, Matrix, StoredVectors, VectorBlocks
 
 __all__ = ["JsonVectorReads", "stored_blocks"]
 
 
-def _block(
-    ids: Sequence[str], vectors: Matrix, records: Mapping[str, StoredInteraction]
-) -> StoredVectors:
-    return StoredVectors(list(ids), vectors, [records[pid].payload() for pid in ids])
+Payloads = Callable[[list[str]], list[VectorPayload]]
+
+
+def _block(ids: Sequence[str], vectors: Matrix, payloads: Payloads) -> StoredVectors:
+    listed = list(ids)
+    return StoredVectors(listed, vectors, payloads(listed))
 
 
 def stored_blocks(
     rows: VectorRows,
     journal: JournalFile,
-    records: Mapping[str, StoredInteraction],
+    payloads: Payloads,
     size: int,
 ) -> Iterator[StoredVectors]:
     """Every live vector with its id and payload, about ``size`` rows a block (a journal block
     ends with a journal line, so it may hold a few more)."""
-    in_file = [pid for pid, place in rows.locations.items() if place[0] == IN_VECTORS_FILE]
+    if rows.locations.untouched and rows.file_format is not None:
+        # the vectors file's rows alone, as the map lists them: no location to make
+        in_file = list(rows.file_ids)
+    else:
+        in_file = [pid for pid, place in rows.locations.items() if place[0] == IN_VECTORS_FILE]
     starts = range(0, len(in_file), size)
     for start, vectors in zip(starts, rows.file_blocks(size), strict=True):
-        yield _block(in_file[start : start + size], vectors, records)
+        yield _block(in_file[start : start + size], vectors, payloads)
         del vectors  # not held while the next block is read
     for ids, vectors in rows.journal_blocks(journal, size):
-        yield _block(ids, vectors, records)
+        yield _block(ids, vectors, payloads)
         del ids, vectors
 
 
@@ -63,7 +69,8 @@ class JsonVectorReads:
             view = self._follower
             with self._locked(write=False):
                 view.follow()
-                stored = view.rows.all_vectors(view.journal, view.state.records, with_payloads)
+                payloads = view.state.payloads if with_payloads else None
+                stored = view.rows.all_vectors(view.journal, payloads)
             if with_payloads:
                 view.forget_unreported()
             return stored
@@ -87,7 +94,7 @@ class JsonVectorReads:
             view.follow()
 
             def blocks() -> Iterator[StoredVectors]:
-                yield from stored_blocks(view.rows, view.journal, view.state.records, rows)
+                yield from stored_blocks(view.rows, view.journal, view.state.payloads, rows)
                 view.forget_unreported()
                 held.close()
 

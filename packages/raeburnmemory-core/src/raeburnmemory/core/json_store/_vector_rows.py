@@ -2,22 +2,24 @@
 
 A vector location is ``(line offset, line length, row)``: the offset and length of the journal's
 ``add`` line and the row in its vectors, or :data:`IN_VECTORS_FILE`, ``0`` and the row of the
-vectors file the map lists. Plain tuples keep a store of millions of vectors small and fast to
-open. While rows of the vectors file have still to be reported to ``refresh()``, the file of the
-generation they were taken from stays open and mapped, so a row number never reads the file of a
-later compaction.
+vectors file the map lists. The rows of the vectors file are the map's list of ids, each
+location made when asked for (:class:`ColumnMapping`), so opening a store of millions of vectors
+builds nothing per vector. While rows of the vectors file have still to be reported to
+``refresh()``, the file of the generation they were taken from stays open and mapped, so a row
+number never reads the file of a later compaction.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import BinaryIO
 
 import numpy as np
 
 from raeburnmemory.core.errors import CorruptStoreError
-from raeburnmemory.core.json_store._files import StoreFiles, no_gc
+from raeburnmemory.core.json_store._column_mapping import ColumnMapping
+from raeburnmemory.core.json_store._files import StoreFiles
 from raeburnmemory.core.json_store._journal import JournalFile
 from raeburnmemory.core.json_store._map_file import MapFile
 from raeburnmemory.core.json_store._stored import StoredInteraction
@@ -28,6 +30,7 @@ from raeburnmemory.core.json_store._vector_file import (
     read_vector_info,
     rows_crc,
 )
+from raeburnmemory.core.model import VectorPayload
 from raeburnmemory.core.store import Matrix, StoredVectors
 
 __all__ = ["IN_VECTORS_FILE", "VectorLocation", "VectorRows"]
@@ -38,13 +41,18 @@ IN_VECTORS_FILE = -1
 VectorLocation = tuple[int, int, int]
 
 
+def _file_row(row: int) -> VectorLocation:
+    """The location of row ``row`` of the vectors file."""
+    return (IN_VECTORS_FILE, 0, row)
+
+
 class VectorRows:
     """The location of every stored vector, their dimension and the vectors file's format."""
 
     def __init__(self, files: StoreFiles) -> None:
         self._files = files
         #: prompt id -> where its vector is
-        self.locations: dict[str, VectorLocation] = {}
+        self.locations: ColumnMapping[VectorLocation] = ColumnMapping()
         self.dim: int | None = None
         self.file_format: str | None = None
         self.file_crc: int | None = None  # the vectors file's CRC-32 (None: an older map)
@@ -69,7 +77,7 @@ class VectorRows:
     def install(
         self,
         mapping: MapFile,
-        records: Mapping[str, StoredInteraction],
+        records: ColumnMapping[StoredInteraction],
         *,
         keep_file_open: bool = False,
     ) -> None:
@@ -83,7 +91,7 @@ class VectorRows:
         self.file_crc = mapping.vectors_crc
         self.rows_crc = mapping.vectors_rows_crc
         self.file_ids = mapping.ids
-        self.locations = {}
+        self.locations = ColumnMapping()
         if mapping.fmt is None:
             if mapping.ids:
                 raise CorruptStoreError(files.map, "lists vectors but names no vectors file")
@@ -95,7 +103,7 @@ class VectorRows:
                 f"holds {info.rows} vectors of {info.dim} dimensions but {files.map.name} lists "
                 f"{len(mapping.ids)} of {mapping.dim}",
             )
-        missing = [pid for pid in mapping.ids if pid not in records]
+        missing = records.missing(mapping.ids)
         if missing:
             raise CorruptStoreError(
                 files.map, f"lists prompts the snapshot does not hold: {missing[:3]!r}"
@@ -104,8 +112,7 @@ class VectorRows:
             self._keep_file_mapped(info)
         else:
             self.close()  # a file mapped by an earlier install holds other rows
-        with no_gc():  # 100,000s of tuples: a collection pass over them all would cost more
-            self.locations = {pid: (IN_VECTORS_FILE, 0, row) for row, pid in enumerate(mapping.ids)}
+        self.locations = ColumnMapping(mapping.ids, _file_row, keep=False)
 
     def file_info(self) -> VectorFileInfo:
         """The vectors file's header, checked against the rows the map lists."""
@@ -166,13 +173,19 @@ class VectorRows:
     def all_vectors(
         self,
         journal: JournalFile,
-        records: Mapping[str, StoredInteraction],
-        with_payloads: bool = True,
+        payloads: Callable[[list[str]], list[VectorPayload]] | None,
     ) -> StoredVectors:
         """Every live vector: the vectors file's rows first, then the journal's (under the lock).
 
-        Without ``with_payloads`` the payloads are left empty (for one scan that filters nothing).
+        ``payloads(ids)`` gives the payloads; without it they are left empty (for one scan that
+        filters nothing).
         """
+        if self.locations.untouched and self.file_format is not None and self.file_ids:
+            # the vectors file's rows alone, unchanged since the snapshot: no location to make
+            ids = list(self.file_ids)
+            crc, of_rows = self._crc_to_check()
+            mapped = read_vector_file(self.file_info(), mapped=True, crc=crc, of_rows=of_rows)
+            return StoredVectors(ids, mapped, [] if payloads is None else payloads(ids))
         ids = list(self.locations)
         if not ids:
             return StoredVectors()
@@ -195,11 +208,9 @@ class VectorRows:
         else:
             matrix = np.empty((len(ids), dim), dtype=np.float32)
         self.read_from_journal(journal, matrix, locations, len(file_rows))
-        if not with_payloads:
+        if payloads is None:
             return StoredVectors(ids=ids, vectors=matrix)
-        with no_gc():
-            payloads = [records[pid].payload() for pid in ids]
-        return StoredVectors(ids=ids, vectors=matrix, payloads=payloads)
+        return StoredVectors(ids=ids, vectors=matrix, payloads=payloads(ids))
 
     def _crc_to_check(self) -> tuple[int | None, bool]:
         """The map's CRC-32 of the vectors file, and whether it covers the rows alone."""

@@ -7,7 +7,6 @@ The facade over the graph's parts: :mod:`._views` reads back what is stored, the
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
 import threading
@@ -31,6 +30,7 @@ from raeburnmemory.core.errors import (
 from raeburnmemory.core.limits import check_id
 from raeburnmemory.core.memory._encoding import encode, encoded_batches
 from raeburnmemory.core.memory._expiry import Expired, parse_ttl
+from raeburnmemory.core.memory._in_thread import in_thread
 from raeburnmemory.core.memory._index_keeper import IndexKeeper
 from raeburnmemory.core.memory._listing import MemoryListing
 from raeburnmemory.core.memory._recording import MemoryWrites
@@ -365,18 +365,18 @@ class MemoryGraph(MemoryWrites, MemoryListing, MemorySessions):
 
     async def add_interaction_async(self, *args: Any, **kwargs: Any) -> str:
         """:meth:`add_interaction` in a worker thread, so the event loop never blocks."""
-        return await asyncio.to_thread(self.add_interaction, *args, **kwargs)
+        return await in_thread(self.add_interaction, *args, **kwargs)
 
     async def batch_add_async(
         self, interactions: Iterable[Mapping[str, Any] | Interaction], *, on_conflict: str = "error"
     ) -> list[str]:
         """:meth:`batch_add` in a worker thread."""
-        return await asyncio.to_thread(self.batch_add, list(interactions), on_conflict=on_conflict)
+        return await in_thread(self.batch_add, list(interactions), on_conflict=on_conflict)
 
     async def get_similar_prompts_async(self, *args: Any, **kwargs: Any) -> list[str]:
         """:meth:`get_similar_prompts` in a worker thread."""
-        return await asyncio.to_thread(self.get_similar_prompts, *args, **kwargs)
+        return await in_thread(self.get_similar_prompts, *args, **kwargs)
 
     async def search_async(self, *args: Any, **kwargs: Any) -> list[SearchHit]:
         """:meth:`search` in a worker thread."""
-        return await asyncio.to_thread(self.search, *args, **kwargs)
+        return await in_thread(self.search, *args, **kwargs)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -20,6 +19,7 @@ from raeburnmemory.core.listing import (
     encode_cursor,
 )
 from raeburnmemory.core.memory._expiry import Expired
+from raeburnmemory.core.memory._in_thread import in_thread
 from raeburnmemory.core.memory._views import MemoryViews
 from raeburnmemory.core.model import parse_timestamp
 from raeburnmemory.core.where import Where
@@ -125,12 +125,12 @@ class MemoryListing(MemoryViews):
 
     async def interactions_async(self, *args: Any, **kwargs: Any) -> Page:
         """:meth:`interactions` in a worker thread."""
-        return await asyncio.to_thread(self.interactions, *args, **kwargs)
+        return await in_thread(self.interactions, *args, **kwargs)
 
     async def count_async(self, *args: Any, **kwargs: Any) -> int:
         """:meth:`count` in a worker thread."""
-        return await asyncio.to_thread(self.count, *args, **kwargs)
+        return await in_thread(self.count, *args, **kwargs)
 
     async def forget_async(self, **kwargs: Any) -> int:
         """:meth:`forget` in a worker thread."""
-        return await asyncio.to_thread(self.forget, **kwargs)
+        return await in_thread(self.forget, **kwargs)

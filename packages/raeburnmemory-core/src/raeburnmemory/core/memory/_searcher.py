@@ -128,7 +128,8 @@ class Searcher:
             scored = best(lambda n: store.keyword_search(request.text, n, keyword_flt), k)
         elif request.mode == "vector":
             assert query is not None
-            scored = best(lambda n: self._vector_search(store, query, n, flt), k)
+            scanned: list[ScoredIds] = []  # a first search's scan, kept while it widens
+            scored = best(lambda n: self._vector_search(store, query, n, flt, scanned), k)
         else:
             assert query is not None
             depth = candidate_depth(k)
@@ -140,14 +141,28 @@ class Searcher:
             scored = [(pid, score) for pid, score in scored if score >= request.min_score]
         return scored
 
-    def _vector_search(self, store: Store, query: Matrix, k: int, flt: SearchFilter) -> ScoredIds:
+    def _vector_search(
+        self,
+        store: Store,
+        query: Matrix,
+        k: int,
+        flt: SearchFilter,
+        scanned: list[ScoredIds] | None = None,
+    ) -> ScoredIds:
+        """The ``k`` best; ``scanned`` keeps a first search's scan (as deep as a search
+        widens), so that asking again for more to settle a tie builds no index."""
+        if scanned:
+            return scanned[0][:k]
         info = store.encoder_info()
         if info is None:
             raise _no_embeddings(store)
         require_same_encoder(info, EncoderInfo(self._encoder.name, int(query.shape[1])))
-        scanned = self._keeper.scan_once(store, query, k, flt)
-        if scanned:  # a first search, answered with no index built
-            return scanned
+        deepest = k if scanned is None else max(k, _WIDEST)
+        found = self._keeper.scan_once(store, query, deepest, flt)
+        if found:  # a first search, answered with no index built
+            if scanned is not None:
+                scanned.append(found)
+            return found[:k]
         index = self._keeper.ensure(store)
         if index is None:
             scored = store.vector_search(query, k, _for_store(store, flt))

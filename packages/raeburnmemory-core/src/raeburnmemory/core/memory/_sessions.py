@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 from typing import TYPE_CHECKING, Any
 
 from raeburnmemory.core.listing import ListQuery, check_limit, micros
 from raeburnmemory.core.memory._expiry import Expired
+from raeburnmemory.core.memory._in_thread import in_thread
 from raeburnmemory.core.memory._views import MemoryViews
 from raeburnmemory.core.sessions import (
     SessionCursor,
@@ -87,4 +87,4 @@ class MemorySessions(MemoryViews):
 
     async def session_overview_async(self, **kwargs: Any) -> SessionsPage:
         """:meth:`session_overview` in a worker thread."""
-        return await asyncio.to_thread(self.session_overview, **kwargs)
+        return await in_thread(self.session_overview, **kwargs)
