@@ -416,15 +416,27 @@ class Store(ABC):
         """Up to ``limit`` interactions that pass ``query``, in time order (timestamp, then
         prompt id; newest first when ``descending``), strictly after ``after``.
 
-        This default reads every interaction; stores that can select and sort by themselves
-        do better.
+        Backends select the page in :meth:`_select_page`.
         """
+        return self._select_page(query, after, limit, descending)
+
+    def _select_page(
+        self, query: ListQuery, after: Position | None, limit: int, descending: bool
+    ) -> list[Interaction]:
+        """The page :meth:`page` asks for. This default reads every interaction; stores that
+        can select and sort by themselves do better."""
         return select_page(self.iter_interactions(), query, after, limit, descending=descending)
 
     def count_matching(self, query: ListQuery) -> int:
-        """How many interactions pass ``query`` (:meth:`count` when it selects everything)."""
+        """How many interactions pass ``query`` (:meth:`count` when it selects everything,
+        else :meth:`_count_selected`)."""
         if query.is_empty:
             return self.count()
+        return self._count_selected(query)
+
+    def _count_selected(self, query: ListQuery) -> int:
+        """How many interactions pass ``query``, which selects some. This default reads every
+        interaction; stores that can count by themselves do better."""
         return sum(1 for item in self.iter_interactions() if query.matches(item))
 
     def matching_ids(self, query: ListQuery) -> list[str]:
