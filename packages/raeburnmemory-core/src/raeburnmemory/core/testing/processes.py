@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ __all__ = [
     "modes_restored",
     "probe_held_to_permissions",
     "require_file_permissions",
+    "store_for_permissions",
     "without_permission_override",
 ]
 
@@ -150,3 +151,22 @@ def modes_restored(folder: Path) -> Iterator[Path]:
             folder.chmod(0o755)
             for path in folder.iterdir():
                 path.chmod(0o644)
+
+
+def store_for_permissions(
+    tmp_path: Path, name: str, then: Callable[[Any], object] | None = None, **options: Any
+) -> Iterator[Path]:
+    """For a fixture (``yield from``): skip unless file modes can be enforced, write a store of
+    five interactions at ``tmp_path/store/name`` with ``MemoryGraph`` ``options`` (``then(graph)``
+    writes more before it closes) and yield its path; the folder's modes are restored after."""
+    from raeburnmemory.core.testing.data import interactions
+    from raeburnmemory.memory_graph import MemoryGraph
+
+    require_file_permissions(tmp_path)
+    path = tmp_path / "store" / name
+    with MemoryGraph(path, embedding_model=None, **options) as graph:
+        graph.batch_add(interactions(5))
+        if then is not None:
+            then(graph)
+    with modes_restored(path.parent):
+        yield path
