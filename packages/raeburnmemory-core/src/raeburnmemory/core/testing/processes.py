@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "LineProcess",
     "assert_permission_error",
     "file_permissions_apply",
     "kill_after_acknowledged",
@@ -170,3 +171,37 @@ def store_for_permissions(
             then(graph)
     with modes_restored(path.parent):
         yield path
+
+
+class LineProcess:
+    """A child process spoken to in lines: :meth:`say` writes one to its standard input,
+    :meth:`hear` reads one from its standard output."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdin is not None
+        assert process.stdout is not None
+        self.process = process
+        self._stdin = process.stdin
+        self._stdout = process.stdout
+
+    @classmethod
+    @contextlib.contextmanager
+    def running(cls, args: list[str]) -> Iterator[LineProcess]:
+        """Start ``args``; at the end of the block its standard input is closed and it must
+        exit with status 0 within a minute."""
+        pipe = subprocess.PIPE
+        child = cls(subprocess.Popen(args, stdin=pipe, stdout=pipe, text=True))
+        try:
+            yield child
+        finally:
+            child._stdin.close()
+            assert child.process.wait(timeout=60) == 0
+
+    def say(self, line: str) -> None:
+        """Send one line (the newline is added)."""
+        self._stdin.write(line + "\n")
+        self._stdin.flush()
+
+    def hear(self) -> str:
+        """The next line the process writes, newline included (``""`` once it has exited)."""
+        return self._stdout.readline()
