@@ -242,11 +242,8 @@ def test_npy_file_is_a_numpy_array(tmp_path: Path) -> None:
 
 def test_npy_store_opens_and_converts(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_vector_file, "preferred_format", lambda: "npy")
-    vectors = unit_vectors(4, DIM)
-    with _open(path) as store:
-        store.set_encoder_info(INFO)
-        store.add(interactions(4), vectors)
-        store.compact()
+    vectors = unit_vectors(4, DIM)  # what _compacted writes
+    _compacted(path, 4)
     assert Path(f"{path}.vectors.npy").exists()
     np.testing.assert_array_equal(np.load(f"{path}.vectors.npy"), vectors)
     monkeypatch.setattr(_vector_file, "preferred_format", lambda: "faiss")
@@ -279,11 +276,8 @@ store.close()
 
 @pytest.mark.skipif(not HAS_FAISS, reason="needs faiss to write the .faiss file")
 def test_faiss_store_opens_without_faiss(path: Path) -> None:
-    vectors = unit_vectors(5, DIM)
-    with _open(path) as store:
-        store.set_encoder_info(INFO)
-        store.add(interactions(5), vectors)
-        store.compact()
+    vectors = unit_vectors(5, DIM)  # what _compacted writes
+    _compacted(path, 5)
     assert Path(f"{path}.faiss").exists()
     done = subprocess.run(
         [sys.executable, "-c", _HIDE_FAISS, str(path)], capture_output=True, text=True, timeout=60
