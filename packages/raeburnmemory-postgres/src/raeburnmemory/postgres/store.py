@@ -198,15 +198,7 @@ class PostgresStore(PostgresLookups, PostgresListing, Store):
         """
 
         def work(conn: psycopg.Connection[Any]) -> list[int]:
-            return write_rows(
-                conn,
-                self._feed,
-                items,
-                matrix,
-                mode.skip_conflicts,
-                mode.replace,
-                rewrite=mode.rewrite,
-            )
+            return write_rows(conn, self._feed, items, matrix, mode)
 
         fresh = self._in_transaction(work)
         if matrix is not None and fresh:
