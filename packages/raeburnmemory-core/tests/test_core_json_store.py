@@ -62,8 +62,24 @@ def _filled(path: Path, count: int = 6, **options: Any) -> JsonStore:
     return store
 
 
+def _compacted(path: Path, count: int) -> None:
+    """A store of ``count`` interactions at ``path``, compacted and closed."""
+    with _filled(path, count) as store:
+        store.compact()
+
+
 def _snapshot_files(path: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(path.parent.iterdir()) if p.is_file()}
+
+
+def _assert_refused_untouched(path: Path, named: Path, match: str | None = None) -> None:
+    """Opening the store at ``path`` raises ``CorruptStoreError`` naming ``named`` (and matching
+    ``match``), and no file of the store changes."""
+    before = _snapshot_files(path)
+    with pytest.raises(CorruptStoreError, match=match) as info:
+        _open(path)
+    assert info.value.path == str(named)
+    assert _snapshot_files(path) == before
 
 
 def _journal_records(path: Path) -> list[dict[str, Any]]:
@@ -226,11 +242,8 @@ def test_npy_file_is_a_numpy_array(tmp_path: Path) -> None:
 
 def test_npy_store_opens_and_converts(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_vector_file, "preferred_format", lambda: "npy")
-    vectors = unit_vectors(4, DIM)
-    with _open(path) as store:
-        store.set_encoder_info(INFO)
-        store.add(interactions(4), vectors)
-        store.compact()
+    vectors = unit_vectors(4, DIM)  # what _compacted writes
+    _compacted(path, 4)
     assert Path(f"{path}.vectors.npy").exists()
     np.testing.assert_array_equal(np.load(f"{path}.vectors.npy"), vectors)
     monkeypatch.setattr(_vector_file, "preferred_format", lambda: "faiss")
@@ -263,11 +276,8 @@ store.close()
 
 @pytest.mark.skipif(not HAS_FAISS, reason="needs faiss to write the .faiss file")
 def test_faiss_store_opens_without_faiss(path: Path) -> None:
-    vectors = unit_vectors(5, DIM)
-    with _open(path) as store:
-        store.set_encoder_info(INFO)
-        store.add(interactions(5), vectors)
-        store.compact()
+    vectors = unit_vectors(5, DIM)  # what _compacted writes
+    _compacted(path, 5)
     assert Path(f"{path}.faiss").exists()
     done = subprocess.run(
         [sys.executable, "-c", _HIDE_FAISS, str(path)], capture_output=True, text=True, timeout=60
@@ -350,12 +360,7 @@ def test_bad_line_in_the_middle_is_corruption(path: Path) -> None:
     lines = journal.read_bytes().split(b"\n")
     lines[2] = lines[2][:40] + b"#garbage#" + lines[2][40:]
     journal.write_bytes(b"\n".join(lines))
-    before = _snapshot_files(path)
-    with pytest.raises(CorruptStoreError, match=r"graph\.json\.journal.*line 3") as info:
-        _open(path)
-    assert info.value.path == str(journal)
-    after = _snapshot_files(path)
-    assert before == after
+    _assert_refused_untouched(path, journal, r"graph\.json\.journal.*line 3")
 
 
 def test_unknown_record_is_corruption(path: Path) -> None:
@@ -376,19 +381,13 @@ def test_unknown_record_is_corruption(path: Path) -> None:
     ],
 )
 def test_bad_snapshot_is_corruption(path: Path, damage: Any) -> None:
-    with _filled(path, 5) as store:
-        store.compact()
+    _compacted(path, 5)
     path.write_bytes(damage(path.read_bytes()))
-    before = _snapshot_files(path)
-    with pytest.raises(CorruptStoreError, match=r"graph\.json\b") as info:
-        _open(path)
-    assert info.value.path == str(path)
-    assert _snapshot_files(path) == before
+    _assert_refused_untouched(path, path, r"graph\.json\b")
 
 
 def test_bad_snapshot_edges_are_caught_too(path: Path) -> None:
-    with _filled(path, 5) as store:
-        store.compact()
+    _compacted(path, 5)
     data = path.read_bytes()
     at = data.rindex(b'"relation"')
     path.write_bytes(data[:at] + b'"relatiom"' + data[at + 10 :])
@@ -414,15 +413,10 @@ def test_corruption_found_by_an_open_store_keeps_failing(path: Path) -> None:
 
 
 def test_vectors_that_do_not_match_the_map(path: Path) -> None:
-    with _filled(path, 5) as store:
-        store.compact()
+    _compacted(path, 5)
     vectors = next(p for p in path.parent.iterdir() if p.name.endswith((".faiss", ".npy")))
     vectors.write_bytes(vectors.read_bytes()[: -4 * DIM])
-    before = _snapshot_files(path)
-    with pytest.raises(CorruptStoreError) as info:
-        _open(path)
-    assert info.value.path == str(vectors)
-    assert _snapshot_files(path) == before
+    _assert_refused_untouched(path, vectors)
 
 
 @pytest.mark.parametrize(
@@ -437,8 +431,7 @@ def test_flipped_bytes_in_the_vectors_file_are_corruption(
     path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, at: int
 ) -> None:
     monkeypatch.setattr(_vector_file, "preferred_format", lambda: fmt)
-    with _filled(path, 5) as store:
-        store.compact()
+    _compacted(path, 5)
     vectors = Path(f"{path}{SUFFIXES[fmt]}")
     mapping = json.loads(Path(f"{path}.map.json").read_text())
     offset = read_vector_info(vectors, fmt).offset
@@ -475,8 +468,7 @@ def test_a_map_written_without_the_vectors_checksum_still_opens(path: Path) -> N
 
 
 def test_map_listing_unknown_prompts(path: Path) -> None:
-    with _filled(path, 3) as store:
-        store.compact()
+    _compacted(path, 3)
     map_path = Path(f"{path}.map.json")
     mapping = json.loads(map_path.read_text())
     mapping["ids"][0] = "ghost"

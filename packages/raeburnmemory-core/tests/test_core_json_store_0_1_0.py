@@ -7,7 +7,6 @@ contain (vectors as base64 of little-endian float32), computed from the inputs.
 
 from __future__ import annotations
 
-import base64
 import importlib.util
 import json
 import shutil
@@ -17,14 +16,13 @@ from pathlib import Path
 import pytest
 
 from raeburnmemory.core import CorruptStoreError, RaeburnMemoryError
-from raeburnmemory.core.encoders import resolve_encoder
 from raeburnmemory.core.json_store import JsonStore
 from raeburnmemory.core.json_store._snapshot import VERSION
-from raeburnmemory.core.testing.kept_stores import assert_holds, describe, expected_in
+from raeburnmemory.core.testing import kept_stores
 from raeburnmemory.memory_graph import MemoryGraph
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stores_0_1_0"
-EXPECTED = expected_in(FIXTURES)
+EXPECTED = kept_stores.expected_in(FIXTURES)
 STATES = ["json-journal", "json-compacted"]
 
 
@@ -48,7 +46,7 @@ def contents(folder: Path) -> dict[str, bytes]:
 def test_the_store_class_reads_every_field_as_written(state: str, tmp_path: Path) -> None:
     store = JsonStore.open(str(copy_of(state, tmp_path)), create=False)
     try:
-        assert_holds(store, EXPECTED)
+        kept_stores.assert_holds(store, EXPECTED)
     finally:
         store.close()
 
@@ -56,57 +54,16 @@ def test_the_store_class_reads_every_field_as_written(state: str, tmp_path: Path
 @pytest.mark.parametrize("state", STATES)
 def test_memory_graph_opens_reads_and_searches(state: str, tmp_path: Path) -> None:
     with MemoryGraph(copy_of(state, tmp_path), create=False) as memory:
-        assert memory.encoder_name == EXPECTED["encoder"]["name"]  # the one the store recorded
-        assert_holds(memory.store, EXPECTED)
-        for item in EXPECTED["interactions"]:
-            assert memory.get_interaction(item["prompt_id"]).to_dict() == item
-            hits = memory.search(item["prompt_text"], 1)
-            assert [hit.id for hit in hits] == [item["prompt_id"]]
-            assert hits[0].score == pytest.approx(1.0, abs=1e-5)
-        assert memory.sessions() == list(EXPECTED["sessions"])
-        for session_id, prompt_ids in EXPECTED["sessions"].items():
-            assert [i.prompt_id for i in memory.get_session(session_id)] == prompt_ids
-        kitchen = memory.search("sourdough bread", 5, session_id="kitchen")
-        assert {hit.session_id for hit in kitchen} == {"kitchen"}
-        keyword = memory.search("sourdough", 2, mode="keyword")
-        assert {hit.id for hit in keyword} == {"p01", "p11"}
-        stats = memory.stats()
-        assert (stats["interactions"], stats["sessions"], stats["agents"], stats["links"]) == (
-            len(EXPECTED["interactions"]),
-            len(EXPECTED["sessions"]),
-            len(EXPECTED["agents"]),
-            len(EXPECTED["links"]),
-        )
+        kept_stores.assert_reads_and_searches(memory, EXPECTED)
 
 
 @pytest.mark.parametrize("state", STATES)
 def test_a_new_write_is_kept_beside_the_old_records(state: str, tmp_path: Path) -> None:
     path = copy_of(state, tmp_path)
     with MemoryGraph(path, create=False) as memory:
-        memory.add_interaction(
-            {"id": "p15", "text": "Knead the dough again? Ça dépend."},
-            {"id": "r15", "text": "Only briefly."},
-            {"id": "agent-böb"},
-            "kitchen",
-            metadata={"new": True},
-            timestamp="2026-02-01T00:00:00+00:00",
-        )
-        memory.link_prompts("p15", "p01", "related_to")
+        kept_stores.write_beside(memory)
     with MemoryGraph(path, create=False) as memory:
-        added = memory.get_interaction("p15")
-        assert (added.prompt_text, added.agent_id, dict(added.metadata)) == (
-            "Knead the dough again? Ça dépend.",
-            "agent-böb",
-            {"new": True},
-        )
-        found = describe(memory.store, EXPECTED)
-        assert found["interactions"] == [*EXPECTED["interactions"], added.to_dict()]
-        assert found["sessions"]["kitchen"] == [*EXPECTED["sessions"]["kitchen"], "p15"]
-        assert found["links"] == sorted([*EXPECTED["links"], ["p15", "p01", "related_to"]])
-        vector = resolve_encoder(EXPECTED["encoder"]["name"]).encode([added.prompt_text])[0]
-        assert found["vectors"].pop("p15") == base64.b64encode(vector.astype("<f4")).decode()
-        assert found["vectors"] == EXPECTED["vectors"]
-        assert [hit.id for hit in memory.search(added.prompt_text, 1)] == ["p15"]
+        kept_stores.assert_written_beside(memory, EXPECTED)
 
 
 def test_compacting_the_journal_store_writes_the_snapshot_0_1_0_wrote(tmp_path: Path) -> None:
@@ -118,7 +75,7 @@ def test_compacting_the_journal_store_writes_the_snapshot_0_1_0_wrote(tmp_path: 
     store = JsonStore.open(str(path), create=False)
     try:
         store.compact()
-        assert_holds(store, EXPECTED)
+        kept_stores.assert_holds(store, EXPECTED)
     finally:
         store.close()
     assert path.read_bytes() == expected

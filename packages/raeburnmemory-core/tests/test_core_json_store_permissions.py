@@ -13,10 +13,8 @@ import pytest
 
 from raeburnmemory.core.testing import (
     assert_permission_error,
-    interactions,
-    modes_restored,
     probe_held_to_permissions,
-    require_file_permissions,
+    store_for_permissions,
 )
 from raeburnmemory.memory_graph import MemoryGraph
 
@@ -24,18 +22,18 @@ from raeburnmemory.memory_graph import MemoryGraph
 pytestmark = pytest.mark.slow
 
 
+def _compact_then_journal(graph: MemoryGraph) -> None:
+    graph.export()
+    late = {"id": "late", "text": "in the journal"}
+    graph.add_interaction(late, {"id": "r-late", "text": "x"}, {"id": "a"}, "s")
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Path]:
     """A compacted JSON store of five interactions and one in the journal."""
-    require_file_permissions(tmp_path)
-    path = tmp_path / "store" / "graph.json"
-    with MemoryGraph(path, embedding_model=None, vector_backend="numpy") as graph:
-        graph.batch_add(interactions(5))
-        graph.export()
-        late = {"id": "late", "text": "in the journal"}
-        graph.add_interaction(late, {"id": "r-late", "text": "x"}, {"id": "a"}, "s")
-    with modes_restored(path.parent):
-        yield path
+    yield from store_for_permissions(
+        tmp_path, "graph.json", _compact_then_journal, vector_backend="numpy"
+    )
 
 
 def _vectors(path: Path) -> Path:

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
+from raeburnmemory.core.testing.imports import exports_test
 
-from raeburnmemory.core.testing.imports import check_exports, modules_of
-
-
-@pytest.mark.parametrize("name", modules_of("raeburnmemory.postgres"))
-def test_public_module_exports_exist(name: str) -> None:
-    check_exports(name)
+test_public_module_exports_exist = exports_test("raeburnmemory.postgres")
 
 
 def test_the_store_is_registered_under_its_name() -> None:

@@ -9,7 +9,6 @@ server's ``psql`` into a database of its own.
 
 from __future__ import annotations
 
-import base64
 import json
 import subprocess
 import uuid
@@ -22,15 +21,14 @@ import pytest
 from psycopg import sql
 
 from raeburnmemory.core import StoreError
-from raeburnmemory.core.encoders import resolve_encoder
-from raeburnmemory.core.testing.kept_stores import assert_holds, describe, expected_in
+from raeburnmemory.core.testing import kept_stores
 from raeburnmemory.core.where import matches
 from raeburnmemory.memory_graph import MemoryGraph
 from raeburnmemory.postgres import PostgresStore
 from raeburnmemory.postgres._schema import SCHEMA_VERSION
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stores_0_1_0"
-EXPECTED = expected_in(FIXTURES)
+EXPECTED = kept_stores.expected_in(FIXTURES)
 SCHEMA = "raeburnmemory"
 NEWER = SCHEMA_VERSION + 1  # a layout version this code does not know
 
@@ -64,65 +62,24 @@ def graph_on(dsn: str, **options: Any) -> MemoryGraph:
 def test_the_store_class_reads_every_field_as_written(restored: str) -> None:
     with PostgresStore.open(None, create=False, options={"dsn": restored}) as store:
         assert store.schema == SCHEMA
-        assert_holds(store, EXPECTED)
+        kept_stores.assert_holds(store, EXPECTED)
 
 
 @pytest.mark.parametrize("vector_backend", ["pgvector", "numpy"])
 def test_memory_graph_opens_reads_and_searches(restored: str, vector_backend: str) -> None:
     with graph_on(restored, vector_backend=vector_backend) as memory:
-        assert memory.encoder_name == EXPECTED["encoder"]["name"]  # the one the store recorded
-        assert_holds(memory.store, EXPECTED)
-        for item in EXPECTED["interactions"]:
-            assert memory.get_interaction(item["prompt_id"]).to_dict() == item
-            hits = memory.search(item["prompt_text"], 1)
-            assert [hit.id for hit in hits] == [item["prompt_id"]]
-            assert hits[0].score == pytest.approx(1.0, abs=1e-5)
-        assert memory.sessions() == list(EXPECTED["sessions"])
-        for session_id, prompt_ids in EXPECTED["sessions"].items():
-            assert [i.prompt_id for i in memory.get_session(session_id)] == prompt_ids
-        kitchen = memory.search("sourdough bread", 5, session_id="kitchen")
-        assert {hit.session_id for hit in kitchen} == {"kitchen"}
-        keyword = memory.search("sourdough", 2, mode="keyword")
-        assert {hit.id for hit in keyword} == {"p01", "p11"}
-        stats = memory.stats()
-        assert (stats["interactions"], stats["sessions"], stats["agents"], stats["links"]) == (
-            len(EXPECTED["interactions"]),
-            len(EXPECTED["sessions"]),
-            len(EXPECTED["agents"]),
-            len(EXPECTED["links"]),
-        )
+        kept_stores.assert_reads_and_searches(memory, EXPECTED)
 
 
 def test_a_new_write_is_seen_by_another_graph_and_after_reopening(restored: str) -> None:
     with graph_on(restored, vector_backend="numpy") as reader, graph_on(restored) as writer:
         assert len(reader.search("sourdough bread", 3)) == 3  # its index is built now
-        writer.add_interaction(
-            {"id": "p15", "text": "Knead the dough again? Ça dépend."},
-            {"id": "r15", "text": "Only briefly."},
-            {"id": "agent-böb"},
-            "kitchen",
-            metadata={"new": True},
-            timestamp="2026-02-01T00:00:00+00:00",
-        )
-        writer.link_prompts("p15", "p01", "related_to")
+        kept_stores.write_beside(writer)
         # the other graph follows the restored change log to the new write
-        assert [hit.id for hit in reader.search("Knead the dough again? Ça dépend.", 1)] == ["p15"]
+        assert [hit.id for hit in reader.search(kept_stores.NEW_TEXT, 1)] == ["p15"]
         assert reader.get_interaction("p15") == writer.get_interaction("p15")
     with graph_on(restored) as memory:
-        added = memory.get_interaction("p15")
-        assert (added.prompt_text, added.agent_id, dict(added.metadata)) == (
-            "Knead the dough again? Ça dépend.",
-            "agent-böb",
-            {"new": True},
-        )
-        found = describe(memory.store, EXPECTED)
-        assert found["interactions"] == [*EXPECTED["interactions"], added.to_dict()]
-        assert found["sessions"]["kitchen"] == [*EXPECTED["sessions"]["kitchen"], "p15"]
-        assert found["links"] == sorted([*EXPECTED["links"], ["p15", "p01", "related_to"]])
-        vector = resolve_encoder(EXPECTED["encoder"]["name"]).encode([added.prompt_text])[0]
-        assert found["vectors"].pop("p15") == base64.b64encode(vector.astype("<f4")).decode()
-        assert found["vectors"] == EXPECTED["vectors"]
-        assert [hit.id for hit in memory.search(added.prompt_text, 1)] == ["p15"]
+        kept_stores.assert_written_beside(memory, EXPECTED)
         assert [hit.id for hit in memory.search("knead dough", 1, mode="keyword")] == ["p15"]
 
 

@@ -5,21 +5,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
 import pytest
-from hypothesis import HealthCheck, given, settings
 from psycopg import sql
 
-from raeburnmemory.core.testing.examples import examples
-from raeburnmemory.core.testing.where_strategies import (
-    EXAMPLE_RECORDS,
-    EXAMPLES,
-    assert_selects_as_matches,
-    cases,
-)
+from raeburnmemory.core.testing.where_contract import SelectIn, WhereTranslationContract
 from raeburnmemory.core.where import Where
 from raeburnmemory.postgres._where import METADATA_FUNCTION, METADATA_INDEX, where_sql
 
@@ -60,22 +53,18 @@ def _selected(conn: psycopg.Connection[Any], where: Where) -> set[int]:
     return {seq for (seq,) in conn.execute(query, params).fetchall()}
 
 
-@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(cases())
-def test_sql_selects_what_matches_selects(
-    conn: psycopg.Connection[Any], case: tuple[list[dict[str, Any]], list[dict[str, Any]]]
-) -> None:
-    records, wanted = case
-    _fill(conn, records)
-    assert_selects_as_matches(lambda where: _selected(conn, where), records, wanted)
+class TestPostgresWhere(WhereTranslationContract):
+    random_cases = 200
 
+    @pytest.fixture
+    def select_in(self, conn: psycopg.Connection[Any]) -> SelectIn:
+        """The records as rows of the table, selected with the SQL of a filter."""
 
-@pytest.mark.parametrize(("mapping", "expected"), EXAMPLES)
-def test_examples(
-    conn: psycopg.Connection[Any], mapping: dict[str, Any], expected: set[int]
-) -> None:
-    _fill(conn, EXAMPLE_RECORDS)
-    assert _selected(conn, Where.parse(mapping)) == expected
+        def fill(records: list[dict[str, Any]]) -> Callable[[Where], set[int]]:
+            _fill(conn, records)
+            return lambda where: _selected(conn, where)
+
+        return fill
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from raeburnmemory.core.model import EncoderInfo
+from raeburnmemory.core.testing.store_contract import closing_all
 from raeburnmemory.sqlite import SQLiteStore
 
 DIM = 32
@@ -26,16 +27,12 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def open_store(db_path: Path) -> Iterator[StoreFactory]:
     """Opens the test's database (as often as asked); every store is closed afterwards."""
-    opened: list[SQLiteStore] = []
 
     def factory(create: bool = True, **kwargs: Any) -> SQLiteStore:
-        store = SQLiteStore.open(str(db_path), create=create, **kwargs)
-        opened.append(store)
-        return store
+        return SQLiteStore.open(str(db_path), create=create, **kwargs)
 
-    yield factory
-    for store in opened:
-        store.close()
+    with closing_all(factory) as opening:
+        yield opening
 
 
 @pytest.fixture

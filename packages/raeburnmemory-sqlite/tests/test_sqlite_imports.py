@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from raeburnmemory.core.registry import load_storage_backend
 from raeburnmemory.core.store import Store
-from raeburnmemory.core.testing.imports import check_exports, modules_of
+from raeburnmemory.core.testing.imports import exports_test
 
-
-@pytest.mark.parametrize("name", modules_of("raeburnmemory.sqlite"))
-def test_public_names_exist(name: str) -> None:
-    check_exports(name)
+test_public_names_exist = exports_test("raeburnmemory.sqlite")
 
 
 def test_the_entry_point_gives_the_store() -> None:

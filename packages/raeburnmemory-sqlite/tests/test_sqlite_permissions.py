@@ -13,12 +13,9 @@ import pytest
 
 from raeburnmemory.core.testing import (
     assert_permission_error,
-    interactions,
-    modes_restored,
     probe_held_to_permissions,
-    require_file_permissions,
+    store_for_permissions,
 )
-from raeburnmemory.memory_graph import MemoryGraph
 
 # Real processes or long property searches: the main Python's test session runs it.
 pytestmark = pytest.mark.slow
@@ -27,12 +24,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[Path]:
     """A SQLite store of five interactions, closed (no -wal or -shm left)."""
-    require_file_permissions(tmp_path)
-    path = tmp_path / "store" / "graph.db"
-    with MemoryGraph(path, embedding_model=None, storage_backend="sqlite") as graph:
-        graph.batch_add(interactions(5))
-    with modes_restored(path.parent):
-        yield path
+    yield from store_for_permissions(tmp_path, "graph.db", storage_backend="sqlite")
 
 
 @pytest.mark.parametrize("case", ["folder", "database"])

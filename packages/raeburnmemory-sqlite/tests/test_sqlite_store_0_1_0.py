@@ -8,7 +8,6 @@ Each test works on a decompressed copy.
 
 from __future__ import annotations
 
-import base64
 import gzip
 import importlib.util
 import sqlite3
@@ -17,22 +16,21 @@ from pathlib import Path
 import pytest
 
 from raeburnmemory.core import CorruptStoreError
-from raeburnmemory.core.encoders import resolve_encoder
-from raeburnmemory.core.testing.kept_stores import assert_holds, describe, expected_in
+from raeburnmemory.core.testing import kept_stores
 from raeburnmemory.memory_graph import MemoryGraph
 from raeburnmemory.sqlite import SCHEMA_VERSION, SQLiteStore
 from raeburnmemory.sqlite._driver import driver
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stores_0_1_0"
-EXPECTED = expected_in(FIXTURES)
+EXPECTED = kept_stores.expected_in(FIXTURES)
 HAS_VEC = importlib.util.find_spec("sqlite_vec") is not None
 needs_vec = pytest.mark.skipif(not HAS_VEC, reason="sqlite-vec is not installed")
 # (fixture, vector backend to open it with)
 WAYS = [
-    ("sqlite", None),
-    pytest.param("sqlite", "sqlite-vec", marks=needs_vec),
-    ("sqlite-vec", None),
-    pytest.param("sqlite-vec", "sqlite-vec", marks=needs_vec),
+    pytest.param(("sqlite", None), id="sqlite-None"),
+    pytest.param(("sqlite", "sqlite-vec"), marks=needs_vec, id="sqlite-sqlite-vec"),
+    pytest.param(("sqlite-vec", None), id="sqlite-vec-None"),
+    pytest.param(("sqlite-vec", "sqlite-vec"), marks=needs_vec, id="sqlite-vec-sqlite-vec"),
 ]
 
 
@@ -49,75 +47,34 @@ def graph_of(path: Path, vector_backend: str | None) -> MemoryGraph:
     return MemoryGraph(path, storage_backend="sqlite", vector_backend=vector_backend, create=False)
 
 
-@pytest.mark.parametrize(("name", "backend"), WAYS)
-def test_the_store_class_reads_every_field_as_written(
-    name: str, backend: str | None, tmp_path: Path
-) -> None:
-    store = SQLiteStore.open(str(copy_of(name, tmp_path)), create=False, vector_backend=backend)
+@pytest.fixture(params=WAYS)
+def way(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, str | None]:
+    """A copy of a fixture database, and the vector backend to open it with."""
+    name, backend = request.param
+    return copy_of(name, tmp_path), backend
+
+
+def test_the_store_class_reads_every_field_as_written(way: tuple[Path, str | None]) -> None:
+    path, backend = way
+    store = SQLiteStore.open(str(path), create=False, vector_backend=backend)
     try:
-        assert_holds(store, EXPECTED)
+        kept_stores.assert_holds(store, EXPECTED)
     finally:
         store.close()
 
 
-@pytest.mark.parametrize(("name", "backend"), WAYS)
-def test_memory_graph_opens_reads_and_searches(
-    name: str, backend: str | None, tmp_path: Path
-) -> None:
-    with graph_of(copy_of(name, tmp_path), backend) as memory:
-        assert memory.encoder_name == EXPECTED["encoder"]["name"]  # the one the store recorded
-        assert_holds(memory.store, EXPECTED)
-        for item in EXPECTED["interactions"]:
-            assert memory.get_interaction(item["prompt_id"]).to_dict() == item
-            hits = memory.search(item["prompt_text"], 1)
-            assert [hit.id for hit in hits] == [item["prompt_id"]]
-            assert hits[0].score == pytest.approx(1.0, abs=1e-5)
-        assert memory.sessions() == list(EXPECTED["sessions"])
-        for session_id, prompt_ids in EXPECTED["sessions"].items():
-            assert [i.prompt_id for i in memory.get_session(session_id)] == prompt_ids
-        kitchen = memory.search("sourdough bread", 5, session_id="kitchen")
-        assert {hit.session_id for hit in kitchen} == {"kitchen"}
-        keyword = memory.search("sourdough", 2, mode="keyword")
-        assert {hit.id for hit in keyword} == {"p01", "p11"}
-        stats = memory.stats()
-        assert (stats["interactions"], stats["sessions"], stats["agents"], stats["links"]) == (
-            len(EXPECTED["interactions"]),
-            len(EXPECTED["sessions"]),
-            len(EXPECTED["agents"]),
-            len(EXPECTED["links"]),
-        )
+def test_memory_graph_opens_reads_and_searches(way: tuple[Path, str | None]) -> None:
+    path, backend = way
+    with graph_of(path, backend) as memory:
+        kept_stores.assert_reads_and_searches(memory, EXPECTED)
 
 
-@pytest.mark.parametrize(("name", "backend"), WAYS)
-def test_a_new_write_is_kept_beside_the_old_records(
-    name: str, backend: str | None, tmp_path: Path
-) -> None:
-    path = copy_of(name, tmp_path)
+def test_a_new_write_is_kept_beside_the_old_records(way: tuple[Path, str | None]) -> None:
+    path, backend = way
     with graph_of(path, backend) as memory:
-        memory.add_interaction(
-            {"id": "p15", "text": "Knead the dough again? Ça dépend."},
-            {"id": "r15", "text": "Only briefly."},
-            {"id": "agent-böb"},
-            "kitchen",
-            metadata={"new": True},
-            timestamp="2026-02-01T00:00:00+00:00",
-        )
-        memory.link_prompts("p15", "p01", "related_to")
+        kept_stores.write_beside(memory)
     with graph_of(path, backend) as memory:
-        added = memory.get_interaction("p15")
-        assert (added.prompt_text, added.agent_id, dict(added.metadata)) == (
-            "Knead the dough again? Ça dépend.",
-            "agent-böb",
-            {"new": True},
-        )
-        found = describe(memory.store, EXPECTED)
-        assert found["interactions"] == [*EXPECTED["interactions"], added.to_dict()]
-        assert found["sessions"]["kitchen"] == [*EXPECTED["sessions"]["kitchen"], "p15"]
-        assert found["links"] == sorted([*EXPECTED["links"], ["p15", "p01", "related_to"]])
-        vector = resolve_encoder(EXPECTED["encoder"]["name"]).encode([added.prompt_text])[0]
-        assert found["vectors"].pop("p15") == base64.b64encode(vector.astype("<f4")).decode()
-        assert found["vectors"] == EXPECTED["vectors"]
-        assert [hit.id for hit in memory.search(added.prompt_text, 1)] == ["p15"]
+        kept_stores.assert_written_beside(memory, EXPECTED)
         assert [hit.id for hit in memory.search("dépend", 1, mode="keyword")] == ["p15"]
 
 
@@ -186,11 +143,8 @@ def test_a_newer_schema_still_in_the_write_ahead_log_is_refused(tmp_path: Path) 
         writer.close()
 
 
-@pytest.mark.parametrize(("name", "backend"), WAYS)
-def test_a_migrated_store_takes_prompts_without_responses(
-    name: str, backend: str | None, tmp_path: Path
-) -> None:
-    path = copy_of(name, tmp_path)
+def test_a_migrated_store_takes_prompts_without_responses(way: tuple[Path, str | None]) -> None:
+    path, backend = way
     with graph_of(path, backend) as memory:
         note = memory.add_interaction("sourdough starter smells of acetone", session_id="kitchen")
         memory.delete_interaction("p01")  # a row indexed for keywords before the migration

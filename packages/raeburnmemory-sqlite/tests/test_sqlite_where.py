@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 
 from raeburnmemory.core.testing.data import interaction
-from raeburnmemory.core.testing.examples import examples
-from raeburnmemory.core.testing.where_strategies import (
-    EXAMPLE_RECORDS,
-    EXAMPLES,
-    assert_selects_as_matches,
-    cases,
-)
+from raeburnmemory.core.testing.where_contract import SelectIn, WhereTranslationContract
 from raeburnmemory.core.where import Where
 from raeburnmemory.sqlite._driver import driver
 from raeburnmemory.sqlite._rows import to_row
@@ -35,35 +28,28 @@ def table() -> Iterator[Any]:
     conn.close()
 
 
-def _fill(conn: Any, records: list[dict[str, Any]]) -> None:
-    conn.execute("DELETE FROM interactions")
-    rows = [to_row(seq, interaction(seq, metadata=meta)) for seq, meta in enumerate(records)]
-    conn.executemany(
-        "INSERT INTO interactions (seq, metadata) VALUES (?, ?)",
-        [(row[0], row[10]) for row in rows],
-    )
+class TestSQLiteWhere(WhereTranslationContract):
+    @pytest.fixture
+    def select_in(self, table: Any) -> SelectIn:
+        """The records as rows of the table (their metadata as the store writes it), selected
+        with the SQL of a filter."""
+
+        def fill(records: list[dict[str, Any]]) -> Callable[[Where], set[int]]:
+            table.execute("DELETE FROM interactions")
+            rows = [to_row(n, interaction(n, metadata=meta)) for n, meta in enumerate(records)]
+            table.executemany(
+                "INSERT INTO interactions (seq, metadata) VALUES (?, ?)",
+                [(row[0], row[10]) for row in rows],
+            )
+            return lambda where: _selected(table, where)
+
+        return fill
 
 
 def _selected(conn: Any, where: Where) -> set[int]:
     text, values = where_sql(where, "interactions.metadata")
     found = conn.execute(f"SELECT seq FROM interactions WHERE {text}", values).fetchall()
     return {seq for (seq,) in found}
-
-
-@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(cases())
-def test_sql_selects_what_matches_selects(
-    table: Any, case: tuple[list[dict[str, Any]], list[dict[str, Any]]]
-) -> None:
-    records, wanted = case
-    _fill(table, records)
-    assert_selects_as_matches(lambda where: _selected(table, where), records, wanted)
-
-
-@pytest.mark.parametrize(("mapping", "expected"), EXAMPLES)
-def test_examples(table: Any, mapping: dict[str, Any], expected: set[int]) -> None:
-    _fill(table, EXAMPLE_RECORDS)
-    assert _selected(table, Where.parse(mapping)) == expected
 
 
 def test_filter_text_never_reaches_the_sql() -> None:

@@ -1,13 +1,16 @@
-"""The nodes of a parsed metadata filter and the limits of the filter language.
+"""The nodes of a parsed metadata filter, the limits of the filter language, and the walk every
+engine's translation of a filter shares.
 
 :mod:`raeburnmemory.core.where` parses filters into these nodes and re-exports every public
-name here; translators for each engine walk them.
+name here; each engine's translator is a :class:`ClauseWalk` that says what each kind of node
+becomes.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from raeburnmemory.core.limits import MAX_DEPTH, MAX_ID_LENGTH
 
@@ -116,3 +119,84 @@ class Or:
 
 #: A node of a parsed filter.
 Clause = Equal | OneOf | Compare | Exists | Not | And | Or
+
+
+@dataclass(frozen=True)
+class ValueKinds:
+    """The values an ``Equal`` or ``OneOf`` looks for, sorted by kind, for the translators."""
+
+    texts: tuple[str, ...]
+    numbers: tuple[float, ...]
+    booleans: tuple[bool, ...]
+    null: bool
+
+    @classmethod
+    def of(cls, clause: Equal | OneOf) -> ValueKinds:
+        """The wanted values of ``clause``: texts, numbers (as doubles), booleans, and null."""
+        wanted = (clause.value,) if isinstance(clause, Equal) else clause.values
+        return cls(
+            texts=tuple(dict.fromkeys(item for item in wanted if isinstance(item, str))),
+            numbers=tuple(
+                dict.fromkeys(
+                    float(item)
+                    for item in wanted
+                    if isinstance(item, (int, float)) and not isinstance(item, bool)
+                )
+            ),
+            booleans=tuple(sorted({item for item in wanted if isinstance(item, bool)})),
+            null=any(item is None for item in wanted),
+        )
+
+    @property
+    def none(self) -> bool:
+        """True when no value is wanted (an empty ``$in``): nothing matches."""
+        return not (self.texts or self.numbers or self.booleans or self.null)
+
+
+T = TypeVar("T")
+
+
+class ClauseWalk(ABC, Generic[T]):
+    """One engine's translation of a parsed filter into its own form ``T`` (SQL text, a mask).
+
+    :meth:`translate` walks the tree, the parts of ``$and`` and ``$or`` first and in order; the
+    engine's hooks say what each kind of node becomes.
+    """
+
+    def translate(self, clause: Clause) -> T:
+        """What ``clause``, and every node under it, becomes."""
+        if isinstance(clause, And):
+            return self.all_of([self.translate(item) for item in clause.clauses])
+        if isinstance(clause, Or):
+            return self.any_of([self.translate(item) for item in clause.clauses])
+        if isinstance(clause, Not):
+            return self.negated(self.translate(clause.clause))
+        if isinstance(clause, Exists):
+            return self.present(clause.key)
+        if isinstance(clause, Compare):
+            return self.compared(clause.key, clause.op, clause.value)
+        return self.equal(clause.key, ValueKinds.of(clause))
+
+    @abstractmethod
+    def all_of(self, parts: list[T]) -> T:
+        """Every part holds (no parts: every record passes)."""
+
+    @abstractmethod
+    def any_of(self, parts: list[T]) -> T:
+        """At least one part holds (no parts: no record passes)."""
+
+    @abstractmethod
+    def negated(self, part: T) -> T:
+        """The part does not hold."""
+
+    @abstractmethod
+    def present(self, key: str) -> T:
+        """The key is present, whatever its value."""
+
+    @abstractmethod
+    def compared(self, key: str, op: Comparison, bound: float) -> T:
+        """The key holds a number (or a list with one) that passes ``op`` against ``bound``."""
+
+    @abstractmethod
+    def equal(self, key: str, wanted: ValueKinds) -> T:
+        """The key holds one of the ``wanted`` values (or a list holding one)."""

@@ -9,27 +9,14 @@ a filter with array operations only, selecting exactly the rows
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from raeburnmemory.core.where import (
-    And,
-    Clause,
-    Compare,
-    Equal,
-    Exists,
-    Not,
-    OneOf,
-    Or,
-    ValueKinds,
-    Where,
-    as_number,
-    elements,
-)
+from raeburnmemory.core.where import ClauseWalk, Comparison, ValueKinds, Where, as_number, elements
 
 __all__ = ["WhereColumns"]
 
@@ -113,14 +100,14 @@ class _KeyColumns:
             found.append(self.null_rows)
         return found
 
-    def compare_rows(self, clause: Compare) -> _Rows:
-        """Rows holding a number that passes the comparison."""
-        numbers, bound = self.numbers, clause.value
-        if clause.op == "$gt":
+    def compare_rows(self, op: Comparison, bound: float) -> _Rows:
+        """Rows holding a number that passes the comparison ``op`` against ``bound``."""
+        numbers = self.numbers
+        if op == "$gt":
             passing = numbers > bound
-        elif clause.op == "$gte":
+        elif op == "$gte":
             passing = numbers >= bound
-        elif clause.op == "$lt":
+        elif op == "$lt":
             passing = numbers < bound
         else:
             passing = numbers <= bound
@@ -152,32 +139,45 @@ class WhereColumns:
 
     def mask(self, where: Where) -> Mask:
         """A boolean array, one entry per row: True where the record passes ``where``."""
-        return self._mask(where.root)
+        return _Masks(self._count, self._keys).translate(where.root)
 
-    def _rows_mask(self, parts: Sequence[_Rows]) -> Mask:
+
+class _Masks(ClauseWalk[Mask]):
+    """A filter translated to one boolean array over the rows, each node with array operations."""
+
+    def __init__(self, count: int, keys: dict[str, _KeyColumns]) -> None:
+        self._count = count
+        self._keys = keys
+
+    def _rows_mask(self, key: str, rows: Callable[[_KeyColumns], Sequence[_Rows]]) -> Mask:
+        """True at the ``rows`` of the key's columns (none where the key is never present)."""
         mask = np.zeros(self._count, dtype=np.bool_)
-        for rows in parts:
-            mask[rows] = True
+        columns = self._keys.get(key)
+        if columns is not None:
+            for found in rows(columns):
+                mask[found] = True
         return mask
 
-    def _mask(self, clause: Clause) -> Mask:
-        if isinstance(clause, And):
-            mask = np.ones(self._count, dtype=np.bool_)
-            for item in clause.clauses:
-                mask &= self._mask(item)
-            return mask
-        if isinstance(clause, Or):
-            mask = np.zeros(self._count, dtype=np.bool_)
-            for item in clause.clauses:
-                mask |= self._mask(item)
-            return mask
-        if isinstance(clause, Not):
-            return ~self._mask(clause.clause)
-        columns = self._keys.get(clause.key)
-        if columns is None:
-            return np.zeros(self._count, dtype=np.bool_)
-        if isinstance(clause, Exists):
-            return self._rows_mask([columns.present])
-        if isinstance(clause, (Equal, OneOf)):
-            return self._rows_mask(columns.equal_rows(ValueKinds.of(clause)))
-        return self._rows_mask([columns.compare_rows(clause)])
+    def all_of(self, parts: list[Mask]) -> Mask:
+        mask = np.ones(self._count, dtype=np.bool_)
+        for part in parts:
+            mask &= part
+        return mask
+
+    def any_of(self, parts: list[Mask]) -> Mask:
+        mask = np.zeros(self._count, dtype=np.bool_)
+        for part in parts:
+            mask |= part
+        return mask
+
+    def negated(self, part: Mask) -> Mask:
+        return ~part
+
+    def present(self, key: str) -> Mask:
+        return self._rows_mask(key, lambda columns: [columns.present])
+
+    def compared(self, key: str, op: Comparison, bound: float) -> Mask:
+        return self._rows_mask(key, lambda columns: [columns.compare_rows(op, bound)])
+
+    def equal(self, key: str, wanted: ValueKinds) -> Mask:
+        return self._rows_mask(key, lambda columns: columns.equal_rows(wanted))

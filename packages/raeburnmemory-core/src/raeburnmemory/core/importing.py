@@ -149,22 +149,15 @@ def _writing(target: MemoryGraph | Store, *, direct: bool) -> Iterator[Store]:
         yield store
 
 
+@dataclass
 class _Importer:
     """Writes batches of entries to the target, counting and (optionally) skipping conflicts."""
 
-    def __init__(
-        self,
-        target: MemoryGraph | Store,
-        store: Store,
-        result: ImportResult,
-        reuse: bool,
-        on_conflict: str,
-    ) -> None:
-        self.target = target
-        self.store = store
-        self.result = result
-        self.reuse = reuse
-        self.on_conflict = on_conflict
+    target: MemoryGraph | Store
+    store: Store
+    result: ImportResult
+    reuse: bool
+    on_conflict: str
 
     def _encode_and_add(self, items: list[Interaction]) -> list[str]:
         if isinstance(self.target, Store):  # a line without a vector, in a file with vectors

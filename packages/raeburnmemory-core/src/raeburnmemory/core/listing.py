@@ -15,8 +15,6 @@ checksum. A cursor that was altered, or is used with other filters or another or
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import heapq
 import json
@@ -25,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
+from raeburnmemory.core._cursors import CURSOR_VERSION, seal, unseal
 from raeburnmemory.core.errors import ConfigurationError, InvalidCursorError
 from raeburnmemory.core.model import Interaction, parse_timestamp
 from raeburnmemory.core.where import Where
@@ -48,8 +47,6 @@ Order = Literal["asc", "desc"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
-_CURSOR_VERSION = 1
-_CHECK_BYTES = 8
 
 
 def micros(moment: datetime) -> int:
@@ -185,43 +182,22 @@ def check_limit(limit: object) -> int:
     return limit
 
 
-def _checksum(body: bytes) -> bytes:
-    return hashlib.sha256(b"raeburnmemory-cursor:" + body).digest()[:_CHECK_BYTES]
+_SALT = b"raeburnmemory-cursor:"
 
 
 def encode_cursor(query: ListQuery, descending: bool, position: Position) -> str:
     """The opaque cursor of the page after ``position``."""
-    body = json.dumps(
-        [
-            _CURSOR_VERSION,
-            "desc" if descending else "asc",
-            query.fingerprint(),
-            position.micros,
-            position.prompt_id,
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    ).encode("utf-8", "surrogatepass")
-    return base64.urlsafe_b64encode(body + _checksum(body)).decode("ascii").rstrip("=")
+    order = "desc" if descending else "asc"
+    fields = [CURSOR_VERSION, order, query.fingerprint(), position.micros, position.prompt_id]
+    return seal(_SALT, fields)
 
 
 def decode_cursor(cursor: object, query: ListQuery, descending: bool) -> Position:
     """The position a cursor stands for (``InvalidCursorError`` if it was altered, or came from
     a listing with other filters or another order)."""
-    if not isinstance(cursor, str) or not cursor or len(cursor) > 4096:
-        raise InvalidCursorError("cursor must be the non-empty text a previous page returned")
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-    except (binascii.Error, ValueError):
-        raise InvalidCursorError(f"cursor {cursor[:40]!r} is not one this library made") from None
-    body, check = raw[:-_CHECK_BYTES], raw[-_CHECK_BYTES:]
-    if len(raw) <= _CHECK_BYTES or _checksum(body) != check:
-        raise InvalidCursorError(f"cursor {cursor[:40]!r} was altered or cut short")
-    try:
-        version, order, fingerprint, moment, prompt_id = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, TypeError):
-        raise InvalidCursorError(f"cursor {cursor[:40]!r} is not one this library made") from None
-    if version != _CURSOR_VERSION or not isinstance(moment, int) or not isinstance(prompt_id, str):
+    fields = unseal(cursor, _SALT, 5, "was altered or cut short")
+    version, order, fingerprint, moment, prompt_id = fields
+    if version != CURSOR_VERSION or not isinstance(moment, int) or not isinstance(prompt_id, str):
         raise InvalidCursorError("cursor was made by another version of raeburnmemory")
     if order != ("desc" if descending else "asc"):
         raise InvalidCursorError(f"cursor belongs to a listing in order {order!r}")

@@ -14,8 +14,6 @@ therefore moves no session from one page to another; it shows in the next overvi
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import heapq
 import json
@@ -24,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from raeburnmemory.core._cursors import CURSOR_VERSION, seal, unseal
 from raeburnmemory.core.errors import InvalidCursorError
 from raeburnmemory.core.listing import ListQuery, micros
 from raeburnmemory.core.model import Interaction
@@ -42,8 +41,6 @@ __all__ = [
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_CURSOR_VERSION = 1
-_CHECK_BYTES = 8
 
 
 def moment_of(microseconds: int) -> datetime:
@@ -173,47 +170,32 @@ def _fingerprint(query: ListQuery) -> str:
     return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()[:16]
 
 
-def _checksum(body: bytes) -> bytes:
-    return hashlib.sha256(b"raeburnmemory-sessions:" + body).digest()[:_CHECK_BYTES]
+_SALT = b"raeburnmemory-sessions:"
 
 
 def encode_session_cursor(query: ListQuery, cursor: SessionCursor) -> str:
     """The opaque cursor of the overview page after ``cursor.position``."""
-    body = json.dumps(
+    position = cursor.position
+    return seal(
+        _SALT,
         [
-            _CURSOR_VERSION,
+            CURSOR_VERSION,
             "sessions",
             _fingerprint(query),
             cursor.horizon_micros,
-            cursor.position.last_micros,
-            cursor.position.session_id,
+            position.last_micros,
+            position.session_id,
         ],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    ).encode("utf-8", "surrogatepass")
-    return base64.urlsafe_b64encode(body + _checksum(body)).decode("ascii").rstrip("=")
+    )
 
 
 def decode_session_cursor(cursor: object, query: ListQuery) -> SessionCursor:
     """What an overview cursor stands for (``InvalidCursorError`` if it was altered, or came
     from an overview with other filters, or from another kind of listing)."""
-    if not isinstance(cursor, str) or not cursor or len(cursor) > 4096:
-        raise InvalidCursorError("cursor must be the non-empty text a previous page returned")
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-    except (binascii.Error, ValueError):
-        raise InvalidCursorError(f"cursor {cursor[:40]!r} is not one this library made") from None
-    body, check = raw[:-_CHECK_BYTES], raw[-_CHECK_BYTES:]
-    if len(raw) <= _CHECK_BYTES or _checksum(body) != check:
-        raise InvalidCursorError(
-            f"cursor {cursor[:40]!r} was altered, cut short or belongs to another listing"
-        )
-    try:
-        version, kind, fingerprint, horizon, last, session_id = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, TypeError):
-        raise InvalidCursorError(f"cursor {cursor[:40]!r} is not one this library made") from None
+    altered = "was altered, cut short or belongs to another listing"
+    version, kind, fingerprint, horizon, last, session_id = unseal(cursor, _SALT, 6, altered)
     valid = isinstance(horizon, int) and isinstance(last, int) and isinstance(session_id, str)
-    if version != _CURSOR_VERSION or kind != "sessions" or not valid:
+    if version != CURSOR_VERSION or kind != "sessions" or not valid:
         raise InvalidCursorError("cursor was made by another version of raeburnmemory")
     if fingerprint != _fingerprint(query):
         raise InvalidCursorError("cursor belongs to a session overview with other filters")

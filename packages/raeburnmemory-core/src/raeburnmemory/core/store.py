@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from raeburnmemory.core.errors import ConfigurationError, UnsupportedSearchError
+from raeburnmemory.core.limits import check_records
 from raeburnmemory.core.listing import ListQuery, Position, select_page
 from raeburnmemory.core.model import (
     Agent,
@@ -38,11 +39,13 @@ __all__ = [
     "VECTOR_BLOCK_ROWS",
     "ChangeKind",
     "Matrix",
+    "OpenRequest",
     "ScoredIds",
     "Store",
     "StoreChanges",
     "StoredVectors",
     "VectorBlocks",
+    "WriteMode",
 ]
 
 #: A 2-D float32 array, one normalized vector a row.
@@ -53,6 +56,8 @@ ScoredIds = list[tuple[str, float]]
 
 #: Rows of each block :meth:`Store.vector_blocks` hands over, unless asked for another size.
 VECTOR_BLOCK_ROWS = 8192
+
+_S = TypeVar("_S", bound="Store")
 
 
 def _empty_matrix() -> Matrix:
@@ -111,6 +116,32 @@ class StoreChanges:
         return self.reset or bool(self.added.ids) or bool(self.removed)
 
 
+@dataclass(frozen=True)
+class OpenRequest:
+    """What :meth:`Store.open` was asked, as a backend's :meth:`Store._open_from` receives it."""
+
+    location: str | None
+    """Where the store is (``None``: the backend's default)."""
+    create: bool = True
+    """Whether a store that does not exist is created (else ``StoreNotFoundError``)."""
+    vector_backend: str | None = None
+    """One of the store's :attr:`Store.native_vector_backends`, or ``None``."""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """The keyword options of :attr:`Store.option_names` the caller gave."""
+
+
+@dataclass(frozen=True)
+class WriteMode:
+    """How :meth:`Store.add` or :meth:`Store.replace` asks a backend to write checked records."""
+
+    replace: bool = False
+    """Each interaction takes the place of its prompt's stored one (:meth:`Store.replace`)."""
+    skip_conflicts: bool = False
+    """Conflicting items are left out instead of refusing the batch (``add``)."""
+    rewrite: bool = False
+    """A prompt stored with the same content is written again (``replace``)."""
+
+
 class ChangeKind(str, Enum):
     """What a change feed says happened to a prompt, in every backend's Python code.
 
@@ -147,20 +178,45 @@ class Store(ABC):
     location: str
 
     @classmethod
-    @abstractmethod
     def open(
-        cls,
+        cls: type[_S],
         location: str | None,
         *,
         create: bool = True,
         vector_backend: str | None = None,
         options: Mapping[str, Any] | None = None,
-    ) -> Store:
+    ) -> _S:
         """Open the store at ``location`` (``None``: the backend's default).
 
         With ``create=False`` a store that does not exist raises ``StoreNotFoundError``.
-        ``vector_backend`` is given when it is one of :attr:`native_vector_backends`.
+        ``vector_backend`` is given when it is one of :attr:`native_vector_backends`. A backend
+        opens itself in :meth:`_open_from`.
         """
+        return cls._open_from(OpenRequest(location, create, vector_backend, dict(options or {})))
+
+    @classmethod
+    def _open_from(cls: type[_S], request: OpenRequest) -> _S:
+        """Open the store as :meth:`open` was asked; what each backend defines (unless it
+        defines :meth:`open` itself)."""
+        raise NotImplementedError(f"{cls.__name__} does not define _open_from()")
+
+    def _started(self: _S, start: Callable[[], object]) -> _S:
+        """Run ``start``, the last steps of opening this object; if it fails, close the store
+        before the error goes on. Returns the store."""
+        try:
+            start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __enter__(self: _S) -> _S:
+        """Use the store in a ``with`` block; it is closed at the end."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the store."""
+        self.close()
 
     # -- encoder -----------------------------------------------------------------------------
 
@@ -174,7 +230,6 @@ class Store(ABC):
 
     # -- writes ------------------------------------------------------------------------------
 
-    @abstractmethod
     def add(
         self,
         interactions: Sequence[Interaction],
@@ -190,6 +245,8 @@ class Store(ABC):
         rest is written (:func:`~raeburnmemory.core.checks.positions_to_write`). Returns the
         prompt ids newly added, in order.
         """
+        mode = WriteMode(skip_conflicts=skip_conflicts)
+        return self._check_and_write(interactions, vectors, mode)
 
     def replace(
         self,
@@ -208,7 +265,30 @@ class Store(ABC):
         different content, raises ``ConflictError`` (:func:`~raeburnmemory.core.checks.
         positions_to_replace`). Returns the prompt ids written, in order.
         """
-        raise ConfigurationError(f"the {self.name} store cannot replace interactions")
+        mode = WriteMode(replace=True, rewrite=rewrite)
+        return self._check_and_write(interactions, vectors, mode)
+
+    def _check_and_write(
+        self, interactions: Sequence[Interaction], vectors: Matrix | None, mode: WriteMode
+    ) -> list[str]:
+        """Check the records and their vectors (shape, limits), then write them with
+        :meth:`_write_checked`; nothing to write is nothing done."""
+        from raeburnmemory.core.checks import vector_matrix  # it imports this module
+
+        items = list(interactions)
+        if not items:
+            return []
+        matrix = vector_matrix(vectors, len(items))
+        check_records(items, matrix)
+        return self._write_checked(items, matrix, mode)
+
+    def _write_checked(
+        self, items: list[Interaction], matrix: Matrix | None, mode: WriteMode
+    ) -> list[str]:
+        """Durably write records :meth:`add` or :meth:`replace` checked, as ``mode`` says, all or
+        nothing: the part of a write each backend defines. Returns the prompt ids written."""
+        what = "replace" if mode.replace else "add"
+        raise ConfigurationError(f"the {self.name} store cannot {what} interactions")
 
     @abstractmethod
     def link(self, link: Link) -> None:
@@ -380,15 +460,27 @@ class Store(ABC):
         """Up to ``limit`` interactions that pass ``query``, in time order (timestamp, then
         prompt id; newest first when ``descending``), strictly after ``after``.
 
-        This default reads every interaction; stores that can select and sort by themselves
-        do better.
+        Backends select the page in :meth:`_select_page`.
         """
+        return self._select_page(query, after, limit, descending)
+
+    def _select_page(
+        self, query: ListQuery, after: Position | None, limit: int, descending: bool
+    ) -> list[Interaction]:
+        """The page :meth:`page` asks for. This default reads every interaction; stores that
+        can select and sort by themselves do better."""
         return select_page(self.iter_interactions(), query, after, limit, descending=descending)
 
     def count_matching(self, query: ListQuery) -> int:
-        """How many interactions pass ``query`` (:meth:`count` when it selects everything)."""
+        """How many interactions pass ``query`` (:meth:`count` when it selects everything,
+        else :meth:`_count_selected`)."""
         if query.is_empty:
             return self.count()
+        return self._count_selected(query)
+
+    def _count_selected(self, query: ListQuery) -> int:
+        """How many interactions pass ``query``, which selects some. This default reads every
+        interaction; stores that can count by themselves do better."""
         return sum(1 for item in self.iter_interactions() if query.matches(item))
 
     def matching_ids(self, query: ListQuery) -> list[str]:

@@ -67,6 +67,7 @@ from raeburnmemory.core._where_clauses import (
     OPERATORS,
     And,
     Clause,
+    ClauseWalk,
     Compare,
     Comparison,
     Equal,
@@ -75,6 +76,7 @@ from raeburnmemory.core._where_clauses import (
     OneOf,
     Or,
     Scalar,
+    ValueKinds,
 )
 from raeburnmemory.core.errors import InvalidFilterError
 
@@ -87,6 +89,7 @@ __all__ = [
     "OPERATORS",
     "And",
     "Clause",
+    "ClauseWalk",
     "Compare",
     "Comparison",
     "Equal",
@@ -146,33 +149,6 @@ def matches(where: Where | Mapping[str, Any], metadata: Mapping[str, Any]) -> bo
     """
     parsed = where if isinstance(where, Where) else Where.parse(where)
     return _holds(parsed.root, metadata)
-
-
-@dataclass(frozen=True)
-class ValueKinds:
-    """The values an ``Equal`` or ``OneOf`` looks for, sorted by kind, for the translators."""
-
-    texts: tuple[str, ...]
-    numbers: tuple[float, ...]
-    booleans: tuple[bool, ...]
-    null: bool
-
-    @classmethod
-    def of(cls, clause: Equal | OneOf) -> ValueKinds:
-        """The wanted values of ``clause``: texts, numbers (as doubles), booleans, and null."""
-        wanted = (clause.value,) if isinstance(clause, Equal) else clause.values
-        return cls(
-            texts=tuple(dict.fromkeys(item for item in wanted if isinstance(item, str))),
-            numbers=tuple(
-                dict.fromkeys(
-                    float(item)
-                    for item in wanted
-                    if isinstance(item, (int, float)) and not isinstance(item, bool)
-                )
-            ),
-            booleans=tuple(sorted({item for item in wanted if isinstance(item, bool)})),
-            null=any(item is None for item in wanted),
-        )
 
 
 def as_number(value: object) -> float | None:

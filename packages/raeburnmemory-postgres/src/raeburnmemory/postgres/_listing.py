@@ -61,17 +61,8 @@ class PostgresListing:
 
     _connection: Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
 
-    def count(self) -> int:  # pragma: no cover - the store's own
-        """How many interactions are stored (the store's kept counts)."""
-        raise NotImplementedError
-
-    def page(
-        self,
-        query: ListQuery,
-        after: Position | None,
-        limit: int,
-        *,
-        descending: bool = False,
+    def _select_page(
+        self, query: ListQuery, after: Position | None, limit: int, descending: bool
     ) -> list[Interaction]:
         """Interactions passing ``query`` after ``after``, in time order (one SQL query)."""
         parts, params = _conditions(query)
@@ -90,10 +81,8 @@ class PostgresListing:
         with self._connection() as conn:
             return [interaction(row) for row in conn.execute(statement, params)]
 
-    def count_matching(self, query: ListQuery) -> int:
-        """How many interactions pass ``query`` (the kept counts when it selects all)."""
-        if query.is_empty:
-            return self.count()
+    def _count_selected(self, query: ListQuery) -> int:
+        """How many interactions pass ``query`` (one SQL query)."""
         parts, params = _conditions(query)
         statement = sql.SQL("SELECT count(*) FROM interactions {}").format(_where_clause(parts))
         with self._connection() as conn:

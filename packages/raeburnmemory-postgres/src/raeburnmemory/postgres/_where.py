@@ -26,19 +26,7 @@ from typing import Any
 
 from psycopg import sql
 
-from raeburnmemory.core.where import (
-    MAX_EXACT_INTEGER,
-    And,
-    Clause,
-    Compare,
-    Equal,
-    Exists,
-    Not,
-    OneOf,
-    Or,
-    ValueKinds,
-    Where,
-)
+from raeburnmemory.core.where import MAX_EXACT_INTEGER, ClauseWalk, Comparison, ValueKinds, Where
 
 __all__ = ["METADATA", "METADATA_FUNCTION", "METADATA_INDEX", "where_sql"]
 
@@ -87,42 +75,44 @@ def where_sql(
         params[name] = value
         return sql.Placeholder(name)
 
-    return _Translation(metadata, param).clause(where.root), params
+    return _Translation(metadata, param).translate(where.root), params
 
 
-class _Translation:
+class _Translation(ClauseWalk[sql.Composable]):
     """One filter's translation: the metadata expression and the parameter maker."""
 
     def __init__(self, metadata: sql.Composable, param: Any) -> None:
         self.m = metadata
         self.param = param
 
-    def clause(self, clause: Clause) -> sql.Composable:
-        """The condition of one node of the tree."""
-        if isinstance(clause, (And, Or)):
-            if not clause.clauses:
-                return sql.SQL("TRUE" if isinstance(clause, And) else "FALSE")
-            joiner = sql.SQL(" AND " if isinstance(clause, And) else " OR ")
-            return sql.SQL("({})").format(joiner.join(self.clause(c) for c in clause.clauses))
-        if isinstance(clause, Not):
-            return sql.SQL("(NOT {})").format(self.clause(clause.clause))
-        if isinstance(clause, Exists):
-            return sql.SQL("({} ? {})").format(self.m, self.param(clause.key))
-        if isinstance(clause, Compare):
-            return self.numbers(clause.key, _SQL_OPERATORS[clause.op], clause.value)
-        return self.equal(clause)
+    def all_of(self, parts: list[sql.Composable]) -> sql.Composable:
+        if not parts:
+            return sql.SQL("TRUE")
+        return sql.SQL("({})").format(sql.SQL(" AND ").join(parts))
 
-    def equal(self, clause: Equal | OneOf) -> sql.Composable:
+    def any_of(self, parts: list[sql.Composable]) -> sql.Composable:
+        if not parts:
+            return sql.SQL("FALSE")
+        return sql.SQL("({})").format(sql.SQL(" OR ").join(parts))
+
+    def negated(self, part: sql.Composable) -> sql.Composable:
+        return sql.SQL("(NOT {})").format(part)
+
+    def present(self, key: str) -> sql.Composable:
+        return sql.SQL("({} ? {})").format(self.m, self.param(key))
+
+    def compared(self, key: str, op: Comparison, bound: float) -> sql.Composable:
+        return self.numbers(key, _SQL_OPERATORS[op], bound)
+
+    def equal(self, key: str, wanted: ValueKinds) -> sql.Composable:
         """Containment for each value it can serve, double comparisons for the rest."""
-        wanted = ValueKinds.of(clause)
         small = [n for n in wanted.numbers if abs(n) < MAX_EXACT_INTEGER]
         contained: list[Any] = [*wanted.texts, *wanted.booleans, *small]
         if wanted.null:
             contained.append(None)
-        tests = [self.contains(clause.key, value) for value in contained]
-        tests.extend(
-            self.numbers(clause.key, "=", n) for n in wanted.numbers if abs(n) >= MAX_EXACT_INTEGER
-        )
+        tests = [self.contains(key, value) for value in contained]
+        large = [n for n in wanted.numbers if abs(n) >= MAX_EXACT_INTEGER]
+        tests.extend(self.numbers(key, "=", n) for n in large)
         if not tests:
             return sql.SQL("FALSE")
         return sql.SQL("({})").format(sql.SQL(" OR ").join(tests))

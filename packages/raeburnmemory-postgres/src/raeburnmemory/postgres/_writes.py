@@ -10,7 +10,7 @@ from psycopg import sql
 
 from raeburnmemory.core import checks
 from raeburnmemory.core.model import ContentKey, EncoderInfo, Interaction
-from raeburnmemory.core.store import ChangeKind, Matrix
+from raeburnmemory.core.store import ChangeKind, Matrix, WriteMode
 from raeburnmemory.postgres._changes import ChangeFeed
 from raeburnmemory.postgres._rows import COLUMNS, COPY_TYPES, copy_row, encode_vectors, interaction
 from raeburnmemory.postgres._schema import (
@@ -151,12 +151,9 @@ def write_rows(
     feed: ChangeFeed,
     items: list[Interaction],
     matrix: Matrix | None,
-    skip_conflicts: bool,
-    replace: bool,
-    *,
-    rewrite: bool = False,
+    mode: WriteMode,
 ) -> list[int]:
-    """Write a batch (``add``, or with ``replace`` the store's ``replace``) in the caller's
+    """Write a batch (``add``, or as ``mode`` says the store's ``replace``) in the caller's
     transaction: rows by ``COPY``, vectors to ``pending_vectors``, links of replaced prompts
     kept, changes logged; the positions written."""
     rows = [copy_row(item) for item in items]
@@ -164,14 +161,14 @@ def write_rows(
         encoder = read_encoder(conn)
         checks.check_fits_encoder(matrix, encoder if has_vector_tables(conn) else None)
     kept: list[tuple[str, str, str]] = []
-    if replace:
-        fresh, replaced = to_replace(conn, items, rewrite)
+    if mode.replace:
+        fresh, replaced = to_replace(conn, items, mode.rewrite)
         if replaced:
             kept = links_of(conn, replaced)
             delete_rows(conn, replaced)
             feed.log_change(conn, ChangeKind.DELETE, replaced, -len(replaced))
     else:
-        fresh = checks.positions_to_write(classify(conn, items), skip_conflicts)
+        fresh = checks.positions_to_write(classify(conn, items), mode.skip_conflicts)
     if not fresh:
         return []
     with conn.cursor().copy(f"COPY interactions ({COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:

@@ -15,16 +15,17 @@ import psycopg
 
 from raeburnmemory.core import checks
 from raeburnmemory.core.errors import NotFoundError, StoreError
-from raeburnmemory.core.limits import check_records
 from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link, SearchFilter
 from raeburnmemory.core.options import option_names
 from raeburnmemory.core.store import (
     ChangeKind,
     Matrix,
+    OpenRequest,
     ScoredIds,
     Store,
     StoreChanges,
     StoredVectors,
+    WriteMode,
 )
 from raeburnmemory.postgres import _indexer, _search
 from raeburnmemory.postgres._changes import ChangeFeed, prune_changes
@@ -65,9 +66,12 @@ _PAGE = 1000
 class PostgresStore(PostgresLookups, PostgresListing, Store):
     """A memory graph in a PostgreSQL database, vectors in pgvector columns with an HNSW index.
 
-    Open it with :meth:`open` (``MemoryGraph(storage_backend="postgres", dsn=...)`` does).
-    Options: ``dsn``, ``schema`` (default ``raeburnmemory``), ``pool_size`` (5),
-    ``connect_timeout`` (5 s) and ``ef_search`` (HNSW candidate list, 64).
+    Open it with :meth:`open` (``MemoryGraph(storage_backend="postgres", dsn=...)`` does), which
+    connects, migrates the schema if needed and starts the connection pool. The connection string
+    comes from the ``dsn`` option, else from ``location`` when it is a ``postgresql://`` URL or
+    ``key=value`` string, else from ``$RAEBURN_POSTGRES_DSN``. Options: ``dsn``, ``schema``
+    (default ``raeburnmemory``), ``pool_size`` (5), ``connect_timeout`` (5 s) and ``ef_search``
+    (HNSW candidate list, 64).
     """
 
     name: ClassVar[str] = "postgres"
@@ -92,24 +96,13 @@ class PostgresStore(PostgresLookups, PostgresListing, Store):
         """The PostgreSQL schema holding the store's tables."""
 
     @classmethod
-    def open(
-        cls,
-        location: str | None,
-        *,
-        create: bool = True,
-        vector_backend: str | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> PostgresStore:
-        """Connect, migrate the schema if needed and start the connection pool.
-
-        The connection string comes from the ``dsn`` option, else from ``location`` when it is
-        a ``postgresql://`` URL or ``key=value`` string, else from ``$RAEBURN_POSTGRES_DSN``.
-        """
-        given = dict(options or {})
-        dsn = resolve_dsn(location, given)
+    def _open_from(cls, request: OpenRequest) -> PostgresStore:
+        """Connect, migrate the schema if needed and start the connection pool."""
+        given = dict(request.options)
+        dsn = resolve_dsn(request.location, given)
         config = settings(given, dsn)
         with connect(dsn, config.connect_timeout) as conn, translated(dsn):
-            database = migrate(conn, config.schema, create=create)
+            database = migrate(conn, config.schema, create=request.create)
         with translated(dsn):
             pool = open_pool(
                 dsn,
@@ -119,19 +112,18 @@ class PostgresStore(PostgresLookups, PostgresListing, Store):
                 ef_search=config.ef_search,
             )
         store = cls(dsn, database, pool, config)
-        try:
-            with store._connection() as conn:
-                store._feed.baseline(conn)
-                writable = conn.execute("SHOW transaction_read_only").fetchone() == ("off",)
-                pending = has_vector_tables(conn) and conn.execute(
-                    "SELECT EXISTS (SELECT 1 FROM pending_vectors)"
-                ).fetchone() == (True,)
-            if pending and writable:  # a replica leaves them to the primary's writers
-                store._indexer.kick()
-        except BaseException:
-            store.close()
-            raise
-        return store
+        return store._started(store._follow_and_index)
+
+    def _follow_and_index(self) -> None:
+        """Start following the change log, and index vectors left pending by a writer."""
+        with self._connection() as conn:
+            self._feed.baseline(conn)
+            writable = conn.execute("SHOW transaction_read_only").fetchone() == ("off",)
+            pending = has_vector_tables(conn) and conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM pending_vectors)"
+            ).fetchone() == (True,)
+        if pending and writable:  # a replica leaves them to the primary's writers
+            self._indexer.kick()
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -196,56 +188,17 @@ class PostgresStore(PostgresLookups, PostgresListing, Store):
 
     # -- writes ------------------------------------------------------------------------------
 
-    def add(
-        self,
-        interactions: Sequence[Interaction],
-        vectors: Matrix | None,
-        *,
-        skip_conflicts: bool = False,
+    def _write_checked(
+        self, items: list[Interaction], matrix: Matrix | None, mode: WriteMode
     ) -> list[str]:
-        """Durably record interactions and their prompt vectors (row for row), all or nothing.
+        """Write checked records in one transaction (``add`` or ``replace``, as ``mode`` says).
 
         Rows go in with ``COPY``; vectors land in ``pending_vectors``, searched exactly until the
-        background indexer has moved them into the HNSW index. A prompt stored with the same
-        content is skipped; different content, or a response id of another prompt, raises
-        ``ConflictError`` and nothing is written.
+        background indexer has moved them into the HNSW index.
         """
-        items = list(interactions)
-        if not items:
-            return []
-        matrix = checks.vector_matrix(vectors, len(items))
-        check_records(items, matrix)
-        return self._write(items, matrix, skip_conflicts=skip_conflicts, replace=False)
 
-    def replace(
-        self,
-        interactions: Sequence[Interaction],
-        vectors: Matrix | None,
-        *,
-        rewrite: bool = False,
-    ) -> list[str]:
-        """Durably put interactions in place of the stored ones, in one transaction (see
-        :meth:`Store.replace`); their links are kept."""
-        items = list(interactions)
-        if not items:
-            return []
-        matrix = checks.vector_matrix(vectors, len(items))
-        check_records(items, matrix)
-        return self._write(items, matrix, skip_conflicts=False, replace=True, rewrite=rewrite)
-
-    def _write(
-        self,
-        items: list[Interaction],
-        matrix: Matrix | None,
-        *,
-        skip_conflicts: bool,
-        replace: bool,
-        rewrite: bool = False,
-    ) -> list[str]:
         def work(conn: psycopg.Connection[Any]) -> list[int]:
-            return write_rows(
-                conn, self._feed, items, matrix, skip_conflicts, replace, rewrite=rewrite
-            )
+            return write_rows(conn, self._feed, items, matrix, mode)
 
         fresh = self._in_transaction(work)
         if matrix is not None and fresh:
@@ -451,12 +404,6 @@ class PostgresStore(PostgresLookups, PostgresListing, Store):
             self._indexer.stop()
         finally:
             self._pool.close()
-
-    def __enter__(self) -> PostgresStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.location!r}, schema={self.schema!r})"

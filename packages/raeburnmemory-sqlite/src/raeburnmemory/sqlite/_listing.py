@@ -117,26 +117,15 @@ class SQLiteListing:
     _transactions: Transactions
     _metadata_columns: SQLiteMetadataColumns | None = None
 
-    def count(self) -> int:  # pragma: no cover - the store's own
-        """How many interactions are stored (the store's kept counter)."""
-        raise NotImplementedError
-
-    def page(
-        self,
-        query: ListQuery,
-        after: Position | None,
-        limit: int,
-        *,
-        descending: bool = False,
+    def _select_page(
+        self, query: ListQuery, after: Position | None, limit: int, descending: bool
     ) -> list[Interaction]:
         """Interactions passing ``query`` after ``after``, in time order (one SQL query)."""
         with self._transactions.connection() as conn:
             return page(conn, query, after, limit, descending)
 
-    def count_matching(self, query: ListQuery) -> int:
-        """How many interactions pass ``query`` (the kept counter when it selects all)."""
-        if query.is_empty:
-            return self.count()
+    def _count_selected(self, query: ListQuery) -> int:
+        """How many interactions pass ``query`` (one SQL query)."""
         with self._transactions.connection() as conn:
             return count_matching(conn, query)
 

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from raeburnmemory.core._os_errors import file_error
 from raeburnmemory.core.errors import (
     ConfigurationError,
     NotAStoreError,
-    StoreError,
     StoreNotFoundError,
     StorePermissionError,
 )
@@ -73,10 +73,8 @@ def prepare_file(
         else:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-            except PermissionError:
-                raise StorePermissionError(path.parent, "create") from None
             except OSError as exc:
-                raise StoreError(f"{path.parent}: cannot create the directory: {exc}") from exc
+                raise file_error(path.parent, "create", exc) from exc
     if state is not FileState.CURRENT and access is not Access.WRITE:
         raise StorePermissionError(path, "write")  # to create or upgrade its tables
     return path, access, state

@@ -18,21 +18,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
-from raeburnmemory.core.where import (
-    And,
-    Clause,
-    Compare,
-    Equal,
-    Exists,
-    Not,
-    OneOf,
-    Or,
-    ValueKinds,
-    Where,
-    as_number,
-)
+from raeburnmemory.core.where import ClauseWalk, Comparison, ValueKinds, Where, as_number
 
 __all__ = ["NUMBER_FUNCTION", "register", "where_sql"]
 
@@ -69,45 +58,57 @@ def where_sql(where: Where, column: str = "metadata") -> tuple[str, list[Any]]:
     ``column`` is the column (or ``alias.column``) holding the metadata as JSON text; it is
     written into the SQL as it is, so it must come from code, never from input.
     """
-    values: list[Any] = []
-    return _clause(where.root, column, values), values
+    translation = _Translation(column)
+    return translation.translate(where.root), translation.values
 
 
-def _clause(clause: Clause, column: str, values: list[Any]) -> str:
-    if isinstance(clause, And):
-        if not clause.clauses:
-            return "1"
-        return "(" + " AND ".join(_clause(item, column, values) for item in clause.clauses) + ")"
-    if isinstance(clause, Or):
-        if not clause.clauses:
+class _Translation(ClauseWalk[str]):
+    """One filter's SQL: the metadata column, and the parameters in the order the SQL uses them."""
+
+    def __init__(self, column: str) -> None:
+        self.column = column
+        self.values: list[Any] = []
+
+    def all_of(self, parts: list[str]) -> str:
+        return "(" + " AND ".join(parts) + ")" if parts else "1"
+
+    def any_of(self, parts: list[str]) -> str:
+        return "(" + " OR ".join(parts) + ")" if parts else "0"
+
+    def negated(self, part: str) -> str:
+        return f"(NOT {part})"
+
+    def present(self, key: str) -> str:
+        self.values.append(key)
+        return f"EXISTS (SELECT 1 FROM json_each({self.column}) AS _wk WHERE _wk.key = ?)"
+
+    def compared(self, key: str, op: Comparison, bound: float) -> str:
+        def test(table: str, number: str) -> str:
+            self.values.append(bound)
+            return f"({number} {_SQL_OPERATORS[op]} ?)"
+
+        return self._key_test(key, test)
+
+    def equal(self, key: str, wanted: ValueKinds) -> str:
+        if wanted.none:
             return "0"
-        return "(" + " OR ".join(_clause(item, column, values) for item in clause.clauses) + ")"
-    if isinstance(clause, Not):
-        return f"(NOT {_clause(clause.clause, column, values)})"
-    if isinstance(clause, Exists):
-        values.append(clause.key)
-        return f"EXISTS (SELECT 1 FROM json_each({column}) AS _wk WHERE _wk.key = ?)"
-    if isinstance(clause, OneOf) and not clause.values:
-        return "0"
-    # the key's own value, then (for a list) its elements, each tested by the same predicate
-    values.append(clause.key)
-    own = _predicate(clause, "_wk", f"({column} -> _wk.fullkey)", values)
-    inner = _predicate(clause, "_we", "(_wk.value -> _we.fullkey)", values)
-    return (
-        f"EXISTS (SELECT 1 FROM json_each({column}) AS _wk WHERE _wk.key = ? AND ({own} OR "
-        f"(_wk.type = 'array' AND EXISTS (SELECT 1 FROM json_each(_wk.value) AS _we "
-        f"WHERE {inner}))))"
-    )
 
+        def test(table: str, number: str) -> str:
+            return "(" + " OR ".join(_equal_any(table, number, wanted, self.values)) + ")"
 
-def _predicate(clause: Equal | OneOf | Compare, table: str, raw: str, values: list[Any]) -> str:
-    """Whether one JSON value (the row ``table`` of a ``json_each``, whose own JSON text is
-    ``raw``) passes a key's test."""
-    number = _NUMBER.format(t=table, raw=raw)
-    if isinstance(clause, Compare):
-        values.append(clause.value)
-        return f"({number} {_SQL_OPERATORS[clause.op]} ?)"
-    return "(" + " OR ".join(_equal_any(table, number, ValueKinds.of(clause), values)) + ")"
+        return self._key_test(key, test)
+
+    def _key_test(self, key: str, test: Callable[[str, str], str]) -> str:
+        """The key's own value, then (for a list) its elements, each passing ``test``, which is
+        given the ``json_each`` row and the SQL of its value as a double (``NULL``: no number)."""
+        self.values.append(key)
+        own = test("_wk", _NUMBER.format(t="_wk", raw=f"({self.column} -> _wk.fullkey)"))
+        inner = test("_we", _NUMBER.format(t="_we", raw="(_wk.value -> _we.fullkey)"))
+        return (
+            f"EXISTS (SELECT 1 FROM json_each({self.column}) AS _wk WHERE _wk.key = ? AND "
+            f"({own} OR (_wk.type = 'array' AND EXISTS (SELECT 1 FROM json_each(_wk.value) AS _we "
+            f"WHERE {inner}))))"
+        )
 
 
 def _equal_any(table: str, number: str, wanted: ValueKinds, values: list[Any]) -> list[str]:

@@ -11,10 +11,9 @@ from __future__ import annotations
 import functools
 import time
 import weakref
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
 from typing import Any, ClassVar
 
 from raeburnmemory.core import checks
@@ -22,15 +21,16 @@ from raeburnmemory.core.errors import (
     NotFoundError,
     StoreError,
 )
-from raeburnmemory.core.limits import check_records
 from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link, SearchFilter
 from raeburnmemory.core.options import Flag, Seconds, option_names, parse_options
 from raeburnmemory.core.store import (
     Matrix,
+    OpenRequest,
     ScoredIds,
     Store,
     StoreChanges,
     StoredVectors,
+    WriteMode,
 )
 from raeburnmemory.sqlite import _fts, _vec
 from raeburnmemory.sqlite._access import Access
@@ -82,9 +82,15 @@ OPTIONS = (Seconds("busy_timeout", DEFAULT_BUSY_TIMEOUT), Flag("fsync"))
 class SQLiteStore(SQLiteLookups, SQLiteListing, Store):
     """A memory graph in one SQLite database (``storage_backend="sqlite"``).
 
-    Open it with :meth:`open`. Options: ``busy_timeout`` (seconds a writer waits for another,
-    default 30) and ``fsync`` (``True``: ``synchronous=FULL``, durable across power loss).
-    ``vector_backend="sqlite-vec"`` searches inside the database with the sqlite-vec extension.
+    Open it with :meth:`open`, which uses ``location`` exactly as given (default ``graph.db``).
+    With ``create=True`` a missing database is imported from the raeburnmemory JSON store of the
+    same stem (``mem.db`` from ``mem.json``) when there is one, else created empty; with
+    ``create=False`` it raises ``StoreNotFoundError`` and nothing is made. A file that is not a
+    raeburnmemory database raises ``CorruptStoreError`` and is left untouched.
+
+    Options: ``busy_timeout`` (seconds a writer waits for another, default 30) and ``fsync``
+    (``True``: ``synchronous=FULL``, durable across power loss). ``vector_backend="sqlite-vec"``
+    searches inside the database with the sqlite-vec extension.
     """
 
     name: ClassVar[str] = "sqlite"
@@ -125,42 +131,24 @@ class SQLiteStore(SQLiteLookups, SQLiteListing, Store):
     # -- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def open(
-        cls,
-        location: str | None,
-        *,
-        create: bool = True,
-        vector_backend: str | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> SQLiteStore:
-        """Open the database at ``location``, used exactly as given (default ``graph.db``).
-
-        With ``create=True`` a missing database is imported from the raeburnmemory JSON store of
-        the same stem (``mem.db`` from ``mem.json``) when there is one, else created empty;
-        with ``create=False`` it raises ``StoreNotFoundError`` and nothing is made. A file that
-        is not a raeburnmemory database raises ``CorruptStoreError`` and is left untouched.
-        """
-        parsed = parse_options("sqlite store", OPTIONS, options)
+    def _open_from(cls, request: OpenRequest) -> SQLiteStore:
+        """Check (or import, or create) the database file, then create or migrate its schema."""
+        parsed = parse_options("sqlite store", OPTIONS, request.options)
         busy_timeout, fsync = parsed["busy_timeout"], parsed["fsync"]
         path, access, state = prepare_file(
-            location,
-            create=create,
-            vector_backend=vector_backend,
+            request.location,
+            create=request.create,
+            vector_backend=request.vector_backend,
             import_target=functools.partial(_open_import_target, cls),
         )
         store = cls(
             path,
             busy_timeout=busy_timeout,
             synchronous="FULL" if fsync else "NORMAL",
-            vector_backend=vector_backend,
+            vector_backend=request.vector_backend,
             access=access,
         )
-        try:
-            store._initialize(state)
-        except BaseException:
-            store.close()
-            raise
-        return store
+        return store._started(functools.partial(store._initialize, state))
 
     def _initialize(self, state: FileState) -> None:
         with self._transactions.connection() as conn:
@@ -216,46 +204,17 @@ class SQLiteStore(SQLiteLookups, SQLiteListing, Store):
 
     # -- writes ------------------------------------------------------------------------------
 
-    def add(
-        self,
-        interactions: Sequence[Interaction],
-        vectors: Matrix | None,
-        *,
-        skip_conflicts: bool = False,
+    def _write_checked(
+        self, items: list[Interaction], matrix: Matrix | None, mode: WriteMode
     ) -> list[str]:
-        """Durably record interactions and their prompt vectors, all or nothing."""
-        return self._write(interactions, vectors, skip_conflicts, False)
-
-    def replace(
-        self,
-        interactions: Sequence[Interaction],
-        vectors: Matrix | None,
-        *,
-        rewrite: bool = False,
-    ) -> list[str]:
-        """Durably put interactions in place of the stored ones, in one transaction."""
-        return self._write(interactions, vectors, False, True, rewrite)
-
-    def _write(
-        self,
-        given: Sequence[Interaction],
-        vectors: Any,
-        skip: bool,
-        replace: bool,
-        rewrite: bool = False,
-    ) -> list[str]:
-        items = list(given)
-        if not items:
-            return []
-        matrix = checks.vector_matrix(vectors, len(items))
-        check_records(items, matrix)
+        """Write checked records in one transaction (``add`` or ``replace``, as ``mode`` says)."""
         with self._transactions.write() as (conn, vec_loaded):
             if matrix is not None:
                 checks.check_fits_encoder(matrix, read_encoder(conn))
             write = (
-                functools.partial(replace_rows, rewrite=rewrite)
-                if replace
-                else functools.partial(add_rows, skip=skip)
+                functools.partial(replace_rows, rewrite=mode.rewrite)
+                if mode.replace
+                else functools.partial(add_rows, skip=mode.skip_conflicts)
             )
             return write(conn, self._changes, items, matrix, vec_loaded)
 
@@ -459,19 +418,6 @@ class SQLiteStore(SQLiteLookups, SQLiteListing, Store):
         """Close every connection of every thread. Calling it twice is harmless."""
         self._finalizer()
 
-    def __enter__(self) -> SQLiteStore:
-        """Use the store in a ``with`` block; it is closed at the end."""
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Close the store."""
-        self.close()
-
     def __repr__(self) -> str:
         """``SQLiteStore('/path/graph.db')``."""
         return f"{type(self).__name__}({self.location!r})"
@@ -480,9 +426,4 @@ class SQLiteStore(SQLiteLookups, SQLiteListing, Store):
 def _open_import_target(cls: type[SQLiteStore], path: Path) -> SQLiteStore:
     """An empty store at a temporary path for :func:`import_json_store` (no fsync per write)."""
     store = cls(path, synchronous="OFF")
-    try:
-        store._initialize(FileState.MISSING)
-    except BaseException:
-        store.close()
-        raise
-    return store
+    return store._started(functools.partial(store._initialize, FileState.MISSING))

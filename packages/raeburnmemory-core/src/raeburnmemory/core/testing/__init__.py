@@ -25,6 +25,7 @@ from raeburnmemory.core.testing.processes import (
     modes_restored,
     probe_held_to_permissions,
     require_file_permissions,
+    store_for_permissions,
     without_permission_override,
 )
 from raeburnmemory.core.testing.vector_contract import VectorIndexContract
@@ -41,6 +42,7 @@ __all__ = [
     "modes_restored",
     "probe_held_to_permissions",
     "require_file_permissions",
+    "store_for_permissions",
     "unit_vectors",
     "without_permission_override",
 ]

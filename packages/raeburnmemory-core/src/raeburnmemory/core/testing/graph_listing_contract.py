@@ -23,7 +23,12 @@ from raeburnmemory.core.listing import Order
 from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.model import Interaction
 from raeburnmemory.core.testing.data import interactions
-from raeburnmemory.core.testing.graph_sessions_contract import GraphSessionsContract
+from raeburnmemory.core.testing.graph_sessions_contract import (
+    GraphSessionsContract,
+    Refusals,
+    _assert_each_refused,
+    _tampered,
+)
 
 __all__ = ["GraphListingContract", "write_in_this_process"]
 
@@ -135,8 +140,8 @@ class GraphListingContract(GraphSessionsContract):
         cursor = graph.interactions(limit=2, session_id="session-1").next_cursor
         assert cursor is not None
         graph.interactions(limit=2, session_id="session-1", cursor=cursor)
-        tampered = cursor[:-3] + ("A" if cursor[-3] != "A" else "B") + cursor[-2:]
-        refused: list[tuple[dict[str, Any], type[Exception], str]] = [
+        tampered = _tampered(cursor)
+        refused: Refusals = [
             ({"cursor": tampered, "session_id": "session-1"}, InvalidCursorError, "altered"),
             ({"cursor": "not a cursor!"}, InvalidCursorError, "cursor"),
             ({"cursor": ""}, InvalidCursorError, "cursor"),
@@ -156,10 +161,7 @@ class GraphListingContract(GraphSessionsContract):
                 "order",
             )
         )
-        for arguments, error, words in refused:
-            with pytest.raises(error) as caught:
-                graph.interactions(**arguments)
-            assert words in str(caught.value), arguments
+        _assert_each_refused(graph.interactions, refused)
         assert issubclass(InvalidCursorError, ConfigurationError)
         with pytest.raises(InvalidFilterError):
             graph.count(where={"$and": []})

@@ -7,6 +7,7 @@ in. Every page is checked against a brute-force summary of the interactions writ
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -23,6 +24,23 @@ from raeburnmemory.core.testing.data import interaction, interactions
 __all__ = ["GraphSessionsContract", "check_a_store_groups_sessions"]
 
 _EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+#: Arguments a call must refuse, with the error and words in its message.
+Refusals = list[tuple[dict[str, Any], type[Exception], str]]
+
+
+def _tampered(cursor: str) -> str:
+    """``cursor`` with one character changed (its checksum no longer holds)."""
+    return cursor[:-3] + ("A" if cursor[-3] != "A" else "B") + cursor[-2:]
+
+
+def _assert_each_refused(call: Callable[..., object], refused: Refusals) -> None:
+    """Fail unless ``call`` raises each listed error, with its words, for each set of arguments."""
+    for arguments, error, words in refused:
+        with pytest.raises(error) as caught:
+            call(**arguments)
+        assert words in str(caught.value), arguments
 
 
 def _expected(items: list[Interaction], **filters: Any) -> list[SessionSummary]:
@@ -167,10 +185,9 @@ class GraphSessionsContract:
         cursor = graph.session_overview(limit=2, agent_id="agent-1").next_cursor
         assert cursor is not None
         graph.session_overview(limit=2, agent_id="agent-1", cursor=cursor)
-        tampered = cursor[:-3] + ("A" if cursor[-3] != "A" else "B") + cursor[-2:]
         listing = graph.interactions(limit=2, agent_id="agent-1").next_cursor
-        refused: list[tuple[dict[str, Any], type[Exception], str]] = [
-            ({"cursor": tampered, "agent_id": "agent-1"}, InvalidCursorError, "altered"),
+        refused: Refusals = [
+            ({"cursor": _tampered(cursor), "agent_id": "agent-1"}, InvalidCursorError, "altered"),
             ({"cursor": cursor}, InvalidCursorError, "other filters"),
             ({"cursor": listing, "agent_id": "agent-1"}, InvalidCursorError, "cursor"),
             ({"cursor": "not a cursor!"}, InvalidCursorError, "cursor"),
@@ -179,10 +196,7 @@ class GraphSessionsContract:
             ({"since": "yesterday"}, ConfigurationError, "since"),
             ({"agent_id": 7}, ConfigurationError, "agent_id"),
         ]
-        for arguments, error, words in refused:
-            with pytest.raises(error) as caught:
-                graph.session_overview(**arguments)
-            assert words in str(caught.value), arguments
+        _assert_each_refused(graph.session_overview, refused)
 
     def test_session_overview_async(self, graph: MemoryGraph) -> None:
         graph.batch_add(interactions(6, sessions=2))

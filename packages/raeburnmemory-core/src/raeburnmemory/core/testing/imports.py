@@ -1,8 +1,9 @@
 """Checks every distribution's tests make of its modules: what they export, what they import.
 
 ``modules_of("raeburnmemory.sqlite")`` finds a package's modules (public ones unless asked);
-``check_exports`` imports one and checks its docstring and ``__all__``; ``loaded_by`` runs an
-import in a fresh interpreter and says which of the named heavy modules it pulled in.
+``check_exports`` imports one and checks its docstring and ``__all__``, and ``exports_test``
+makes the test that checks them all; ``loaded_by`` runs an import in a fresh interpreter and says
+which of the named heavy modules it pulled in.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import os
 import pkgutil
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
-__all__ = ["check_exports", "loaded_by", "modules_of"]
+__all__ = ["check_exports", "exports_test", "loaded_by", "modules_of"]
 
 
 def modules_of(package: str, *, private: bool = False) -> list[str]:
@@ -40,6 +41,18 @@ def check_exports(name: str) -> None:
     assert module.__doc__, f"{name} has no docstring"
     for public in getattr(module, "__all__", []):
         assert getattr(module, public, None) is not None, f"{name}.{public} is listed but missing"
+
+
+def exports_test(package: str) -> Callable[[str], None]:
+    """A test, one case per public module of ``package``, that :func:`check_exports` it: give it
+    a ``test_`` name in a test module (``test_public_names_exist = exports_test(...)``)."""
+    import pytest
+
+    @pytest.mark.parametrize("name", modules_of(package))
+    def test(name: str) -> None:
+        check_exports(name)
+
+    return test
 
 
 def loaded_by(

@@ -13,13 +13,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from raeburnmemory.core.listing import ListQuery, Position
 from raeburnmemory.core.model import Interaction
 from raeburnmemory.core.store import Store
 from raeburnmemory.core.testing.data import interaction, unit_vectors
-from raeburnmemory.core.testing.examples import examples
+from raeburnmemory.core.testing.examples import contract_settings
 from raeburnmemory.core.testing.where_strategies import cases
 from raeburnmemory.core.where import Where
 
@@ -157,15 +157,7 @@ class ListingContract:
         assert not missing, f"skipped: {missing}"
         assert not set(ahead) & set(seen), "a record deleted ahead of the position came"
 
-    @settings(
-        max_examples=examples(25),
-        deadline=None,
-        suppress_health_check=[
-            HealthCheck.too_slow,
-            HealthCheck.function_scoped_fixture,
-            HealthCheck.differing_executors,
-        ],
-    )
+    @contract_settings(25)
     @given(case=cases())
     def test_random_filters_list_and_count_as_matches(
         self, store: Store, case: tuple[list[dict[str, Any]], list[dict[str, Any]]]

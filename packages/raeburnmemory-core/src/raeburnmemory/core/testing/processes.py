@@ -10,17 +10,19 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "LineProcess",
     "assert_permission_error",
     "file_permissions_apply",
     "kill_after_acknowledged",
     "modes_restored",
     "probe_held_to_permissions",
     "require_file_permissions",
+    "store_for_permissions",
     "without_permission_override",
 ]
 
@@ -150,3 +152,56 @@ def modes_restored(folder: Path) -> Iterator[Path]:
             folder.chmod(0o755)
             for path in folder.iterdir():
                 path.chmod(0o644)
+
+
+def store_for_permissions(
+    tmp_path: Path, name: str, then: Callable[[Any], object] | None = None, **options: Any
+) -> Iterator[Path]:
+    """For a fixture (``yield from``): skip unless file modes can be enforced, write a store of
+    five interactions at ``tmp_path/store/name`` with ``MemoryGraph`` ``options`` (``then(graph)``
+    writes more before it closes) and yield its path; the folder's modes are restored after."""
+    from raeburnmemory.core.testing.data import interactions
+    from raeburnmemory.memory_graph import MemoryGraph
+
+    require_file_permissions(tmp_path)
+    path = tmp_path / "store" / name
+    with MemoryGraph(path, embedding_model=None, **options) as graph:
+        graph.batch_add(interactions(5))
+        if then is not None:
+            then(graph)
+    with modes_restored(path.parent):
+        yield path
+
+
+class LineProcess:
+    """A child process spoken to in lines: :meth:`say` writes one to its standard input,
+    :meth:`hear` reads one from its standard output."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdin is not None
+        assert process.stdout is not None
+        self.process = process
+        self._stdin = process.stdin
+        self._stdout = process.stdout
+
+    @classmethod
+    @contextlib.contextmanager
+    def running(cls, args: list[str]) -> Iterator[LineProcess]:
+        """Start ``args``; at the end of the block its standard input is closed and it must
+        exit with status 0 within a minute."""
+        pipe = subprocess.PIPE
+        child = cls(subprocess.Popen(args, stdin=pipe, stdout=pipe, text=True))
+        try:
+            yield child
+        finally:
+            child._stdin.close()
+            assert child.process.wait(timeout=60) == 0
+
+    def say(self, line: str) -> None:
+        """Send one line (the newline is added)."""
+        self._stdin.write(line + "\n")
+        self._stdin.flush()
+
+    def hear(self) -> str:
+        """The next line the process writes, newline included (``""`` once it has exited)."""
+        return self._stdout.readline()

@@ -16,12 +16,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, given
 
 from raeburnmemory.core.errors import InvalidFilterError
 from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.model import MAX_TOP_K, Interaction
 from raeburnmemory.core.testing.data import interaction
+from raeburnmemory.core.testing.examples import contract_settings
 from raeburnmemory.core.testing.where_strategies import cases
 from raeburnmemory.core.where import matches
 
@@ -74,16 +75,7 @@ def _expected(
 class SearchWhereContract:
     """Metadata filters in searches, on a MemoryGraph: the same hits as a brute force."""
 
-    @settings(
-        max_examples=15,
-        deadline=None,
-        suppress_health_check=[
-            HealthCheck.too_slow,
-            HealthCheck.function_scoped_fixture,
-            HealthCheck.differing_executors,
-            HealthCheck.filter_too_much,
-        ],
-    )
+    @contract_settings(15, HealthCheck.filter_too_much)
     @given(case=cases())
     def test_random_filters_search_as_a_brute_force(
         self, graph: MemoryGraph, case: tuple[list[dict[str, Any]], list[dict[str, Any]]]

@@ -8,11 +8,12 @@ the contract itself.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pytest
@@ -33,11 +34,28 @@ from raeburnmemory.core.testing.expiry_contract import ExpiryStoreContract
 from raeburnmemory.core.testing.listing_contract import ListingContract
 from raeburnmemory.core.testing.prompt_only_contract import PromptOnlyStoreContract
 
-__all__ = ["StoreContract"]
+__all__ = ["StoreContract", "closing_all"]
 
 #: More interactions than one chunk of ``MemoryGraph.batch_add`` or one journal line.
 BIG_BATCH = 2100
 StoreFactory = Callable[..., Store]
+_S = TypeVar("_S", bound=Store)
+
+
+@contextlib.contextmanager
+def closing_all(open_store: Callable[..., _S]) -> Iterator[Callable[..., _S]]:
+    """``open_store`` (any arguments), keeping every store it opens in the block to close them
+    all at the block's end: the factory fixture of a store's tests."""
+    stores: list[_S] = []
+
+    def opening(*args: Any, **kwargs: Any) -> _S:
+        store = open_store(*args, **kwargs)
+        stores.append(store)
+        return store
+
+    yield opening
+    for store in stores:
+        store.close()
 
 
 def _rows(store: Store) -> dict[str, Any]:
@@ -112,16 +130,8 @@ class StoreContract(
     @pytest.fixture
     def opened(self, store_factory: StoreFactory) -> Iterator[Callable[..., Store]]:
         """Opens stores through ``store_factory`` and closes them after the test."""
-        stores: list[Store] = []
-
-        def open_store(create: bool = True) -> Store:
-            store = store_factory(create=create)
-            stores.append(store)
-            return store
-
-        yield open_store
-        for store in stores:
-            store.close()
+        with closing_all(store_factory) as open_store:
+            yield open_store
 
     @pytest.fixture
     def store(self, opened: Callable[..., Store]) -> Store:

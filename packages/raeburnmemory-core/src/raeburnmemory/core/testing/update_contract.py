@@ -8,7 +8,6 @@ it; it uses that contract's ``options`` fixture.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ import pytest
 
 from raeburnmemory.core.encoders import HashingEncoder
 from raeburnmemory.core.memory import MemoryGraph
+from raeburnmemory.core.testing.processes import LineProcess
 
 __all__ = ["CountingEncoder", "UpdateContract", "reader_process"]
 
@@ -45,29 +45,16 @@ class CountingEncoder:
 @contextmanager
 def reader_process(options: dict[str, Any]) -> Iterator[_Ask]:
     """Another process with a MemoryGraph on the store, asked for searches (``ask(mode, text)``)."""
-    reader = subprocess.Popen(
-        [sys.executable, "-m", "raeburnmemory.core.testing._search_worker", json.dumps(options)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert reader.stdin is not None
-    assert reader.stdout is not None
-    try:
-        assert reader.stdout.readline() == "ready\n"
+    worker = [sys.executable, "-m", "raeburnmemory.core.testing._search_worker"]
+    with LineProcess.running([*worker, json.dumps(options)]) as reader:
+        assert reader.hear() == "ready\n"
 
         def ask(mode: str, text: str) -> list[list[Any]]:
-            assert reader.stdin is not None
-            assert reader.stdout is not None
-            reader.stdin.write(f"{mode} {text}\n")
-            reader.stdin.flush()
-            found: list[list[Any]] = json.loads(reader.stdout.readline())
+            reader.say(f"{mode} {text}")
+            found: list[list[Any]] = json.loads(reader.hear())
             return found
 
         yield ask
-    finally:
-        reader.stdin.close()
-        assert reader.wait(timeout=60) == 0
 
 
 def _vector(graph: MemoryGraph, prompt_id: str) -> np.ndarray[Any, Any]:
