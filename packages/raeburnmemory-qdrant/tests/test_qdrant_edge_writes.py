@@ -14,6 +14,7 @@ import pytest
 
 from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.model import VectorPayload
+from raeburnmemory.core.store import StoredVectors
 from raeburnmemory.core.testing import interactions
 from raeburnmemory.qdrant import _edge, _in_step, index
 from raeburnmemory.qdrant._points import point_id
@@ -69,7 +70,9 @@ def test_every_vector_is_stored_exactly_whatever_the_matrix(
     try:
         engine.open(8, None)
         ids = [f"p{n}" for n in range(5)]
-        engine.upsert(ids, shape(rows), [VectorPayload("s", "a", float(n)) for n in range(5)])
+        engine.upsert(
+            StoredVectors(ids, shape(rows), [VectorPayload("s", "a", float(n)) for n in range(5)])
+        )
         with engine._shard() as shard:
             records = shard.retrieve([point_id(pid) for pid in ids], False, True)
         stored = {str(record.id): record.vector for record in records}

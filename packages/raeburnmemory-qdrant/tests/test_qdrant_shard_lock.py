@@ -33,6 +33,7 @@ if mode == "bare":
     flush = shard.flush
 else:
     from raeburnmemory.core.model import VectorPayload
+    from raeburnmemory.core.store import StoredVectors
     from raeburnmemory.qdrant._edge import EdgeEngine
     from raeburnmemory.qdrant.settings import resolve_settings
     import numpy as np
@@ -40,7 +41,8 @@ else:
     engine.open(8, None)
     def add(n):
         ids = [str(uuid.uuid4()) for _ in range(n)]
-        engine.upsert(ids, np.ones((n, 8), dtype=np.float32), [VectorPayload("s", "a", 0.0)] * n)
+        vectors = np.ones((n, 8), dtype=np.float32)
+        engine.upsert(StoredVectors(ids, vectors, [VectorPayload("s", "a", 0.0)] * n))
     flush = engine.flush
 add(10)
 flush()

@@ -41,7 +41,7 @@ from qdrant_edge import (
 
 from raeburnmemory.core.errors import StoreError
 from raeburnmemory.core.model import EncoderInfo, SearchFilter, VectorPayload
-from raeburnmemory.core.store import Matrix, ScoredIds
+from raeburnmemory.core.store import Matrix, ScoredIds, StoredVectors
 from raeburnmemory.qdrant import _legacy, _pool
 from raeburnmemory.qdrant._engine import Engine
 from raeburnmemory.qdrant._failures import CollectionMissingError, is_unavailable
@@ -240,18 +240,17 @@ class EdgeEngine(Engine):
 
     def upsert(
         self,
-        ids: Sequence[str],
-        vectors: Matrix,
-        payloads: Sequence[VectorPayload],
+        points: StoredVectors,
         point_ids: Sequence[str] | None = None,
     ) -> None:
         """Upsert in calls of :data:`EDGE_BATCH` points, then flush past :data:`FLUSH_EVERY`."""
         # Native, aligned float32 rows (a store may hand over rows read at any byte offset).
-        matrix = np.require(vectors, dtype=np.float32, requirements=["C_CONTIGUOUS", "ALIGNED"])
+        ids, payloads = points.ids, points.payloads
+        matrix = np.require(points.vectors, np.float32, ("C_CONTIGUOUS", "ALIGNED"))
         for start in range(0, len(ids), EDGE_BATCH):
             stop = start + EDGE_BATCH
             chunk = ids[start:stop]
-            points = edge_points(
+            batch = edge_points(
                 chunk,
                 [point_id(pid) for pid in chunk] if point_ids is None else point_ids[start:stop],
                 matrix[start:stop],
@@ -259,8 +258,8 @@ class EdgeEngine(Engine):
             )
             with self._handle() as handle, self._shard() as shard:
                 handle.wrote()
-                shard.update(UpdateOperation.upsert_points(points))
-                self._unflushed += len(points)
+                shard.update(UpdateOperation.upsert_points(batch))
+                self._unflushed += len(batch)
         if self._unflushed >= FLUSH_EVERY:
             # Once per call, not every FLUSH_EVERY points: a flush costs little CPU but waits
             # for the disk (about 0.4 s on a busy machine, whatever it writes), and the store,

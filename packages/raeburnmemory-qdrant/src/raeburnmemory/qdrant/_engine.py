@@ -11,8 +11,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import ClassVar
 
-from raeburnmemory.core.model import EncoderInfo, SearchFilter, VectorPayload
-from raeburnmemory.core.store import Matrix, ScoredIds
+from raeburnmemory.core.model import EncoderInfo, SearchFilter
+from raeburnmemory.core.store import Matrix, ScoredIds, StoredVectors
 from raeburnmemory.qdrant.settings import QdrantSettings
 
 #: Points per upsert request, and ids per delete request.
@@ -47,9 +47,7 @@ class Engine(ABC):
     @abstractmethod
     def upsert(
         self,
-        ids: Sequence[str],
-        vectors: Matrix,
-        payloads: Sequence[VectorPayload],
+        points: StoredVectors,
         point_ids: Sequence[str] | None = None,
     ) -> None:
         """Insert or replace the prompts' points (``point_ids``: theirs, when already known)."""

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from qdrant_client import models
 
 from raeburnmemory.core.model import EncoderInfo, SearchFilter, VectorPayload
-from raeburnmemory.core.store import Matrix, ScoredIds
+from raeburnmemory.core.store import Matrix, ScoredIds, StoredVectors
 from raeburnmemory.qdrant import _collection, _pool
 from raeburnmemory.qdrant._engine import UPSERT_BATCH, Engine
 from raeburnmemory.qdrant._points import (
@@ -90,13 +90,11 @@ class ServerEngine(Engine):
 
     def upsert(
         self,
-        ids: Sequence[str],
-        vectors: Matrix,
-        payloads: Sequence[VectorPayload],
+        points: StoredVectors,
         point_ids: Sequence[str] | None = None,
     ) -> None:
         """Upsert in requests of :data:`UPSERT_BATCH` points, each acknowledged."""
-        for batch in batches(ids, vectors, payloads, UPSERT_BATCH, point_ids):
+        for batch in batches(points.ids, points.vectors, points.payloads, UPSERT_BATCH, point_ids):
             self._lease.client.upsert(self.settings.collection, points=batch, wait=True)
 
     def delete(self, point_ids: Sequence[str]) -> None:

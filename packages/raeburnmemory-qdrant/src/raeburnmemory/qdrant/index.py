@@ -33,7 +33,7 @@ from raeburnmemory.core.errors import (
 from raeburnmemory.core.limits import check_vectors
 from raeburnmemory.core.model import SearchFilter, VectorPayload
 from raeburnmemory.core.options import option_names
-from raeburnmemory.core.store import Matrix, ScoredIds, Store
+from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoredVectors
 from raeburnmemory.core.vectors import VectorIndex
 from raeburnmemory.qdrant._engine import Engine
 from raeburnmemory.qdrant._failures import failed, is_unavailable, translated, unavailable
@@ -161,14 +161,12 @@ class QdrantVectors(VectorIndex):
 
     def _upsert(
         self,
-        ids: Sequence[str],
-        vectors: Matrix,
-        payloads: Sequence[VectorPayload],
+        points: StoredVectors,
         point_ids: Sequence[str] | None = None,
     ) -> None:
         with self._writing() as engine:
-            engine.upsert(ids, vectors, payloads, point_ids)
-            self._content.upserted(ids, vectors, payloads)
+            engine.upsert(points, point_ids)
+            self._content.upserted(points.ids, points.vectors, points.payloads)
 
     def _delete_points(self, point_ids: Sequence[str], prompt_ids: Sequence[str] = ()) -> None:
         """Delete points; ``prompt_ids`` names them all, or the content followed is lost."""
@@ -239,14 +237,14 @@ class QdrantVectors(VectorIndex):
         self._delete_points(sorted(present.difference(wanted)))
         rows = [row for row, point in enumerate(wanted) if point not in present]
         if rows and len(rows) == len(wanted):  # every row: no copy of the matrix
-            self._upsert(stored.ids, stored.vectors, stored.payloads, wanted)
+            self._upsert(stored, wanted)
         elif rows:
-            self._upsert(
+            missing = StoredVectors(
                 [stored.ids[row] for row in rows],
                 stored.vectors[rows],
                 [stored.payloads[row] for row in rows],
-                [wanted[row] for row in rows],
             )
+            self._upsert(missing, [wanted[row] for row in rows])
         if self._engine.exclusive:
             self._content.matched(stored, (stored.ids[row] for row in rows))
             self._writes_seen = self._open_engine().writes()
@@ -267,7 +265,7 @@ class QdrantVectors(VectorIndex):
             self._delete_points([point_id(pid) for pid in removals], removals)
         ids, vectors, payloads = self._pending.upserts(self._dim)
         if ids:
-            self._upsert(ids, vectors, payloads)
+            self._upsert(StoredVectors(ids, vectors, payloads))
         self._pending.pushed()
         self._record_encoder()
 
@@ -324,7 +322,7 @@ class QdrantVectors(VectorIndex):
                 payloads = [payloads[row] for row in rows]
             if len(ids) > MAX_PENDING and not self._pending:
                 try:  # too many to queue: push now, or rebuild from the store later
-                    self._upsert(ids, matrix, payloads)
+                    self._upsert(StoredVectors(list(ids), matrix, list(payloads)))
                     return
                 except Exception as exc:
                     if not is_unavailable(exc, self._settings):
