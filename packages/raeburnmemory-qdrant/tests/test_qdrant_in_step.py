@@ -1,5 +1,6 @@
-"""Reopening an embedded shard closed in step with the store, and staying correct when another
-process wrote the store meanwhile (real processes, a real Qdrant Edge shard)."""
+"""Reopening an embedded shard closed in step with the store (without reading a vector when the
+store's version token is unchanged), and staying correct when another process wrote the store
+meanwhile, even one killed before closing (real processes, a real Qdrant Edge shard)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from typing import Any
 import numpy as np
 import pytest
 
+from raeburnmemory.core.json_store import JsonStore
 from raeburnmemory.core.memory import MemoryGraph
 from raeburnmemory.core.registry import load_storage_backend
+from raeburnmemory.core.store import StoredVectors
 from raeburnmemory.core.testing import interaction, interactions
 from raeburnmemory.qdrant._in_step import store_fingerprint
+from raeburnmemory.qdrant.index import QdrantVectors
 
 # Real processes or long property searches: the main Python's test session runs it.
 pytestmark = pytest.mark.slow
@@ -63,6 +67,8 @@ with MemoryGraph(**options) as graph:
     elif change == "delete":
         graph.delete_interaction("p3")
         graph.delete_interaction("p4")
+    elif change == "compact":
+        graph.export()
     else:  # a prompt deleted, and another added in the same session
         graph.delete_interaction("p5")
         graph.batch_add([interaction(31, session_id="session-1")])
@@ -72,6 +78,7 @@ _EXPECTED = {
     "add": {f"p{i}" for i in range(35)},
     "delete": {f"p{i}" for i in range(30)} - {"p3", "p4"},
     "both": ({f"p{i}" for i in range(30)} - {"p5"}) | {"p31"},
+    "compact": {f"p{i}" for i in range(30)},
 }
 
 
@@ -141,19 +148,22 @@ time.sleep(120)
 """
 
 
-def test_a_writer_killed_after_an_in_step_open_leaves_no_claim(tmp_path: Path) -> None:
-    with MemoryGraph(**_options(tmp_path)) as graph:
-        graph.batch_add(interactions(30))
-    assert "in_step" in _marker(tmp_path)
+def _killed_after_writing(script: str, argument: str) -> None:
+    """Run ``script`` in another process and SIGKILL it once it prints that it has written."""
     writer = subprocess.Popen(
-        [sys.executable, "-c", _WRITE_AND_WAIT, json.dumps(_options(tmp_path))],
-        stdout=subprocess.PIPE,
-        text=True,
+        [sys.executable, "-c", script, argument], stdout=subprocess.PIPE, text=True
     )
     assert writer.stdout is not None
     assert writer.stdout.readline().strip() == "written"
     writer.send_signal(signal.SIGKILL)
     writer.wait(timeout=30)
+
+
+def test_a_writer_killed_after_an_in_step_open_leaves_no_claim(tmp_path: Path) -> None:
+    with MemoryGraph(**_options(tmp_path)) as graph:
+        graph.batch_add(interactions(30))
+    assert "in_step" in _marker(tmp_path)
+    _killed_after_writing(_WRITE_AND_WAIT, json.dumps(_options(tmp_path)))
     assert "in_step" not in _marker(tmp_path)
     assert _indexed(tmp_path) == {f"p{i}" for i in range(1, 40)}
 
@@ -184,3 +194,108 @@ def test_the_fingerprint_ignores_order_and_sees_every_field() -> None:
         StoredVectors(ids[:5], vectors[:5], payloads[:5]),
     ]
     assert len({base, *(store_fingerprint(other) for other in others)}) == 1 + len(others)
+
+
+# -- the store's version token ---------------------------------------------------------------------
+
+THIRTY = {f"p{i}" for i in range(30)}
+
+
+def _in_step_with_a_token(tmp_path: Path) -> None:
+    """Thirty prompts, then an open that writes nothing: its close records the store's token."""
+    with MemoryGraph(**_options(tmp_path)) as graph:
+        graph.batch_add(interactions(30))
+    assert _indexed(tmp_path) == THIRTY
+    assert {"in_step", "store_version"} <= set(_marker(tmp_path))
+
+
+class CountingStore(JsonStore):
+    """A JSON store counting the calls that read every vector."""
+
+    reads = 0
+
+    def load_vectors(self) -> StoredVectors:
+        """Counted, then read."""
+        type(self).reads += 1
+        return super().load_vectors()
+
+    def vector_blocks(self, rows: int = 8192) -> Any:
+        """Counted, then read."""
+        type(self).reads += 1
+        return super().vector_blocks(rows)
+
+
+def _reopen_counting(tmp_path: Path) -> tuple[int, set[str]]:
+    """Open the index over a counting store: the vector reads, and what a search finds."""
+    CountingStore.reads = 0
+    store = CountingStore.open(str(tmp_path / "graph.json"))
+    try:
+        info = store.encoder_info()
+        assert info is not None
+        index = QdrantVectors.create(dim=info.dim, store=store, options={})
+        try:
+            index.reconcile(store)
+            reads = CountingStore.reads
+            query = store.vectors_of(["p0"]).vectors
+            found = {pid for pid, _ in index.search(query, ALL)}
+        finally:
+            index.close()
+    finally:
+        store.close()
+    return reads, found
+
+
+def test_a_reopen_of_an_unchanged_store_reads_no_vector(tmp_path: Path) -> None:
+    _in_step_with_a_token(tmp_path)
+    claim = _marker(tmp_path)
+    assert _reopen_counting(tmp_path) == (0, THIRTY)
+    assert _reopen_counting(tmp_path) == (0, THIRTY)
+    assert _marker(tmp_path) == claim
+
+
+@pytest.mark.parametrize("change", ["add", "delete", "both", "compact"])
+def test_another_process_writing_after_the_token_was_recorded_is_caught(
+    tmp_path: Path, change: str
+) -> None:
+    _in_step_with_a_token(tmp_path)
+    token = _marker(tmp_path)["store_version"]
+    _write_in_another_process(tmp_path, change)
+    reads, found = _reopen_counting(tmp_path)
+    assert found == _EXPECTED[change]
+    assert reads >= 1  # the token changed, so the store's vectors were compared
+    assert _marker(tmp_path)["store_version"] != token
+    assert _reopen_counting(tmp_path) == (0, _EXPECTED[change])
+
+
+_WRITE_AND_DIE = """
+import sys, time
+from raeburnmemory.core.json_store import JsonStore
+from raeburnmemory.core.testing import interactions, unit_vectors
+
+store = JsonStore.open(sys.argv[1])
+items = interactions(4, start=30)
+store.add(items, unit_vectors(4, dim=store.encoder_info().dim, seed=5))
+store.delete(["p1"])
+print("written", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_store_writer_killed_before_closing_leaves_the_shard_behind_and_caught_up(
+    tmp_path: Path,
+) -> None:
+    _in_step_with_a_token(tmp_path)
+    _killed_after_writing(_WRITE_AND_DIE, str(tmp_path / "graph.json"))
+    expected = (THIRTY - {"p1"}) | {f"p{i}" for i in range(30, 34)}
+    assert _reopen_counting(tmp_path)[1] == expected
+    assert _reopen_counting(tmp_path) == (0, expected)
+
+
+def test_a_write_after_a_trusted_open_takes_the_token_away(tmp_path: Path) -> None:
+    _in_step_with_a_token(tmp_path)
+    with MemoryGraph(**_options(tmp_path)) as graph:
+        graph.batch_add([interaction(40)])
+        assert "store_version" not in _marker(tmp_path)
+    reads, found = _reopen_counting(tmp_path)
+    assert found == THIRTY | {"p40"}
+    assert reads >= 1

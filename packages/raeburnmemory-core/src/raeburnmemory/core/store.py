@@ -358,10 +358,9 @@ class Store(ABC):
         them (the same rows in the same order; :meth:`refresh` then goes on as after
         :meth:`load_vectors`), in blocks of about ``rows`` rows, read inside the ``with`` block.
 
-        An index built from the blocks never holds a second copy of every vector. A store that
-        locks its files while the blocks are read lets go once the last block is read. This
-        default slices :meth:`load_vectors`; stores that can read their vectors a block at a
-        time do better.
+        An index built from them never holds a second copy of every vector. A store that locks
+        its files while they are read lets go after the last block. This default slices
+        :meth:`load_vectors`.
         """
         stored = self.load_vectors()
         yield VectorBlocks(len(stored), _slices(stored, rows))
@@ -393,18 +392,18 @@ class Store(ABC):
         (the default) when the store has nothing cheaper than :meth:`load_vectors`."""
         return None
 
+    def version_token(self) -> str | None:
+        """A token that changes whenever the stored vectors or payloads change: an index that
+        recorded it knows, when it is equal, that they are unchanged (``None``: not known)."""
+        return None
+
     @abstractmethod
     def refresh(self) -> StoreChanges:
         """Catch up with other writers: their changes since the last call (never this object's)."""
 
     def catching_up_may_wait(self) -> bool:
         """Whether catching up with other writers (:meth:`refresh`) may have to wait for one of
-        them first (``True`` if unsure).
-
-        Only that is asked: a caller that must not block (an event loop) hands its work to a
-        thread when this is ``True``; whether a search can answer at once is decided above the
-        store, by the graph's index keeper.
-        """
+        them first (``True`` if unsure): an event loop then hands its work to a thread."""
         return True
 
     def own_files(self) -> list[Path]:

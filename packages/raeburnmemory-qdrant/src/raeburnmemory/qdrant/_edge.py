@@ -45,6 +45,7 @@ from raeburnmemory.core.store import Matrix, ScoredIds, StoredVectors
 from raeburnmemory.qdrant import _legacy, _pool
 from raeburnmemory.qdrant._engine import Engine
 from raeburnmemory.qdrant._failures import CollectionMissingError, is_unavailable
+from raeburnmemory.qdrant._in_step import Claim
 from raeburnmemory.qdrant._marker import (
     Found,
     check_request,
@@ -332,15 +333,15 @@ class EdgeEngine(Engine):
         """How many writes the shard has taken in this process (every index sharing it)."""
         return self._lease.shard.writes
 
-    def in_step_claim(self) -> str | None:
-        """The fingerprint the shard's marker records it was closed in step with, if any."""
+    def in_step_claim(self) -> Claim | None:
+        """What the shard's marker records it was closed in step with, if anything."""
         with self._handle() as handle:
             return handle.claim()
 
-    def claim_in_step(self, fingerprint: str) -> None:
+    def claim_in_step(self, claim: Claim) -> None:
         """Flush the shard, then record in its marker that it holds exactly those rows."""
         with self._handle() as handle:
-            handle.set_claim(fingerprint)
+            handle.set_claim(claim)
 
     def reopen_if_closed(self) -> None:
         """Take the shard again after it was closed (``StoreLockedError`` if someone else has)."""

@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from raeburnmemory.core.model import EncoderInfo, SearchFilter
 from raeburnmemory.core.store import Matrix, ScoredIds, StoredVectors
+from raeburnmemory.qdrant._in_step import Claim
 from raeburnmemory.qdrant.settings import QdrantSettings
 
 #: Points per upsert request, and ids per delete request.
@@ -75,12 +76,12 @@ class Engine(ABC):
         """How many writes the collection has taken from this process (embedded only)."""
         return 0
 
-    def in_step_claim(self) -> str | None:
-        """The fingerprint the collection was closed in step with, if it records one."""
+    def in_step_claim(self) -> Claim | None:
+        """What the collection was closed in step with, if it records it."""
         return None
 
-    def claim_in_step(self, fingerprint: str) -> None:  # noqa: B027 - embedded only
-        """Record that the collection holds exactly the rows of ``fingerprint`` (flushed first)."""
+    def claim_in_step(self, claim: Claim) -> None:  # noqa: B027 - embedded only
+        """Record that the collection holds exactly the rows of ``claim`` (flushed first)."""
 
     def reopen_if_closed(self) -> None:  # noqa: B027 - only the embedded engine can be closed
         """Open the engine again when it was closed underneath (at exit, or by a test)."""

@@ -12,11 +12,18 @@ the prompt id, the payload fields and the vector's bytes, computed column by col
 accidental differences, not deliberate collisions: only this library writes the shard. So it can
 follow this process's own writes one row at a time (:class:`ShardContent`) instead of being
 computed again at close.
+
+Computing the store's fingerprint means reading and hashing every vector. A store that has a
+version token (:meth:`~raeburnmemory.core.store.Store.version_token`) spares that: the token read
+when the shard last matched the store is recorded beside the fingerprint, and an open that finds
+the store's token unchanged trusts the shard without reading a vector. Any doubt (no token, a
+different one) falls back to the fingerprint.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -110,6 +117,16 @@ def store_fingerprint(stored: StoredVectors) -> str:
     """The fingerprint of what the store holds."""
     hashes = row_hashes(stored.ids, stored.vectors, stored.payloads)
     return fingerprint_of(hashes, len(hashes))
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a shard's marker records it was closed in step with."""
+
+    #: The fingerprint of the rows the shard holds.
+    fingerprint: str
+    #: The store's version token when those rows were the store's (``None``: not known).
+    store_version: str | None = None
 
 
 class ShardContent:

@@ -9,8 +9,9 @@ raeburnmemory's own lock, a lock file beside the shard; a second process gets
 Layout, in the folder beside the store (``graph.json.qdrant/``): ``shards/<collection>/`` is the
 shard, ``shards/<collection>.lock`` its lock and ``shards/<collection>.json`` raeburnmemory's
 marker (the encoder of its vectors, and, beside it under ``in_step``, the fingerprint of the
-store's vectors when the shard was closed holding exactly those; the first write after an open
-removes it before touching the shard).
+store's vectors when the shard was closed holding exactly those, with under ``store_version``
+the store's version token then; the first write after an open removes both before touching
+the shard).
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ from qdrant_edge import EdgeShard
 
 from raeburnmemory.core._locking import StoreLock
 from raeburnmemory.core.errors import ConfigurationError, StoreLockedError, StoreUnavailableError
+from raeburnmemory.qdrant._in_step import Claim
 from raeburnmemory.qdrant.settings import QdrantSettings
 
 #: The file Qdrant Edge writes into every shard it creates.
 _EDGE_CONFIG = "edge_config.json"
 #: The marker's key for the fingerprint of what the shard held when it was closed.
 IN_STEP = "in_step"
+#: The marker's key for the store's version token when the shard last matched it.
+STORE_VERSION = "store_version"
 
 
 def folder_in_use(settings: QdrantSettings) -> StoreLockedError:
@@ -132,20 +136,28 @@ class ShardHandle:
         os.replace(temp, self.marker_path)
         self._claimed = IN_STEP in value
 
-    def claim(self) -> str | None:
-        """The fingerprint the marker records the shard was closed in step with, if any."""
-        value = (self.read_marker() or {}).get(IN_STEP)
+    def claim(self) -> Claim | None:
+        """What the marker records the shard was closed in step with, if anything."""
+        mark = self.read_marker() or {}
+        value, version = mark.get(IN_STEP), mark.get(STORE_VERSION)
         self._claimed = isinstance(value, str)
-        return value if isinstance(value, str) else None
+        if not isinstance(value, str):
+            return None
+        return Claim(value, version if isinstance(version, str) else None)
 
-    def set_claim(self, fingerprint: str) -> None:
-        """Flush the shard, then record that it holds exactly the rows of ``fingerprint``."""
+    def set_claim(self, claim: Claim) -> None:
+        """Flush the shard, then record that it holds exactly the rows of ``claim``."""
         shard = self.shard()
         mark = self.read_marker()
-        if shard is None or mark is None or mark.get(IN_STEP) == fingerprint:
+        if shard is None or mark is None:
+            return
+        if (mark.get(IN_STEP), mark.get(STORE_VERSION)) == (claim.fingerprint, claim.store_version):
             return
         shard.flush()
-        mark[IN_STEP] = fingerprint
+        mark[IN_STEP] = claim.fingerprint
+        mark.pop(STORE_VERSION, None)
+        if claim.store_version is not None:
+            mark[STORE_VERSION] = claim.store_version
         self.write_marker(mark)
         self._claimed = True
 
@@ -153,7 +165,9 @@ class ShardHandle:
         """Call before each write: the marker's claim goes first, then the write is counted."""
         if self._claimed is not False:
             mark = self.read_marker()
-            if mark is not None and mark.pop(IN_STEP, None) is not None:
+            if mark is not None and (IN_STEP in mark or STORE_VERSION in mark):
+                mark.pop(IN_STEP, None)
+                mark.pop(STORE_VERSION, None)
                 self.write_marker(mark)
             self._claimed = False
         self.writes += 1

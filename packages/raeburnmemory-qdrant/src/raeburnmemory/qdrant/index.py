@@ -5,8 +5,8 @@ Qdrant cannot be reached, the change waits in memory (with a warning in the log)
 the next write, search or :meth:`QdrantVectors.reconcile`; a change lost with the process is
 restored by the reconciliation every MemoryGraph runs when it opens, which makes the collection
 match the store. An embedded shard closed in step with the store records a fingerprint of its
-rows, and a reconciliation that finds the store's fingerprint equal to it skips comparing them
-(see ``_in_step``).
+rows (and the store's version token), and a reconciliation that finds the store's token, or
+else its fingerprint, equal skips comparing them (see ``_in_step``).
 Both engines sit behind the same calls (see ``_engine``): Qdrant Edge without a URL, qdrant-client
 with one.
 """
@@ -37,7 +37,7 @@ from raeburnmemory.core.store import Matrix, ScoredIds, Store, StoredVectors
 from raeburnmemory.core.vectors import VectorIndex
 from raeburnmemory.qdrant._engine import Engine
 from raeburnmemory.qdrant._failures import failed, is_unavailable, translated, unavailable
-from raeburnmemory.qdrant._in_step import ShardContent, fingerprint_of, row_hashes
+from raeburnmemory.qdrant._in_step import Claim, ShardContent, fingerprint_of, row_hashes
 from raeburnmemory.qdrant._outage import Outage
 from raeburnmemory.qdrant._pending import MAX_PENDING, PendingChanges
 from raeburnmemory.qdrant._points import point_id
@@ -86,6 +86,10 @@ class QdrantVectors(VectorIndex):
         # two differ, and then no fingerprint is recorded at close).
         self._content = ShardContent()
         self._writes_seen = -1
+        # The store's version token read before the shard last matched the store, and the
+        # engine's write count then: it still names the shard's content while that count holds.
+        self._store_version: str | None = None
+        self._version_writes = -1
 
     @classmethod
     def create(cls, *, dim: int, store: Store, options: Mapping[str, Any]) -> QdrantVectors:
@@ -198,18 +202,33 @@ class QdrantVectors(VectorIndex):
             return list(range(len(ids)))
         return self._content.differing(ids, vectors, payloads)
 
-    def _in_step(self, store: Store) -> bool:
-        """Whether the shard was closed holding exactly what ``store`` holds now."""
-        claim = self._open_engine().in_step_claim()
+    def _in_step(self, store: Store, version: str | None) -> bool:
+        """Whether the shard was closed holding exactly what ``store`` holds now.
+
+        ``version`` is the store's token, read before anything else of the store: equal to the
+        one the marker records, no vector is read; otherwise the store's rows are fingerprinted.
+        """
+        engine = self._open_engine()
+        claim = engine.in_step_claim()
         if claim is None:
             return False
-        stored = store.load_vectors()
-        hashes = row_hashes(stored.ids, stored.vectors, stored.payloads)
-        if fingerprint_of(hashes, len(hashes)) != claim:
-            return False
-        self._content.matched(stored, hashes=hashes)
-        self._writes_seen = self._open_engine().writes()
+        if version is not None and claim.store_version == version:
+            # Not known row by row: this index's writes are not followed, so the first one
+            # takes the claim away and the next open compares fingerprints.
+            self._content.lost()
+        else:
+            stored = store.load_vectors()
+            hashes = row_hashes(stored.ids, stored.vectors, stored.payloads)
+            if fingerprint_of(hashes, len(hashes)) != claim.fingerprint:
+                return False
+            self._content.matched(stored, hashes=hashes)
+        self._matched_version(version)
         return True
+
+    def _matched_version(self, version: str | None) -> None:
+        """The shard has just been made (or found) to hold the store's rows of ``version``."""
+        self._writes_seen = self._version_writes = self._open_engine().writes()
+        self._store_version = version
 
     def _record_encoder(self) -> None:
         if self._encoder_recorded:
@@ -222,11 +241,14 @@ class QdrantVectors(VectorIndex):
     def _match_store(self, store: Store) -> None:
         """Make the collection hold exactly the store's vectors."""
         encoder = store.encoder_info()
+        # Read before the store's rows: a write meanwhile makes the token recorded stale (the
+        # next open then compares fingerprints), never a newer token over older rows.
+        version = store.version_token()
         if self._pending.reset:
             self._recreate()
         else:
             self._open_engine().open(self._dim, encoder)
-            if self._in_step(store):
+            if self._in_step(store, version):
                 self._pending.clear()
                 return
         # The collection is listed before the store is read: another process writes the store
@@ -247,7 +269,7 @@ class QdrantVectors(VectorIndex):
             self._upsert(missing, [wanted[row] for row in rows])
         if self._engine.exclusive:
             self._content.matched(stored, (stored.ids[row] for row in rows))
-            self._writes_seen = self._open_engine().writes()
+            self._matched_version(version)
         self._pending.clear()
         self._encoder_recorded = False
         self._record_encoder()
@@ -427,10 +449,12 @@ class QdrantVectors(VectorIndex):
     def _claim_in_step(self) -> None:
         """Record in an embedded shard what it holds, when this index followed every write."""
         fingerprint = self._content.known()
-        if fingerprint is None or self._engine.writes() != self._writes_seen:
+        writes = self._engine.writes()
+        if fingerprint is None or writes != self._writes_seen:
             return
+        version = self._store_version if writes == self._version_writes else None
         try:
-            self._engine.claim_in_step(fingerprint)
+            self._engine.claim_in_step(Claim(fingerprint, version))
         except Exception as exc:  # the next open compares the shard with the store instead
             _log.warning(
                 "Qdrant at %s: recording the shard's state failed: %s", self._settings.where, exc

@@ -44,6 +44,7 @@ from raeburnmemory.core.json_store._state import GraphState
 from raeburnmemory.core.json_store._vector_reads import JsonVectorReads
 from raeburnmemory.core.json_store._vector_rows import VectorLocation
 from raeburnmemory.core.json_store._vector_tail import VectorTail, keep_batch_rows
+from raeburnmemory.core.json_store._version import version_token
 from raeburnmemory.core.json_store._write_checks import write_items
 from raeburnmemory.core.limits import check_records
 from raeburnmemory.core.model import Agent, EncoderInfo, Interaction, Link
@@ -395,6 +396,11 @@ class JsonStore(JsonListing, JsonLookups, JsonVectorReads, Store):
     def derived_file(self, suffix: str) -> Path | None:
         """``<store file><suffix>``, beside the store's own files."""
         return Path(f"{self._files.graph}{suffix}")
+
+    def version_token(self) -> str | None:
+        """Changes with every write and compaction, by any process (see ``_version``)."""
+        with self._reading():
+            return version_token(self._follower)
 
     def refresh(self) -> StoreChanges:
         """Other writers' changes since the last call (or load_vectors), never this object's."""
