@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from raeburnmemory.core.store import ChangeKind
 from raeburnmemory.sqlite._meta import get_meta
 
-__all__ = ["ChangeLog", "ChangedIds"]
+__all__ = ["ChangeLog", "ChangedIds", "version_of"]
 
 
 class ChangedIds(NamedTuple):
@@ -32,6 +32,15 @@ class ChangedIds(NamedTuple):
 def _position(conn: Any) -> int:
     row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()
     return int(row[0]) if row else 0
+
+
+def version_of(conn: Any) -> str | None:
+    """The store's version token: its last change row (the writer's random id and the time
+    make it differ from another store's); ``None`` when the log is empty or that row was trimmed."""
+    row = conn.execute("SELECT seq, writer, at FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
+    if row is None or int(row[0]) != _position(conn):
+        return None
+    return f"sqlite:{int(row[0])}:{int(row[1])}:{float(row[2])!r}"
 
 
 class ChangeLog:

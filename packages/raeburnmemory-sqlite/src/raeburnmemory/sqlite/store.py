@@ -35,7 +35,7 @@ from raeburnmemory.core.store import (
 from raeburnmemory.sqlite import _fts, _vec
 from raeburnmemory.sqlite._access import Access
 from raeburnmemory.sqlite._agents import read_agents
-from raeburnmemory.sqlite._changes import ChangeLog
+from raeburnmemory.sqlite._changes import ChangeLog, version_of
 from raeburnmemory.sqlite._connections import Connection, ThreadConnections
 from raeburnmemory.sqlite._driver import connect, require_vec
 from raeburnmemory.sqlite._json_import import (
@@ -352,6 +352,11 @@ class SQLiteStore(SQLiteLookups, SQLiteListing, Store):
         """Every stored prompt vector with its id and payload, in insertion order."""
         with self._transactions.read() as conn:
             return vectors_where(conn, "", ())
+
+    def version_token(self) -> str | None:
+        """The change log's last row: every write that touches a vector appends one."""
+        with self._transactions.read() as conn:
+            return version_of(conn)
 
     def refresh(self) -> StoreChanges:
         """Other writers' adds and deletes since the last call (never this object's own)."""

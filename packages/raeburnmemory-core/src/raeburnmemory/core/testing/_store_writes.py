@@ -127,3 +127,30 @@ class StoreWritesContract:
         assert store.get("p0") == same
         assert store.count() == 2
         assert sorted(store.load_vectors().ids) == ["p0", "p1"]
+
+    def test_the_version_token_changes_with_every_write_of_any_instance(
+        self, opened: Callable[..., Store]
+    ) -> None:
+        store, other = opened(), opened()
+        store.set_encoder_info(ENCODER)
+        store.add(interactions(3), unit_vectors(3, DIM))
+        first = store.version_token()
+        if first is None:
+            pytest.skip("this store has no version token")
+        assert store.version_token() == first == other.version_token()
+        seen = {first}
+        writes: list[Callable[[], object]] = [
+            lambda: other.add([interaction(5)], unit_vectors(1, DIM, seed=4)),
+            lambda: store.replace([interaction(1, session_id="moved")], unit_vectors(1, DIM)),
+            lambda: other.delete(["p0"]),
+            lambda: store.replace_vectors(
+                [(["p1", "p2", "p5"], unit_vectors(3, DIM, seed=8))], ENCODER
+            ),
+        ]
+        for write in writes:
+            write()
+            token = other.version_token()
+            assert token == store.version_token()
+            assert token is not None
+            assert token not in seen
+            seen.add(token)
