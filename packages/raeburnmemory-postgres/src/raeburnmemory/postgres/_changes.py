@@ -21,7 +21,7 @@ import psycopg
 
 from raeburnmemory.core.store import ChangeKind
 
-__all__ = ["COUNT_SHARDS", "ChangeFeed", "Changes", "log_change", "prune_changes"]
+__all__ = ["COUNT_SHARDS", "ChangeFeed", "Changes", "log_change", "prune_changes", "version_of"]
 
 #: How each kind of change is written in the ``op`` column. These codes are data: processes of
 #: another version read them too.
@@ -72,6 +72,26 @@ def prune_changes(conn: psycopg.Connection[Any]) -> None:
         "((max(xid)::text::numeric) + 1)::text FROM gone HAVING count(*) > 0 "
         "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
     )
+
+
+_VERSION = (
+    "SELECT max(seq), count(*), (SELECT value FROM meta WHERE key = 'changes_floor'), "
+    "(SELECT writer || '@' || at::text FROM changes ORDER BY seq DESC LIMIT 1) FROM changes"
+)
+
+
+def version_of(conn: psycopg.Connection[Any]) -> str | None:
+    """The store's version token, or ``None`` when the change log is empty.
+
+    A transaction may commit a lower sequence number after a higher one was visible, so the
+    highest number alone could stay the same across a commit; the row count cannot (only pruning
+    lowers it, and pruning moves the floor). The last row's writer and time tell stores apart.
+    """
+    row = conn.execute(_VERSION).fetchone()
+    if row is None or row[0] is None:
+        return None
+    last, rows, floor, newest = row
+    return f"postgres:{last}:{rows}:{floor}:{newest}"
 
 
 @dataclass

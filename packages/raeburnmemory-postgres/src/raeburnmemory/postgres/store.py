@@ -28,7 +28,7 @@ from raeburnmemory.core.store import (
     WriteMode,
 )
 from raeburnmemory.postgres import _indexer, _search
-from raeburnmemory.postgres._changes import ChangeFeed, prune_changes
+from raeburnmemory.postgres._changes import ChangeFeed, prune_changes, version_of
 from raeburnmemory.postgres._connect import Pool, connect, open_pool, retrying, translated
 from raeburnmemory.postgres._dsn import redact, resolve_dsn
 from raeburnmemory.postgres._listing import PostgresListing
@@ -350,6 +350,11 @@ class PostgresStore(PostgresLookups, PostgresListing, Store):
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             self._feed.baseline(conn)
             return stored_vectors(conn, "", ())
+
+    def version_token(self) -> str | None:
+        """Changes with every commit that writes the change log (see ``_changes.version_of``)."""
+        with self._connection() as conn:
+            return version_of(conn)
 
     def refresh(self) -> StoreChanges:
         """Other writers' adds, deletes and vector replacements since the last call."""
