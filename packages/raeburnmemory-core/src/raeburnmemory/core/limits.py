@@ -23,7 +23,9 @@ from __future__ import annotations
 import json
 import math
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any
 
@@ -94,6 +96,14 @@ def id_problem(value: object) -> str | None:
 
 def check_id(value: object, what: str) -> str:
     """``value`` if it is an acceptable id, else ``InvalidInteractionError`` naming ``what``."""
+    # the common case first: printable text has no control character and no surrogate
+    if (
+        type(value) is str
+        and 0 < len(value) <= MAX_ID_LENGTH
+        and value.isprintable()
+        and not value.isspace()
+    ):
+        return value
     problem = id_problem(value)
     if problem is not None:
         shown = _shown(value) if isinstance(value, str) else ""
@@ -226,10 +236,36 @@ def check_vectors(vectors: Any, what: str = "the vectors") -> None:
             )
 
 
+#: The records checked already by the write under way in this context (see
+#: :func:`_checked_records`), each under its ``id()`` and held, so no other object takes it.
+_CHECKED: ContextVar[dict[int, Interaction] | None] = ContextVar("_checked", default=None)
+
+
+@contextmanager
+def _checked_records(items: Sequence[Interaction]) -> Iterator[None]:
+    """While the block runs, :func:`check_records` takes these very objects as checked.
+
+    For a writer that made ``items`` itself with :func:`check_interaction`'s rules applied
+    (``batch_add``), so a store does not check each one again; an equal record that is another
+    object, or a record written from another thread or after the block, is checked as before.
+    """
+    token = _CHECKED.set({id(item): item for item in items})
+    try:
+        yield
+    finally:
+        _CHECKED.reset(token)
+
+
 def check_records(interactions: Iterable[Interaction], vectors: Any = None) -> None:
     """What a store's ``add`` checks before it writes: every interaction and the vectors."""
-    for item in interactions:
-        check_interaction(item)
+    checked = _CHECKED.get()
+    if checked is None:
+        for item in interactions:
+            check_interaction(item)
+    else:
+        for item in interactions:
+            if checked.get(id(item)) is not item:
+                check_interaction(item)
     if vectors is not None:
         check_vectors(vectors)
 

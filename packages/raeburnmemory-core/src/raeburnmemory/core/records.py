@@ -52,7 +52,7 @@ def _node(
     """
     if isinstance(value, str):
         value = {"id": value} if kind == "agent" else {main: value}
-    if not isinstance(value, Mapping):
+    elif not isinstance(value, dict) and not isinstance(value, Mapping):  # a dict: one quick test
         raise InvalidInteractionError(
             f"{kind} must be a string or a dict with a '{main}' key, not {type(value).__name__}"
         )
@@ -61,7 +61,7 @@ def _node(
         given = new_id() if default_id is None else default_id
     ident = check_id(given, f"{kind} id")
     extra: dict[str, Any] = {}
-    if value.keys() - {"id", main}:
+    if len(value) > ("id" in value) + (main in value):  # keys other than these two
         rest = {k: v for k, v in value.items() if k not in ("id", main)}
         extra = check_json_object(rest, f"{kind} attributes")
         check_extra_keys(kind, extra)
@@ -142,11 +142,11 @@ def interaction_from_mapping(item: Mapping[str, Any] | Interaction, position: in
             return check_interaction(item)
         except InvalidInteractionError as exc:
             raise InvalidInteractionError(f"item {position}: {exc}") from None
-    if not isinstance(item, Mapping):
+    if not isinstance(item, dict) and not isinstance(item, Mapping):  # a dict: one quick test
         raise InvalidInteractionError(f"item {position} must be a dict, not {type(item).__name__}")
-    unknown = sorted(set(item) - _BATCH_KEYS)
-    missing = sorted({"prompt"} - set(item))
-    if unknown or missing:
+    if "prompt" not in item or not _BATCH_KEYS.issuperset(item):
+        unknown = sorted(set(item) - _BATCH_KEYS)
+        missing = sorted({"prompt"} - set(item))
         parts = [f"unknown keys {', '.join(unknown)}"] if unknown else []
         parts += [f"missing keys {', '.join(missing)}"] if missing else []
         raise InvalidInteractionError(f"item {position}: {'; '.join(parts)}")

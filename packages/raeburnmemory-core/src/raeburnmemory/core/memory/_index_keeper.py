@@ -183,7 +183,9 @@ class IndexKeeper:
         fresh = set(added)
         rows = [i for i, item in enumerate(items) if item.prompt_id in fresh]
         picked = [items[i] for i in rows]
-        index.add([item.prompt_id for item in picked], vectors[rows], [i.payload for i in picked])
+        # every item written (the usual batch): the vectors as they are, not a copy of them
+        chosen = vectors if len(rows) == len(items) else vectors[rows]
+        index.add([item.prompt_id for item in picked], chosen, [i.payload for i in picked])
 
     def remove(self, prompt_ids: Sequence[str]) -> None:
         """Forget the vectors of prompts this graph deleted."""

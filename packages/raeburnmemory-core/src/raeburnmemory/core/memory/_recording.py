@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from raeburnmemory.core.checks import require_same_encoder
 from raeburnmemory.core.encoders import Encoder
 from raeburnmemory.core.errors import NotFoundError
+from raeburnmemory.core.limits import _checked_records
 from raeburnmemory.core.memory._encoding import encode_in_chunks
 from raeburnmemory.core.memory._views import MemoryViews
 from raeburnmemory.core.model import EncoderInfo, Interaction, utc_now
@@ -57,20 +59,24 @@ class MemoryWrites(MemoryViews):
         *,
         vectors: Matrix | None = None,
         rewrite: bool = False,
+        checked: bool = False,
     ) -> list[str]:
         """Encode (unless ``vectors`` are given), store and index ``items`` with one call of the
         store: all or nothing. ``rewrite`` writes a replaced item even when its content is
-        the stored one (:meth:`Store.replace`)."""
+        the stored one (:meth:`Store.replace`); ``checked``: these very records were made by
+        :func:`make_interaction` or checked by :func:`interaction_from_mapping`, so the store
+        need not check them again."""
         check_on_conflict(on_conflict)
         if vectors is None:
             vectors = encode_in_chunks(self._encoder, [item.prompt_text for item in items])
         with self._lock:
             self._catch_up()
             self._check_encoder()
-            if on_conflict == "replace":
-                added = self.store.replace(items, vectors, rewrite=rewrite)
-            else:
-                added = self.store.add(items, vectors, skip_conflicts=on_conflict == "skip")
+            with _checked_records(items) if checked else nullcontext():
+                if on_conflict == "replace":
+                    added = self.store.replace(items, vectors, rewrite=rewrite)
+                else:
+                    added = self.store.add(items, vectors, skip_conflicts=on_conflict == "skip")
             if added:
                 self._graph = None
                 if not self._keeper.wants_own_vectors():
@@ -118,7 +124,7 @@ class MemoryWrites(MemoryViews):
             expires_at=expires_at,
         )
         [item] = self._expiring([item])
-        self._record([item], on_conflict)
+        self._record([item], on_conflict, checked=True)
         return item.prompt_id
 
     def batch_add(
@@ -148,8 +154,8 @@ class MemoryWrites(MemoryViews):
         items = [interaction_from_mapping(item, n) for n, item in enumerate(interactions)]
         if not items:
             return []
-        items = self._expiring(items)
-        return self._record(items, on_conflict)
+        items = self._expiring(items)  # an expiry from the graph's ttl is a valid one
+        return self._record(items, on_conflict, checked=True)
 
     def update_interaction(
         self,
