@@ -184,6 +184,47 @@ def _killed_at(path: Path, point: str, batch: int) -> None:
     _check(path, {**expected, "after-0": unit_vectors(1, DIM, seed=7)[0]})
 
 
+def test_a_store_open_through_a_kill_between_renames_follows_the_finished_compaction(
+    path: Path,
+) -> None:
+    """Another compaction since the watcher's last look, then one killed after renaming the
+    map: the watcher finishes it rather than reading a map and a snapshot of two generations."""
+    watcher = JsonStore.open(str(path))
+    watcher.load_vectors()
+    with JsonStore.open(str(path)) as other:
+        other.add([interaction(0, prefix="o-")], unit_vectors(1, DIM, seed=3))
+        other.compact()
+    writer = _spawn(path, "k-", 0, "mid-renames")
+    out, err = writer.communicate(timeout=120)
+    assert writer.returncode == -signal.SIGKILL, err
+    assert out.split() == ["0"]
+    assert Path(f"{path}.journal.tmp").exists()  # the kill left the compaction to finish
+    expected = {**_expected("k-", [0]), "o-0": unit_vectors(1, DIM, seed=3)[0]}
+    watcher.refresh()
+    assert set(expected) <= set(watcher.load_vectors().ids)
+    watcher.close()
+    _check(path, expected)
+
+
+@pytest.mark.parametrize("point", ["before-renames", "mid-renames"])
+def test_a_write_after_a_kill_between_renames_survives_the_finished_compaction(
+    path: Path, point: str
+) -> None:
+    """A store open through the kill writes next: its write goes to the journal the finished
+    compaction keeps, not to the old one that finishing the renames replaces."""
+    survivor = JsonStore.open(str(path))
+    survivor.load_vectors()
+    writer = _spawn(path, "k-", 0, point)
+    out, err = writer.communicate(timeout=120)
+    assert writer.returncode == -signal.SIGKILL, err
+    assert out.split() == ["0"]
+    assert Path(f"{path}.journal.tmp").exists()
+    survivor.add([interaction(0, prefix="late-")], unit_vectors(1, DIM, seed=5))
+    # opened while the survivor still runs (its close would compact: that would hide a loss)
+    _check(path, {**_expected("k-", [0]), "late-0": unit_vectors(1, DIM, seed=5)[0]})
+    survivor.close()
+
+
 @pytest.fixture
 def empty(tmp_path: Path) -> Path:
     """A store without a vectors file yet: a large batch makes one."""

@@ -3,8 +3,9 @@
 A compaction writes every new file beside the old one with a ``.tmp`` suffix (vectors file,
 snapshot, map, then the journal last) and renames them over the old ones in the order
 :meth:`StoreFiles.renames` gives. A complete temporary journal therefore means every temporary
-file was complete before the first rename: :func:`recover` finishes the renames, otherwise it
-removes the temporary files. Every function here runs under the store's lock.
+file was complete before the first rename: :func:`recover` (in ``_recovery``) finishes the
+renames, otherwise it removes the temporary files. Every function here runs under the store's
+lock.
 """
 
 from __future__ import annotations
@@ -14,20 +15,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from raeburnmemory.core import checks
-from raeburnmemory.core._fsync import fsync_dir
 from raeburnmemory.core._os_errors import file_error
-from raeburnmemory.core.errors import CorruptStoreError
 from raeburnmemory.core.json_store import _vector_file
-from raeburnmemory.core.json_store._files import StoreFiles
 from raeburnmemory.core.json_store._follower import JournalFollower
-from raeburnmemory.core.json_store._journal import header_line, read_header
-from raeburnmemory.core.json_store._map_file import MapFile, read_map, write_map
+from raeburnmemory.core.json_store._journal import header_line
+from raeburnmemory.core.json_store._map_file import MapFile, write_map
+from raeburnmemory.core.json_store._recovery import recover
 from raeburnmemory.core.json_store._snapshot import FORMAT, VERSION, write_snapshot
-from raeburnmemory.core.json_store._vector_file import (
-    VectorFileWriter,
-    read_vector_info,
-    trim_vector_file,
-)
+from raeburnmemory.core.json_store._vector_file import VectorFileWriter
 from raeburnmemory.core.json_store._vector_rows import IN_VECTORS_FILE, VectorRows
 from raeburnmemory.core.json_store._vector_tail import VectorTail, adopt_tail
 from raeburnmemory.core.model import EncoderInfo
@@ -286,58 +281,3 @@ def journal_is_large(view: JournalFollower) -> bool:
         return False
     has_lines = journal > len(header_line(view.generation))
     return has_lines and (journal > COMPACT_JOURNAL_BYTES or journal > snapshot)
-
-
-def _complete(marker: Path) -> bool:
-    if not marker.exists():
-        return False
-    try:
-        fd = os.open(marker, os.O_RDONLY)
-    except FileNotFoundError:
-        return False
-    try:
-        read_header(marker, fd)
-    except CorruptStoreError:
-        return False
-    finally:
-        os.close(fd)
-    return True
-
-
-def recover(files: StoreFiles, *, written: MapFile | None = None) -> None:
-    """Finish a compaction a crash interrupted, or undo one that never got to renaming.
-
-    Also the last step of every compaction, which gives the map it ``written`` (so that it is
-    not read back). Call it holding the lock.
-    """
-    if _complete(files.temp(files.journal)):
-        for target in files.renames():
-            temp = files.temp(target)
-            if temp.exists():
-                os.replace(temp, target)
-        fsync_dir(files.dir)
-        files.drop_vectors_except((written or read_map(files.map)).fmt)
-    else:
-        interrupted = False
-        for target in files.renames():
-            temp = files.temp(target)
-            interrupted = interrupted or temp.exists()
-            temp.unlink(missing_ok=True)
-        if interrupted:
-            _trim_vectors(files)
-
-
-def _trim_vectors(files: StoreFiles) -> None:
-    """Cut off the rows an interrupted compaction appended to the vectors file, if any.
-
-    Readers ignore such rows anyway (the map lists how many are the store's); a file that cannot
-    be read or written here is left for opening to report.
-    """
-    try:
-        mapping = read_map(files.map)
-        if mapping.fmt is None or mapping.vectors_rows_crc is None:
-            return
-        path = files.vectors(mapping.fmt)
-        trim_vector_file(read_vector_info(path, mapping.fmt, len(mapping.ids)), mapping.fmt)
-    except (CorruptStoreError, OSError):
-        return

@@ -5,7 +5,8 @@ journal's lines (this process's own as it writes them, other writers' as it read
 follows another process's compaction, keeping other writers' changes in
 :class:`UnreportedChanges` until ``refresh()`` reports them (their vectors are read then, from the
 journal or from the vectors file the compaction wrote). Every method runs under the store's
-lock, except :meth:`JournalFollower.changed`, a cheap look at the journal's size.
+lock, except :meth:`JournalFollower.changed`, a cheap look at the journal's size, and
+:meth:`JournalFollower.follow` where the lock cannot be taken (reading only).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from raeburnmemory.core.errors import CorruptStoreError, StoreError, StorePermis
 from raeburnmemory.core.json_store._files import StoreFiles, no_gc
 from raeburnmemory.core.json_store._journal import JournalFile
 from raeburnmemory.core.json_store._map_file import MapFile, read_map
+from raeburnmemory.core.json_store._recovery import finish_interrupted
 from raeburnmemory.core.json_store._snapshot import SnapshotFile, read_snapshot
 from raeburnmemory.core.json_store._state import GraphState
 from raeburnmemory.core.json_store._stored import StoredInteraction
@@ -210,8 +212,14 @@ class JournalFollower:
         """Whether other writers may have changed the store since the last look."""
         return self.reload_needed or self.journal.changed()
 
-    def follow(self) -> None:
-        """Read what other writers appended, following a compaction (under the lock)."""
+    def follow(self, *, locked: bool = True) -> None:
+        """Read what other writers appended, following a compaction.
+
+        ``locked``: the caller holds the store's lock, so a compaction a killed writer left
+        between its renames is finished first (without it nothing is renamed or removed).
+        """
+        if locked:
+            finish_interrupted(self.files)
         if self.reload_needed:
             self.reload()
             return

@@ -159,8 +159,8 @@ class JsonStore(JsonListing, JsonLookups, JsonVectorReads, Store):
     def _follow_if_changed(self) -> None:
         """Before a read: follow the journal if it changed since the last look."""
         if self._follower.changed():
-            with self._locked(write=False):
-                self._follower.follow()
+            with self._locked(write=False) as locked:
+                self._follower.follow(locked=locked)
 
     # -- writing ---------------------------------------------------------------------------------
 
