@@ -148,7 +148,7 @@ class ColumnMapping(MutableMapping[str, V], Generic[V]):
         return len(self._keys) - self._gone + len(self._later)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._later or self._position(key) is not None
+        return key in self._later or (bool(self._keys) and self._position(key) is not None)
 
     def __getitem__(self, key: str) -> V:
         later = self._later.get(key, _MISSING)
@@ -160,14 +160,18 @@ class ColumnMapping(MutableMapping[str, V], Generic[V]):
         return self._value_at(position)
 
     def get(self, key: str, default: object = None) -> V | None:  # type: ignore[override]
-        """The value of ``key``, or ``default``."""
-        try:
-            return self[key]
-        except KeyError:
+        """The value of ``key``, or ``default`` (no exception raised for a missing key: a
+        batch asks for every one of its new keys)."""
+        later = self._later.get(key, _MISSING)
+        if later is not _MISSING:
+            return cast(V, later)
+        position = self._position(key) if self._keys else None
+        if position is None:
             return cast("V | None", default)
+        return self._value_at(position)
 
     def __setitem__(self, key: str, value: V) -> None:
-        if key not in self._later:
+        if self._keys and key not in self._later:
             position = self._position(key)
             if position is not None:  # a key of the column keeps its place
                 self._slots[position] = value
@@ -189,7 +193,7 @@ class ColumnMapping(MutableMapping[str, V], Generic[V]):
         later = self._later.pop(key, _MISSING)
         if later is not _MISSING:
             return cast(V, later)
-        position = self._position(key)
+        position = self._position(key) if self._keys else None
         if position is None:
             if default is _MISSING:
                 raise KeyError(key)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from raeburnmemory.core import checks
+from raeburnmemory.core._fsync import BackgroundFlushes
 from raeburnmemory.core._os_errors import file_error
 from raeburnmemory.core.json_store import _vector_file
 from raeburnmemory.core.json_store._follower import JournalFollower
@@ -120,7 +121,7 @@ def _compact_appending(view: JournalFollower, fmt: str) -> None:
         for block_ids, block in rows.journal_blocks(view.journal):
             writer.append(block)
             ids += block_ids
-        return ids, fmt, writer.finish()
+        return ids, fmt, writer.finish(sync=False)
 
     commit_snapshot(view, append, None, undo=writer.discard)
 
@@ -137,7 +138,7 @@ def _compact_listing(view: JournalFollower, writer: VectorFileWriter) -> None:
     def listed() -> _Vectors:
         ids = list(rows.file_ids)
         ids += [pid for pid, place in rows.locations.items() if place[0] != IN_VECTORS_FILE]
-        return ids, fmt, writer.finish()
+        return ids, fmt, writer.finish(sync=False)
 
     commit_snapshot(view, listed, None, undo=writer.discard, fmt=fmt)
 
@@ -203,7 +204,11 @@ def commit_snapshot(
     ``vectors`` is the (ids, format, CRC-32 of the rows) of the finished vectors file at
     ``vectors_temp``, or a function that appends them to the store's own vectors file (of
     format ``fmt``, by default the one the map names) once the snapshot is written (``undo``
-    then takes them back if the compaction fails before its renames).
+    then takes them back if the compaction fails before its renames); that function leaves
+    the file's flush to disk to this one.
+
+    The snapshot, the vectors file and the map are forced to disk by threads while the next
+    is written, all of them before the journal, the last file, is written.
     """
     files = view.files
     encoder_info = view.encoder
@@ -228,11 +233,14 @@ def commit_snapshot(
         files.temp(p) for p in (files.graph, files.map, files.journal)
     )
     writing = graph_temp
+    flushes = BackgroundFlushes()
     try:
-        crc, size, index = write_snapshot(graph_temp, view.state, attrs)
+        crc, size, index = write_snapshot(graph_temp, view.state, attrs, sync=False)
+        flushes.start(graph_temp)
         if callable(vectors):
             writing = files.vectors(fmt or "")
             vectors = vectors()
+            flushes.start(writing)
         ids, fmt, vectors_crc = vectors if vectors is not None else ([], None, None)
         writing = map_temp
         content = MapFile(
@@ -247,13 +255,19 @@ def commit_snapshot(
             snapshot_index=index,
             vectors_rows_crc=vectors_crc if fmt is not None else None,
         )
-        write_map(map_temp, content)
+        write_map(map_temp, content, sync=False)
+        flushes.start(map_temp)
+        failed = flushes.wait()
+        if failed is not None:
+            writing = failed[0]
+            raise failed[1]
         writing = journal_temp
         with journal_temp.open("wb") as fh:  # written last: all temporary files are ready
             fh.write(header_line(generation))
             fh.flush()
             os.fsync(fh.fileno())
     except BaseException as exc:
+        flushes.wait()
         for temp in (vectors_temp, graph_temp, map_temp, journal_temp):
             if temp is not None:
                 temp.unlink(missing_ok=True)

@@ -83,11 +83,12 @@ class MapFile:
         }
 
 
-def write_map(path: Path, content: MapFile) -> None:
-    """Write the map (flushed to disk)."""
+def write_map(path: Path, content: MapFile, *, sync: bool = True) -> None:
+    """Write the map, flushed to disk (with ``sync=False`` the caller forces it there)."""
     with path.open("w", encoding="utf-8") as fh:
         fh.write(dumps(content.to_json()))
-        fsync_file(fh)
+        if sync:
+            fsync_file(fh)
 
 
 def read_map(path: Path) -> MapFile:

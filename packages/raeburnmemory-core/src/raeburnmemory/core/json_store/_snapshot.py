@@ -208,9 +208,10 @@ def snapshot_index(
 
 
 def write_snapshot(
-    path: Path, state: GraphState, attrs: Mapping[str, Any]
+    path: Path, state: GraphState, attrs: Mapping[str, Any], *, sync: bool = True
 ) -> tuple[int, int, dict[str, Any]]:
-    """Write the node-link snapshot of ``state``, flushed to disk.
+    """Write the node-link snapshot of ``state``, flushed to disk (with ``sync=False`` the
+    caller forces it there).
 
     Returns its CRC-32, its size and its index (:func:`snapshot_index`). The layout is the one
     ``iter_node_link_json`` streams, built straight from the stored nodes.
@@ -239,7 +240,8 @@ def write_snapshot(
             out.write(chunk)
         out.write("]}")
         out.flush()
-        fsync_file(fh)
+        if sync:
+            fsync_file(fh)
     return out.crc, out.size, snapshot_index(records, spans, links, overrides)
 
 

@@ -98,8 +98,9 @@ class StoredInteraction:
         self.expires: str | None = prompt.get("expires_at")
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> StoredInteraction:
-        """The record of an interaction given as :meth:`Interaction.to_dict` gives it."""
+    def from_dict(cls, data: Mapping[str, Any], seconds: float | None = None) -> StoredInteraction:
+        """The record of an interaction given as :meth:`Interaction.to_dict` gives it
+        (``seconds``: its timestamp in POSIX seconds, when known, so it is not parsed again)."""
         record = cls.__new__(cls)
         record.seq = 0
         record._prompt = record._response = None
@@ -111,7 +112,7 @@ class StoredInteraction:
         record.session_id = data["session_id"]
         record.agent_id = data["agent_id"]
         record.timestamp_text = data["timestamp"]
-        record._seconds = None
+        record._seconds = seconds
         record.agent_name = data.get("agent_name")
         record.agent_attrs = data.get("agent_attrs") or {}
         record.expires = data.get("expires_at")

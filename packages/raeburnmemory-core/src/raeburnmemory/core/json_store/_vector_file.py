@@ -311,12 +311,14 @@ class VectorFileWriter:
         os.pwrite(self._fh.fileno(), data, self._row_offset(index))
         self._crc = None
 
-    def finish(self) -> int:
-        """Write the final header, flush the file to disk; returns the CRC-32 of its rows."""
+    def finish(self, *, sync: bool = True) -> int:
+        """Write the final header, flush the file to disk (with ``sync=False`` the caller forces
+        it there); returns the CRC-32 of its rows."""
         self._fh.flush()
         fd = self._fh.fileno()
         os.pwrite(fd, _header(self.fmt, self.rows, self.dim), 0)
-        os.fsync(fd)
+        if sync:
+            os.fsync(fd)
         crc = self._crc
         if crc is None:
             crc = file_crc(fd, self._offset, self._row_offset(self.rows))

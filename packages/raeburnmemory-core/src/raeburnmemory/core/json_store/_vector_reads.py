@@ -15,8 +15,8 @@ from contextlib import AbstractContextManager
 
 from raeburnmemory.core.json_store._files import permission_errors
 from raeburnmemory.core.json_store._follower import JournalFollower
-from raeburnmemory.core.json_store._journal import JournalFile
-from raeburnmemory.core.json_store._vector_rows import IN_VECTORS_FILE, VectorRows
+from raeburnmemory.core.json_store._vector_rows import IN_VECTORS_FILE
+from raeburnmemory.core.json_store._vector_tail import VectorTail, holds_journal, tail_blocks
 from raeburnmemory.core.model import VectorPayload
 from raeburnmemory.core.store import VECTOR_BLOCK_ROWS, Matrix, StoredVectors, VectorBlocks
 
@@ -32,13 +32,19 @@ def _block(ids: Sequence[str], vectors: Matrix, payloads: Payloads) -> StoredVec
 
 
 def stored_blocks(
-    rows: VectorRows,
-    journal: JournalFile,
+    view: JournalFollower,
     payloads: Payloads,
     size: int,
+    tail: VectorTail | None = None,
 ) -> Iterator[StoredVectors]:
     """Every live vector with its id and payload, about ``size`` rows a block (a journal block
-    ends with a journal line, so it may hold a few more)."""
+    ends with a journal line, so it may hold a few more).
+
+    When ``tail`` (the rows this process's large batches wrote past the listed ones) holds
+    exactly the journal's vectors, they are read from the vectors file instead of decoded from
+    the journal's lines.
+    """
+    rows = view.rows
     if rows.locations.untouched and rows.file_format is not None:
         # the vectors file's rows alone, as the map lists them: no location to make
         in_file = list(rows.file_ids)
@@ -48,7 +54,12 @@ def stored_blocks(
     for start, vectors in zip(starts, rows.file_blocks(size), strict=True):
         yield _block(in_file[start : start + size], vectors, payloads)
         del vectors  # not held while the next block is read
-    for ids, vectors in rows.journal_blocks(journal, size):
+    in_journal = len(rows) - len(in_file)
+    if in_journal and tail is not None and holds_journal(view, tail):
+        journal_blocks = tail_blocks(tail, size)
+    else:
+        journal_blocks = rows.journal_blocks(view.journal, size)
+    for ids, vectors in journal_blocks:
         yield _block(ids, vectors, payloads)
         del ids, vectors
 
@@ -60,6 +71,7 @@ class JsonVectorReads:
     _check_open: Callable[[], None]
     _locked: Callable[..., AbstractContextManager[bool]]
     _follower: JournalFollower
+    _tail: VectorTail | None
 
     def load_vectors(self, *, with_payloads: bool = True) -> StoredVectors:
         """Every stored vector with its id and payload (none ``with_payloads=False``, and then
@@ -94,7 +106,7 @@ class JsonVectorReads:
             view.follow()
 
             def blocks() -> Iterator[StoredVectors]:
-                yield from stored_blocks(view.rows, view.journal, view.state.payloads, rows)
+                yield from stored_blocks(view, view.state.payloads, rows, self._tail)
                 view.forget_unreported()
                 held.close()
 

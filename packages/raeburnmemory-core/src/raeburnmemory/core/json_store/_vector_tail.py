@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,14 @@ from raeburnmemory.core.json_store._vector_file import (
 from raeburnmemory.core.json_store._vector_rows import IN_VECTORS_FILE, VectorLocation
 from raeburnmemory.core.store import Matrix
 
-__all__ = ["TAIL_ROWS", "VectorTail", "adopt_tail", "keep_batch_rows"]
+__all__ = [
+    "TAIL_ROWS",
+    "VectorTail",
+    "adopt_tail",
+    "holds_journal",
+    "keep_batch_rows",
+    "tail_blocks",
+]
 
 #: The fewest vectors a batch writes to the vectors file as well as to the journal.
 TAIL_ROWS = 2048
@@ -163,34 +171,62 @@ def keep_batch_rows(
     return tail
 
 
-def adopt_tail(view: JournalFollower, tail: VectorTail, fmt: str) -> VectorFileWriter | None:
-    """A writer that lists the tail's rows as the vectors file's (its :meth:`finish` writes the
-    header), when the tail holds exactly the journal's vectors; otherwise ``None``."""
+def holds_journal(view: JournalFollower, tail: VectorTail) -> bool:
+    """Whether the tail's rows are exactly the journal's vectors, in order, and still read back
+    as written (their CRC-32): then they may stand for the journal's vectors."""
     rows = view.rows
-    if fmt != tail.fmt or rows.dim != tail.dim or not tail.continues(view):
-        return None
+    if rows.dim != tail.dim or not tail.continues(view):
+        return False
     if rows.file_format is None:
         if rows.file_ids or tail.listed:
-            return None
-    elif rows.file_format != fmt or rows.rows_crc is None or len(rows.file_ids) != tail.listed:
-        return None
+            return False
+    elif rows.file_format != tail.fmt or rows.rows_crc is None or len(rows.file_ids) != tail.listed:
+        return False
     expected = iter(tail.entries)
     in_file = 0
     for pid, place in rows.locations.items():
         if place[0] == IN_VECTORS_FILE:
             in_file += 1
         elif next(expected, None) != (pid, place):
-            return None
+            return False
     if in_file != tail.listed or next(expected, None) is not None:
-        return None
+        return False
     listed_crc = rows.rows_crc if tail.listed else 0
     assert listed_crc is not None
     try:
         with tail.path.open("rb") as fh:  # another writer may have cut or rewritten them
-            start = tail.offset + 4 * tail.listed * tail.dim
-            if file_crc(fh.fileno(), start, tail.end, listed_crc) != tail.crc:
-                return None
-        info = VectorFileInfo(tail.path, tail.listed, tail.dim, tail.offset)
+            return file_crc(fh.fileno(), _first_byte(tail), tail.end, listed_crc) == tail.crc
+    except OSError:
+        return False
+
+
+def _first_byte(tail: VectorTail) -> int:
+    """Where the tail's first row starts in the vectors file."""
+    return tail.offset + 4 * tail.listed * tail.dim
+
+
+def tail_blocks(tail: VectorTail, size: int) -> Iterator[tuple[list[str], Matrix]]:
+    """The tail's prompt ids and rows, ``size`` at a time, read from the vectors file (call
+    :func:`holds_journal` first, under the lock)."""
+    start_byte = _first_byte(tail)
+    with tail.path.open("rb") as fh:
+        for start in range(0, len(tail.entries), size):
+            part = tail.entries[start : start + size]
+            block = np.empty((len(part), tail.dim), dtype=np.float32)
+            wanted = block.nbytes
+            got = os.preadv(fh.fileno(), [block.data.cast("B")], start_byte + 4 * start * tail.dim)
+            if got != wanted:
+                raise CorruptStoreError(tail.path, "ends inside the rows a batch wrote to it")
+            yield [pid for pid, _ in part], block
+
+
+def adopt_tail(view: JournalFollower, tail: VectorTail, fmt: str) -> VectorFileWriter | None:
+    """A writer that lists the tail's rows as the vectors file's (its :meth:`finish` writes the
+    header), when the tail holds exactly the journal's vectors; otherwise ``None``."""
+    if fmt != tail.fmt or not holds_journal(view, tail):
+        return None
+    info = VectorFileInfo(tail.path, tail.listed, tail.dim, tail.offset)
+    try:
         return VectorFileWriter.adopt(info, fmt, tail.rows(), tail.crc)
     except OSError:
         return None

@@ -95,7 +95,10 @@ def write_items(
     dim = None if rows is None else int(rows.shape[1])
     kept = view.state.links_of(list(replaced))
     for line, (offset, length) in zip(lines, placed, strict=True):
-        entries = [StoredInteraction.from_dict(data) for data in line.dicts]
+        entries = [
+            StoredInteraction.from_dict(data, item.timestamp.timestamp())
+            for data, item in zip(line.dicts, line.items, strict=True)
+        ]
         view.add_entries(entries, dim, offset, length, foreign=False)
     for link in kept:
         view.state.add_link(link)
