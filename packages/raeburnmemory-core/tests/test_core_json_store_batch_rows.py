@@ -5,6 +5,7 @@ files to disk before it commits them, even when they are flushed side by side.""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -48,6 +49,15 @@ def _blocks(store: JsonStore, rows: int = 1000) -> StoredVectors:
             payloads += block.payloads
             parts.append(np.asarray(block.vectors))
     return StoredVectors(ids, np.concatenate(parts), payloads)
+
+
+def _overwrite_row(path: Path, row: int) -> None:
+    """Change a row past the listed ones of the store's vectors file in place."""
+    file = Path(f"{path}{SUFFIXES[preferred_format()]}")
+    first_row = read_vector_info(file, preferred_format(), 0).offset
+    with file.open("r+b") as fh:
+        fh.seek(first_row + 4 * DIM * row)
+        fh.write(np.full(DIM, 9.0, dtype="<f4").tobytes())
 
 
 def _undecodable(*args: Any) -> NoReturn:
@@ -101,13 +111,24 @@ def test_rows_changed_on_disk_are_not_handed_over(tmp_path: Path) -> None:
     path = tmp_path / "graph.json"
     vectors = unit_vectors(BATCH, DIM, seed=1)
     with _with_batch(path, vectors) as store:
-        file = Path(f"{path}{SUFFIXES[preferred_format()]}")
-        first_row = read_vector_info(file, preferred_format(), 0).offset
-        with file.open("r+b") as fh:
-            fh.seek(first_row + 4 * DIM * 7)
-            fh.write(np.full(DIM, 9.0, dtype="<f4").tobytes())
+        _overwrite_row(path, 7)
         found = _blocks(store)
     np.testing.assert_array_equal(found.vectors, vectors)
+
+
+def test_rows_changed_after_a_read_are_not_listed(tmp_path: Path) -> None:
+    """The rows matched their CRC-32 when the index was built; changed on disk since (by hand:
+    every writer appends to the journal first), the compaction reads them again and writes the
+    journal's vectors instead."""
+    path = tmp_path / "graph.json"
+    vectors = unit_vectors(BATCH, DIM, seed=1)
+    with _with_batch(path, vectors) as store:
+        _blocks(store)
+        time.sleep(0.05)  # a later modification time than the batch's
+        _overwrite_row(path, 7)
+        store.compact()
+    with JsonStore.open(str(path), create=False) as store:
+        np.testing.assert_array_equal(store.load_vectors().vectors, vectors)
 
 
 def test_a_flush_that_fails_leaves_the_store_as_it_was(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,27 +22,13 @@ __all__ = [
     "StoreFiles",
     "check_is_json_store",
     "lock_error",
-    "no_gc",
     "parse_options",
     "permission_errors",
 ]
 
 #: The options of the JSON store.
-#: The options of the JSON store.
 OPTIONS = (Flag("fsync"), Seconds("lock_timeout", 10.0))
 OPTION_NAMES = option_names(OPTIONS)
-
-
-@contextlib.contextmanager
-def no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while millions of small objects are built."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def parse_options(options: Mapping[str, Any] | None) -> tuple[bool, float]:

@@ -15,8 +15,9 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from raeburnmemory.core._collector import collector_paused
 from raeburnmemory.core.errors import CorruptStoreError, StoreError, StorePermissionError
-from raeburnmemory.core.json_store._files import StoreFiles, no_gc
+from raeburnmemory.core.json_store._files import StoreFiles
 from raeburnmemory.core.json_store._journal import JournalFile
 from raeburnmemory.core.json_store._map_file import MapFile, read_map
 from raeburnmemory.core.json_store._recovery import finish_interrupted
@@ -92,7 +93,7 @@ class JournalFollower:
         self.reload_needed = True  # until this load succeeds
         if mapping is None:
             mapping = read_map(files.map)
-        with no_gc():
+        with collector_paused():
             encoder = self._fill_state(mapping)
         try:
             self.encoder = None if encoder is None else EncoderInfo(encoder["name"], encoder["dim"])

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from raeburnmemory.core import checks
+from raeburnmemory.core._collector import collector_paused
 from raeburnmemory.core._keyword_index import KeywordIndex
 from raeburnmemory.core._locking import StoreLock
 from raeburnmemory.core.errors import (
@@ -301,7 +302,8 @@ class JsonStore(JsonListing, JsonLookups, JsonVectorReads, Store):
 
     def _compact(self, view: JournalFollower) -> None:
         tail, self._tail = self._tail, None
-        _compaction.compact(view, tail)
+        with collector_paused():  # it lays out every record the snapshot holds
+            _compaction.compact(view, tail)
 
     def _journal_large(self) -> bool:
         return _compaction.journal_is_large(self._follower)

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from raeburnmemory.core._collector import collector_paused
 from raeburnmemory.core.checks import require_same_encoder
 from raeburnmemory.core.encoders import Encoder
 from raeburnmemory.core.errors import NotFoundError
@@ -69,7 +70,7 @@ class MemoryWrites(MemoryViews):
         check_on_conflict(on_conflict)
         if vectors is None:
             vectors = encode_in_chunks(self._encoder, [item.prompt_text for item in items])
-        with self._lock:
+        with self._lock, collector_paused():
             self._catch_up()
             self._check_encoder()
             with _checked_records(items) if checked else nullcontext():
@@ -151,7 +152,8 @@ class MemoryWrites(MemoryViews):
         still a ``ConflictError``). Returns the prompt ids written.
         """
         check_on_conflict(on_conflict)
-        items = [interaction_from_mapping(item, n) for n, item in enumerate(interactions)]
+        with collector_paused():  # its records all live until it ends (see _collector)
+            items = [interaction_from_mapping(item, n) for n, item in enumerate(interactions)]
         if not items:
             return []
         items = self._expiring(items)  # an expiry from the graph's ttl is a valid one
