@@ -208,7 +208,8 @@ def commit_snapshot(
     the file's flush to disk to this one.
 
     The snapshot, the vectors file and the map are forced to disk by threads while the next
-    is written, all of them before the journal, the last file, is written.
+    is written (the vectors file from the start, as a batch's rows may wait there), all of
+    them before the journal, the last file, is written.
     """
     files = view.files
     encoder_info = view.encoder
@@ -234,6 +235,9 @@ def commit_snapshot(
     )
     writing = graph_temp
     flushes = BackgroundFlushes()
+    if callable(vectors) and fmt is not None:
+        # rows a batch wrote there wait for the disk while the snapshot is laid out
+        flushes.start(files.vectors(fmt))
     try:
         crc, size, index = write_snapshot(graph_temp, view.state, attrs, sync=False)
         flushes.start(graph_temp)

@@ -85,24 +85,32 @@ def edges_text(
     session_keys: dict[str, str] = {}  # few sessions and agents: each escaped once
     agent_keys: dict[str, str] = {}
     for record, key in zip(records, keys, strict=True):
-        prompt = "prompt:" + key
         session = session_keys.get(record.session_id)
         if session is None:
             session = session_keys[record.session_id] = "session:" + bare(record.session_id)
-        in_session = _edge(prompt, session, "belongs_to")
+        in_session = (
+            f'{{"source": "prompt:{key}", "target": "{session}", "relation": "belongs_to"}}'
+        )
         if record.response_id is None:
             yield in_session
             continue
         agent = agent_keys.get(record.agent_id)
         if agent is None:
             agent = agent_keys[record.agent_id] = "agent:" + bare(record.agent_id)
-        response = "response:" + bare(record.response_id)
-        yield _edge(prompt, response, "responded_with")
-        yield _edge(response, agent, "generated_by")
-        yield in_session
+        response = bare(record.response_id)
+        # the record's three edges as one piece of the array (the text _edge gives each)
+        yield (
+            f'{{"source": "prompt:{key}", "target": "response:{response}", '
+            f'"relation": "responded_with"}}, '
+            f'{{"source": "response:{response}", "target": "{agent}", '
+            f'"relation": "generated_by"}}, {in_session}'
+        )
     for members in sessions:
         for earlier, later in itertools.pairwise(members):
-            yield _edge("prompt:" + keys[earlier], "prompt:" + keys[later], "followed_by")
+            yield (
+                f'{{"source": "prompt:{keys[earlier]}", "target": "prompt:{keys[later]}", '
+                '"relation": "followed_by"}'
+            )
     for link in links:
         yield _edge(
             "prompt:" + bare(link.source), "prompt:" + bare(link.target), bare(link.relation)
