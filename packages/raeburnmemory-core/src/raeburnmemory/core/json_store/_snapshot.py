@@ -17,14 +17,15 @@ import os
 import re
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
-from itertools import islice, pairwise
+from itertools import islice
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
 from raeburnmemory.core._fsync import fsync_file
 from raeburnmemory.core.errors import CorruptStoreError
 from raeburnmemory.core.json_store._node_pairs import write_pairs
-from raeburnmemory.core.json_store._node_text import bare, edges_text, session_nodes_text
+from raeburnmemory.core.json_store._node_text import edges_text, session_nodes_text
 from raeburnmemory.core.json_store._state import GraphState
 from raeburnmemory.core.json_store._stored import StoredInteraction
 from raeburnmemory.core.json_text import dumps, loads
@@ -97,9 +98,12 @@ def refuse_other_version(path: Path) -> None:
         check_version(path, version)
 
 
-def agent_overrides(records: list[StoredInteraction]) -> dict[str, list[Any]]:
-    """``{prompt id: [name, attrs]}`` where an interaction named its agent unlike the latest."""
-    latest = _latest_agents(records)
+def agent_overrides(
+    records: list[StoredInteraction], latest: dict[str, StoredInteraction] | None = None
+) -> dict[str, list[Any]]:
+    """``{prompt id: [name, attrs]}`` where an interaction named its agent unlike the latest
+    (``latest``: :func:`_latest_agents` of ``records``, when the caller has it)."""
+    latest = _latest_agents(records) if latest is None else latest
     found: dict[str, list[Any]] = {}
     for record in records:
         last = latest[record.agent_id]
@@ -111,18 +115,27 @@ def agent_overrides(records: list[StoredInteraction]) -> dict[str, list[Any]]:
 def _session_order(records: list[StoredInteraction]) -> dict[str, list[int]]:
     """Each session's record positions by timestamp, then insertion."""
     sessions: dict[str, list[int]] = {}
+    last: dict[str, float] = {}  # each session's latest member's time so far
+    unsorted: set[str] = set()
     for position, record in enumerate(records):
-        sessions.setdefault(record.session_id, []).append(position)
-    for members in sessions.values():
-        stamps = [records[position].timestamp_seconds for position in members]
-        if any(later < earlier for earlier, later in pairwise(stamps)):
-            members.sort(key=lambda position: (records[position].timestamp_seconds, position))
+        session, seconds = record.session_id, record.timestamp_seconds
+        members = sessions.get(session)
+        if members is None:
+            sessions[session] = [position]
+        else:
+            members.append(position)
+            if seconds < last[session]:
+                unsorted.add(session)
+        last[session] = seconds
+    for session in unsorted:
+        sessions[session].sort(key=lambda position: (records[position].timestamp_seconds, position))
     return sessions
 
 
-def _other_nodes(records: list[StoredInteraction], sessions: Iterable[str]) -> Iterator[str]:
-    """The agent and session nodes, as :func:`raeburnmemory.core.graph.node_link_data` has them."""
-    for agent_id, record in _latest_agents(records).items():
+def _other_nodes(latest: dict[str, StoredInteraction], sessions: Iterable[str]) -> Iterator[str]:
+    """The agent nodes (``latest``: each agent's latest record) and the session nodes, as
+    :func:`raeburnmemory.core.graph.node_link_data` has them."""
+    for agent_id, record in latest.items():
         yield dumps(agent_node(agent_id, record.agent_name, record.agent_attrs))
     yield from session_nodes_text(sessions)
 
@@ -184,6 +197,7 @@ def snapshot_index(
     spans: list[int],
     links: list[Link],
     overrides: dict[str, list[Any]] | None = None,
+    latest: dict[str, StoredInteraction] | None = None,
 ) -> dict[str, Any]:
     """What the map keeps of a snapshot so that opening it parses no node.
 
@@ -191,7 +205,7 @@ def snapshot_index(
     prompt and response nodes sit in ``graph.json`` (offset and length, flattened); then the
     agents' latest names, the per-interaction names that differ, and the caller-made links.
     """
-    latest = _latest_agents(records)
+    latest = _latest_agents(records) if latest is None else latest
     return {
         "prompts": [r.prompt_id for r in records],
         "responses": [r.response_id for r in records],
@@ -218,7 +232,8 @@ def write_snapshot(
     """
     records = list(state)
     links = state.link_list()
-    overrides = agent_overrides(records)
+    latest = _latest_agents(records)
+    overrides = agent_overrides(records, latest)
     graph_attrs = {
         **attrs,
         "interactions": len(records),
@@ -226,14 +241,14 @@ def write_snapshot(
         "agent_names": overrides,
     }
     sessions = _session_order(records)
-    keys = [bare(record.prompt_id) for record in records]
+    keys = [encode_basestring_ascii(record.prompt_id)[1:-1] for record in records]  # bare()
     head = {"directed": True, "multigraph": False, "graph": graph_attrs}
     spans: list[int] = []
     with path.open("wb") as fh:
         out = _Output(fh)
         out.write(dumps(head)[:-1] + ', "nodes": [')
         write_pairs(out, records, keys, spans)
-        for chunk in _joined(_other_nodes(records, sessions)):
+        for chunk in _joined(_other_nodes(latest, sessions)):
             out.write(chunk if not spans or chunk.startswith(", ") else ", " + chunk)
         out.write('], "edges": [')
         for chunk in _joined(edges_text(records, keys, sessions.values(), links)):
@@ -242,7 +257,7 @@ def write_snapshot(
         out.flush()
         if sync:
             fsync_file(fh)
-    return out.crc, out.size, snapshot_index(records, spans, links, overrides)
+    return out.crc, out.size, snapshot_index(records, spans, links, overrides, latest)
 
 
 class SnapshotFile:
