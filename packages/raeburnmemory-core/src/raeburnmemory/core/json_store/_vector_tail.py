@@ -81,7 +81,7 @@ class VectorTail:
         self.offset = info.offset
         self.end = info.offset + 4 * info.rows * info.dim
         self.crc = crc
-        self.checked: tuple[int, ...] | None = None
+        self.checked: tuple[tuple[int, int, int, int] | None, ...] | None = None
         self.entries: list[tuple[str, VectorLocation]] = []
         self.generation = view.generation
         self.epoch = view.vectors_epoch
@@ -92,11 +92,13 @@ class VectorTail:
     def continues(self, view: JournalFollower) -> bool:
         """Whether the next batch can append after these rows (the full check is
         :func:`adopt_tail`'s)."""
+        found = _stat(self.path)
         return (
             self.generation == view.generation
             and self.epoch == view.vectors_epoch
             and self.journal_identity == view.journal.identity
-            and _stat(self.path) == (*self.identity, self.end)
+            and found is not None
+            and found[:3] == (*self.identity, self.end)
         )
 
     def rows(self) -> int:
@@ -104,12 +106,14 @@ class VectorTail:
         return self.listed + len(self.entries)
 
 
-def _stat(path: Path) -> tuple[int, int, int] | None:
+def _stat(file: Path | int) -> tuple[int, int, int, int] | None:
+    """What changes when a file is written: its device, inode, size and modification time
+    (``file`` a path or an open descriptor; ``None`` when it cannot be read)."""
     try:
-        stat = os.stat(path)
+        stat = os.stat(file)
     except OSError:
         return None
-    return stat.st_dev, stat.st_ino, stat.st_size
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 def _start(view: JournalFollower, fmt: str, dim: int) -> VectorTail | None:
@@ -201,8 +205,8 @@ def holds_journal(view: JournalFollower, tail: VectorTail) -> bool:
         with tail.path.open("rb") as fh:  # another writer may have cut or rewritten them
             # Every writer appends to the journal before it touches rows past the listed ones,
             # so rows read back since, with neither file changed, need not be read again.
-            looks = (*_looks(fh.fileno()), *_looks(view.journal.fd))
-            if tail.checked == looks:
+            looks = (_stat(fh.fileno()), _stat(view.journal.fd))
+            if None not in looks and tail.checked == looks:
                 return True
             if file_crc(fh.fileno(), _first_byte(tail), tail.end, listed_crc) != tail.crc:
                 return False
@@ -210,12 +214,6 @@ def holds_journal(view: JournalFollower, tail: VectorTail) -> bool:
             return True
     except OSError:
         return False
-
-
-def _looks(fd: int) -> tuple[int, int, int, int]:
-    """What changes when a file is written: its device, inode, size and modification time."""
-    stat = os.fstat(fd)
-    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 def _first_byte(tail: VectorTail) -> int:
